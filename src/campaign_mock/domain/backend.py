@@ -1,0 +1,221 @@
+"""The mock's state behind one lock, with one method per API operation (moto's backend)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import replace
+
+from . import lifecycle
+from .clock import Clock, SystemClock
+from .errors import InvalidError, NotFoundError, UnresolvedReferenceError
+from .models import Campaign, Channel, Fixtures, State
+from .params import CampaignFields
+
+
+class CampaignBackend:
+    """Holds fixtures, campaigns and sessions; every public method is atomic.
+
+    Campaigns handed out are copies, so callers serialize them outside the lock.
+    """
+
+    def __init__(self, fixtures: Fixtures, clock: Clock | None = None) -> None:
+        self._lock = threading.RLock()
+        self._clock: Clock = clock or SystemClock()
+        self._fixtures = fixtures
+        self._campaigns: dict[int, Campaign] = {}
+        self._sessions: dict[str, str] = {}
+        self._next_id = 1
+
+    # -- fixtures and lifetime -------------------------------------------------
+
+    @property
+    def fixtures(self) -> Fixtures:
+        return self._fixtures
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def reset(self) -> None:
+        """A fresh server on the same fixtures: campaigns and sessions gone, ids from 1."""
+        with self._lock:
+            self._campaigns.clear()
+            self._sessions.clear()
+            self._next_id = 1
+
+    def load_fixtures(self, fixtures: Fixtures) -> None:
+        """Replaces the fixtures, then resets."""
+        with self._lock:
+            self._fixtures = fixtures
+            self.reset()
+
+    # -- authentication (V-5) --------------------------------------------------
+
+    def check_credentials(self, username: str, password: str) -> bool:
+        """The account password or any of its API keys, compared in constant time."""
+        for account in self._fixtures.accounts:
+            if not secrets.compare_digest(account.username.encode(), username.encode()):
+                continue
+            secrets_ok = (account.password, *account.api_keys)
+            return any(secrets.compare_digest(s.encode(), password.encode()) for s in secrets_ok)
+        return False
+
+    def login(self, username: str, password: str) -> str | None:
+        """A new session token, or None for wrong credentials."""
+        if not self.check_credentials(username, password):
+            return None
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._sessions[token] = username
+        return token
+
+    def session_user(self, token: str) -> str | None:
+        """The username a session token belongs to, if it is still open."""
+        with self._lock:
+            return self._sessions.get(token)
+
+    def logout(self, token: str) -> None:
+        """Ends a session; ending one that is not open is not an error."""
+        with self._lock:
+            self._sessions.pop(token, None)
+
+    # -- the campaign operations (R-3) -----------------------------------------
+
+    def create_campaign(self, fields: CampaignFields) -> Campaign:
+        """POST /campaign."""
+        state = fields.state if "state" in fields.present else State.DRAFT
+        with self._lock:
+            self._catch_up()
+            lifecycle.check_initial(state)
+            _require_when(state, fields.when)
+            self._check_references(fields.domain, fields.list_id, fields.segments)
+            campaign = Campaign(
+                id=self._next_id,
+                name=fields.name,
+                domain=fields.domain,
+                list=fields.list_id,
+                segments=list(fields.segments),
+                state=state,
+                when=fields.when,
+                event_callback=fields.event_callback,
+                payloads=self._fixtures.payloads,
+            )
+            self._next_id += 1
+            self._campaigns[campaign.id] = campaign
+            self._catch_up()
+            return _copy(campaign)
+
+    def get_campaign(self, ident: int) -> Campaign:
+        """GET /campaign/{id}."""
+        with self._lock:
+            self._catch_up()
+            return _copy(self._find(ident))
+
+    def update_campaign(self, ident: int, fields: CampaignFields) -> Campaign:
+        """PUT /campaign/{id}: a partial update (Q-5)."""
+        with self._lock:
+            self._catch_up()
+            campaign = self._find(ident)
+            lifecycle.check_editable(campaign.state)
+            state = fields.state if "state" in fields.present else campaign.state
+            lifecycle.check_client_transition(campaign.state, state)
+            when = fields.when if "when" in fields.present else campaign.when
+            _require_when(state, when)
+            domain = fields.domain if "domain" in fields.present else campaign.domain
+            segments = fields.segments if "segments" in fields.present else campaign.segments
+            self._check_references(
+                domain if "domain" in fields.present else None,
+                campaign.list,
+                segments if "segments" in fields.present else [],
+            )
+            campaign.name = fields.name if "name" in fields.present else campaign.name
+            campaign.domain = domain
+            campaign.segments = list(segments)
+            campaign.state = state
+            campaign.when = when
+            if "event_callback" in fields.present:
+                campaign.event_callback = fields.event_callback
+            self._catch_up()
+            return _copy(campaign)
+
+    def delete_campaign(self, ident: int) -> Campaign:
+        """DELETE /campaign/{id}: returns what was deleted (R-3)."""
+        with self._lock:
+            self._catch_up()
+            campaign = self._find(ident)
+            lifecycle.check_deletable(campaign.state)
+            del self._campaigns[ident]
+            return _copy(campaign)
+
+    # -- the control API's view ------------------------------------------------
+
+    def set_payloads(self, ident: int, payloads: tuple[Channel, ...]) -> Campaign:
+        """Which payloads a campaign carries; only before it sends."""
+        with self._lock:
+            campaign = self._find(ident)
+            lifecycle.check_editable(campaign.state)
+            campaign.payloads = payloads
+            return _copy(campaign)
+
+    def campaigns(self) -> list[Campaign]:
+        """Every campaign held, by id."""
+        with self._lock:
+            self._catch_up()
+            return [_copy(c) for _, c in sorted(self._campaigns.items())]
+
+    @property
+    def next_id(self) -> int:
+        return self._next_id
+
+    # -- internals -------------------------------------------------------------
+
+    def _find(self, ident: int) -> Campaign:
+        campaign = self._campaigns.get(ident)
+        if campaign is None:
+            raise NotFoundError(f"campaign {ident} does not exist")
+        return campaign
+
+    def _check_references(self, domain: int | None, list_id: int, segments: list[int]) -> None:
+        """Q-6: a bouncing domain, an existing list, segments within that list."""
+        errors: dict[str, list[str]] = {}
+        if domain is not None:
+            found = self._fixtures.domain(domain)
+            if found is None:
+                errors["domain"] = [f"domain {domain} does not exist"]
+            elif not found.is_bouncing:
+                errors["domain"] = [f"domain {domain} is not enabled as a bouncing domain"]
+        contact_list = self._fixtures.contact_list(list_id)
+        if contact_list is None:
+            errors["list"] = [f"contact list {list_id} does not exist"]
+        else:
+            own = {s.id for s in contact_list.segments}
+            stray = [s for s in segments if s not in own]
+            if stray:
+                errors["segments"] = [
+                    f"segment {s} is not a segment of list {list_id}" for s in stray
+                ]
+        if errors:
+            text = "; ".join(m for msgs in errors.values() for m in msgs)
+            raise UnresolvedReferenceError(f"Unresolved reference: {text}", errors)
+
+    def _catch_up(self) -> None:
+        """Moves due READY campaigns to SENDING and on (M-4), at the clock's time."""
+        now = self._clock.now()
+        for campaign in self._campaigns.values():
+            if campaign.state is State.READY and campaign.when is not None and campaign.when <= now:
+                lifecycle.check_server_transition(State.READY, State.SENDING)
+                campaign.state = State.SENDING
+
+
+def _require_when(state: State, when: int | None) -> None:
+    """M-3: SCHEDULED and READY need `when`."""
+    if state in lifecycle.NEEDS_WHEN and when is None:
+        raise InvalidError(
+            f"when: a {state} campaign needs a send time",
+            {"when": [f"is required for a {state} campaign"]},
+        )
+
+
+def _copy(campaign: Campaign) -> Campaign:
+    return replace(campaign, segments=list(campaign.segments))

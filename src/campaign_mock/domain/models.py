@@ -1,0 +1,126 @@
+"""The records the mock holds: fixtures (accounts, domains, lists) and campaigns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class State(StrEnum):
+    """Campaign states; values are the wire strings (M-1)."""
+
+    DRAFT = "DRAFT"
+    SCHEDULED = "SCHEDULED"
+    READY = "READY"
+    SENDING = "SENDING"
+    DONE = "DONE"
+    ERROR = "ERROR"
+
+
+class Channel(StrEnum):
+    """Payload kinds; a contact gets a message on a channel only if it has its address (A-2)."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+
+@dataclass(slots=True, frozen=True)
+class Account:
+    """A login: the account password, and API keys that act as extra passwords (V-5)."""
+
+    username: str
+    password: str
+    api_keys: tuple[str, ...] = ()
+
+
+@dataclass(slots=True, frozen=True)
+class Domain:
+    """A sending domain; only bouncing ones may be a campaign's `domain` (Q-6)."""
+
+    id: int
+    name: str
+    is_sending: bool = True
+    is_bouncing: bool = True
+
+
+@dataclass(slots=True, frozen=True)
+class Contact:
+    """One recipient; either address may be missing (A-2)."""
+
+    id: int
+    email: str | None = None
+    telephone: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class Segment:
+    """A named subset of one list's contacts (A-1)."""
+
+    id: int
+    name: str
+    contact_ids: frozenset[int] = frozenset()
+
+
+@dataclass(slots=True, frozen=True)
+class ContactList:
+    """A contact list and the segments defined within it."""
+
+    id: int
+    name: str
+    contacts: tuple[Contact, ...] = ()
+    segments: tuple[Segment, ...] = ()
+
+
+@dataclass(slots=True)
+class Campaign:
+    """A campaign as the API shows it (R-2), plus the payloads it carries (A-2)."""
+
+    id: int
+    name: str
+    domain: int
+    list: int
+    segments: list[int]
+    state: State
+    when: int | None
+    event_callback: str | None
+    payloads: tuple[Channel, ...] = (Channel.EMAIL, Channel.SMS)
+    error: str | None = field(default=None)
+
+    def to_wire(self) -> dict[str, object]:
+        """The `data` object of R-2, with the mock's extra `payloads` field."""
+        wire: dict[str, object] = {
+            "id": self.id,
+            "name": self.name,
+            "domain": self.domain,
+            "list": self.list,
+            "segments": list(self.segments),
+            "state": self.state.value,
+            "when": self.when,
+            "event_callback": self.event_callback,
+            "payloads": [p.value for p in self.payloads],
+        }
+        if self.error is not None:
+            wire["error"] = self.error
+        return wire
+
+
+@dataclass(slots=True, frozen=True)
+class Fixtures:
+    """Everything the campaign page refers to but does not define; loaded at start and on reset."""
+
+    accounts: tuple[Account, ...] = ()
+    domains: tuple[Domain, ...] = ()
+    lists: tuple[ContactList, ...] = ()
+    payloads: tuple[Channel, ...] = (Channel.EMAIL, Channel.SMS)
+
+    def domain(self, ident: int) -> Domain | None:
+        """The domain with this id, if any."""
+        return next((d for d in self.domains if d.id == ident), None)
+
+    def contact_list(self, ident: int) -> ContactList | None:
+        """The contact list with this id, if any."""
+        return next((c for c in self.lists if c.id == ident), None)
+
+    def list_of_segment(self, ident: int) -> ContactList | None:
+        """The contact list that defines this segment, if any."""
+        return next((c for c in self.lists if any(s.id == ident for s in c.segments)), None)

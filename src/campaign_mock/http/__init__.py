@@ -1,0 +1,7 @@
+"""The mock's HTTP face: the Flask app, its envelope, auth, body parsing and blueprints."""
+
+from __future__ import annotations
+
+from .app import create_app
+
+__all__ = ["create_app"]

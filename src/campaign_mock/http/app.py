@@ -1,0 +1,146 @@
+"""`create_app()`: the Flask app, with V-4's order of checks in one before-request hook."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import BaseConverter, ValidationError
+
+from ..domain.backend import CampaignBackend
+from ..domain.clock import Clock
+from ..domain.errors import CampaignError, NotFoundError
+from ..domain.models import Fixtures
+from ..fixtureset import default_fixtures
+from . import campaigns, control, session
+from .auth import require_user
+from .body import MAX_BODY, Params, read_params
+from .context import MockState, state
+from .envelope import HttpError, failure, from_campaign_error, from_http_error, success
+from .journal import BODY_PREVIEW, JournalEntry, RequestJournal
+
+_PUBLIC_ENDPOINTS = {"session.login"}
+
+
+class PositiveIntConverter(BaseConverter):
+    """Path ids are ASCII digits worth more than 0; anything else is a routing 404 (V-4)."""
+
+    regex = r"[0-9]+"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number < 1:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: object) -> str:
+        return str(value)
+
+
+def create_app(
+    fixtures: Fixtures | None = None,
+    *,
+    backend: CampaignBackend | None = None,
+    clock: Clock | None = None,
+    auth: bool = True,
+    journal_size: int = 1000,
+) -> Flask:
+    """A mock instance: pass a backend to share state, or fixtures and a clock to make one."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["positive_int"] = PositiveIntConverter
+    held = backend or CampaignBackend(fixtures or default_fixtures(), clock)
+    app.extensions["campaign_mock"] = MockState(
+        backend=held,
+        journal=RequestJournal(journal_size),
+        auth=auth,
+        initial_fixtures=held.fixtures,
+    )
+    app.register_blueprint(campaigns.blueprint)
+    app.register_blueprint(session.blueprint)
+    app.register_blueprint(control.blueprint)
+    app.before_request(_check_request)
+    app.after_request(_journal_request)
+    app.register_error_handler(CampaignError, _campaign_error)
+    app.register_error_handler(HttpError, from_http_error)
+    app.register_error_handler(HTTPException, _http_exception)
+    return app
+
+
+def _check_request() -> Response | None:
+    """V-4: routing, then credentials, then the body; the application comes last."""
+    g.started = time.perf_counter()
+    g.params = Params()
+    if request.routing_exception is not None:
+        raise request.routing_exception
+    if request.method == "OPTIONS":
+        return _options()
+    if request.path.startswith("/_mock/"):
+        return None
+    if state().auth and request.endpoint not in _PUBLIC_ENDPOINTS:
+        g.user = require_user(request, state().backend)
+    else:
+        g.user = "anonymous"
+    if request.method in {"POST", "PUT"}:
+        g.params = read_params(request)
+    return None
+
+
+def _options() -> Response:
+    """CORS pre-flight and discovery: the methods this path has, without credentials."""
+    adapter = request.url_rule.map.bind_to_environ(request.environ) if request.url_rule else None
+    allowed = sorted(adapter.allowed_methods(request.path)) if adapter else ["OPTIONS"]
+    response = success({"allow": allowed})
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+def _campaign_error(error: CampaignError) -> Response:
+    if isinstance(error, NotFoundError):  # V-4 step 4: a missing id is a 404
+        return failure(404, error.code, error.message, error.errors)
+    return from_campaign_error(error)
+
+
+def _http_exception(error: HTTPException) -> Response:
+    """Werkzeug's own failures (routing, size) in the envelope."""
+    status = error.code or 500
+    if isinstance(error, NotFound):
+        return failure(404, "not_found", f"No such resource: {request.path}")
+    if isinstance(error, MethodNotAllowed):
+        allowed = sorted(error.valid_methods or [])
+        return failure(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed on {request.path}; use {', '.join(allowed)}",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    if status == 413:
+        return failure(413, "too_large", f"The body is larger than {MAX_BODY} bytes")
+    if status == 400:
+        return failure(400, "malformed", error.description or "Malformed request")
+    return failure(status, "malformed", error.description or error.name)
+
+
+def _journal_request(response: Response) -> Response:
+    if request.path.startswith("/_mock/"):
+        return response
+    journal = state().journal
+    params: Params = g.get("params", Params())
+    body = request.get_data(cache=True) if params.values or params.errors else b""
+    journal.record(
+        JournalEntry(
+            seq=journal.next_seq(),
+            at=state().backend.clock.now(),
+            method=request.method,
+            path=request.path,
+            query=request.query_string.decode("latin-1"),
+            content_type=request.content_type,
+            body=body[:BODY_PREVIEW].decode("utf-8", "replace"),
+            status=response.status_code,
+            success=g.get("success"),
+            duration_ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1e3, 3),
+        )
+    )
+    return response

@@ -1,0 +1,88 @@
+"""DUO's response envelope `{"success", "data"}` as JSON, or as a page for people (V-1, V-2)."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from flask import Response, g, request
+
+from ..domain.errors import CampaignError
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font:15px system-ui,sans-serif;margin:2em;max-width:60em}}
+pre{{background:#f4f4f4;padding:1em;overflow:auto}} .bad{{color:#a00}}</style></head>
+<body><h1 class="{cls}">{title}</h1><p>{summary}</p><pre>{body}</pre>
+<p><small>campaign-mock: send <code>Accept: application/json</code> for the API's JSON.</small>
+</p></body></html>
+"""
+
+
+class HttpError(Exception):
+    """A failure before the application runs, answered with its own status (V-4)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+def success(data: dict[str, object], status: int = 200) -> Response:
+    """`success: true` with `data` (V-2)."""
+    return _render({"success": True, "data": data}, status)
+
+
+def failure(
+    status: int,
+    code: str,
+    message: str,
+    errors: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """`success: false` with `data.error`, `data.code` and `data.errors` (V-3, V-4)."""
+    body = {"success": False, "data": {"error": message, "code": code, "errors": errors or {}}}
+    response = _render(body, status)
+    response.headers.update(headers or {})
+    return response
+
+
+def from_campaign_error(error: CampaignError) -> Response:
+    """An application-level failure: HTTP 200 (V-3)."""
+    return failure(200, error.code, error.message, error.errors)
+
+
+def from_http_error(error: HttpError) -> Response:
+    return failure(error.status, error.code, error.message, headers=error.headers)
+
+
+def wants_html() -> bool:
+    """Only a request that prefers text/html to JSON gets a page (V-1)."""
+    accept = request.accept_mimetypes
+    return accept["text/html"] > accept["application/json"]
+
+
+def _render(body: dict[str, object], status: int) -> Response:
+    g.success = body["success"]
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    if not wants_html():
+        return Response(text, status, mimetype="application/json")
+    data = body["data"]
+    ok = bool(body["success"])
+    title = "OK" if ok else "Request failed"
+    summary = "" if ok or not isinstance(data, dict) else str(data.get("error", ""))
+    page = _PAGE.format(
+        title=html.escape(title),
+        cls="" if ok else "bad",
+        summary=html.escape(summary),
+        body=html.escape(json.dumps(body, ensure_ascii=False, indent=2)),
+    )
+    return Response(page, status, mimetype="text/html")

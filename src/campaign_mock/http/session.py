@@ -1,0 +1,44 @@
+"""Session login and logout with the `sergiosgc_auth` cookie (V-5)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, request
+
+from ..domain.errors import InvalidError
+from .auth import SESSION_COOKIE, unauthorized
+from .context import backend
+from .envelope import success
+
+blueprint = Blueprint("session", __name__)
+
+
+@blueprint.post("/login/", strict_slashes=False)
+def login() -> Response:
+    values, errors = g.params.values, dict(g.params.errors)
+    for key in ("username", "password"):
+        if key in errors:
+            continue
+        if key not in values:
+            errors[key] = ["is required"]
+        elif not isinstance(values[key], str) or not values[key]:
+            errors[key] = ["must be a non-empty string"]
+    if errors:
+        raise InvalidError.from_fields(errors)
+    username, password = str(values["username"]), str(values["password"])
+    token = backend().login(username, password)
+    if token is None:
+        raise unauthorized("Wrong username, password or API key")
+    response = success({"token": token, "username": username})
+    response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="Lax")
+    return response
+
+
+@blueprint.post("/logout/", strict_slashes=False)
+def logout() -> Response:
+    user: str = g.user  # the before-request hook authenticated it (V-4 step 2)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        backend().logout(token)
+    response = success({"username": user})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
