@@ -1,0 +1,7 @@
+"""`python -m campaign_mock`: the same as the `campaign-mock` command."""
+
+from __future__ import annotations
+
+from .cli import main
+
+main()

@@ -1,0 +1,106 @@
+"""The production server: waitress threads over one shared app, plus the one background ticker."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from waitress.server import create_server
+
+DEFAULT_THREADS = 8
+TICK_SECONDS = 0.05
+
+
+class MockServer:
+    """Serves one mock instance; the only place in the mock that owns threads.
+
+    `serve_forever()` blocks (the CLI); `start()`/`stop()` run it in the background (tests,
+    the pytest plugin). `on_tick` runs every `tick_seconds` on its own thread, so the
+    simulation moves even when no request arrives.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        *,
+        threads: int = DEFAULT_THREADS,
+        on_tick: Callable[[], None] | None = None,
+        tick_seconds: float = TICK_SECONDS,
+    ) -> None:
+        self.app = app
+        self._server: Any = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="campaign-mock",
+            clear_untrusted_proxy_headers=True,
+            # Waitress reads the whole body before the app runs, so an oversized one gets
+            # the app's 413 envelope instead of a reset connection (V-4).
+            max_request_body_size=64 * 1024 * 1024,
+        )
+        self._on_tick = on_tick
+        self._tick_seconds = tick_seconds
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def host(self) -> str:
+        return str(self._server.effective_host)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        """Serves until `stop()` is called from another thread or a signal handler."""
+        self._start_ticker()
+        try:
+            self._server.run()
+        finally:
+            self._stopping.set()
+
+    def start(self) -> MockServer:
+        """Serves in a background thread and returns at once."""
+        thread = threading.Thread(target=self.serve_forever, name="campaign-mock", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stops accepting, lets workers finish, stops the ticker."""
+        self._stopping.set()
+        self._server.close()
+        self._server.task_dispatcher.shutdown(timeout=timeout)
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _start_ticker(self) -> None:
+        if self._on_tick is None:
+            return
+        tick = self._on_tick
+
+        def run() -> None:
+            while not self._stopping.wait(self._tick_seconds):
+                try:
+                    tick()
+                except Exception:  # keep ticking; the failure is the app's to report
+                    self.app.logger.exception("tick failed")
+
+        thread = threading.Thread(target=run, name="campaign-mock-ticker", daemon=True)
+        thread.start()
+        self._threads.append(thread)
