@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from ..domain.errors import FixturesError, InvalidError
-from ..domain.models import Channel
+from ..domain.models import Channel, State
 from ..fixtureset import fixtures_from_document, fixtures_to_document
 from .context import backend, state
 from .envelope import success
@@ -80,3 +80,16 @@ def set_payloads(ident: int) -> Response:
         )
     payloads = tuple(Channel(p) for p in dict.fromkeys(raw))
     return success(backend().set_payloads(ident, payloads).to_wire())
+
+
+@blueprint.put("/campaigns/<positive_int:ident>/state")
+def force_state(ident: int) -> Response:
+    """Forces a state, bypassing the state machine; JSON `{"state": "ERROR"}`."""
+    document = request.get_json(silent=True)
+    raw = document.get("state") if isinstance(document, dict) else None
+    if not isinstance(raw, str) or raw not in State.__members__:
+        raise InvalidError(
+            f"state: must be one of {', '.join(State)}",
+            {"state": [f"must be one of {', '.join(State)}"]},
+        )
+    return success(backend().force_state(ident, State(raw)).to_wire())

@@ -1,0 +1,44 @@
+# The commands people type. `make serve` and `make test` work on a fresh clone:
+# they create the virtual environment and install the project first.
+VENV ?= .venv
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8080
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install serve test lint format typecheck contract bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with its dev tools
+
+serve: $(STAMP) ## serve the mock with its built-in fixtures on http://$(HOST):$(PORT)
+	$(BIN)/campaign-mock serve --host $(HOST) --port $(PORT) $(ARGS)
+
+test: $(STAMP) ## the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+contract: $(STAMP) ## run the contract suite against a server: make contract URL=... CONFIG=...
+	$(BIN)/campaign-contract run --base-url $(URL) --config $(CONFIG) $(ARGS)
+
+bench: $(STAMP) ## the benchmarks; each prints ratios against a baseline measured in the same run
+	$(BIN)/python bench/http_throughput.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
