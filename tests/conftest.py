@@ -1,4 +1,4 @@
-"""Shared test settings: Hypothesis profiles chosen by HYPOTHESIS_PROFILE (default, ci, thorough)."""
+"""Shared test settings: Hypothesis profiles chosen by HYPOTHESIS_PROFILE."""
 
 from __future__ import annotations
 

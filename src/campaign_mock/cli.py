@@ -127,12 +127,13 @@ def _print_banner(server: MockServer, fixtures: Fixtures, *, auth: bool) -> None
         for account in fixtures.accounts:
             keys = ", ".join(account.api_keys) or "(none)"
             lines.append(
-                f"  account {account.username!r}: password {account.password!r}, "
-                f"API keys: {keys}"
+                f"  account {account.username!r}: password {account.password!r}, API keys: {keys}"
             )
         if fixtures.accounts:
             first = fixtures.accounts[0]
-            lines.append(f"  try: curl -u {first.username}:{first.password} {server.url}/campaign/1")
+            lines.append(
+                f"  try: curl -u {first.username}:{first.password} {server.url}/campaign/1"
+            )
     else:
         lines.append("  authentication is off (--no-auth)")
     lines.append("  control API: /_mock/state, /_mock/reset, /_mock/requests; Ctrl-C stops")

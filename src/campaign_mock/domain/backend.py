@@ -203,7 +203,7 @@ class CampaignBackend:
                     f"segment {s} is not a segment of list {list_id}" for s in stray
                 ]
         if errors:
-            text = "; ".join(m for msgs in errors.values() for m in msgs)
+            text = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
             raise UnresolvedReferenceError(f"Unresolved reference: {text}", errors)
 
     def _catch_up(self) -> None:

@@ -37,8 +37,7 @@ def check_initial(state: State) -> None:
     """A POST may start a campaign in DRAFT, SCHEDULED or READY (M-2)."""
     if state not in CLIENT_STATES:
         raise ConflictError(
-            f"state: a campaign cannot be created in {state}; "
-            "use DRAFT, SCHEDULED or READY",
+            f"state: a campaign cannot be created in {state}; use DRAFT, SCHEDULED or READY",
             {"state": [f"cannot be created in {state}"]},
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -79,7 +80,7 @@ class Campaign:
     name: str
     domain: int
     list: int
-    segments: list[int]
+    segments: builtins.list[int]  # `list` above shadows the builtin in this class body
     state: State
     when: int | None
     event_callback: str | None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 #: 9999-12-31T23:59:59Z: Q-2 refuses years past 9999.
 MAX_TIMESTAMP = 253_402_300_799
@@ -57,7 +57,7 @@ def _parse_iso(text: str) -> int:
 
 
 def _epoch(moment: datetime) -> int:
-    return int((moment - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds())
+    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
 
 
 def _in_range(seconds: int) -> int:

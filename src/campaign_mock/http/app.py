@@ -140,7 +140,9 @@ def _journal_request(response: Response) -> Response:
             body=body[:BODY_PREVIEW].decode("utf-8", "replace"),
             status=response.status_code,
             success=g.get("success"),
-            duration_ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1e3, 3),
+            duration_ms=round(
+                (time.perf_counter() - g.get("started", time.perf_counter())) * 1e3, 3
+            ),
         )
     )
     return response
