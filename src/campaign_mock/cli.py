@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
 from types import FrameType
 
 import click
@@ -83,7 +82,14 @@ def serve(
 
 @main.group()
 def fixtures() -> None:
-    """Show the built-in fixtures or check a fixtures file."""
+    """Show the built-in fixtures or check a fixtures file.
+
+    \b
+    Examples:
+      campaign-mock fixtures show > my-fixtures.yaml
+      campaign-mock fixtures check my-fixtures.yaml
+      campaign-mock serve --fixtures my-fixtures.yaml
+    """
 
 
 @fixtures.command("show")
@@ -114,8 +120,7 @@ def _fixtures_or_exit(path: str | None) -> Fixtures:
 
 def _stop_on_signals(server: MockServer) -> None:
     def handle(signum: int, frame: FrameType | None) -> None:
-        # waitress's close() must not run inside its own loop's signal frame.
-        threading.Thread(target=server.stop, daemon=True).start()
+        server.request_stop()
 
     signal.signal(signal.SIGINT, handle)
     signal.signal(signal.SIGTERM, handle)

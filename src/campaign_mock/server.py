@@ -16,8 +16,8 @@ TICK_SECONDS = 0.05
 class MockServer:
     """Serves one mock instance; the only place in the mock that owns threads.
 
-    `serve_forever()` blocks (the CLI); `start()`/`stop()` run it in the background (tests,
-    the pytest plugin). `on_tick` runs every `tick_seconds` on its own thread, so the
+    `serve_forever()` blocks (the CLI) until `request_stop()`; `start()`/`stop()` run it in
+    the background (tests, the pytest plugin). `on_tick` runs every `tick_seconds` on its own thread, so the
     simulation moves even when no request arrives.
     """
 
@@ -61,12 +61,13 @@ class MockServer:
         return f"http://{self.host}:{self.port}"
 
     def serve_forever(self) -> None:
-        """Serves until `stop()` is called from another thread or a signal handler."""
+        """Serves until `request_stop()` is called, from another thread or a signal handler."""
         self._start_ticker()
         try:
             self._server.run()
         finally:
             self._stopping.set()
+            self._server.task_dispatcher.shutdown(timeout=5)
 
     def start(self) -> MockServer:
         """Serves in a background thread and returns at once."""
@@ -75,13 +76,23 @@ class MockServer:
         self._threads.append(thread)
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stops accepting, lets workers finish, stops the ticker."""
+    def request_stop(self) -> None:
+        """Asks the server loop to close every socket and return; safe in a signal handler."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
-        self._server.close()
-        self._server.task_dispatcher.shutdown(timeout=timeout)
+        # The loop is not thread-safe: the trigger runs the closing inside the loop's thread.
+        self._server.trigger.pull_trigger(self._close_all)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stops accepting, closes connections, lets workers finish, stops the ticker."""
+        self.request_stop()
         for thread in self._threads:
             thread.join(timeout)
+
+    def _close_all(self) -> None:
+        for dispatcher in list(self._server._map.values()):
+            dispatcher.close()
 
     def __enter__(self) -> MockServer:
         return self.start()

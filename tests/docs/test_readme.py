@@ -120,8 +120,8 @@ def test_readme_curl_session_works_as_written(make_serve: str, tmp_path: Path) -
         )
 
 
-def test_make_serve_stops_cleanly_on_sigterm(make_serve: str, fresh_clone: Path) -> None:
-    """The served mock reports what it is and answers the control API while up."""
+def test_make_serve_prints_the_demo_account(make_serve: str, fresh_clone: Path) -> None:
+    """The served mock prints its demo credentials and answers the control API."""
     state = requests.get(f"{make_serve}/_mock/state", timeout=5).json()
     assert state["success"] is True
     log = (fresh_clone / "serve.log").read_text()

@@ -1,0 +1,109 @@
+"""`campaign-mock` as a user runs it: help, fixtures files, start-up and a clean stop."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+COMMAND = [sys.executable, "-m", "campaign_mock"]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_help_has_examples() -> None:
+    for args in [["--help"], ["serve", "--help"], ["fixtures", "--help"]]:
+        result = _run(*args)
+        assert result.returncode == 0
+        assert "Examples:" in result.stdout, args
+    assert "campaign-mock serve --fixtures" in _run("serve", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("accounts: [", "not valid YAML or JSON at line"),
+        ("accounts: []\ndomains: []\n", "'lists' is a required property"),
+        (
+            "accounts: []\ndomains: []\nlists: [{id: 1, name: a, contacts: [{id: x}]}]\n",
+            "fixtures.lists[0].contacts[0].id",
+        ),
+        (
+            "accounts: []\ndomains: [{id: 1, name: a}, {id: 1, name: b}]\nlists: []\n",
+            "domains: id 1 is used twice",
+        ),
+        (
+            "accounts: []\ndomains: []\nlists: [{id: 1, name: a, segments: [{id: 1, name: s, "
+            "contacts: [9]}]}]\n",
+            "contacts [9] are not in list 1",
+        ),
+        ("accounts: []\ndomains: []\nlists: []\nsurprise: 1\n", "surprise"),
+    ],
+)
+def test_bad_fixtures_are_refused_with_one_line(tmp_path: Path, content: str, message: str) -> None:
+    """A bad fixtures file is refused at start, with one line naming the problem."""
+    path = tmp_path / "fixtures.yaml"
+    path.write_text(content)
+    for args in [["serve", "--port", "0", "--fixtures", str(path)], ["fixtures", "check", str(path)]]:
+        result = _run(*args)
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_missing_fixtures_file() -> None:
+    result = _run("serve", "--fixtures", "/nonexistent/fixtures.yaml")
+    assert result.returncode == 1 and "cannot read fixtures" in result.stderr
+
+
+def test_fixtures_show_round_trips(tmp_path: Path) -> None:
+    """`fixtures show` prints a file that `fixtures check` and `serve --fixtures` accept."""
+    shown = _run("fixtures", "show")
+    assert shown.returncode == 0
+    path = tmp_path / "mine.yaml"
+    path.write_text(shown.stdout)
+    checked = _run("fixtures", "check", str(path))
+    assert checked.returncode == 0 and "ok (1 accounts, 2 domains, 3 lists)" in checked.stdout
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_cleanly_on_signals(signum: signal.Signals) -> None:
+    """SIGTERM and SIGINT stop the server with exit 0 and no traceback."""
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--port", "0"], stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    banner = process.stderr.readline()
+    match = re.search(r"serving on (http://\S+)", banner)
+    assert match, banner
+    url = match[1]
+    answer = requests.post(
+        f"{url}/campaign", auth=("demo", "demo-password"), data={"name": "a", "domain": 1, "list": 1},
+        timeout=5,
+    )
+    assert answer.json()["success"] is True
+    process.send_signal(signum)
+    _, rest = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert "campaign-mock stopped" in rest and "Traceback" not in rest
+
+
+def test_port_in_use_is_one_line() -> None:
+    """A port already taken is a one-line error, not a traceback."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = _run("serve", "--port", str(port))
+    assert result.returncode == 1
+    assert "cannot listen on" in result.stderr and "Traceback" not in result.stderr
