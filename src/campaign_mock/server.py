@@ -17,8 +17,8 @@ class MockServer:
     """Serves one mock instance; the only place in the mock that owns threads.
 
     `serve_forever()` blocks (the CLI) until `request_stop()`; `start()`/`stop()` run it in
-    the background (tests, the pytest plugin). `on_tick` runs every `tick_seconds` on its own thread, so the
-    simulation moves even when no request arrives.
+    the background (tests, the pytest plugin). `on_tick` runs every `tick_seconds` on its own
+    thread, so the simulation moves even when no request arrives.
     """
 
     def __init__(

@@ -51,7 +51,8 @@ def test_bad_fixtures_are_refused_with_one_line(tmp_path: Path, content: str, me
     """A bad fixtures file is refused at start, with one line naming the problem."""
     path = tmp_path / "fixtures.yaml"
     path.write_text(content)
-    for args in [["serve", "--port", "0", "--fixtures", str(path)], ["fixtures", "check", str(path)]]:
+    serve = ["serve", "--port", "0", "--fixtures", str(path)]
+    for args in [serve, ["fixtures", "check", str(path)]]:
         result = _run(*args)
         assert result.returncode == 1
         lines = result.stderr.strip().splitlines()
@@ -85,10 +86,9 @@ def test_serve_stops_cleanly_on_signals(signum: signal.Signals) -> None:
     match = re.search(r"serving on (http://\S+)", banner)
     assert match, banner
     url = match[1]
-    answer = requests.post(
-        f"{url}/campaign", auth=("demo", "demo-password"), data={"name": "a", "domain": 1, "list": 1},
-        timeout=5,
-    )
+    campaign = {"name": "a", "domain": 1, "list": 1}
+    auth = ("demo", "demo-password")
+    answer = requests.post(f"{url}/campaign", auth=auth, data=campaign, timeout=5)
     assert answer.json()["success"] is True
     process.send_signal(signum)
     _, rest = process.communicate(timeout=15)
