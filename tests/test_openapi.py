@@ -255,6 +255,7 @@ def test_request_bodies_take_forms_and_json(body: str) -> None:
 
 
 CREATE = {"name": "Winter sale", "domain": 3, "list": 5}
+FORM_CREATE = {"name": "W", "domain": "3", "list": "5"}
 
 
 @pytest.mark.parametrize(
@@ -269,7 +270,9 @@ CREATE = {"name": "Winter sale", "domain": 3, "list": 5}
         ("CampaignCreateJson", {**CREATE, "state": "READY"}, False),  # M-3 needs when
         ("CampaignCreateJson", {**CREATE, "state": "READY", "when": 1767225600}, True),
         ("CampaignCreateJson", {**CREATE, "event_callback": "ftp://x.example/"}, False),
-        ("CampaignCreateForm", {**CREATE, "segments[]": [1, 2]}, True),
+        ("CampaignCreateForm", {**FORM_CREATE, "segments[]": ["1"]}, True),
+        ("CampaignCreateForm", {**FORM_CREATE, "when": "1.5"}, False),
+        ("CampaignUpdateJson", {"state": "SCHEDULED", "when": None}, False),  # M-3
         ("CampaignUpdateJson", {}, True),  # Q-5 partial update
         ("CampaignUpdateJson", {"list": 5}, False),  # Q-5 no list
         ("CampaignUpdateForm", {"list": 5}, False),  # Q-5 no list

@@ -10,8 +10,12 @@ import click
 import yaml
 
 from . import __version__
-from .domain.errors import FixturesError
+from .domain.backend import CampaignBackend
+from .domain.clock import MockClock
+from .domain.errors import FixturesError, InvalidError
 from .domain.models import Fixtures
+from .domain.settings import SimulationSettings
+from .domain.timestamp import TimestampError, parse_when
 from .fixtureset import default_fixtures, fixtures_to_document, load_fixtures
 from .http import create_app
 from .server import DEFAULT_THREADS, MockServer
@@ -22,6 +26,8 @@ Examples:
   campaign-mock serve                          # built-in fixtures on :8080
   campaign-mock serve --port 9000 --no-auth
   campaign-mock serve --fixtures my-fixtures.yaml --threads 16
+  campaign-mock serve --speed 60 --seed 7       # five minutes pass in five seconds
+  campaign-mock serve --frozen --start-time 2030-01-01T09:00:00Z
 \b
 Then:
   curl -u demo:demo-password http://127.0.0.1:8080/campaign/1
@@ -59,6 +65,43 @@ def main() -> None:
     type=click.IntRange(0),
     help="How many requests GET /_mock/requests keeps.",
 )
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Seed of the outcomes: the same seed gives the same events and journal.",
+)
+@click.option(
+    "--speed",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Mock seconds per real second (60: five minutes pass in five seconds).",
+)
+@click.option("--frozen", is_flag=True, help="Freeze the clock; move it with /_mock/clock.")
+@click.option("--start-time", help="Where the clock starts (Unix seconds or ISO 8601).")
+@click.option(
+    "--window",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(0, 300, min_open=True),
+    help="Seconds of events reported together in one callback (C-3: at most 300).",
+)
+@click.option(
+    "--send-rate",
+    default=1000.0,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Messages per second a campaign sends.",
+)
+@click.option(
+    "--delivery-workers",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads that POST event callbacks.",
+)
 def serve(
     host: str,
     port: int,
@@ -66,10 +109,26 @@ def serve(
     no_auth: bool,
     threads: int,
     journal_size: int,
+    seed: int,
+    speed: float,
+    frozen: bool,
+    start_time: str | None,
+    window: float,
+    send_rate: float,
+    delivery_workers: int,
 ) -> None:
     """Serve the mock until Ctrl-C or SIGTERM."""
     fixtures = _fixtures_or_exit(fixtures_path)
-    app = create_app(fixtures, auth=not no_auth, journal_size=journal_size)
+    try:
+        start = None if start_time is None else float(parse_when(start_time))
+        settings = SimulationSettings().updated(
+            {"seed": seed, "window": window, "send_rate": send_rate, "workers": delivery_workers}
+        )
+    except (TimestampError, InvalidError) as exc:
+        raise click.ClickException(str(exc)) from None
+    clock = MockClock(start=start, frozen=frozen, speed=speed)
+    held = CampaignBackend(fixtures, clock, settings)
+    app = create_app(backend=held, auth=not no_auth, journal_size=journal_size)
     try:
         server = MockServer(app, host, port, threads=threads)
     except OSError as exc:
@@ -141,6 +200,9 @@ def _print_banner(server: MockServer, fixtures: Fixtures, *, auth: bool) -> None
             )
     else:
         lines.append("  authentication is off (--no-auth)")
-    lines.append("  control API: /_mock/state, /_mock/reset, /_mock/requests; Ctrl-C stops")
+    lines.append(
+        "  control API: /_mock/state, /_mock/reset, /_mock/requests, /_mock/clock, "
+        "/_mock/deliveries, /_mock/settings; Ctrl-C stops"
+    )
     click.echo("\n".join(lines), err=True)
     sys.stderr.flush()

@@ -11,7 +11,16 @@ import jsonschema
 import yaml
 
 from .domain.errors import FixturesError
-from .domain.models import Account, Channel, Contact, ContactList, Domain, Fixtures, Segment
+from .domain.models import (
+    Account,
+    Channel,
+    Contact,
+    ContactList,
+    Domain,
+    Fixtures,
+    GeneratedContacts,
+    Segment,
+)
 
 _ID = {"type": "integer", "minimum": 1}
 _SCHEMA: dict[str, Any] = {
@@ -79,6 +88,20 @@ _SCHEMA: dict[str, Any] = {
                                 "name": {"type": "string"},
                                 "contacts": {"type": "array", "items": _ID},
                             },
+                        },
+                    },
+                    # Contacts made from patterns, so a huge list needs no huge file:
+                    # {count: N, first_id: 1000, email: "user{n}@example.com",
+                    #  telephone: "+3519{n:08d}"}; n runs from 1 to count.
+                    "generate": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["count", "first_id"],
+                        "properties": {
+                            "count": {"type": "integer", "minimum": 0, "maximum": 10_000_000},
+                            "first_id": _ID,
+                            "email": {"type": ["string", "null"], "minLength": 3},
+                            "telephone": {"type": ["string", "null"], "minLength": 1},
                         },
                     },
                 },
@@ -165,6 +188,7 @@ def fixtures_to_document(fixtures: Fixtures) -> dict[str, object]:
                     {"id": s.id, "name": s.name, "contacts": sorted(s.contact_ids)}
                     for s in c.segments
                 ],
+                **_generated_to_document(c.generated),
             }
             for c in fixtures.lists
         ],
@@ -172,8 +196,35 @@ def fixtures_to_document(fixtures: Fixtures) -> dict[str, object]:
     }
 
 
+def _generated_to_document(generated: GeneratedContacts | None) -> dict[str, object]:
+    if generated is None:
+        return {}
+    spec = {"count": generated.count, "first_id": generated.first_id}
+    return {"generate": {**spec, "email": generated.email, "telephone": generated.telephone}}
+
+
+def _generated(raw: Mapping[str, Any] | None) -> GeneratedContacts | None:
+    if raw is None:
+        return None
+    generated = GeneratedContacts(
+        raw["count"], raw["first_id"], raw.get("email"), raw.get("telephone")
+    )
+    for key in ("email", "telephone"):
+        pattern = getattr(generated, key)
+        try:
+            sample = pattern.format(n=1) if pattern is not None else None
+        except (KeyError, IndexError, ValueError) as exc:
+            raise FixturesError(
+                f"fixtures.lists.generate.{key}: {pattern!r} is not a pattern of {{n}} ({exc})"
+            ) from None
+        if sample == pattern and generated.count > 1:
+            raise FixturesError(f"fixtures.lists.generate.{key}: {pattern!r} does not use {{n}}")
+    return generated
+
+
 def _contact_list(raw: Mapping[str, Any]) -> ContactList:
     return ContactList(
+        generated=_generated(raw.get("generate")),
         id=raw["id"],
         name=raw["name"],
         contacts=tuple(
@@ -192,15 +243,34 @@ def _check_consistency(fixtures: Fixtures) -> None:
     _unique("lists", [c.id for c in fixtures.lists], "id")
     _unique("segments", [s.id for c in fixtures.lists for s in c.segments], "id")
     _unique("contacts", [p.id for c in fixtures.lists for p in c.contacts], "id")
+    _no_overlap(fixtures)
     for i, contact_list in enumerate(fixtures.lists):
         members = {p.id for p in contact_list.contacts}
+        generated = contact_list.generated.ids if contact_list.generated else range(0)
         for j, segment in enumerate(contact_list.segments):
-            stray = sorted(segment.contact_ids - members)
+            stray = sorted(c for c in segment.contact_ids - members if c not in generated)
             if stray:
                 raise FixturesError(
                     f"fixtures.lists[{i}].segments[{j}]: contacts {stray} "
                     f"are not in list {contact_list.id}"
                 )
+
+
+def _no_overlap(fixtures: Fixtures) -> None:
+    """Generated ids must not collide with each other or with listed contacts."""
+    ranges = [c.generated.ids for c in fixtures.lists if c.generated and c.generated.count]
+    for i, first in enumerate(ranges):
+        for second in ranges[i + 1 :]:
+            if first.start < second.stop and second.start < first.stop:
+                raise FixturesError(
+                    f"fixtures.lists: generated contact ids {first} and {second} overlap"
+                )
+        for contact_list in fixtures.lists:
+            for contact in contact_list.contacts:
+                if contact.id in first:
+                    raise FixturesError(
+                        f"fixtures.contacts: id {contact.id} is also a generated contact's id"
+                    )
 
 
 def _unique(what: str, values: list[Any], key: str) -> None:

@@ -9,6 +9,9 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
+from .delivery import Dispatcher
+from .http.simulation import EXTENSION as DELIVERY_EXTENSION
+
 DEFAULT_THREADS = 8
 TICK_SECONDS = 0.05
 
@@ -43,7 +46,9 @@ class MockServer:
             # the app's 413 envelope instead of a reset connection (V-4).
             max_request_body_size=64 * 1024 * 1024,
         )
-        self._on_tick = on_tick
+        # The simulation's ticker and callback workers, when the app has a dispatcher.
+        self._dispatcher: Dispatcher | None = app.extensions.get(DELIVERY_EXTENSION)
+        self._on_tick = on_tick or (self._dispatcher.tick if self._dispatcher else None)
         self._tick_seconds = tick_seconds
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -101,6 +106,7 @@ class MockServer:
         self.stop()
 
     def _start_ticker(self) -> None:
+        self._start_delivery_workers()
         if self._on_tick is None:
             return
         tick = self._on_tick
@@ -115,3 +121,18 @@ class MockServer:
         thread = threading.Thread(target=run, name="campaign-mock-ticker", daemon=True)
         thread.start()
         self._threads.append(thread)
+
+    def _start_delivery_workers(self) -> None:
+        """Callback POSTs run on their own threads, never on a request's (C-4: a slow or dead
+        receiver stalls no API call); the loop body is `Dispatcher.work`."""
+        if self._dispatcher is None:
+            return
+        for number in range(self._dispatcher.outbox.settings.workers):
+            thread = threading.Thread(
+                target=self._dispatcher.work,
+                args=(self._stopping,),
+                name=f"campaign-mock-delivery-{number}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)

@@ -88,9 +88,10 @@ def test_V3_application_failures_are_http_200(
 def test_V4_routing_404_for_unknown_paths_and_bad_ids(api: Api) -> None:
     """V-4 step 1: 404 for unknown paths and ids that are not positive integers, before 401."""
     for path in ["/nowhere", "/campaign/abc", "/campaign/-1", "/campaign/0", "/campaign/1.5"]:
-        answer = api.call("GET", path, auth=False)
-        assert answer.status == 404, path
-        assert answer.code == "not_found"
+        for method in ["GET", "PUT", "DELETE", "POST"]:
+            answer = api.call(method, path, auth=False)
+            assert answer.status == 404, (method, path)
+            assert answer.code == "not_found"
 
 
 def test_V4_method_not_allowed_comes_before_401(api: Api) -> None:
@@ -110,6 +111,9 @@ def test_V4_head_and_options_wherever_get_is(api: Api) -> None:
     options = api.call("OPTIONS", "/campaign/1", auth=False)
     assert options.status == 200
     assert {"GET", "PUT", "DELETE"} <= set(options.headers["Allow"].split(", "))
+    for method, path in [("OPTIONS", "/campaign"), ("HEAD", "/campaign"), ("OPTIONS", "/login/")]:
+        answer = api.call(method, path, auth=False)
+        assert answer.status == 405, (method, path)  # no GET there
 
 
 def test_V4_401_comes_before_body_checks(api: Api) -> None:

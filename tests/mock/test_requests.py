@@ -121,7 +121,7 @@ def test_Q3_duplicate_segments_collapse_in_order(api: Api) -> None:
         ({"domain": None}, "domain"),
         ({"domain": "1a"}, "domain"),
         ({"domain": -3}, "domain"),
-        ({"domain": 1.0}, "domain"),
+        ({"domain": 1.5}, "domain"),
         ({"domain": True}, "domain"),
         ({"list": [1]}, "list"),
         ({"segments": "1"}, "segments"),
@@ -142,6 +142,14 @@ def test_Q4_invalid_fields_are_named(api: Api, fields: dict[str, object], field:
     assert answer.code == "invalid", answer.body
     assert field in answer.data["errors"]
     assert api.get(1).status == 404
+
+
+def test_Q4_integral_json_numbers_are_integers(api: Api) -> None:
+    """Q-4: JSON Schema's integer (openapi.yaml) includes 1.0; the mock agrees."""
+    answer = api.create(domain=1.0, list=1.0, segments=[2.0], when=1767225600.0)
+    assert answer.ok, answer.body
+    data = answer.data
+    assert (data["domain"], data["segments"], data["when"]) == (1, [2], 1767225600)
 
 
 def test_Q4_required_fields(api: Api) -> None:

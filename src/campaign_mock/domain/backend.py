@@ -7,10 +7,12 @@ import threading
 from dataclasses import replace
 
 from . import lifecycle
-from .clock import Clock, SystemClock
-from .errors import InvalidError, NotFoundError, UnresolvedReferenceError
+from .clock import Clock, MockClock
+from .errors import ConflictError, InvalidError, NotFoundError, UnresolvedReferenceError
 from .models import Campaign, Channel, Fixtures, State
 from .params import CampaignFields
+from .settings import SimulationSettings
+from .simulation import CHUNK, Simulation
 
 
 class CampaignBackend:
@@ -19,9 +21,15 @@ class CampaignBackend:
     Campaigns handed out are copies, so callers serialize them outside the lock.
     """
 
-    def __init__(self, fixtures: Fixtures, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        fixtures: Fixtures,
+        clock: Clock | None = None,
+        settings: SimulationSettings | None = None,
+    ) -> None:
         self._lock = threading.RLock()
-        self._clock: Clock = clock or SystemClock()
+        self._clock: Clock = clock or MockClock()
+        self._simulation = Simulation(settings or SimulationSettings())
         self._fixtures = fixtures
         self._campaigns: dict[int, Campaign] = {}
         self._sessions: dict[str, str] = {}
@@ -43,6 +51,7 @@ class CampaignBackend:
             self._campaigns.clear()
             self._sessions.clear()
             self._next_id = 1
+            self._simulation.reset()
 
     def load_fixtures(self, fixtures: Fixtures) -> None:
         """Replaces the fixtures, then resets."""
@@ -175,6 +184,48 @@ class CampaignBackend:
     def next_id(self) -> int:
         return self._next_id
 
+    # -- the simulation (domain/simulation.py) ----------------------------------
+
+    @property
+    def simulation(self) -> Simulation:
+        return self._simulation
+
+    def tick(self, horizon: float | None = None, budget: int = CHUNK) -> None:
+        """Brings the simulation to the clock's time, drawing messages up to `horizon` if later.
+
+        Works `budget` contacts per hold of the lock, so API requests interleave.
+        """
+        more = True
+        while more:
+            with self._lock:
+                now = self._clock.now()
+                self._start_due(now)
+                more = self._simulation.advance(now, max(now, horizon or now), budget)
+                self._end_sends(now)
+
+    def configure_simulation(self, settings: SimulationSettings) -> None:
+        with self._lock:
+            self._simulation.configure(settings)
+
+    def flush_callbacks(self) -> None:
+        """Every event so far goes out now, whatever its window; waiting retries too."""
+        with self._lock:
+            self._catch_up()
+            self._simulation.flush(self._clock.now())
+
+    def abort_campaign(self, ident: int, reason: str) -> Campaign:
+        """An injected fault: a SENDING campaign's send cannot go on, so it ends in ERROR."""
+        with self._lock:
+            self._catch_up()
+            campaign = self._find(ident)
+            if not self._simulation.abort(ident, self._clock.now(), reason):
+                raise ConflictError(
+                    f"campaign {ident} is {campaign.state}, not SENDING",
+                    {"state": [f"campaign is {campaign.state}"]},
+                )
+            self._end_sends(self._clock.now())
+            return _copy(campaign)
+
     # -- internals -------------------------------------------------------------
 
     def _find(self, ident: int) -> Campaign:
@@ -209,10 +260,25 @@ class CampaignBackend:
     def _catch_up(self) -> None:
         """Moves due READY campaigns to SENDING and on (M-4), at the clock's time."""
         now = self._clock.now()
+        self._start_due(now)
+        self._simulation.advance(now, now)
+        self._end_sends(now)
+
+    def _start_due(self, now: float) -> None:
         for campaign in self._campaigns.values():
             if campaign.state is State.READY and campaign.when is not None and campaign.when <= now:
                 lifecycle.check_server_transition(State.READY, State.SENDING)
                 campaign.state = State.SENDING
+                self._simulation.start(campaign, self._fixtures, now)
+
+    def _end_sends(self, now: float) -> None:
+        for ending in self._simulation.take_endings(now):
+            campaign = self._campaigns.get(ending.campaign)
+            if campaign is None or campaign.state is not State.SENDING:
+                continue  # moved by hand through the control API meanwhile
+            lifecycle.check_server_transition(State.SENDING, ending.state)
+            campaign.state = ending.state
+            campaign.error = ending.error
 
 
 def _require_when(state: State, when: int | None) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 
@@ -14,8 +17,101 @@ class Clock(Protocol):
         ...
 
 
-class SystemClock:
-    """Wall-clock time read through `time.time`, so freezegun's patch is followed."""
+class ClockMode(StrEnum):
+    """How a `MockClock` moves; values are the wire strings of `/_mock/clock`."""
+
+    REAL = "real"
+    FROZEN = "frozen"
+
+
+@dataclass(slots=True, frozen=True)
+class ClockReading:
+    """One consistent view of a `MockClock`, for the control API."""
+
+    now: float
+    mode: ClockMode
+    speed: float
+
+    def to_wire(self) -> dict[str, object]:
+        return {"now": self.now, "mode": self.mode.value, "speed": self.speed}
+
+
+class MockClock:
+    """A controllable clock: real time (optionally sped up), or frozen and moved by hand.
+
+    Running, it reads `time.time` through the `time` module at every call, so a
+    freezegun patch is followed: untouched (speed 1, never set) it *is* `time.time()`.
+    Setting or speeding it re-anchors: mock time = anchor + (time.time() - real anchor) * speed.
+    Thread-safe; every method may be called from any thread.
+    """
+
+    def __init__(
+        self, *, start: float | None = None, frozen: bool = False, speed: float = 1.0
+    ) -> None:
+        _check_speed(speed)
+        self._lock = threading.Lock()
+        self._frozen = frozen
+        self._speed = speed
+        self._real_anchor = 0.0
+        self._mock_anchor = 0.0
+        if start is not None or frozen or speed != 1.0:
+            self._anchor(time.time() if start is None else start)
 
     def now(self) -> float:
-        return time.time()
+        with self._lock:
+            return self._now()
+
+    def reading(self) -> ClockReading:
+        with self._lock:
+            mode = ClockMode.FROZEN if self._frozen else ClockMode.REAL
+            return ClockReading(self._now(), mode, self._speed)
+
+    def set(self, now: float) -> None:
+        """Jumps to `now` (either direction); a frozen clock stays frozen there."""
+        with self._lock:
+            self._anchor(now)
+
+    def advance(self, seconds: float) -> float:
+        """Moves forward by `seconds` and returns the new time."""
+        if seconds < 0:
+            raise ValueError("a clock only advances forward; use set() to go back")
+        with self._lock:
+            self._anchor(self._now() + seconds)
+            return self._mock_anchor
+
+    def freeze(self) -> None:
+        """Stops time where it is."""
+        with self._lock:
+            self._anchor(self._now())
+            self._frozen = True
+
+    def resume(self) -> None:
+        """Lets time run again from where it stands, at the current speed."""
+        with self._lock:
+            self._anchor(self._now())
+            self._frozen = False
+
+    def set_speed(self, speed: float) -> None:
+        """`speed` mock seconds pass per real second while running (60: a minute a second)."""
+        _check_speed(speed)
+        with self._lock:
+            self._anchor(self._now())
+            self._speed = speed
+
+    def _now(self) -> float:
+        if self._frozen:
+            return self._mock_anchor
+        return self._mock_anchor + (time.time() - self._real_anchor) * self._speed
+
+    def _anchor(self, mock_now: float) -> None:
+        self._real_anchor = time.time()
+        self._mock_anchor = mock_now
+
+
+def _check_speed(speed: float) -> None:
+    if not speed > 0:
+        raise ValueError(f"clock speed must be positive, got {speed}")
+
+
+#: The default: real time, nothing set; kept under its old name for callers that use it.
+SystemClock = MockClock

@@ -63,13 +63,32 @@ class Segment:
 
 
 @dataclass(slots=True, frozen=True)
+class GeneratedContacts:
+    """`count` contacts made on demand from patterns, so a huge list needs no huge file.
+
+    Contact number `n` (1 to `count`) has id `first_id + n - 1` and the addresses
+    `email.format(n=n)` and `telephone.format(n=n)` (a missing pattern: no such address).
+    """
+
+    count: int
+    first_id: int
+    email: str | None = None
+    telephone: str | None = None
+
+    @property
+    def ids(self) -> range:
+        return range(self.first_id, self.first_id + self.count)
+
+
+@dataclass(slots=True, frozen=True)
 class ContactList:
-    """A contact list and the segments defined within it."""
+    """A contact list and the segments defined within it; `generated` adds contacts by pattern."""
 
     id: int
     name: str
     contacts: tuple[Contact, ...] = ()
     segments: tuple[Segment, ...] = ()
+    generated: GeneratedContacts | None = None
 
 
 @dataclass(slots=True)

@@ -11,6 +11,10 @@ from .errors import InvalidError
 from .models import State
 from .timestamp import TimestampError, parse_when
 
+#: The parameters POST and PUT read (Q-4, Q-5); any others are ignored.
+CAMPAIGN_FIELDS = frozenset(
+    {"name", "domain", "list", "segments", "state", "when", "event_callback"}
+)
 NAME_MAX = 255
 CALLBACK_MAX = 2048
 _DIGITS = re.compile(r"[0-9]+")
@@ -97,6 +101,8 @@ def _name(value: object) -> str:
 
 
 def _identifier(value: object) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema's integer: 1.0 is 1 (openapi.yaml is normative)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     if isinstance(value, str) and _DIGITS.fullmatch(value):

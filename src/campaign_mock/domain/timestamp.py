@@ -22,6 +22,8 @@ class TimestampError(ValueError):
 
 def parse_when(value: object) -> int:
     """Returns Unix seconds for a JSON integer, a string of digits or an ISO 8601 string."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema's integer: 1.0 is 1
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TimestampError("must be a Unix timestamp or an ISO 8601 string")
     if isinstance(value, int):

@@ -6,33 +6,31 @@ import time
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.routing import BaseConverter
 
 from ..domain.backend import CampaignBackend
 from ..domain.clock import Clock
 from ..domain.errors import CampaignError, NotFoundError
 from ..domain.models import Fixtures
 from ..fixtureset import default_fixtures
-from . import campaigns, control, session
+from . import campaigns, control, session, simulation
 from .auth import require_user
 from .body import MAX_BODY, Params, read_params
 from .context import MockState, state
 from .envelope import HttpError, failure, from_campaign_error, from_http_error, success
 from .journal import BODY_PREVIEW, JournalEntry, RequestJournal
 
-_PUBLIC_ENDPOINTS = {"session.login"}
+_PUBLIC_ENDPOINTS = {"session.login", "spec.openapi_document"}
 
 
 class PositiveIntConverter(BaseConverter):
     """Path ids are ASCII digits worth more than 0; anything else is a routing 404 (V-4)."""
 
-    regex = r"[0-9]+"
+    # In the regex, not in to_python: a ValidationError there confuses werkzeug's 405 logic.
+    regex = r"0*[1-9][0-9]*"
 
     def to_python(self, value: str) -> int:
-        number = int(value)
-        if number < 1:
-            raise ValidationError()
-        return number
+        return int(value)
 
     def to_url(self, value: object) -> str:
         return str(value)
@@ -61,6 +59,8 @@ def create_app(
     app.register_blueprint(campaigns.blueprint)
     app.register_blueprint(session.blueprint)
     app.register_blueprint(control.blueprint)
+    app.register_blueprint(control.spec_blueprint)
+    app.register_blueprint(simulation.blueprint)
     app.before_request(_check_request)
     app.after_request(_journal_request)
     app.register_error_handler(CampaignError, _campaign_error)
@@ -89,9 +89,11 @@ def _check_request() -> Response | None:
 
 
 def _options() -> Response:
-    """CORS pre-flight and discovery: the methods this path has, without credentials."""
+    """V-4: OPTIONS is answered wherever GET is (no credentials needed); elsewhere it is a 405."""
     adapter = request.url_rule.map.bind_to_environ(request.environ) if request.url_rule else None
-    allowed = sorted(adapter.allowed_methods(request.path)) if adapter else ["OPTIONS"]
+    allowed = sorted(adapter.allowed_methods(request.path)) if adapter else []
+    if "GET" not in allowed:
+        raise MethodNotAllowed(valid_methods=[m for m in allowed if m != "OPTIONS"])
     response = success({"allow": allowed})
     response.headers["Allow"] = ", ".join(allowed)
     return response

@@ -29,6 +29,14 @@ class Params:
 
     values: dict[str, object] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
+    repeated: frozenset[str] = frozenset()
+
+    def errors_for(self, known: frozenset[str]) -> dict[str, list[str]]:
+        """The errors of the parameters an operation reads; unknown ones are ignored."""
+        errors = {k: list(v) for k, v in self.errors.items() if k in known}
+        for key in sorted(self.repeated & known):
+            errors.setdefault(key, []).append("given more than once")
+        return errors
 
 
 def read_params(request: Request) -> Params:
@@ -57,18 +65,15 @@ def _json_params(data: bytes) -> Params:
     try:
         document = json.loads(
             data.decode("utf-8"),
-            object_pairs_hook=_refuse_duplicates,
+            object_pairs_hook=_JsonObject.from_pairs,
             parse_constant=_refuse_constant,
         )
-    except _DuplicateKeyError as exc:
-        return Params(errors={exc.key: ["given more than once"]})
     except (ValueError, RecursionError) as exc:
         raise HttpError(400, "malformed", f"The body is not valid JSON: {_reason(exc)}") from None
-    if not isinstance(document, dict):
-        raise HttpError(
-            400, "malformed", f"The JSON body must be an object, not {type(document).__name__}"
-        )
-    return Params(values=document)
+    if not isinstance(document, _JsonObject):
+        kind = "array" if isinstance(document, list) else type(document).__name__
+        raise HttpError(400, "malformed", f"The JSON body must be an object, not {kind}")
+    return Params(values=dict(document), repeated=document.repeated)
 
 
 def _form_params(request: Request) -> Params:
@@ -76,8 +81,8 @@ def _form_params(request: Request) -> Params:
         form = request.form
     except ValueError as exc:
         raise HttpError(400, "malformed", f"The form body cannot be parsed: {exc}") from None
-    if request.mimetype == _MULTIPART and request.content_length and not form and not request.files:
-        raise HttpError(400, "malformed", "The multipart body has no parts (boundary missing?)")
+    if request.mimetype == _MULTIPART:
+        _check_multipart(request)
     params: dict[str, object] = {}
     errors: dict[str, list[str]] = {}
     indexed: dict[int, str] = {}
@@ -94,8 +99,6 @@ def _form_params(request: Request) -> Params:
             spellings.add(key)
             # Q-5: a single empty `segments[]=` means "no segments".
             params["segments"] = [] if values == [""] else list(values)
-        elif len(values) > 1:
-            errors[key] = ["given more than once"]
         else:
             params[key] = values[0]
     if indexed:
@@ -104,22 +107,31 @@ def _form_params(request: Request) -> Params:
         errors.setdefault("segments", []).append(
             f"spelled more than one way ({', '.join(sorted(spellings))}); use one"
         )
-    return Params(params, errors)
+    repeated = frozenset(k for k, v in form.lists() if len(v) > 1 and k not in _ARRAY_KEYS)
+    return Params(params, errors, repeated)
 
 
-class _DuplicateKeyError(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+class _JsonObject(dict[str, Any]):
+    """A JSON object that remembers which of its keys occurred more than once."""
+
+    repeated: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
+        obj = cls(pairs)
+        if len(obj) != len(pairs):
+            keys = [k for k, _ in pairs]
+            obj.repeated = frozenset(k for k in keys if keys.count(k) > 1)
+        return obj
 
 
-def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKeyError(key)
-        result[key] = value
-    return result
+def _check_multipart(request: Request) -> None:
+    """Werkzeug forgives a truncated multipart body; V-4 calls it broken."""
+    boundary = request.mimetype_params.get("boundary")
+    if not boundary:
+        raise HttpError(400, "malformed", "The multipart Content-Type has no boundary")
+    if f"--{boundary}--".encode("latin-1", "replace") not in request.get_data(cache=True):
+        raise HttpError(400, "malformed", "The multipart body is truncated: no closing boundary")
 
 
 def _refuse_constant(name: str) -> object:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g
 
-from ..domain.params import parse_create, parse_update
+from ..domain.params import CAMPAIGN_FIELDS, parse_create, parse_update
 from .context import backend
 from .envelope import success
 
@@ -13,7 +13,7 @@ blueprint = Blueprint("campaign", __name__)
 
 @blueprint.post("/campaign", strict_slashes=False)
 def create_campaign() -> Response:
-    fields = parse_create(g.params.values, g.params.errors)
+    fields = parse_create(g.params.values, g.params.errors_for(CAMPAIGN_FIELDS))
     return success(backend().create_campaign(fields).to_wire())
 
 
@@ -25,7 +25,7 @@ def get_campaign(ident: int) -> Response:
 @blueprint.put("/campaign/<positive_int:ident>", strict_slashes=False)
 def update_campaign(ident: int) -> Response:
     backend().get_campaign(ident)  # V-4 step 4: a 404 comes before any field error
-    fields = parse_update(g.params.values, g.params.errors)
+    fields = parse_update(g.params.values, g.params.errors_for(CAMPAIGN_FIELDS))
     return success(backend().update_campaign(ident, fields).to_wire())
 
 

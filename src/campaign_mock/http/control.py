@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 from flask import Blueprint, Response, request
 
 from ..domain.errors import FixturesError, InvalidError
@@ -93,3 +95,13 @@ def force_state(ident: int) -> Response:
             {"state": [f"must be one of {', '.join(State)}"]},
         )
     return success(backend().force_state(ident, State(raw)).to_wire())
+
+
+#: The normative description the mock implements, like Prism's and WireMock's own endpoints.
+spec_blueprint = Blueprint("spec", __name__)
+
+
+@spec_blueprint.get("/openapi.yaml")
+def openapi_document() -> Response:
+    text = resources.files("campaign_mock").joinpath("openapi.yaml").read_text("utf-8")
+    return Response(text, mimetype="application/yaml")

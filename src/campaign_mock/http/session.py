@@ -10,11 +10,12 @@ from .context import backend
 from .envelope import success
 
 blueprint = Blueprint("session", __name__)
+_LOGIN_FIELDS = frozenset({"username", "password"})
 
 
 @blueprint.post("/login/", strict_slashes=False)
 def login() -> Response:
-    values, errors = g.params.values, dict(g.params.errors)
+    values, errors = g.params.values, g.params.errors_for(_LOGIN_FIELDS)
     for key in ("username", "password"):
         if key in errors:
             continue

@@ -1,0 +1,7 @@
+"""`python -m campaign_contract`: the command line."""
+
+from __future__ import annotations
+
+from campaign_contract.cli import main
+
+main()

@@ -1,0 +1,232 @@
+"""The `campaign-contract` command: run, init, clean, rules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from campaign_contract import __version__, rules
+from campaign_contract.cleanup import clean as clean_campaigns
+from campaign_contract.config import ConfigError, load_config
+from campaign_contract.ledger import Ledger
+from campaign_contract.outcome import CheckResult, Status
+from campaign_contract.registry import Check
+from campaign_contract.report import render_html, render_json, render_junit, render_terminal
+from campaign_contract.runner import open_client, run_selection
+from campaign_contract.scaffold import TEMPLATE, MockStateError, render_from_mock
+from campaign_contract.selection import Selection, SelectionError, split_tokens
+from campaign_contract.waiver import WaiverError, load_waivers
+
+#: Exit codes: 0 every selected rule passed or was waived; 1 some did not; 2 bad usage.
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _die(message: str) -> None:
+    click.echo(f"campaign-contract: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _progress(index: int, total: int, check: Check, results: list[CheckResult] | None) -> None:
+    if results is None:
+        click.echo(f"[{index:>3}/{total}] {check.name} ...", err=True, nl=False)
+        return
+    statuses = {r.status for r in results}
+    word = next((s.value for s in (Status.FAIL, Status.PASS) if s in statuses), "not exercised")
+    click.echo(f" {word}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="campaign-contract")
+def main() -> None:
+    """Judge any server against the DUO Campaign API contract, rule by rule.
+
+    \b
+    Examples:
+      campaign-contract init -o contract.yaml
+      campaign-contract init --from-mock http://127.0.0.1:8080 -o contract.yaml
+      campaign-contract run --base-url https://api.example --config contract.yaml
+      campaign-contract clean --config contract.yaml --base-url https://api.example
+    """
+
+
+@main.command()
+@click.option("--base-url", metavar="URL", help="The server to judge (else the config's base_url).")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The YAML config (see `campaign-contract init`).",
+)
+@click.option(
+    "--level",
+    type=click.Choice(["core", "all"]),
+    default="all",
+    show_default=True,
+    help="core: seed and vendor rules only; all: profile rules too.",
+)
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="GROUPS",
+    help="Run only these: group letters (V,R,Q,M,A,E,C), rules (V-4), parts (V-1p) or layers "
+    "(robustness, schema, stateful, callbacks). Comma-separated or repeated.",
+)
+@click.option("--skip", multiple=True, metavar="GROUPS", help="Leave these out (as --only).")
+@click.option("--max-examples", default=20, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", type=int, help="Seed for generated inputs (default: random, reported).")
+@click.option("--junitxml", type=click.Path(dir_okay=False), metavar="F", help="Write JUnit XML.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), metavar="F")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), metavar="F")
+@click.option(
+    "--waivers",
+    type=click.Path(dir_okay=False),
+    metavar="F",
+    help="YAML list of {rule, reason, expires: YYYY-MM-DD}: known failures count as waived.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Also list rule parts left out.")
+def run(
+    base_url: str | None,
+    config_path: str,
+    level: str,
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    max_examples: int,
+    seed: int | None,
+    junitxml: str | None,
+    json_path: str | None,
+    html_path: str | None,
+    waivers: str | None,
+    verbose: bool,
+) -> None:
+    """Run the contract suite against a server and report every rule.
+
+    Exit code 0 only if every selected rule passed or was waived, 1 if not,
+    2 for a usage or config error. Progress goes to stderr, the summary to stdout.
+
+    \b
+    Examples:
+      campaign-contract run --base-url http://127.0.0.1:8080 --config contract.yaml
+      campaign-contract run --config c.yaml --level core --junitxml report.xml
+      campaign-contract run --config c.yaml --only V,R-1 --seed 42 --html report.html
+      campaign-contract run --config c.yaml --skip callbacks --waivers waivers.yaml
+    """
+    try:
+        config = load_config(config_path)
+        waived = load_waivers(waivers) if waivers else []
+        selection = Selection(
+            level="core" if level == "core" else "all",
+            only=tuple(t for o in only for t in split_tokens(o)),
+            skip=tuple(t for s in skip for t in split_tokens(s)),
+        )
+        report = run_selection(
+            config,
+            base_url=base_url,
+            selection=selection,
+            seed=seed,
+            max_examples=max_examples,
+            waivers=waived,
+            progress=_progress,
+        )
+    except (ConfigError, WaiverError, SelectionError) as error:
+        _die(str(error))
+        return
+    click.echo(render_terminal(report, verbose=verbose), nl=False)
+    for path, render in (
+        (junitxml, render_junit),
+        (json_path, render_json),
+        (html_path, render_html),
+    ):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(render(report), "utf-8")
+            click.echo(f"wrote {path}", err=True)
+    sys.exit(0 if report.ok else EXIT_FAILED)
+
+
+@main.command()
+@click.option("--from-mock", metavar="URL", help="Fill the config in from a running mock's state.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write here (default stdout)."
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+def init(from_mock: str | None, output: str | None, force: bool) -> None:
+    """Write a commented config template, or a config for a running mock.
+
+    \b
+    Examples:
+      campaign-contract init -o contract.yaml
+      campaign-contract init --from-mock http://127.0.0.1:8080 -o contract.yaml
+    """
+    text = TEMPLATE
+    if from_mock:
+        try:
+            text = render_from_mock(from_mock)
+        except MockStateError as error:
+            _die(str(error))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    if Path(output).exists() and not force:
+        _die(f"{output} exists (use --force to overwrite)")
+    Path(output).write_text(text, "utf-8")
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
+@click.option("--base-url", metavar="URL", help="The server (else the config's base_url).")
+@click.option(
+    "--config", "config_path", required=True, type=click.Path(dir_okay=False), metavar="FILE"
+)
+def clean(base_url: str | None, config_path: str) -> None:
+    """Delete campaigns an interrupted run left on the server.
+
+    The API has no list endpoint, so the suite keeps a ledger of the ids it
+    created (the config's `ledger`); only campaigns whose name still carries
+    their run tag are deleted.
+
+    \b
+    Example:
+      campaign-contract clean --config contract.yaml --base-url https://api.example
+    """
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        _die(str(error))
+        return
+    target = base_url or config.base_url
+    if not target:
+        _die(f"{config.source}: base_url: is required (or pass --base-url)")
+        return
+    ledger = Ledger(config.ledger)
+    entries = ledger.entries(target)
+    if not entries:
+        click.echo(f"nothing to clean for {target} in {config.ledger}")
+        return
+    client, warnings = open_client(config, target)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    with client:
+        results = clean_campaigns(client, ledger, entries, wait=config.limits.cleanup_wait)
+    for result in results:
+        click.echo(f"campaign {result.id}: {result.outcome}")
+    if any(r.outcome == "left" for r in results):
+        sys.exit(EXIT_FAILED)
+
+
+@main.command(name="rules")
+@click.option("--level", type=click.Choice(["core", "all"]), default="all", show_default=True)
+def list_rules(level: str) -> None:
+    """List the rule parts the suite judges, with their level.
+
+    \b
+    Example:
+      campaign-contract rules --level core
+    """
+    for part in rules.all_parts():
+        if level == "all" or part.level in rules.CORE_LEVELS:
+            click.echo(f"{part.id:<6} {part.level.value:<8} {part.summary}")

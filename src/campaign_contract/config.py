@@ -1,0 +1,339 @@
+"""The suite's YAML configuration: target, credentials, test fixtures, limits."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from campaign_contract.envvars import UnsetVariableError, substitute
+
+AuthMethod = Literal["basic", "session", "none"]
+PAYLOADS = ("email", "sms")
+DEFAULT_LEDGER = ".campaign-contract/ledger.json"
+DEFAULT_CALLBACK_PORT = 8765
+
+
+class ConfigError(ValueError):
+    """A configuration problem, told in one line that names the key."""
+
+    def __init__(self, key: str, message: str, source: str = "config") -> None:
+        self.key = key
+        self.source = source
+        self.detail = " ".join(message.split())
+        super().__init__(f"{source}: {key}: {self.detail}")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    method: AuthMethod = "none"
+    username: str = ""
+    password: str = ""
+    api_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    email: str | None = None
+    telephone: str | None = None
+
+    @property
+    def address(self) -> str:
+        """The contact's key in segment member lists: its email, else its telephone."""
+        return self.email or self.telephone or ""
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    id: int
+    name: str = ""
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContactList:
+    id: int
+    name: str = ""
+    contacts: tuple[Contact, ...] = ()
+    segments: tuple[Segment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Domains:
+    bouncing: int
+    non_bouncing: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackConfig:
+    listen_host: str = "127.0.0.1"
+    listen_port: int = DEFAULT_CALLBACK_PORT
+    #: The URL the target must call; None when the target cannot reach this machine.
+    public_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    callback_wait: float = 330.0
+    request_timeout: float = 10.0
+    #: Requests per second; 0 means no limit.
+    rate_limit: float = 10.0
+    cleanup_wait: float = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    auth: AuthConfig
+    domains: Domains
+    lists: tuple[ContactList, ...]
+    base_url: str | None = None
+    empty_list: int | None = None
+    payloads: tuple[str, ...] = PAYLOADS
+    callbacks: CallbackConfig = field(default_factory=CallbackConfig)
+    limits: Limits = field(default_factory=Limits)
+    ledger: str = DEFAULT_LEDGER
+    source: str = "config"
+
+
+class _Node:
+    """A mapping in the YAML document, read with its dotted key for error messages."""
+
+    def __init__(self, data: Any, key: str, source: str, environ: Mapping[str, str]) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(
+                key or "(top level)", f"expected a mapping, got {_kind(data)}", source
+            )
+        self.data = data
+        self.key = key
+        self.source = source
+        self.environ = environ
+
+    def path(self, name: str | int) -> str:
+        if isinstance(name, int):
+            return f"{self.key}[{name}]"
+        return f"{self.key}.{name}" if self.key else name
+
+    def error(self, name: str | int, message: str) -> ConfigError:
+        return ConfigError(self.path(name), message, self.source)
+
+    def allow(self, *names: str) -> None:
+        for name in self.data:
+            if name not in names:
+                hint = difflib.get_close_matches(str(name), names, n=1)
+                tip = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise self.error(str(name), f"unknown key{tip}; known keys: {', '.join(names)}")
+
+    def raw(self, name: str) -> Any:
+        value = self.data.get(name)
+        if isinstance(value, str):
+            try:
+                value = substitute(value, self.environ)
+            except UnsetVariableError as error:
+                raise self.error(name, str(error)) from None
+        return value
+
+    def child(self, name: str, required: bool = True) -> _Node | None:
+        if self.data.get(name) is None:
+            if required:
+                raise self.error(name, "is required")
+            return None
+        return _Node(self.data[name], self.path(name), self.source, self.environ)
+
+    def text(self, name: str, default: str | None = None, required: bool = False) -> str | None:
+        value = self.raw(name)
+        if value is None or value == "":
+            if required:
+                raise self.error(name, "is required")
+            return default
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise self.error(name, f"expected a text, got {_kind(value)}")
+        return str(value)
+
+    def integer(self, name: str, required: bool = False, minimum: int = 1) -> int | None:
+        value = self.raw(name)
+        if value is None or value == "":
+            if required:
+                raise self.error(name, "is required")
+            return None
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise self.error(name, f"expected an integer >= {minimum}, got {value!r}")
+        return value
+
+    def number(self, name: str, default: float, minimum: float = 0.0) -> float:
+        value = self.raw(name)
+        if value is None or value == "":
+            return default
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise self.error(name, f"expected a number, got {value!r}") from None
+        if isinstance(value, bool) or number < minimum:
+            raise self.error(name, f"expected a number >= {minimum:g}, got {value!r}")
+        return number
+
+    def items(self, name: str, required: bool = False) -> list[tuple[str, Any]]:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise self.error(name, "is required")
+            return []
+        if not isinstance(value, list):
+            raise self.error(name, f"expected a list, got {_kind(value)}")
+        return [(f"{self.path(name)}[{i}]", item) for i, item in enumerate(value)]
+
+    def node(self, key: str, value: Any) -> _Node:
+        return _Node(value, key, self.source, self.environ)
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:60]
+
+
+def _port(listen: _Node | None) -> int:
+    if listen is None:
+        return DEFAULT_CALLBACK_PORT
+    port = listen.integer("port", minimum=0)
+    if port is not None and port > 65535:
+        raise listen.error("port", f"expected a port number up to 65535, got {port}")
+    return DEFAULT_CALLBACK_PORT if port is None else port
+
+
+def _auth(top: _Node) -> AuthConfig:
+    node = top.child("auth", required=False)
+    if node is None:
+        return AuthConfig()
+    node.allow("method", "username", "password", "api_key")
+    method = node.text("method", default="basic")
+    if method == "none":
+        return AuthConfig()
+    methods: dict[str | None, AuthMethod] = {"basic": "basic", "session": "session"}
+    if method not in methods:
+        raise node.error("method", f"expected basic, session or none, got {method!r}")
+    return AuthConfig(
+        method=methods[method],
+        username=node.text("username", required=True) or "",
+        password=node.text("password", required=True) or "",
+        api_key=node.text("api_key"),
+    )
+
+
+def _contact(node: _Node) -> Contact:
+    node.allow("email", "telephone")
+    contact = Contact(email=node.text("email"), telephone=node.text("telephone"))
+    if not contact.address:
+        raise ConfigError(node.key, "a contact needs an email or a telephone", node.source)
+    return contact
+
+
+def _contact_list(node: _Node) -> ContactList:
+    node.allow("id", "name", "contacts", "segments")
+    contacts = tuple(_contact(node.node(k, v)) for k, v in node.items("contacts"))
+    known = {a for c in contacts for a in (c.email, c.telephone) if a}
+    segments = []
+    for key, value in node.items("segments"):
+        seg = node.node(key, value)
+        seg.allow("id", "name", "members")
+        members = []
+        for member_key, member in seg.items("members"):
+            if str(member) not in known:
+                raise ConfigError(member_key, f"{member!r} is no contact of this list", node.source)
+            members.append(str(member))
+        segments.append(
+            Segment(
+                id=seg.integer("id", required=True) or 0,
+                name=seg.text("name", default="") or "",
+                members=tuple(members),
+            )
+        )
+    return ContactList(
+        id=node.integer("id", required=True) or 0,
+        name=node.text("name", default="") or "",
+        contacts=contacts,
+        segments=tuple(segments),
+    )
+
+
+def parse_config(
+    data: Any, source: str = "config", environ: Mapping[str, str] | None = None
+) -> Config:
+    """Validate a parsed YAML document; raises ConfigError naming the first bad key."""
+    top = _Node(data, "", source, os.environ if environ is None else environ)
+    top.allow(
+        "base_url", "auth", "domains", "lists", "empty_list", "payloads", "callbacks", "limits",
+        "ledger",
+    )  # fmt: skip
+    domains = top.child("domains")
+    assert domains is not None
+    domains.allow("bouncing", "non_bouncing")
+    lists = tuple(_contact_list(top.node(k, v)) for k, v in top.items("lists", required=True))
+    if not lists:
+        raise top.error("lists", "name at least one test contact list")
+    payloads = []
+    for key, value in top.items("payloads"):
+        if value not in PAYLOADS:
+            raise ConfigError(key, f"expected email or sms, got {value!r}", source)
+        payloads.append(str(value))
+    callbacks = CallbackConfig()
+    cb = top.child("callbacks", required=False)
+    if cb is not None:
+        cb.allow("listen", "public_url")
+        listen = cb.child("listen", required=False)
+        if listen is not None:
+            listen.allow("host", "port")
+        callbacks = CallbackConfig(
+            listen_host=(listen.text("host") if listen else None) or "127.0.0.1",
+            listen_port=_port(listen),
+            public_url=cb.text("public_url"),
+        )
+    limits = Limits()
+    lim = top.child("limits", required=False)
+    if lim is not None:
+        lim.allow("callback_wait", "request_timeout", "rate_limit", "cleanup_wait")
+        limits = Limits(
+            callback_wait=lim.number("callback_wait", limits.callback_wait),
+            request_timeout=lim.number("request_timeout", limits.request_timeout, minimum=0.1),
+            rate_limit=lim.number("rate_limit", limits.rate_limit),
+            cleanup_wait=lim.number("cleanup_wait", limits.cleanup_wait),
+        )
+    base_url = top.text("base_url")
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise top.error("base_url", f"expected an http(s) URL, got {base_url!r}")
+    return Config(
+        base_url=base_url,
+        auth=_auth(top),
+        domains=Domains(
+            bouncing=domains.integer("bouncing", required=True) or 0,
+            non_bouncing=domains.integer("non_bouncing"),
+        ),
+        lists=lists,
+        empty_list=top.integer("empty_list"),
+        payloads=tuple(payloads) or PAYLOADS,
+        callbacks=callbacks,
+        limits=limits,
+        ledger=top.text("ledger", default=DEFAULT_LEDGER) or DEFAULT_LEDGER,
+        source=source,
+    )
+
+
+def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a config file; every problem is a one-line ConfigError."""
+    source = str(path)
+    try:
+        text = Path(path).read_text("utf-8")
+    except OSError as error:
+        raise ConfigError("(file)", f"cannot read: {error.strerror or error}", source) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "syntax error"
+        raise ConfigError("(file)", f"not valid YAML{where}: {problem}", source) from None
+    return parse_config(data, source, environ)

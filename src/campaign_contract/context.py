@@ -1,0 +1,114 @@
+"""What checks share during one run: the client, config, seed, run tag and created campaigns."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from campaign_contract.cleanup import CleanupResult, clean
+from campaign_contract.config import Config
+from campaign_contract.exchange import Exchange
+from campaign_contract.http import Client
+from campaign_contract.ledger import Ledger, LedgerEntry
+
+T = TypeVar("T")
+
+
+def new_run_tag() -> str:
+    return f"[cc-{secrets.token_hex(4)}]"
+
+
+@dataclass
+class RunContext:
+    """One per run. Layers keep run-wide resources (a receiver, a created campaign) here."""
+
+    config: Config
+    client: Client
+    seed: int
+    max_examples: int
+    selected: frozenset[str]
+    ledger: Ledger
+    run_tag: str = field(default_factory=new_run_tag)
+    created: list[int] = field(default_factory=list)
+    _shared: dict[str, Any] = field(default_factory=dict)
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def campaign_name(self, label: str) -> str:
+        """A campaign name carrying this run's tag, so `clean` can recognise it."""
+        return f"cc {label} {self.run_tag}"
+
+    def create_campaign(
+        self,
+        label: str,
+        fields: Sequence[tuple[str, str]] | None = None,
+        path: str = "/campaign",
+    ) -> Exchange:
+        """POST /campaign (form) to a configured test list; any created id goes to the ledger."""
+        test_list = self.config.lists[0]
+        base = [
+            ("name", self.campaign_name(label)),
+            ("domain", str(self.config.domains.bouncing)),
+            ("list", str(test_list.id)),
+            ("state", "DRAFT"),
+        ]
+        exchange = self.client.post(path, form=list(fields) if fields is not None else base)
+        self.note_created(exchange)
+        return exchange
+
+    def shared_campaign(self) -> Exchange:
+        """The creation of one DRAFT campaign that checks may read but must not change."""
+        return self.shared("campaign", lambda: self.create_campaign("shared"))
+
+    def adopt(self, exchanges: Sequence[Exchange]) -> None:
+        """Keep the ledger true to what checks did: campaigns created (asked or not), deleted."""
+        for exchange in exchanges:
+            path = urlsplit(exchange.url).path.rstrip("/")
+            if exchange.method == "POST" and path.endswith("/campaign"):
+                self.note_created(exchange)
+            elif exchange.method == "DELETE" and exchange.success() is True:
+                campaign_id = exchange.data().get("id")
+                if campaign_id in self.created:
+                    self.created.remove(campaign_id)
+                    self.ledger.remove(self.client.base_url, campaign_id)
+
+    def note_created(self, exchange: Exchange) -> int | None:
+        """Record the id of a campaign this response created (even by mistake)."""
+        campaign_id = exchange.data().get("id") if exchange.success() else None
+        if not isinstance(campaign_id, int) or isinstance(campaign_id, bool):
+            return None
+        if campaign_id not in self.created:
+            self.created.append(campaign_id)
+            self.ledger.add(
+                LedgerEntry(
+                    base_url=self.client.base_url,
+                    id=campaign_id,
+                    run_tag=self.run_tag,
+                    created=datetime.now(UTC).isoformat(timespec="seconds"),
+                )
+            )
+        return campaign_id
+
+    def shared(self, key: str, factory: Callable[[], T]) -> T:
+        """A run-wide resource made once, by the first check that asks for it."""
+        if key not in self._shared:
+            self._shared[key] = factory()
+        value: T = self._shared[key]
+        return value
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        self._closers.append(closer)
+
+    def close(self) -> list[CleanupResult]:
+        """Release resources, then delete every campaign this run created."""
+        for closer in reversed(self._closers):
+            # One resource failing to close must not keep the others (or cleanup) from it.
+            with contextlib.suppress(Exception):
+                closer()
+        self._closers.clear()
+        mine = [e for e in self.ledger.entries(self.client.base_url) if e.run_tag == self.run_tag]
+        return clean(self.client, self.ledger, mine, wait=self.config.limits.cleanup_wait)

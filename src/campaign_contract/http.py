@@ -1,0 +1,204 @@
+"""A thin HTTP client that never raises and records every exchange as evidence."""
+
+from __future__ import annotations
+
+import base64
+import json as jsonlib
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import urlencode
+
+import requests
+
+from campaign_contract.exchange import BODY_LIMIT, Exchange
+
+SESSION_COOKIE: Final = "sergiosgc_auth"
+JSON: Final = "application/json"
+FORM: Final = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    username: str
+    password: str
+
+    def header(self) -> dict[str, str]:
+        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {token}"}
+
+
+@dataclass(frozen=True, slots=True)
+class SessionAuth:
+    token: str
+
+    def header(self) -> dict[str, str]:
+        return {"Cookie": f"{SESSION_COOKIE}={self.token}"}
+
+
+Credentials = BasicAuth | SessionAuth | None
+
+
+class _Default:
+    """Marker: use the client's configured credentials."""
+
+
+DEFAULT: Final = _Default()
+_COOKIE_VALUE = re.compile(rf"(?:^|[;,\s]){SESSION_COOKIE}=([^;,\s]*)")
+
+
+def session_token(exchange: Exchange) -> tuple[str | None, str | None]:
+    """The login token from `data.token` and from `Set-Cookie`, each None when absent."""
+    from_data = exchange.data().get("token")
+    from_cookie = None
+    for value in exchange.headers("Set-Cookie"):
+        match = _COOKIE_VALUE.search(value)
+        if match and match.group(1):
+            from_cookie = match.group(1)
+    return (from_data if isinstance(from_data, str) and from_data else None), from_cookie
+
+
+class Client:
+    """Sends requests to one base URL; every exchange lands in `history`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: Credentials = None,
+        timeout: float = 10.0,
+        rate_limit: float = 0.0,
+        user_agent: str = "campaign-contract",
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.auth: Credentials = auth
+        self.timeout = timeout
+        self.min_interval = 1.0 / rate_limit if rate_limit > 0 else 0.0
+        self.history: list[Exchange] = []
+        self._clock = clock
+        self._sleep = sleep
+        self._last_sent: float | None = None
+        self._session = requests.Session()
+        # Only what a check asks for is sent: no default Accept, no stored cookies.
+        self._session.headers.clear()
+        self._session.headers["User-Agent"] = user_agent
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def url(self, path: str) -> str:
+        return path if "://" in path else self.base_url + path
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        form: Sequence[tuple[str, str]] | Mapping[str, str] | None = None,
+        json: Any = None,
+        auth: Credentials | _Default = DEFAULT,
+        accept: str | None = JSON,
+    ) -> Exchange:
+        """Send one request; errors of any kind come back inside the Exchange."""
+        sent: dict[str, str] = {}
+        if accept is not None:
+            sent["Accept"] = accept
+        credentials = self.auth if isinstance(auth, _Default) else auth
+        if credentials is not None:
+            sent.update(credentials.header())
+        payload = body
+        if form is not None:
+            sent["Content-Type"] = FORM
+            pairs = list(form.items()) if isinstance(form, Mapping) else list(form)
+            payload = urlencode(pairs).encode("utf-8")
+        elif json is not None:
+            sent["Content-Type"] = JSON
+            payload = jsonlib.dumps(json).encode("utf-8")
+        sent.update(headers or {})
+        exchange = Exchange(method=method, url=self.url(path), request_headers=sent)
+        exchange.request_body = payload or b""
+        self._pace()
+        self._send(exchange, payload)
+        self.history.append(exchange)
+        return exchange
+
+    def get(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("DELETE", path, **kwargs)
+
+    def login(self, username: str, password: str) -> tuple[Exchange, SessionAuth | None]:
+        """POST /login/; the session found in `data.token` or `Set-Cookie`, if any."""
+        exchange = self.post(
+            "/login/", form={"username": username, "password": password}, auth=None
+        )
+        from_data, from_cookie = session_token(exchange)
+        token = from_cookie or from_data
+        return exchange, SessionAuth(token) if token else None
+
+    def _pace(self) -> None:
+        now = self._clock()
+        if self.min_interval and self._last_sent is not None:
+            wait = self._last_sent + self.min_interval - now
+            if wait > 0:
+                self._sleep(wait)
+                now = self._clock()
+        self._last_sent = now
+
+    def _send(self, exchange: Exchange, payload: bytes | None) -> None:
+        started = time.monotonic()
+        deadline = started + 2 * self.timeout
+        try:
+            prepared = self._session.prepare_request(
+                requests.Request(
+                    exchange.method, exchange.url, headers=exchange.request_headers, data=payload
+                )
+            )
+            response = self._session.send(
+                prepared, stream=True, timeout=self.timeout, allow_redirects=False
+            )
+        # Anything the transport throws is a finding about the server, never a crash.
+        except Exception as error:
+            exchange.error = f"{type(error).__name__}: {error}"
+            exchange.elapsed = time.monotonic() - started
+            return
+        try:
+            exchange.status = response.status_code
+            exchange.response_headers = list(response.raw.headers.items())
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_content(65536):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > BODY_LIMIT:
+                    exchange.truncated = True
+                    break
+                if time.monotonic() > deadline:
+                    exchange.error = f"body still arriving after {2 * self.timeout:g} s"
+                    break
+            exchange.response_body = b"".join(chunks)[:BODY_LIMIT]
+        except Exception as error:
+            exchange.error = f"{type(error).__name__} while reading the body: {error}"
+        finally:
+            response.close()
+            self._session.cookies.clear()
+            exchange.elapsed = time.monotonic() - started

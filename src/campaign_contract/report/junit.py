@@ -1,0 +1,75 @@
+"""The JUnit XML report: one test case per rule part."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from campaign_contract import rules
+from campaign_contract.outcome import Status
+from campaign_contract.report.evidence import failure_text
+from campaign_contract.report.model import RunMeta, RunReport
+
+#: Characters XML 1.0 cannot carry (a garbage response body may hold them).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _properties(meta: RunMeta) -> ET.Element:
+    element = ET.Element("properties")
+    for name, value in (
+        ("suite_version", meta.suite_version),
+        ("openapi_sha256", meta.openapi_sha256 or "missing"),
+        ("base_url", meta.base_url),
+        ("seed", str(meta.seed)),
+        ("level", meta.level),
+        ("started", meta.started),
+        ("run_tag", meta.run_tag),
+    ):
+        ET.SubElement(element, "property", name=name, value=value)
+    return element
+
+
+def _xml_safe(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def render_junit(report: RunReport) -> str:
+    counts = report.counts()
+    suite = ET.Element(
+        "testsuite",
+        name="campaign-contract",
+        tests=str(len(report.verdicts)),
+        failures=str(counts["fail"]),
+        errors="0",
+        skipped=str(len(report.verdicts) - counts["fail"] - counts["pass"]),
+        time=f"{report.meta.duration_s:.3f}",
+        timestamp=report.meta.started,
+        hostname=report.meta.base_url,
+    )
+    suite.append(_properties(report.meta))
+    for verdict in report.verdicts:
+        part = rules.part(verdict.rule)
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"campaign_contract.{part.level.value}.{part.group}",
+            name=f"{part.id} {part.summary}",
+            time="0",
+        )
+        if verdict.status is Status.FAIL:
+            failure = ET.SubElement(
+                case, "failure", message=_xml_safe(verdict.reason[:500]), type="fail"
+            )
+            failure.text = _xml_safe(failure_text(verdict))
+        elif verdict.status is Status.WAIVED:
+            ET.SubElement(
+                case, "skipped", type="waived", message=f"waived: {verdict.waiver_reason}"
+            )
+        elif verdict.status is Status.NOT_EXERCISED:
+            ET.SubElement(case, "skipped", message=f"not exercised: {verdict.reason}")
+        if verdict.waiver_note:
+            ET.SubElement(case, "system-out").text = verdict.waiver_note
+    root = ET.Element("testsuites", name="campaign-contract")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"

@@ -1,0 +1,104 @@
+"""The JSON Schema of the JSON report, for consumers and for the suite's own tests."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+_STATUS = {"enum": ["pass", "fail", "waived", "not_exercised"]}
+_TEXT = {"type": "string"}
+_OPTIONAL_TEXT = {"type": ["string", "null"]}
+
+_STEP = {
+    "type": "object",
+    "required": ["curl", "response", "status"],
+    "properties": {"curl": _TEXT, "response": _TEXT, "status": {"type": ["integer", "null"]}},
+}
+
+_RULE = {
+    "type": "object",
+    "required": [
+        "id", "rule", "level", "summary", "text", "selected", "status", "reason", "waiver",
+        "waiver_note", "checks", "findings", "more_findings",
+    ],
+    "properties": {
+        "id": _TEXT,
+        "rule": {"type": "string", "pattern": "^[A-Z]-[0-9]+$"},
+        "level": {"enum": ["seed", "vendor", "profile"]},
+        "summary": _TEXT,
+        "text": _TEXT,
+        "selected": {"type": "boolean"},
+        "status": _STATUS,
+        "reason": _TEXT,
+        "waiver": _OPTIONAL_TEXT,
+        "waiver_note": _OPTIONAL_TEXT,
+        "checks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["check", "status", "message"],
+                "properties": {"check": _TEXT, "status": _STATUS, "message": _TEXT},
+            },
+        },
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["check", "message", "steps"],
+                "properties": {
+                    "check": _TEXT,
+                    "message": _TEXT,
+                    "steps": {"type": "array", "items": _STEP},
+                },
+            },
+        },
+        "more_findings": {"type": "integer", "minimum": 0},
+    },
+}  # fmt: skip
+
+REPORT_SCHEMA: Final[dict[str, Any]] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "campaign-contract report",
+    "type": "object",
+    "required": ["format", "meta", "ok", "counts", "rules", "warnings", "waiver_notes", "cleanup"],
+    "properties": {
+        "format": {"const": 1},
+        "meta": {
+            "type": "object",
+            "required": [
+                "suite_version", "openapi_sha256", "base_url", "seed", "level", "only", "skip",
+                "max_examples", "started", "finished", "duration_s", "run_tag",
+            ],
+            "properties": {
+                "suite_version": _TEXT,
+                "openapi_sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
+                "base_url": _TEXT,
+                "seed": {"type": "integer"},
+                "level": {"enum": ["core", "all"]},
+                "only": {"type": "array", "items": _TEXT},
+                "skip": {"type": "array", "items": _TEXT},
+                "max_examples": {"type": "integer"},
+                "started": _TEXT,
+                "finished": _TEXT,
+                "duration_s": {"type": "number"},
+                "run_tag": _TEXT,
+            },
+        },
+        "ok": {"type": "boolean"},
+        "counts": {
+            "type": "object",
+            "required": ["pass", "fail", "waived", "not_exercised"],
+            "additionalProperties": {"type": "integer"},
+        },
+        "rules": {"type": "array", "items": _RULE},
+        "warnings": {"type": "array", "items": _TEXT},
+        "waiver_notes": {"type": "array", "items": _TEXT},
+        "cleanup": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "outcome"],
+                "properties": {"id": {"type": "integer"}, "outcome": _TEXT},
+            },
+        },
+    },
+}  # fmt: skip

@@ -1,0 +1,59 @@
+"""The report as plain data (JSON-ready), the shape `schema.REPORT_SCHEMA` describes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from campaign_contract import rules
+from campaign_contract.report.evidence import shown_findings
+from campaign_contract.report.model import RunReport
+
+FORMAT_VERSION = 1
+
+
+def report_to_dict(report: RunReport) -> dict[str, Any]:
+    verdicts = []
+    for verdict in report.verdicts:
+        part = rules.part(verdict.rule)
+        shown, more = shown_findings(verdict)
+        verdicts.append(
+            {
+                "id": part.id,
+                "rule": part.rule_id,
+                "level": part.level.value,
+                "summary": part.summary,
+                "text": part.text,
+                "selected": verdict.selected,
+                "status": verdict.status.value,
+                "reason": verdict.reason,
+                "waiver": verdict.waiver_reason,
+                "waiver_note": verdict.waiver_note,
+                "checks": [
+                    {"check": r.check, "status": r.status.value, "message": r.message}
+                    for r in verdict.results
+                ],
+                "findings": [
+                    {
+                        "check": s.check,
+                        "message": s.message,
+                        "steps": [asdict(step) for step in s.steps],
+                    }
+                    for s in shown
+                ],
+                "more_findings": more,
+            }
+        )
+    meta = asdict(report.meta)
+    meta["only"] = list(report.meta.only)
+    meta["skip"] = list(report.meta.skip)
+    return {
+        "format": FORMAT_VERSION,
+        "meta": meta,
+        "ok": report.ok,
+        "counts": report.counts(),
+        "rules": verdicts,
+        "warnings": list(report.warnings),
+        "waiver_notes": list(report.waiver_notes),
+        "cleanup": [{"id": c.id, "outcome": c.outcome} for c in report.cleanup],
+    }

@@ -1,0 +1,65 @@
+"""The terminal summary: every rule part by level, then each failure with its evidence."""
+
+from __future__ import annotations
+
+import textwrap
+
+import click
+
+from campaign_contract import rules
+from campaign_contract.outcome import RuleVerdict, Status
+from campaign_contract.report.evidence import failure_text
+from campaign_contract.report.model import RunReport
+
+_LABEL = {
+    Status.PASS: ("PASS", "green"),
+    Status.FAIL: ("FAIL", "red"),
+    Status.WAIVED: ("WAIVED", "yellow"),
+    Status.NOT_EXERCISED: ("NOT RUN", "bright_black"),
+}
+
+
+def _line(verdict: RuleVerdict) -> str:
+    label, colour = _LABEL[verdict.status]
+    part = rules.part(verdict.rule)
+    text = f"  {click.style(f'{label:<8}', fg=colour)}{part.id:<6} {part.summary}"
+    why = verdict.waiver_reason if verdict.status is Status.WAIVED else verdict.reason
+    if why and verdict.status is not Status.PASS:
+        text += "\n" + textwrap.indent(textwrap.fill(why, 92), " " * 17)
+    if verdict.waiver_note:
+        text += "\n" + " " * 17 + click.style(f"! {verdict.waiver_note}", fg="yellow")
+    return text
+
+
+def render_terminal(report: RunReport, verbose: bool = False) -> str:
+    """The summary; `verbose` also lists rule parts the selection left out."""
+    meta = report.meta
+    out = [
+        f"campaign-contract {meta.suite_version} against {meta.base_url}",
+        f"  seed {meta.seed}, level {meta.level}, run tag {meta.run_tag}, "
+        f"openapi.yaml sha256 {meta.openapi_sha256 or 'missing'}",
+        f"  {meta.started} .. {meta.finished} ({meta.duration_s:.1f} s)",
+    ]
+    left_out = 0
+    for level, verdicts in report.by_level().items():
+        shown = [v for v in verdicts if v.selected or verbose]
+        left_out += len(verdicts) - len(shown)
+        if shown:
+            out += ["", click.style(f"{level.value} rules", bold=True)]
+            out += [_line(v) for v in shown]
+    failed = [v for v in report.verdicts if v.status is Status.FAIL]
+    for verdict in failed:
+        part = rules.part(verdict.rule)
+        out += ["", click.style(f"--- {part.id} [{part.level.value}] failed", fg="red", bold=True)]
+        out.append(textwrap.indent(failure_text(verdict), "  "))
+    for note in [*report.waiver_notes, *report.warnings]:
+        out.append(click.style(f"! {note}", fg="yellow"))
+    counts = report.counts()
+    summary = (
+        f"{counts['pass']} passed, {counts['fail']} failed, {counts['waived']} waived, "
+        f"{counts['not_exercised']} not exercised"
+    )
+    if left_out:
+        summary += f" ({left_out} rule parts not selected)"
+    out += ["", click.style(summary, fg="green" if report.ok else "red", bold=True)]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,25 @@
+"""Judgements over every response of the run: the envelope (V-2), no 5xx or drop (V-4)."""
+
+from __future__ import annotations
+
+from campaign_contract.envelope import envelope_problem
+from campaign_contract.probe import Probe
+from campaign_contract.registry import check
+
+
+@check("V-2", "V-4", final=True)
+def every_response_of_the_run(t: Probe) -> None:
+    """Every JSON response of the run is the envelope; none is a 5xx or a dropped connection."""
+    history = list(t.client.history)
+    if not history:
+        t.skip("the run made no requests")
+    for answer in history:
+        if not answer.answered:
+            t.fail("V-4", f"no answer: {answer.error}", answer)
+        elif (answer.status or 0) >= 500:
+            t.fail("V-4", f"a {answer.status}: {answer.describe()}", answer)
+        if answer.method == "HEAD" or not (answer.parses_as_json or answer.is_json_type):
+            continue
+        problem = envelope_problem(answer) if answer.parses_as_json else "body is not JSON"
+        if problem is not None:
+            t.fail("V-2", f"{problem}: {answer.describe()}", answer)

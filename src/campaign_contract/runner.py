@@ -1,0 +1,149 @@
+"""Running a selection of checks against a server and producing the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+import traceback
+from collections.abc import Callable, Sequence
+
+from campaign_contract import __version__
+from campaign_contract.config import Config, ConfigError
+from campaign_contract.context import RunContext
+from campaign_contract.http import BasicAuth, Client
+from campaign_contract.layers import load_layers
+from campaign_contract.ledger import Ledger
+from campaign_contract.outcome import CheckResult, Finding, Status
+from campaign_contract.probe import NotExercisedError, Probe
+from campaign_contract.registry import REGISTRY, Check, CheckRegistry
+from campaign_contract.report.model import RunMeta, RunReport
+from campaign_contract.selection import Selection, resolve
+from campaign_contract.spec import openapi_sha256
+from campaign_contract.verdict import judge
+from campaign_contract.waiver import Waiver, apply_waivers
+
+#: Called before a check (results None) and after it (its results).
+Progress = Callable[[int, int, Check, list[CheckResult] | None], None]
+
+
+def run_check(check: Check, ctx: RunContext) -> list[CheckResult]:
+    """Run one check; whatever it raises becomes a result, never an exception."""
+    probe = Probe(ctx, check)
+    try:
+        check.func(probe)
+        return probe.results()
+    except NotExercisedError as reason:
+        return probe.results(skipped=str(reason))
+    # A crashing check must not end the run: it fails its rules, naming the crash.
+    except Exception as error:
+        results = probe.results()
+        where = traceback.format_exception_only(error)[-1].strip()
+        for result in results:
+            if result.status is not Status.FAIL:
+                result.status = Status.FAIL
+                result.message = f"the check itself crashed (a suite bug?): {where}"
+                result.findings = [Finding(result.message, tuple(probe.exchanges[-3:]))]
+        return results
+    finally:
+        ctx.adopt(probe.exchanges)
+
+
+def open_client(config: Config, base_url: str) -> tuple[Client, list[str]]:
+    """A client for the target with the config's credentials (logged in, for a session)."""
+    client = Client(
+        base_url,
+        timeout=config.limits.request_timeout,
+        rate_limit=config.limits.rate_limit,
+        user_agent=f"campaign-contract/{__version__}",
+    )
+    auth = config.auth
+    warnings = []
+    if auth.method == "basic":
+        client.auth = BasicAuth(auth.username, auth.password)
+    elif auth.method == "session":
+        exchange, session = client.login(auth.username, auth.password)
+        if session is None:
+            warnings.append(f"login at /login/ gave no session: {exchange.describe()}")
+        client.auth = session
+    return client, warnings
+
+
+def run_selection(
+    config: Config,
+    *,
+    base_url: str | None = None,
+    selection: Selection | None = None,
+    seed: int | None = None,
+    max_examples: int = 20,
+    waivers: Sequence[Waiver] = (),
+    registry: CheckRegistry | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Run the selected checks against `base_url` and judge every rule part.
+
+    This is the seam for every front end (the CLI, a pytest plugin): it never
+    raises for anything the server does; only a bad selection (SelectionError)
+    or a missing base URL (ConfigError) stop it, before any request.
+    """
+    selection = selection or Selection()
+    target = base_url or config.base_url
+    if not target:
+        raise ConfigError("base_url", "is required (or pass --base-url)", config.source)
+    if registry is None:
+        load_layers()
+        registry = REGISTRY
+    resolved = resolve(selection, registry, registry.layers())
+    seed = seed if seed is not None else secrets.randbelow(2**32)
+    started = dt.datetime.now(dt.UTC)
+    clock = time.monotonic()
+
+    client, warnings = open_client(config, target)
+    ctx = RunContext(
+        config=config,
+        client=client,
+        seed=seed,
+        max_examples=max_examples,
+        selected=resolved.parts,
+        ledger=Ledger(config.ledger),
+    )
+    ordered = [c for c in resolved.checks if not c.final] + [c for c in resolved.checks if c.final]
+    results: list[CheckResult] = []
+    try:
+        for index, check in enumerate(ordered, 1):
+            if progress:
+                progress(index, len(ordered), check, None)
+            found = run_check(check, ctx)
+            results += found
+            if progress:
+                progress(index, len(ordered), check, found)
+    finally:
+        cleanup = ctx.close()
+        client.close()
+    left = [r for r in cleanup if r.outcome == "left"]
+    if left:
+        ids = ", ".join(str(r.id) for r in left)
+        warnings.append(f"campaigns left on the server (run `campaign-contract clean`): {ids}")
+
+    verdicts = judge(
+        results,
+        resolved.left_out,
+        no_check=f"no check exercises it yet (layers: {', '.join(sorted(registry.layers()))})",
+    )
+    notes = apply_waivers(verdicts, list(waivers), started.date())
+    finished = dt.datetime.now(dt.UTC)
+    meta = RunMeta(
+        suite_version=__version__,
+        openapi_sha256=openapi_sha256(),
+        base_url=client.base_url,
+        seed=seed,
+        level=selection.level,
+        only=selection.only,
+        skip=selection.skip,
+        max_examples=max_examples,
+        started=started.isoformat(timespec="seconds"),
+        finished=finished.isoformat(timespec="seconds"),
+        duration_s=round(time.monotonic() - clock, 3),
+        run_tag=ctx.run_tag,
+    )
+    return RunReport(meta, verdicts, warnings, notes, cleanup)

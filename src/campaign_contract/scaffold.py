@@ -1,0 +1,157 @@
+"""Config files for `init`: a commented template, or one filled in from a mock's state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+import yaml
+
+TEMPLATE = """\
+# campaign-contract configuration. Values may use ${ENV_VAR} or ${ENV_VAR:-default}.
+# Run: campaign-contract run --base-url https://api.example --config this-file.yaml
+
+# base_url: https://duo.example/api      # --base-url overrides it
+
+auth:
+  method: basic                          # basic (HTTP Basic), session (POST /login/) or none
+  username: ${CAMPAIGN_USERNAME}
+  password: ${CAMPAIGN_PASSWORD}         # the account password
+  # api_key: ${CAMPAIGN_API_KEY}         # optional: also checks Basic with an API key
+
+domains:
+  bouncing: 1                            # id of a domain enabled as bouncing (is_bouncing)
+  # non_bouncing: 2                      # id of a domain that is not bouncing (Q-6)
+
+# Test contact lists: campaigns that send go only to these. Name every contact
+# with its addresses, and each segment with its members (by email or telephone).
+lists:
+  - id: 1
+    name: contract test list
+    contacts:
+      - email: first@example.com
+        telephone: "+351910000001"
+      - email: second@example.com
+      - telephone: "+351910000003"
+    segments:
+      - id: 1
+        name: first two
+        members: [first@example.com, second@example.com]
+
+# empty_list: 2                          # id of a list with no contacts (M-4: straight to DONE)
+
+payloads: [email, sms]                   # what campaigns on this server carry
+
+callbacks:
+  listen:                                # where the suite's callback receiver listens
+    host: 0.0.0.0
+    port: 8765
+  # public_url: http://runner.example:8765/callback   # the URL the target must call
+
+limits:
+  callback_wait: 330                     # seconds to wait for callbacks (C-3 allows 300)
+  request_timeout: 10                    # seconds per request
+  rate_limit: 10                         # requests per second, 0 = no limit
+  cleanup_wait: 120                      # seconds to wait for SENDING campaigns to finish
+
+# ledger: .campaign-contract/ledger.json # ids of campaigns created, for `clean`
+"""
+
+
+class MockStateError(RuntimeError):
+    """The mock's /_mock/state could not be read or lacks what a config needs."""
+
+
+def fetch_mock_state(url: str, timeout: float = 10.0) -> dict[str, Any]:
+    state_url = url.rstrip("/") + "/_mock/state"
+    try:
+        response = requests.get(state_url, timeout=timeout, headers={"Accept": "application/json"})
+        response.raise_for_status()
+        state = response.json()
+    except (requests.RequestException, ValueError) as error:
+        raise MockStateError(f"cannot read {state_url}: {error}") from None
+    if not isinstance(state, dict):
+        raise MockStateError(f"{state_url} is not a JSON object")
+    # The mock answers in the API's envelope; accept the bare state too.
+    inner = state.get("data")
+    if isinstance(inner, dict) and "fixtures" not in state:
+        return inner
+    return state
+
+
+def config_from_state(state: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A config document for the mock whose `/_mock/state` this is."""
+    fixtures = state.get("fixtures")
+    if not isinstance(fixtures, dict):
+        raise MockStateError("the state has no `fixtures` object")
+    accounts = fixtures.get("accounts") or []
+    domains = fixtures.get("domains") or []
+    lists = fixtures.get("lists") or []
+    bouncing = [d["id"] for d in domains if d.get("is_bouncing")]
+    if not bouncing:
+        raise MockStateError("the mock's fixtures have no bouncing domain")
+    auth: dict[str, Any] = {"method": "none"}
+    if accounts:
+        account = accounts[0]
+        auth = {"method": "basic", "username": account["username"]}
+        auth["password"] = account["password"]
+        if account.get("api_keys"):
+            auth["api_key"] = account["api_keys"][0]
+    test_lists = []
+    empty = None
+    for item in lists:
+        contacts = item.get("contacts") or []
+        if not contacts:
+            empty = empty or item["id"]
+            continue
+        by_id = {c["id"]: c for c in contacts}
+        test_lists.append(
+            {
+                "id": item["id"],
+                "name": item.get("name", ""),
+                "contacts": [
+                    {k: c[k] for k in ("email", "telephone") if c.get(k)} for c in contacts
+                ],
+                "segments": [
+                    {
+                        "id": s["id"],
+                        "name": s.get("name", ""),
+                        "members": [
+                            by_id[i].get("email") or by_id[i].get("telephone")
+                            for i in s.get("contacts", [])
+                            if i in by_id
+                        ],
+                    }
+                    for s in item.get("segments") or []
+                ],
+            }
+        )
+    if not test_lists:
+        raise MockStateError("the mock's fixtures have no list with contacts")
+    document: dict[str, Any] = {
+        "base_url": base_url.rstrip("/"),
+        "auth": auth,
+        "domains": {"bouncing": bouncing[0]},
+        "lists": test_lists,
+    }
+    non_bouncing = [d["id"] for d in domains if not d.get("is_bouncing")]
+    if non_bouncing:
+        document["domains"]["non_bouncing"] = non_bouncing[0]
+    if empty is not None:
+        document["empty_list"] = empty
+    document["payloads"] = list(fixtures.get("payloads") or ["email", "sms"])
+    document["callbacks"] = {
+        "listen": {"host": "127.0.0.1", "port": 8765},
+        "public_url": "http://127.0.0.1:8765/callback",
+    }
+    document["limits"] = {"callback_wait": 330, "request_timeout": 10, "rate_limit": 0}
+    return document
+
+
+def render_from_mock(url: str) -> str:
+    try:
+        document = config_from_state(fetch_mock_state(url), url)
+    except (KeyError, TypeError, AttributeError) as error:
+        raise MockStateError(f"unexpected shape of {url}/_mock/state: {error!r}") from None
+    header = f"# campaign-contract configuration, filled in from {url}/_mock/state\n"
+    return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)

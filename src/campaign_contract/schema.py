@@ -1,0 +1,3 @@
+"""The schema layer (pending): schemathesis cases from openapi.yaml, checks registered per rule."""
+
+from __future__ import annotations

@@ -1,0 +1,8 @@
+"""Callback delivery: POSTs the batches the domain made, through a replaceable transport."""
+
+from __future__ import annotations
+
+from .dispatcher import Dispatcher
+from .transport import CallableTransport, HttpTransport, Transport, TransportError
+
+__all__ = ["CallableTransport", "Dispatcher", "HttpTransport", "Transport", "TransportError"]

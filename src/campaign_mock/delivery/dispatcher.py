@@ -1,0 +1,120 @@
+"""The dispatcher: takes due deliveries from the outbox, sends them, reports how they went.
+
+It owns no thread. `deliver_due()` sends everything due now, synchronously (in-process
+mode, freezegun tests); `work(stop)` is the loop a delivery worker runs, started and
+stopped by `server.py`. The backend's lock is never held during a POST.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ..domain.aggregation import Event
+from ..domain.backend import CampaignBackend
+from ..domain.clock import ClockMode, MockClock
+from ..domain.deliveries import Delivery, Outbox
+from .transport import HttpTransport, Transport, TransportError
+
+#: Real seconds an idle worker waits before looking again (the mock's clock may have moved).
+IDLE_WAIT = 0.05
+#: Real seconds of sending the ticker draws ahead of a running clock, so requests find the
+#: work done.
+LOOKAHEAD = 1.0
+
+
+class Dispatcher:
+    """Sends callbacks for one backend through a replaceable `transport`."""
+
+    def __init__(self, backend: CampaignBackend, transport: Transport | None = None) -> None:
+        self.backend = backend
+        self.transport: Transport = transport or HttpTransport()
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.backend.simulation.outbox
+
+    def tick(self) -> None:
+        """The server's ticker: the simulation to the clock's time, drawn a little ahead."""
+        clock = self.backend.clock
+        horizon = None
+        if isinstance(clock, MockClock):
+            reading = clock.reading()
+            if reading.mode is ClockMode.REAL:
+                horizon = reading.now + LOOKAHEAD * reading.speed
+        self.backend.tick(horizon)
+        with self.outbox.lock:
+            self.outbox.lock.notify_all()  # retries may have come due on a moving clock
+
+    def deliver_due(self, limit: int | None = None) -> int:
+        """Brings the simulation to the clock's time and sends all that is due, in this thread.
+
+        Returns the number of attempts made; a lane's next batch goes as soon as its head is
+        acknowledged, so one call empties every healthy lane.
+        """
+        self.backend.tick()
+        made = 0
+        while limit is None or made < limit:
+            delivery = self.outbox.take(self.backend.clock.now())
+            if delivery is None:
+                break
+            self.send(delivery)
+            made += 1
+        return made
+
+    def work(self, stop: threading.Event) -> None:
+        """A worker's loop: send whatever is due, else wait a little; until `stop` is set."""
+        outbox = self.outbox
+        try:
+            while not stop.is_set():
+                delivery = outbox.take(self.backend.clock.now())
+                if delivery is None:
+                    with outbox.lock:
+                        outbox.lock.wait(IDLE_WAIT)
+                    continue
+                self.send(delivery)
+        finally:
+            close = getattr(self.transport, "close_thread", None)
+            if callable(close):
+                close()  # this thread's kept-alive connections
+
+    def send(self, delivery: Delivery) -> None:
+        """One POST; the outcome goes back to the outbox, stamped with the mock's time."""
+        status: int | None = None
+        error: str | None = None
+        body = delivery.batch.body()
+        started = time.perf_counter()
+        try:
+            status = self.transport.post(delivery.url, body, self.outbox.settings.timeout)
+        except TransportError as exc:
+            error = str(exc)
+        except Exception as exc:  # a broken in-process handler must not kill the worker
+            error = f"{type(exc).__name__}: {exc}"
+        latency_ms = round((time.perf_counter() - started) * 1e3, 3)
+        self.outbox.record(delivery, self.backend.clock.now(), status, error, latency_ms)
+
+    def wait_acknowledged(self, campaign: int, event: Event, count: int, timeout: float) -> int:
+        """Blocks until `count` addresses of `event` are acknowledged for `campaign` (or the
+        timeout passes, in real seconds); returns how many are."""
+        outbox = self.outbox
+        deadline = time.monotonic() + timeout
+        with outbox.lock:
+            while True:
+                found = outbox.acknowledged[campaign, event]
+                left = deadline - time.monotonic()
+                if found >= count or left <= 0:
+                    return found
+                outbox.lock.wait(min(left, IDLE_WAIT))
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Blocks until nothing is due at the mock's current time and nothing is in flight."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.backend.tick()
+            if self.outbox.busy(self.backend.clock.now()) == 0:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            with self.outbox.lock:
+                self.outbox.lock.wait(min(left, IDLE_WAIT))

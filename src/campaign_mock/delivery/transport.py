@@ -1,0 +1,131 @@
+"""The transport seam: how one callback POST reaches the receiver (C-1, C-4).
+
+`HttpTransport` speaks HTTP with the standard library so the URL goes out byte for byte
+(requests and urllib3 re-quote a query string), keeps one connection per receiver per
+worker thread, and never follows a redirect: a 3xx is an answer that is not 2xx (C-4).
+`CallableTransport` hands the POST to a function, for in-process use and tests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from typing import Protocol
+from urllib.parse import urlsplit
+
+CONTENT_TYPE = "application/x-www-form-urlencoded"
+#: Bytes of a receiver's answer read to keep the connection; a longer answer closes it.
+MAX_ANSWER = 1 << 20
+
+
+class TransportError(Exception):
+    """No HTTP answer: refused, timed out, reset, or a URL that cannot be sent."""
+
+
+class Transport(Protocol):
+    def post(self, url: str, body: bytes, timeout: float) -> int:
+        """POSTs a form body to `url` exactly as given; the HTTP status, or TransportError."""
+        ...
+
+
+class CallableTransport:
+    """Delivers by calling `handler(url, body)`, which returns the status (or raises)."""
+
+    def __init__(self, handler: Callable[[str, bytes], int]) -> None:
+        self.handler = handler
+
+    def post(self, url: str, body: bytes, timeout: float) -> int:
+        return self.handler(url, body)
+
+
+class HttpTransport:
+    """HTTP/1.1 with keep-alive; one connection per (thread, scheme, host, port)."""
+
+    def __init__(self, user_agent: str = "campaign-mock") -> None:
+        self._local = threading.local()
+        self._user_agent = user_agent
+
+    def post(self, url: str, body: bytes, timeout: float) -> int:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise TransportError(f"not an http(s) URL: {url!r}")
+        # The request target is the URL's own text from the path on: nothing is re-quoted.
+        target = url[len(f"{parts.scheme}://{parts.netloc}") :] or "/"
+        if target.startswith(("?", "#")):
+            target = "/" + target
+        target = target.split("#", 1)[0]
+        try:
+            target.encode("ascii")
+        except UnicodeEncodeError:
+            raise TransportError(f"URL is not ASCII: {url!r}") from None
+        headers = {
+            "Content-Type": CONTENT_TYPE,
+            "Content-Length": str(len(body)),
+            "User-Agent": self._user_agent,
+        }
+        if parts.username is not None:
+            raise TransportError("credentials in the callback URL are not supported")
+        for fresh in (False, True):
+            connection = self._connection(parts.scheme, parts.netloc, timeout, fresh)
+            try:
+                connection.request("POST", target, body, headers)
+                response = connection.getresponse()
+                answer = response.read(MAX_ANSWER + 1)
+                if len(answer) > MAX_ANSWER or response.will_close:
+                    self._drop(parts.scheme, parts.netloc)
+                return response.status
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+                self._drop(parts.scheme, parts.netloc)
+                if fresh:
+                    raise TransportError(f"connection closed: {exc}") from None
+                # A kept-alive connection the receiver closed meanwhile: one more, fresh.
+            except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+                self._drop(parts.scheme, parts.netloc)
+                raise TransportError(_describe(exc)) from None
+        raise AssertionError("unreachable")
+
+    def close_thread(self) -> None:
+        """Closes the calling thread's connections (a worker that stops)."""
+        for connection in self._pool().values():
+            connection.close()
+        self._pool().clear()
+
+    def _connection(
+        self, scheme: str, netloc: str, timeout: float, fresh: bool
+    ) -> http.client.HTTPConnection:
+        pool: dict[tuple[str, str], http.client.HTTPConnection] = self._pool()
+        connection = pool.get((scheme, netloc))
+        if connection is None or fresh:
+            if connection is not None:
+                connection.close()
+            kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            connection = kind(netloc, timeout=timeout)
+            pool[scheme, netloc] = connection
+        connection.timeout = timeout
+        if connection.sock is not None:
+            connection.sock.settimeout(timeout)
+        return connection
+
+    def _drop(self, scheme: str, netloc: str) -> None:
+        connection = self._pool().pop((scheme, netloc), None)
+        if connection is not None:
+            connection.close()
+
+    def _pool(self) -> dict[tuple[str, str], http.client.HTTPConnection]:
+        pool: dict[tuple[str, str], http.client.HTTPConnection] | None = getattr(
+            self._local, "pool", None
+        )
+        if pool is None:
+            pool = self._local.pool = {}
+        return pool
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "no answer within the timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,350 @@
+"""The outbox of callbacks (C-1, C-2, C-4): batches waiting, their attempts, retries and journal.
+
+Pure bookkeeping: the outbox hands a `Delivery` to whoever sends it and is told the outcome
+with the mock's time; it never opens a socket. Batches of one campaign and channel form a
+lane that goes out in order, one at a time, so a receiver sees each message's events in E-2
+order; lanes never wait for each other, so one dead receiver stalls no other campaign.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+from urllib.parse import quote_plus
+
+from .aggregation import Chunk, Event
+from .models import Channel
+from .settings import MAX_REPORT_DELAY, SimulationSettings
+
+_PLAIN = re.compile(r"[A-Za-z0-9._~@+-]*").fullmatch
+
+
+class BatchState(StrEnum):
+    PENDING = "pending"
+    ACKNOWLEDGED = "acknowledged"
+    GIVEN_UP = "given_up"
+
+
+class Kind(StrEnum):
+    """Why an attempt was made."""
+
+    FIRST = "first"
+    RETRY = "retry"
+    DUPLICATE = "duplicate"  # fault injection
+    REDELIVERY = "redelivery"  # asked for through the control API
+
+
+@dataclass(slots=True, eq=False)
+class Batch:
+    """One callback's content (C-2) and its delivery state."""
+
+    id: int
+    campaign: int
+    url: str
+    chunk: Chunk
+    due_at: float
+    deadline: float
+    next_at: float
+    state: BatchState = BatchState.PENDING
+    attempts: int = 0
+    in_flight: bool = False
+
+    @property
+    def lane(self) -> tuple[int, Channel]:
+        return self.campaign, self.chunk.channel
+
+    def body(self) -> bytes:
+        """`event=..&when=..&email%5B0%5D=..`: form-encoded, indexes from 0 with no gaps (C-2)."""
+        chunk = self.chunk
+        key = "email%5B" if chunk.channel is Channel.EMAIL else "telephone%5B"
+        parts = [f"event={chunk.event.value}", f"when={chunk.when}"]
+        for index, address in enumerate(chunk.addresses):
+            if _PLAIN(address):
+                value = address.replace("+", "%2B").replace("@", "%40")
+            else:
+                value = quote_plus(address, safe="")
+            parts.append(f"{key}{index}%5D={value}")
+        return "&".join(parts).encode("ascii")
+
+
+@dataclass(slots=True, frozen=True)
+class Delivery:
+    """One attempt handed to a sender: POST `body` to `url` exactly as given (C-1)."""
+
+    batch: Batch
+    attempt: int
+    kind: Kind
+    at: float
+    epoch: int
+    extra: _Extra | None = None
+
+    @property
+    def url(self) -> str:
+        return self.batch.url
+
+
+@dataclass(slots=True, frozen=True)
+class Attempt:
+    """A journal line: one attempt and how it went."""
+
+    batch: int
+    attempt: int
+    kind: Kind
+    campaign: int
+    channel: Channel
+    event: Event
+    url: str
+    when: int
+    count: int
+    at: float
+    status: int | None
+    error: str | None
+    latency_ms: float
+    outcome: str
+    retry_at: float | None
+
+    def to_wire(self, body: bytes | None = None) -> dict[str, object]:
+        wire: dict[str, object] = {
+            "batch": self.batch,
+            "attempt": self.attempt,
+            "kind": self.kind.value,
+            "campaign": self.campaign,
+            "channel": self.channel.value,
+            "event": self.event.value,
+            "url": self.url,
+            "when": self.when,
+            "count": self.count,
+            "at": self.at,
+            "status": self.status,
+            "error": self.error,
+            "latency_ms": self.latency_ms,
+            "outcome": self.outcome,
+            "retry_at": self.retry_at,
+        }
+        if body is not None:
+            wire["body"] = body.decode("ascii")
+        return wire
+
+
+@dataclass(slots=True)
+class _Extra:
+    """A send outside a batch's own retries: a duplicate (fault) or a redelivery (asked for)."""
+
+    batch: Batch
+    kind: Kind
+    next_at: float
+    in_flight: bool = False
+
+
+@dataclass(slots=True)
+class Outbox:
+    """Every batch made, the lanes they wait in, and the journal of attempts. Thread-safe."""
+
+    settings: SimulationSettings
+    lock: threading.Condition = field(default_factory=threading.Condition)
+    batches: dict[int, Batch] = field(default_factory=dict)
+    lanes: dict[tuple[int, Channel], deque[Batch]] = field(default_factory=dict)
+    extras: list[_Extra] = field(default_factory=list)
+    journal: list[Attempt] = field(default_factory=list)
+    acknowledged: Counter[tuple[int, Event]] = field(default_factory=Counter)
+    epoch: int = 0
+    _next_id: int = 1
+    _cursor: int = 0
+
+    def reset(self) -> None:
+        """Forgets everything; attempts still in flight are ignored when they report."""
+        with self.lock:
+            self.batches.clear()
+            self.lanes.clear()
+            self.extras.clear()
+            self.journal.clear()
+            self.acknowledged.clear()
+            self.epoch += 1
+            self._next_id = 1
+            self.lock.notify_all()
+
+    def add(self, campaign: int, url: str, chunks: list[Chunk], now: float) -> None:
+        """Queues released chunks; each is first due when its window closed (or `now`, if later)."""
+        if not chunks:
+            return
+        settings = self.settings
+        faults = settings.faults
+        rng = random.Random(f"order:{settings.seed}:{campaign}:{self._next_id}")
+        if faults.reorder:
+            chunks = list(chunks)
+            rng.shuffle(chunks)
+        with self.lock:
+            for chunk in chunks:
+                due = chunk.closes_at + faults.extra_delay
+                if not faults.break_contract:
+                    due = min(due, chunk.first_event + MAX_REPORT_DELAY)
+                due = max(due, chunk.closes_at)
+                batch = Batch(
+                    id=self._next_id,
+                    campaign=campaign,
+                    url=url,
+                    chunk=chunk,
+                    due_at=due,
+                    deadline=max(due, now) + settings.retry_window,
+                    next_at=due,
+                )
+                self._next_id += 1
+                self.batches[batch.id] = batch
+                self.lanes.setdefault(batch.lane, deque()).append(batch)
+            self.lock.notify_all()
+
+    def take(self, now: float) -> Delivery | None:
+        """The next attempt due at `now`, marked in flight; lanes are served round-robin."""
+        with self.lock:
+            for extra in self.extras:
+                if not extra.in_flight and extra.next_at <= now:
+                    extra.in_flight = True
+                    extra.batch.attempts += 1
+                    attempt = extra.batch.attempts
+                    return Delivery(extra.batch, attempt, extra.kind, now, self.epoch, extra)
+            lanes = list(self.lanes.values())
+            for turn in range(len(lanes)):
+                lane = lanes[(self._cursor + turn) % len(lanes)]
+                batch = self._ready_in(lane, now)
+                if batch is not None:
+                    self._cursor = (self._cursor + turn + 1) % len(lanes)
+                    batch.in_flight = True
+                    batch.attempts += 1
+                    kind = Kind.FIRST if batch.attempts == 1 else Kind.RETRY
+                    return Delivery(batch, batch.attempts, kind, now, self.epoch)
+            return None
+
+    def record(
+        self,
+        delivery: Delivery,
+        now: float,
+        status: int | None,
+        error: str | None,
+        latency_ms: float,
+    ) -> None:
+        """C-4: any 2xx acknowledges; otherwise retry with backoff until the retry window ends."""
+        with self.lock:
+            if delivery.epoch != self.epoch:
+                return
+            batch = delivery.batch
+            ok = status is not None and 200 <= status < 300
+            retry_at: float | None = None
+            if delivery.extra is not None:
+                self.extras = [e for e in self.extras if e is not delivery.extra]
+                outcome = "acknowledged" if ok else "failed"
+            elif ok:
+                outcome = "acknowledged"
+                self._finish(batch, BatchState.ACKNOWLEDGED)
+                self.acknowledged[batch.campaign, batch.chunk.event] += len(batch.chunk.addresses)
+                self._maybe_duplicate(batch, now)
+            else:
+                retry_at = self._retry_time(batch, now)
+                if retry_at is None:
+                    outcome = "given_up"
+                    self._finish(batch, BatchState.GIVEN_UP)
+                else:
+                    outcome = "failed"
+                    batch.next_at = retry_at
+                    batch.in_flight = False
+            chunk = batch.chunk
+            self.journal.append(
+                Attempt(
+                    batch=batch.id,
+                    attempt=delivery.attempt,
+                    kind=delivery.kind,
+                    campaign=batch.campaign,
+                    channel=chunk.channel,
+                    event=chunk.event,
+                    url=batch.url,
+                    when=chunk.when,
+                    count=len(chunk.addresses),
+                    at=delivery.at,
+                    status=status,
+                    error=error,
+                    latency_ms=latency_ms,
+                    outcome=outcome,
+                    retry_at=retry_at,
+                )
+            )
+            self.lock.notify_all()
+
+    def flush(self, now: float) -> None:
+        """Everything waiting (a window, a retry's backoff, a fault's delay) becomes due now."""
+        with self.lock:
+            for lane in self.lanes.values():
+                for batch in lane:
+                    batch.next_at = min(batch.next_at, now)
+            for extra in self.extras:
+                extra.next_at = min(extra.next_at, now)
+            self.lock.notify_all()
+
+    def redeliver(self, ident: int, now: float) -> Batch | None:
+        """Sends batch `ident` once more, whatever its state; None if there is no such batch."""
+        with self.lock:
+            batch = self.batches.get(ident)
+            if batch is not None:
+                self.extras.append(_Extra(batch, Kind.REDELIVERY, now))
+                self.lock.notify_all()
+            return batch
+
+    def busy(self, now: float) -> int:
+        """Attempts due at `now` or in flight: 0 means every due callback has been answered."""
+        with self.lock:
+            count = sum(1 for e in self.extras if e.in_flight or e.next_at <= now)
+            for lane in self.lanes.values():
+                if self.settings.faults.reorder:
+                    count += sum(1 for b in lane if b.in_flight or b.next_at <= now)
+                elif lane and (lane[0].in_flight or lane[0].next_at <= now):
+                    count += 1  # batches behind a lane's head wait for it, not for the clock
+            return count
+
+    def next_due(self) -> float | None:
+        """When the earliest waiting attempt falls due, if any is waiting."""
+        with self.lock:
+            times = [b.next_at for lane in self.lanes.values() for b in lane]
+            times += [e.next_at for e in self.extras]
+            return min(times, default=None)
+
+    def entries(self, campaign: int | None = None) -> list[Attempt]:
+        """The journal in a stable order (batch, attempt), whichever worker finished first."""
+        with self.lock:
+            found = [a for a in self.journal if campaign is None or a.campaign == campaign]
+        return sorted(found, key=lambda a: (a.batch, a.attempt))
+
+    def count_acknowledged(self, campaign: int, event: Event) -> int:
+        with self.lock:
+            return self.acknowledged[campaign, event]
+
+    def _ready_in(self, lane: deque[Batch], now: float) -> Batch | None:
+        if not self.settings.faults.reorder:
+            head = lane[0] if lane else None
+            ready = head is not None and not head.in_flight and head.next_at <= now
+            return head if ready else None
+        return next((b for b in lane if not b.in_flight and b.next_at <= now), None)
+
+    def _finish(self, batch: Batch, state: BatchState) -> None:
+        batch.state = state
+        batch.in_flight = False
+        lane = self.lanes.get(batch.lane)
+        if lane is not None:
+            lane.remove(batch)
+            if not lane:
+                del self.lanes[batch.lane]
+
+    def _retry_time(self, batch: Batch, now: float) -> float | None:
+        """Backoff on the mock's clock; one last try at the deadline; then give up."""
+        if now >= batch.deadline:
+            return None
+        return min(now + self.settings.backoff(batch.attempts), batch.deadline)
+
+    def _maybe_duplicate(self, batch: Batch, now: float) -> None:
+        rate = self.settings.faults.duplicate_rate
+        if rate <= 0:
+            return
+        rng = random.Random(f"duplicate:{self.settings.seed}:{batch.campaign}:{batch.id}")
+        if rng.random() < rate:
+            self.extras.append(_Extra(batch, Kind.DUPLICATE, now))

@@ -1,0 +1,151 @@
+"""What happens to each message (E-1, E-2): seeded outcomes and event times, and magic addresses.
+
+Per message the seeded RNG draws the outcome and the delay of each step; the events go
+straight into the campaign's buckets. The same seed, settings and audience give the same
+events, however the work is cut into chunks.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from enum import Enum
+from math import log
+
+from .aggregation import Event, EventBuckets, put
+from .audience import Recipient
+from .models import Channel
+from .settings import SimulationSettings
+
+#: Email addresses at this domain always have the outcome their local part names.
+MAGIC_EMAIL_DOMAIN = "simulator.campaign-mock.dev"
+
+
+class Fate(Enum):
+    """An outcome forced by a magic address instead of drawn from the rates."""
+
+    BOUNCE = "bounce"
+    DELIVER = "deliver"  # delivered, never opened
+    OPEN = "open"  # delivered and opened, never clicked
+    CLICK = "click"  # delivered, opened and clicked
+
+
+#: Local parts (before any `+tag`) of magic email addresses.
+MAGIC_LOCAL_PARTS: dict[str, Fate] = {
+    "bounce": Fate.BOUNCE,
+    "delivered": Fate.DELIVER,
+    "noopen": Fate.DELIVER,
+    "opened": Fate.OPEN,
+    "noclick": Fate.OPEN,
+    "clicked": Fate.CLICK,
+    "click": Fate.CLICK,
+}
+
+#: Magic telephone numbers, in the spirit of Twilio's test numbers.
+MAGIC_TELEPHONES: dict[str, Fate] = {
+    "+15005550000": Fate.DELIVER,
+    "+15005550001": Fate.BOUNCE,
+}
+
+_SUFFIX = "@" + MAGIC_EMAIL_DOMAIN
+
+
+def magic_email_fate(address: str) -> Fate | None:
+    """`bounce@simulator.campaign-mock.dev`, `clicked+promo@...`: the fate the name promises."""
+    if not address.lower().endswith(_SUFFIX):
+        return None
+    local = address[: -len(_SUFFIX)].split("+", 1)[0].lower()
+    return MAGIC_LOCAL_PARTS.get(local)
+
+
+def campaign_rng(seed: int, campaign: int) -> random.Random:
+    """One stream per campaign, so one campaign's outcomes never depend on another's."""
+    return random.Random(f"campaign-mock:{seed}:{campaign}")
+
+
+class MessageSimulator:
+    """Draws each message's events and puts them in `buckets` (or only times, if unreported)."""
+
+    def __init__(
+        self,
+        settings: SimulationSettings,
+        rng: random.Random,
+        buckets: EventBuckets,
+        *,
+        report: bool,
+    ) -> None:
+        self._settings = settings
+        self._rng = rng
+        self._buckets = buckets
+        self._report = report
+        self.sent = 0
+        self.last_final = buckets.start
+
+    def send_time(self, index: int) -> float:
+        """Message `index` (0-based, per contact) leaves at the campaign's send rate."""
+        return self._buckets.start + index / self._settings.send_rate
+
+    def send(self, recipients: Iterable[Recipient]) -> None:
+        """Simulates the next contacts' messages, Email then SMS for each."""
+        settings = self._settings
+        rnd = self._rng.random
+        buckets = self._buckets
+        start = buckets.start
+        per_window = 1.0 / buckets.window
+        step = 1.0 / settings.send_rate
+        d = settings.delays
+        email, sms = settings.email, settings.sms
+        magic = settings.magic_addresses
+        report = self._report
+        slots = buckets.slots
+        submitted = slots[Channel.EMAIL, Event.SUBMITTED]
+        delivered = slots[Channel.EMAIL, Event.DELIVERED]
+        bounced = slots[Channel.EMAIL, Event.BOUNCED]
+        opened = slots[Channel.EMAIL, Event.OPENED]
+        clicked = slots[Channel.EMAIL, Event.CLICKED]
+        sms_delivered = slots[Channel.SMS, Event.DELIVERED]
+        sms_bounced = slots[Channel.SMS, Event.BOUNCED]
+        index = self.sent
+        last_final = self.last_final
+        for address, telephone in recipients:
+            sent_at = start + index * step
+            index += 1
+            if address is not None:
+                fate = magic_email_fate(address) if magic and "@simulator." in address else None
+                at = sent_at + 0.001 - d.submitted * log(1.0 - rnd())
+                if report:
+                    put(submitted, int((at - start) * per_window), address, at)
+                at += 0.001 - d.final * log(1.0 - rnd())
+                last_final = max(last_final, at)
+                if fate is Fate.BOUNCE or (fate is None and rnd() < email.bounce):
+                    if report:
+                        put(bounced, int((at - start) * per_window), address, at)
+                else:
+                    if report:
+                        put(delivered, int((at - start) * per_window), address, at)
+                    if fate is None:
+                        opens = rnd() < email.open
+                        clicks = opens and rnd() < email.click
+                    else:
+                        opens = fate is Fate.OPEN or fate is Fate.CLICK
+                        clicks = fate is Fate.CLICK
+                    if opens and report:
+                        at += 0.001 - d.opened * log(1.0 - rnd())
+                        put(opened, int((at - start) * per_window), address, at)
+                        if clicks:
+                            at += 0.001 - d.clicked * log(1.0 - rnd())
+                            put(clicked, int((at - start) * per_window), address, at)
+            if telephone is not None:
+                fate = MAGIC_TELEPHONES.get(telephone) if magic else None
+                at = sent_at + 0.001 - d.final * log(1.0 - rnd())
+                last_final = max(last_final, at)
+                bounce = fate is Fate.BOUNCE or (fate is None and rnd() < sms.bounce)
+                if report:
+                    put(
+                        sms_bounced if bounce else sms_delivered,
+                        int((at - start) * per_window),
+                        telephone,
+                        at,
+                    )
+        self.sent = index
+        self.last_final = last_final

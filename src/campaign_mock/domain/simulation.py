@@ -1,0 +1,164 @@
+"""Simulated sending (M-4): a send job per campaign, advanced to the time it is told.
+
+A job walks the audience at the campaign's send rate, a chunk at a time, so that no call
+holds the backend's lock for long; events go to the job's buckets and, as windows close, to
+the outbox. Work may run ahead of the clock (`horizon`), since nothing in the future is
+visible: buckets are released and campaigns end only at `now`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .aggregation import EventBuckets
+from .audience import Recipient, recipients
+from .deliveries import Outbox
+from .models import Campaign, Fixtures, State
+from .outcomes import MessageSimulator, campaign_rng
+from .settings import SimulationSettings
+
+#: How many contacts one unit of work simulates; small enough to keep the lock brief.
+CHUNK = 2000
+
+
+@dataclass(slots=True)
+class SendJob:
+    """One campaign's send: who is left to message, and its events not yet reported."""
+
+    campaign: int
+    url: str | None
+    start: float
+    remaining: Iterator[Recipient] | None
+    simulator: MessageSimulator
+    buckets: EventBuckets
+    ended: State | None = None
+    error: str | None = None
+
+    @property
+    def generated_until(self) -> float:
+        """No event earlier than this is still to be drawn."""
+        if self.remaining is None:
+            return math.inf
+        return self.simulator.send_time(self.simulator.sent)
+
+
+@dataclass(slots=True, frozen=True)
+class Ending:
+    """A server-side end of a send: the campaign goes to `state` (M-4)."""
+
+    campaign: int
+    state: State
+    error: str | None = None
+
+
+class Simulation:
+    """Every send in progress and the outbox; called under the backend's lock only."""
+
+    def __init__(self, settings: SimulationSettings) -> None:
+        self.settings = settings
+        self.outbox = Outbox(settings)
+        self._jobs: dict[int, SendJob] = {}
+        self._endings: list[Ending] = []
+
+    def configure(self, settings: SimulationSettings) -> None:
+        """New settings: sends that start from now on use them; delivery uses them at once."""
+        self.settings = settings
+        with self.outbox.lock:
+            self.outbox.settings = settings
+
+    def reset(self) -> None:
+        self._jobs.clear()
+        self._endings.clear()
+        self.outbox.reset()
+
+    def start(self, campaign: Campaign, fixtures: Fixtures, now: float) -> None:
+        """READY → SENDING has just happened at `now`: build the audience (A-1, A-2) lazily."""
+        walk = recipients(fixtures, campaign.list, campaign.segments, campaign.payloads)
+        first = next(walk, None)
+        if first is None:  # M-4: an empty audience ends at once, with no events
+            self._endings.append(Ending(campaign.id, State.DONE))
+            return
+        settings = self.settings
+        buckets = EventBuckets(now, settings.window, settings.batch_size)
+        report = campaign.event_callback is not None
+        simulator = MessageSimulator(
+            settings, campaign_rng(settings.seed, campaign.id), buckets, report=report
+        )
+        self._jobs[campaign.id] = SendJob(
+            campaign=campaign.id,
+            url=campaign.event_callback,
+            start=now,
+            remaining=itertools.chain([first], walk),
+            simulator=simulator,
+            buckets=buckets,
+        )
+
+    def advance(self, now: float, horizon: float, budget: int | None = None) -> bool:
+        """Draws messages sent up to `horizon` (at most `budget` contacts), releases windows
+        closed by `now`; True if work up to `horizon` is left for another call."""
+        left = math.inf if budget is None else budget
+        more = False
+        for job in list(self._jobs.values()):
+            while job.remaining is not None and job.generated_until <= horizon and left > 0:
+                due = math.floor((horizon - job.start) * self.settings.send_rate) + 1
+                take = int(min(CHUNK, left, due - job.simulator.sent))
+                if take <= 0:
+                    break
+                batch = list(itertools.islice(job.remaining, take))
+                job.simulator.send(batch)
+                left -= take
+                if len(batch) < take:
+                    job.remaining = None
+            if job.remaining is not None and job.generated_until <= horizon:
+                more = True
+            self._release(job, now)
+        return more
+
+    def flush(self, now: float) -> None:
+        """Reports every event up to `now` without waiting for its window; retries due now."""
+        self.advance(now, now)
+        for job in self._jobs.values():
+            if job.url is not None:
+                self.outbox.add(job.campaign, job.url, job.buckets.release_until(now), now)
+        self.outbox.flush(now)
+
+    def abort(self, campaign: int, now: float, reason: str) -> bool:
+        """The send cannot go on (an injected fault): no more messages, no events after `now`."""
+        job = self._jobs.get(campaign)
+        if job is None or job.ended is not None:
+            return False
+        self.advance(now, now)
+        job.remaining = None
+        job.buckets.drop_after(now)
+        job.ended = State.ERROR
+        self._endings.append(Ending(campaign, State.ERROR, reason))
+        self._release(job, now)
+        return True
+
+    def take_endings(self, now: float) -> list[Ending]:
+        """Sends that ended by `now`: DONE once every message has its final outcome (M-4)."""
+        for job in self._jobs.values():
+            if job.ended is None and job.remaining is None and job.simulator.last_final <= now:
+                job.ended = State.DONE
+                self._endings.append(Ending(job.campaign, State.DONE))
+        endings, self._endings = self._endings, []
+        for ident in [i for i, j in self._jobs.items() if j.ended and j.buckets.is_empty()]:
+            del self._jobs[ident]
+        return endings
+
+    def pending_events(self) -> int:
+        """Events drawn but not yet handed to the outbox."""
+        return sum(job.buckets.pending_events() for job in self._jobs.values())
+
+    def sending(self) -> int:
+        """Jobs still holding contacts to message or events to report."""
+        return len(self._jobs)
+
+    def _release(self, job: SendJob, now: float) -> None:
+        limit = min(now, job.generated_until)
+        chunks = job.buckets.release(limit)
+        if job.url is not None:
+            self.outbox.add(job.campaign, job.url, chunks, now)

@@ -1,0 +1,288 @@
+"""The simulation's control API under `/_mock/`: clock, settings, faults, delivery journal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
+
+from ..delivery import Dispatcher
+from ..domain.aggregation import Event
+from ..domain.clock import ClockMode, ClockReading, MockClock
+from ..domain.errors import InvalidError, NotFoundError
+from ..domain.timestamp import TimestampError, parse_when
+from .context import backend
+from .envelope import success
+
+blueprint = Blueprint("simulation", __name__, url_prefix="/_mock")
+
+#: Where the app keeps its dispatcher (flaskr's way: `app.extensions`).
+EXTENSION = "campaign_mock.delivery"
+#: The longest a long-poll may wait, in real seconds.
+MAX_WAIT = 120.0
+
+
+def _install(setup: BlueprintSetupState) -> None:
+    setup.app.extensions.setdefault(
+        EXTENSION, Dispatcher(setup.app.extensions["campaign_mock"].backend)
+    )
+
+
+blueprint.record_once(_install)
+
+
+def dispatcher_of(app: Flask) -> Dispatcher:
+    """The app's callback dispatcher; replace its `transport` to deliver in-process."""
+    found: Dispatcher = app.extensions[EXTENSION]
+    return found
+
+
+def _dispatcher() -> Dispatcher:
+    return dispatcher_of(current_app)
+
+
+# -- the clock -------------------------------------------------------------------
+
+
+def _clock() -> MockClock:
+    clock = backend().clock
+    if not isinstance(clock, MockClock):
+        raise InvalidError(
+            "clock: this mock runs on a clock the control API cannot move",
+            {"clock": ["is not controllable"]},
+        )
+    return clock
+
+
+def _reading() -> ClockReading:
+    clock = backend().clock
+    if isinstance(clock, MockClock):
+        return clock.reading()
+    return ClockReading(clock.now(), ClockMode.REAL, 1.0)
+
+
+def _clock_answer() -> Response:
+    backend().tick()
+    return success({**_reading().to_wire(), "next_due": backend().simulation.outbox.next_due()})
+
+
+@blueprint.get("/clock")
+def get_clock() -> Response:
+    return _clock_answer()
+
+
+@blueprint.put("/clock")
+def put_clock() -> Response:
+    """`{"now": .., "mode": "real"|"frozen", "speed": ..}`, any of them."""
+    document = _object()
+    clock = _clock()
+    if "speed" in document:
+        clock.set_speed(_number(document, "speed", positive=True))
+    if "now" in document:
+        _move_to(clock, _moment(document["now"]))
+    mode = document.get("mode")
+    if mode == "frozen":
+        clock.freeze()
+    elif mode == "real":
+        clock.resume()
+    elif mode is not None:
+        raise InvalidError("mode: must be real or frozen", {"mode": ["must be real or frozen"]})
+    return _clock_answer()
+
+
+@blueprint.post("/clock/advance")
+def advance_clock() -> Response:
+    """`{"seconds": N}`: moves forward; messages up to the new time are drawn first."""
+    seconds = _number(_object(), "seconds")
+    if seconds < 0:
+        raise InvalidError("seconds: must not be negative", {"seconds": ["must not be negative"]})
+    clock = _clock()
+    _move_to(clock, clock.now() + seconds)
+    return _clock_answer()
+
+
+@blueprint.post("/clock/set")
+def set_clock() -> Response:
+    """`{"now": <Unix seconds or ISO 8601>}`."""
+    document = _object()
+    if "now" not in document:
+        raise InvalidError("now: is required", {"now": ["is required"]})
+    _move_to(_clock(), _moment(document["now"]))
+    return _clock_answer()
+
+
+@blueprint.post("/clock/freeze")
+def freeze_clock() -> Response:
+    _clock().freeze()
+    return _clock_answer()
+
+
+@blueprint.post("/clock/resume")
+def resume_clock() -> Response:
+    _clock().resume()
+    return _clock_answer()
+
+
+def _move_to(clock: MockClock, target: float) -> None:
+    # Draw the sends up to the target while the clock still shows the old time, a chunk per
+    # hold of the lock, so API requests made meanwhile find nothing heavy left to do.
+    backend().tick(horizon=target)
+    clock.set(target)
+    backend().tick()
+
+
+# -- settings and faults ---------------------------------------------------------
+
+
+@blueprint.get("/settings")
+def get_settings() -> Response:
+    return success(backend().simulation.settings.to_wire())
+
+
+@blueprint.put("/settings")
+def put_settings() -> Response:
+    """A partial update; nested objects (`email`, `delays`, `faults`...) may be partial."""
+    held = backend()
+    held.configure_simulation(held.simulation.settings.updated(_object()))
+    return success(held.simulation.settings.to_wire())
+
+
+@blueprint.get("/faults")
+def get_faults() -> Response:
+    return success(_faults())
+
+
+@blueprint.put("/faults")
+def put_faults() -> Response:
+    """Callback-side faults (opt-in): `duplicate_rate`, `reorder`, `extra_delay`,
+    `break_contract`; a partial update."""
+    held = backend()
+    held.configure_simulation(held.simulation.settings.updated({"faults": _object()}))
+    return success(_faults())
+
+
+def _faults() -> dict[str, object]:
+    faults = backend().simulation.settings.to_wire()["faults"]
+    assert isinstance(faults, dict)
+    return faults
+
+
+# -- deliveries ------------------------------------------------------------------
+
+
+@blueprint.get("/deliveries")
+def list_deliveries() -> Response:
+    """The journal: every attempt, oldest batch first; `?campaign=ID`, `?body=0` to omit bodies,
+    `?summary=1` for the counters alone."""
+    campaign = request.args.get("campaign", type=int)
+    with_body = request.args.get("body", "1") not in {"0", "false"}
+    outbox = backend().simulation.outbox
+    summary = request.args.get("summary", "0") not in {"0", "false"}
+    entries = [] if summary else outbox.entries(campaign)
+    now = backend().clock.now()
+    acknowledged: dict[str, dict[str, int]] = {}
+    with outbox.lock:
+        bodies = {i: outbox.batches[i] for i in {e.batch for e in entries} if i in outbox.batches}
+        for (ident, event), count in outbox.acknowledged.items():
+            if campaign is None or ident == campaign:
+                acknowledged.setdefault(str(ident), {})[event.value] = count
+    return success(
+        {
+            "deliveries": [
+                e.to_wire(bodies[e.batch].body() if with_body and e.batch in bodies else None)
+                for e in entries
+            ],
+            "acknowledged": acknowledged,
+            "busy": outbox.busy(now),
+            "next_due": outbox.next_due(),
+            "sending": backend().simulation.sending(),
+        }
+    )
+
+
+@blueprint.post("/deliveries/wait")
+def wait_deliveries() -> Response:
+    """Long-poll. `{"campaign", "event", "count", "timeout"}`: until that many addresses of
+    that event are acknowledged; `{"idle": true, "timeout"}`: until nothing due is unanswered."""
+    document = _object()
+    timeout = min(_number(document, "timeout", default=10.0), MAX_WAIT)
+    dispatcher = _dispatcher()
+    if document.get("idle") is True:
+        return success({"reached": dispatcher.wait_idle(timeout)})
+    campaign = _integer(document, "campaign")
+    count = _integer(document, "count")
+    raw_event = document.get("event")
+    if raw_event not in {e.value for e in Event}:
+        raise InvalidError(
+            "event: must be one of submitted, delivered, bounced, opened, clicked",
+            {"event": ["is not an event type"]},
+        )
+    found = dispatcher.wait_acknowledged(campaign, Event(raw_event), count, timeout)
+    return success({"reached": found >= count, "acknowledged": found})
+
+
+@blueprint.post("/deliveries/flush")
+def flush_deliveries() -> Response:
+    """Every event so far is reported now, ignoring the window; waiting retries go now too."""
+    held = backend()
+    held.flush_callbacks()
+    return success({"busy": held.simulation.outbox.busy(held.clock.now())})
+
+
+@blueprint.post("/deliveries/<positive_int:ident>/redeliver")
+def redeliver(ident: int) -> Response:
+    held = backend()
+    batch = held.simulation.outbox.redeliver(ident, held.clock.now())
+    if batch is None:
+        raise NotFoundError(f"delivery batch {ident} does not exist")
+    return success({"batch": batch.id, "campaign": batch.campaign, "state": batch.state.value})
+
+
+@blueprint.post("/campaigns/<positive_int:ident>/abort")
+def abort_campaign(ident: int) -> Response:
+    """An injected fault: the SENDING campaign's send cannot go on; it ends in ERROR (M-4)."""
+    document = _object()
+    reason = document.get("error", "send aborted through the control API")
+    if not isinstance(reason, str) or not reason:
+        raise InvalidError("error: must be a text", {"error": ["must be a non-empty string"]})
+    return success(backend().abort_campaign(ident, reason).to_wire())
+
+
+# -- request reading -------------------------------------------------------------
+
+
+def _object() -> dict[str, Any]:
+    if not request.get_data():
+        return {}
+    document = request.get_json(silent=True)
+    if not isinstance(document, dict):
+        raise InvalidError("body: must be a JSON object", {"body": ["must be a JSON object"]})
+    return document
+
+
+def _number(
+    document: dict[str, Any], key: str, *, default: float | None = None, positive: bool = False
+) -> float:
+    value = document.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidError(f"{key}: must be a number", {key: ["must be a number"]})
+    if positive and not value > 0:
+        raise InvalidError(f"{key}: must be positive", {key: ["must be positive"]})
+    return float(value)
+
+
+def _integer(document: dict[str, Any], key: str) -> int:
+    value = document.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidError(f"{key}: must be a whole number", {key: ["must be a whole number"]})
+    return value
+
+
+def _moment(value: object) -> float:
+    if isinstance(value, float) and value >= 0:
+        return value
+    try:
+        return float(parse_when(value))
+    except TimestampError as exc:
+        raise InvalidError(f"now: {exc}", {"now": [str(exc)]}) from None

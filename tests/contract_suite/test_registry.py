@@ -1,0 +1,97 @@
+"""The check registry, selections, and a run's handling of checks that crash or skip."""
+
+from __future__ import annotations
+
+import pytest
+
+import campaign_contract
+from campaign_contract.config import Config
+from campaign_contract.layers import LAYERS, load_layers
+from campaign_contract.outcome import Status
+from campaign_contract.probe import Probe
+from campaign_contract.registry import REGISTRY, CheckRegistry
+from campaign_contract.runner import run_selection
+from campaign_contract.selection import Selection, SelectionError, resolve
+
+
+def test_public_api_is_pinned() -> None:
+    assert sorted(campaign_contract.__all__) == [
+        "Config",
+        "ConfigError",
+        "Probe",
+        "Selection",
+        "Status",
+        "__version__",
+        "check",
+        "load_config",
+        "run_selection",
+    ]
+
+
+def test_every_layer_is_importable_and_every_check_names_known_rules() -> None:
+    assert load_layers() == LAYERS
+    assert len(REGISTRY) > 10
+    for check in REGISTRY:
+        assert check.description != check.name, f"{check.name} needs a docstring"
+
+
+def test_registration_rejects_unknown_rules_and_duplicates() -> None:
+    registry = CheckRegistry()
+
+    @registry.check("V-2", name="one")
+    def one(t: Probe) -> None:
+        """Docstring."""
+
+    with pytest.raises(ValueError, match="twice"):
+        registry.check("V-2", name="one")(one)
+    with pytest.raises(KeyError, match="Z-1"):
+        registry.check("Z-1", name="two")(one)
+
+
+def test_a_crashing_check_fails_its_rules_and_the_run_goes_on(
+    conforming_url: str, config: Config
+) -> None:
+    registry = CheckRegistry()
+
+    @registry.check("V-2", name="crashes")
+    def crashes(t: Probe) -> None:
+        """Crashes after a request."""
+        t.get("/campaign/1")
+        raise RuntimeError("bug in the suite")
+
+    @registry.check("V-1", name="skips")
+    def skips(t: Probe) -> None:
+        """Cannot run."""
+        t.skip("needs a thing")
+
+    @registry.check("R-1", name="passes")
+    def passes(t: Probe) -> None:
+        """Passes."""
+        t.expect(t.get("/campaign/abc").status == 404, "R-1", "routed")
+
+    report = run_selection(config, base_url=conforming_url, registry=registry, seed=1)
+    by_rule = {v.rule: v for v in report.verdicts}
+    assert by_rule["V-2"].status is Status.FAIL and "bug in the suite" in by_rule["V-2"].reason
+    assert (
+        by_rule["V-1"].status is Status.NOT_EXERCISED and "needs a thing" in by_rule["V-1"].reason
+    )
+    assert by_rule["R-1"].status is Status.PASS
+    assert by_rule["Q-4"].status is Status.NOT_EXERCISED
+
+
+def test_selection_by_level_group_rule_and_layer() -> None:
+    load_layers()
+    core = resolve(Selection(level="core"), REGISTRY, LAYERS)
+    assert "V-4" in core.left_out and "V-1" in core.parts
+    only_v1 = resolve(Selection(only=("V-1",)), REGISTRY, LAYERS)
+    assert only_v1.parts == {"V-1", "V-1p"}
+    assert all({"V-1", "V-1p"} & set(c.rules) for c in only_v1.checks)
+    skipped = resolve(Selection(skip=("robustness",)), REGISTRY, LAYERS)
+    assert not [c for c in skipped.checks if c.layer == "robustness"]
+    layer = resolve(Selection(only=("robustness",)), REGISTRY, LAYERS)
+    assert "Q-4" in layer.left_out and "V-2" in layer.parts
+
+
+def test_an_unknown_token_is_a_selection_error() -> None:
+    with pytest.raises(SelectionError, match="'W'"):
+        resolve(Selection(only=("W",)), REGISTRY, LAYERS)
