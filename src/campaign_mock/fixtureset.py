@@ -217,7 +217,7 @@ def _generated(raw: Mapping[str, Any] | None) -> GeneratedContacts | None:
             raise FixturesError(
                 f"fixtures.lists.generate.{key}: {pattern!r} is not a pattern of {{n}} ({exc})"
             ) from None
-        if sample == pattern and generated.count > 1:
+        if pattern is not None and sample == pattern and generated.count > 1:
             raise FixturesError(f"fixtures.lists.generate.{key}: {pattern!r} does not use {{n}}")
     return generated
 

@@ -87,7 +87,13 @@ class MockServer:
             return
         self._stopping.set()
         # The loop is not thread-safe: the trigger runs the closing inside the loop's thread.
-        self._server.trigger.pull_trigger(self._close_all)
+        try:
+            self._server.trigger.pull_trigger(self._close_all)
+        except OSError:
+            # The trigger is gone: waitress closed it after an error in its loop, which then
+            # only serves open connections. Closing them here ends the loop.
+            self.app.logger.warning("campaign-mock: server loop had lost its trigger; closing")
+            self._close_all()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stops accepting, closes connections, lets workers finish, stops the ticker."""

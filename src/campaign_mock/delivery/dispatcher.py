@@ -21,6 +21,14 @@ IDLE_WAIT = 0.05
 #: Real seconds of sending the ticker draws ahead of a running clock, so requests find the
 #: work done.
 LOOKAHEAD = 1.0
+#: Real seconds the simulation steps aside between two holds of the backend's lock: the lock
+#: is not fair, and without a pause a waiting API request may wait for many holds in a row.
+PAUSE = 0.0002
+
+
+def step_aside() -> None:
+    """Lets threads waiting for the lock or the GIL (API requests) run first."""
+    time.sleep(PAUSE)
 
 
 class Dispatcher:
@@ -42,7 +50,7 @@ class Dispatcher:
             reading = clock.reading()
             if reading.mode is ClockMode.REAL:
                 horizon = reading.now + LOOKAHEAD * reading.speed
-        self.backend.tick(horizon)
+        self.backend.tick(horizon, pause=step_aside)
         with self.outbox.lock:
             self.outbox.lock.notify_all()  # retries may have come due on a moving clock
 
@@ -110,7 +118,7 @@ class Dispatcher:
         """Blocks until nothing is due at the mock's current time and nothing is in flight."""
         deadline = time.monotonic() + timeout
         while True:
-            self.backend.tick()
+            self.backend.tick(pause=step_aside)
             if self.outbox.busy(self.backend.clock.now()) == 0:
                 return True
             left = deadline - time.monotonic()

@@ -81,22 +81,34 @@ class EventBuckets:
     def pending_events(self) -> int:
         return sum(len(b[0]) for slot in self.slots.values() for b in slot.values())
 
-    def release(self, limit: float) -> list[Chunk]:
-        """Chunks of every window that has closed by `limit`, in window then E-2 order."""
+    def release(self, limit: float, budget: int | None = None) -> tuple[list[Chunk], bool]:
+        """Chunks of every window that has closed by `limit`, in window then E-2 order.
+
+        With a `budget`, stops after the window that reaches that many events; the flag says
+        whether closed windows are left for another call.
+        """
         last = math.floor((limit - self.start) / self.window) - 1
         chunks: list[Chunk] = []
-        for window in range(self._next_window, last + 1):
+        released = 0
+        window = self._next_window
+        while window <= last:
             closes_at = self.start + (window + 1) * self.window
             for (channel, event), slot in self.slots.items():
+                if budget is not None and released >= budget:
+                    # Resume this window later: the slots done are gone, the order is kept.
+                    self._next_window = window
+                    return chunks, True
                 bucket = slot.pop(window, None)
                 if bucket is not None:
+                    released += len(bucket[0])
                     chunks.extend(self._cut(channel, event, bucket, closes_at))
-        self._next_window = max(self._next_window, last + 1)
-        return chunks
+            window += 1
+        self._next_window = max(self._next_window, window)
+        return chunks, False
 
     def release_until(self, now: float) -> list[Chunk]:
         """Flush: every event at or before `now`, its window closed or not."""
-        chunks = self.release(now)
+        chunks, _ = self.release(now)
         for (channel, event), slot in self.slots.items():
             for window in sorted(w for w in slot if self.start + w * self.window <= now):
                 addresses, times = slot[window]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 
 from . import lifecycle
@@ -190,10 +191,16 @@ class CampaignBackend:
     def simulation(self) -> Simulation:
         return self._simulation
 
-    def tick(self, horizon: float | None = None, budget: int = CHUNK) -> None:
+    def tick(
+        self,
+        horizon: float | None = None,
+        budget: int = CHUNK,
+        pause: Callable[[], None] | None = None,
+    ) -> None:
         """Brings the simulation to the clock's time, drawing messages up to `horizon` if later.
 
-        Works `budget` contacts per hold of the lock, so API requests interleave.
+        Works `budget` contacts per hold of the lock and calls `pause` between holds (the
+        caller's way to yield), so API requests interleave.
         """
         more = True
         while more:
@@ -202,6 +209,8 @@ class CampaignBackend:
                 self._start_due(now)
                 more = self._simulation.advance(now, max(now, horizon or now), budget)
                 self._end_sends(now)
+            if more and pause is not None:
+                pause()
 
     def configure_simulation(self, settings: SimulationSettings) -> None:
         with self._lock:
@@ -261,7 +270,8 @@ class CampaignBackend:
         """Moves due READY campaigns to SENDING and on (M-4), at the clock's time."""
         now = self._clock.now()
         self._start_due(now)
-        self._simulation.advance(now, now)
+        # States only: handing events to the outbox is the ticker's job, not a request's.
+        self._simulation.advance(now, now, release=False)
         self._end_sends(now)
 
     def _start_due(self, now: float) -> None:

@@ -18,9 +18,11 @@ from urllib.parse import quote_plus
 
 from .aggregation import Chunk, Event
 from .models import Channel
-from .settings import MAX_REPORT_DELAY, SimulationSettings
+from .settings import MAX_BATCH, MAX_REPORT_DELAY, SimulationSettings
 
-_PLAIN = re.compile(r"[A-Za-z0-9._~@+-]*").fullmatch
+_PLAIN = re.compile(r"[A-Za-z0-9._~@+\n-]*").fullmatch
+_EMAIL_KEYS = [f"email%5B{i}%5D=" for i in range(MAX_BATCH)]
+_TELEPHONE_KEYS = [f"telephone%5B{i}%5D=" for i in range(MAX_BATCH)]
 
 
 class BatchState(StrEnum):
@@ -60,15 +62,14 @@ class Batch:
     def body(self) -> bytes:
         """`event=..&when=..&email%5B0%5D=..`: form-encoded, indexes from 0 with no gaps (C-2)."""
         chunk = self.chunk
-        key = "email%5B" if chunk.channel is Channel.EMAIL else "telephone%5B"
-        parts = [f"event={chunk.event.value}", f"when={chunk.when}"]
-        for index, address in enumerate(chunk.addresses):
-            if _PLAIN(address):
-                value = address.replace("+", "%2B").replace("@", "%40")
-            else:
-                value = quote_plus(address, safe="")
-            parts.append(f"{key}{index}%5D={value}")
-        return "&".join(parts).encode("ascii")
+        keys = _EMAIL_KEYS if chunk.channel is Channel.EMAIL else _TELEPHONE_KEYS
+        joined = "\n".join(chunk.addresses)
+        if _PLAIN(joined):  # the usual case, encoded in a few C-level passes
+            values = joined.replace("+", "%2B").replace("@", "%40").split("\n")
+        else:
+            values = [quote_plus(a, safe="") for a in chunk.addresses]
+        head = f"event={chunk.event.value}&when={chunk.when}&"
+        return (head + "&".join(map(str.__add__, keys, values))).encode("ascii")
 
 
 @dataclass(slots=True, frozen=True)
@@ -100,6 +101,7 @@ class Attempt:
     url: str
     when: int
     count: int
+    due_at: float
     at: float
     status: int | None
     error: str | None
@@ -118,6 +120,7 @@ class Attempt:
             "url": self.url,
             "when": self.when,
             "count": self.count,
+            "due_at": self.due_at,
             "at": self.at,
             "status": self.status,
             "error": self.error,
@@ -262,6 +265,7 @@ class Outbox:
                     url=batch.url,
                     when=chunk.when,
                     count=len(chunk.addresses),
+                    due_at=batch.due_at,
                     at=delivery.at,
                     status=status,
                     error=error,

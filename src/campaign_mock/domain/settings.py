@@ -85,8 +85,7 @@ class SimulationSettings:
         """
         errors: dict[str, list[str]] = {}
         result = _merge(self, document, "", errors)
-        if not errors:
-            _check_limits(result, errors)
+        _check_limits(result, errors)
         if errors:
             raise InvalidError.from_fields(errors)
         assert isinstance(result, SimulationSettings)

@@ -21,7 +21,7 @@ from .outcomes import MessageSimulator, campaign_rng
 from .settings import SimulationSettings
 
 #: How many contacts one unit of work simulates; small enough to keep the lock brief.
-CHUNK = 2000
+CHUNK = 500
 
 
 @dataclass(slots=True)
@@ -96,9 +96,12 @@ class Simulation:
             buckets=buckets,
         )
 
-    def advance(self, now: float, horizon: float, budget: int | None = None) -> bool:
-        """Draws messages sent up to `horizon` (at most `budget` contacts), releases windows
-        closed by `now`; True if work up to `horizon` is left for another call."""
+    def advance(
+        self, now: float, horizon: float, budget: int | None = None, *, release: bool = True
+    ) -> bool:
+        """Draws messages sent up to `horizon` (at most `budget` contacts) and, if `release`,
+        hands windows closed by `now` to the outbox (at most `budget * 4` events); True if
+        work is left for another call."""
         left = math.inf if budget is None else budget
         more = False
         for job in list(self._jobs.values()):
@@ -114,7 +117,9 @@ class Simulation:
                     job.remaining = None
             if job.remaining is not None and job.generated_until <= horizon:
                 more = True
-            self._release(job, now)
+            if release:
+                events = None if budget is None else budget * 4
+                more = self._release(job, now, events) or more
         return more
 
     def flush(self, now: float) -> None:
@@ -157,8 +162,10 @@ class Simulation:
         """Jobs still holding contacts to message or events to report."""
         return len(self._jobs)
 
-    def _release(self, job: SendJob, now: float) -> None:
+    def _release(self, job: SendJob, now: float, budget: int | None = None) -> bool:
+        """Closed windows to the outbox; True if `budget` events stopped it early."""
         limit = min(now, job.generated_until)
-        chunks = job.buckets.release(limit)
+        chunks, more = job.buckets.release(limit, budget)
         if job.url is not None:
             self.outbox.add(job.campaign, job.url, chunks, now)
+        return more

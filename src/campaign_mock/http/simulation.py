@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
 from ..delivery import Dispatcher
+from ..delivery.dispatcher import step_aside
 from ..domain.aggregation import Event
 from ..domain.clock import ClockMode, ClockReading, MockClock
 from ..domain.errors import InvalidError, NotFoundError
@@ -127,9 +128,9 @@ def resume_clock() -> Response:
 def _move_to(clock: MockClock, target: float) -> None:
     # Draw the sends up to the target while the clock still shows the old time, a chunk per
     # hold of the lock, so API requests made meanwhile find nothing heavy left to do.
-    backend().tick(horizon=target)
+    backend().tick(horizon=target, pause=step_aside)
     clock.set(target)
-    backend().tick()
+    backend().tick(pause=step_aside)
 
 
 # -- settings and faults ---------------------------------------------------------

@@ -1,0 +1,228 @@
+"""Simulated sending end to end: a 1,000,000-contact campaign (Email + SMS) on a manual clock.
+
+Runs the real mock (`campaign-mock serve --frozen`) and a receiver in their own processes,
+drives the mock's clock through the control API in steps that keep C-3 (callbacks within
+300 s of their events), and prints events/s, callback requests/s, wall time, the mock's peak
+RSS, and GET /campaign/{id} latency while sending as a ratio to idle.
+
+    python bench/sending.py [--contacts 1000000] [--step 240]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+START = 1_900_000_000
+AUTH = "Basic " + base64.b64encode(b"demo:demo-password").decode()
+
+
+def receiver_main(port_file: str) -> None:
+    """A receiver that acknowledges everything and counts requests and addresses."""
+    counts = {"requests": 0, "addresses": 0}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            with lock:
+                counts["requests"] += 1
+                counts["addresses"] += body.count(b"&") - 1
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            with lock:
+                data = json.dumps(counts).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Path(port_file).write_text(str(server.server_address[1]))
+    server.serve_forever()
+
+
+def call(base: str, method: str, path: str, body: object = None, auth: bool = False) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if auth:
+        request.add_header("Authorization", AUTH)
+    with urllib.request.urlopen(request, timeout=300) as answer:
+        document = json.loads(answer.read())
+    assert document["success"], document
+    return document["data"]
+
+
+def latency(base: str, path: str) -> float:
+    request = urllib.request.Request(base + path, headers={"Authorization": AUTH})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        answer.read()
+    return time.perf_counter() - started
+
+
+def peak_rss_mib(pid: int) -> float:
+    text = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", text)
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+def wait_for_file(path: Path) -> str:
+    for _ in range(600):
+        if path.exists() and path.read_text():
+            return path.read_text()
+        time.sleep(0.05)  # waiting for another process to start; not simulation time
+    raise SystemExit(f"{path} never appeared")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--step", type=float, default=240.0, help="clock step, seconds")
+    parser.add_argument("--receiver", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.receiver:
+        receiver_main(args.receiver)
+        return
+    work = Path(tempfile.mkdtemp(prefix="bench-sending-"))
+    fixtures = work / "fixtures.json"
+    subprocess.run(
+        [sys.executable, "-m", "campaign_mock", "fixtures", "show"],
+        check=True,
+        stdout=fixtures.open("w"),
+    )
+    import yaml  # the mock's own dependency, only to extend its built-in fixtures
+
+    document = yaml.safe_load(fixtures.read_text())
+    document["lists"].append(
+        {
+            "id": 10,
+            "name": "Huge",
+            "generate": {
+                "count": args.contacts,
+                "first_id": 1_000_000,
+                "email": "user{n}@example.com",
+                "telephone": "+3519{n:08d}",
+            },
+        }
+    )
+    fixtures.write_text(json.dumps(document))
+    port_file = work / "receiver.port"
+    receiver = subprocess.Popen([sys.executable, __file__, "--receiver", str(port_file)])
+    mock_port = work / "mock.port"
+    mock = subprocess.Popen(
+        [sys.executable, "-c", _SERVE, str(fixtures), str(mock_port), str(START)],
+    )
+    try:
+        run(args, wait_for_file(port_file), wait_for_file(mock_port), mock.pid)
+    finally:
+        mock.terminate()
+        receiver.terminate()
+        mock.wait(10)
+        receiver.wait(10)
+
+
+#: Serves the mock like `campaign-mock serve --frozen`, writing the port it got to a file.
+_SERVE = """
+import sys
+from pathlib import Path
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.clock import MockClock
+from campaign_mock.domain.settings import SimulationSettings
+from campaign_mock.fixtureset import load_fixtures
+from campaign_mock.http import create_app
+from campaign_mock.server import MockServer
+clock = MockClock(start=float(sys.argv[3]), frozen=True)
+backend = CampaignBackend(load_fixtures(sys.argv[1]), clock, SimulationSettings(seed=1))
+server = MockServer(create_app(backend=backend, journal_size=100), port=0)
+Path(sys.argv[2]).write_text(str(server.port))
+server.serve_forever()
+"""
+
+
+def run(args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: int) -> None:
+    base = f"http://127.0.0.1:{mock_port}"
+    hook = f"http://127.0.0.1:{receiver_port}/hook?bench=1"
+    probe = call(base, "POST", "/campaign", {"name": "probe", "domain": 1, "list": 1}, auth=True)
+    idle = [latency(base, f"/campaign/{probe['id']}") for _ in range(300)]
+    huge = call(
+        base,
+        "POST",
+        "/campaign",
+        {"name": "huge", "domain": 1, "list": 10, "state": "READY", "when": START,
+         "event_callback": hook},
+        auth=True,
+    )  # fmt: skip
+    busy: list[float] = []
+    sending = threading.Event()
+    sending.set()
+
+    def probe_while_sending() -> None:
+        while sending.is_set():
+            busy.append(latency(base, f"/campaign/{huge['id']}"))
+            time.sleep(0.01)  # a client's pace, not a wait for the simulation
+
+    prober = threading.Thread(target=probe_while_sending, daemon=True)
+    started = time.perf_counter()
+    prober.start()
+    steps = 0
+    while True:
+        call(base, "POST", "/_mock/clock/advance", {"seconds": args.step})
+        reached = call(base, "POST", "/_mock/deliveries/wait", {"idle": True, "timeout": 120})
+        assert reached["reached"], "deliveries did not settle"
+        steps += 1
+        summary = call(base, "GET", "/_mock/deliveries?summary=1")
+        if call(base, "GET", f"/campaign/{huge['id']}", auth=True)["state"] != "SENDING":
+            sending.clear()
+        if summary["sending"] == 0 and summary["next_due"] is None:
+            break
+    wall = time.perf_counter() - started
+    sending.clear()
+    prober.join()
+    state = call(base, "GET", f"/campaign/{huge['id']}", auth=True)["state"]
+    counts = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{receiver_port}/").read())
+    acknowledged = sum(summary["acknowledged"].get(str(huge["id"]), {}).values())
+    rss = peak_rss_mib(mock_pid)
+    idle_median, busy_median = statistics.median(idle), statistics.median(busy)
+    print(f"contacts                 {args.contacts:,} (Email + SMS), final state {state}")
+    print(f"clock steps              {steps} x {args.step:.0f} s of mock time")
+    print(f"events reported          {counts['addresses']:,} (acknowledged {acknowledged:,})")
+    print(f"callback requests        {counts['requests']:,}")
+    print(f"wall time                {wall:.1f} s")
+    print(f"events per second        {counts['addresses'] / wall:,.0f}")
+    print(f"callback requests/s      {counts['requests'] / wall:,.0f}")
+    print(f"mock peak RSS            {rss:,.0f} MiB")
+    print(f"GET /campaign idle       median {idle_median * 1e3:.2f} ms")
+    print(
+        f"GET /campaign sending    median {busy_median * 1e3:.2f} ms, "
+        f"p95 {statistics.quantiles(busy, n=20)[-1] * 1e3:.2f} ms ({len(busy)} samples)"
+    )
+    print(f"sending / idle ratio     {busy_median / idle_median:.2f} (median)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine load average     {load} on {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()

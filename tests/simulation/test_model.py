@@ -1,0 +1,183 @@
+"""The simulation's pure parts: aggregation (C-2, C-3), outcomes (E-1, E-2), magic, settings."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+import pytest
+
+from campaign_mock.domain.aggregation import Chunk, Event, EventBuckets, put
+from campaign_mock.domain.audience import Recipient, recipients
+from campaign_mock.domain.errors import InvalidError
+from campaign_mock.domain.models import Channel, ContactList, GeneratedContacts
+from campaign_mock.domain.outcomes import Fate, MessageSimulator, campaign_rng, magic_email_fate
+from campaign_mock.domain.settings import SimulationSettings
+from campaign_mock.fixtureset import default_fixtures, fixtures_from_document, fixtures_to_document
+
+from .conftest import START
+
+
+def test_C2_C3_chunks_are_small_early_enough_and_dated_by_their_earliest_event() -> None:
+    buckets = EventBuckets(START, window=60, batch_size=1000)
+    rng = random.Random(1)
+    times = {}
+    slot = buckets.slots[Channel.EMAIL, Event.OPENED]
+    for n in range(5000):
+        at = START + rng.uniform(0, 600)
+        times[f"u{n}@x"] = at
+        put(slot, buckets.window_of(at), f"u{n}@x", at)
+    chunks, more = buckets.release(START + 600)
+    assert not more and buckets.is_empty()
+    assert sorted(a for c in chunks for a in c.addresses) == sorted(times)
+    for chunk in chunks:
+        assert 1 <= len(chunk.addresses) <= 1000  # C-2
+        events = [times[a] for a in chunk.addresses]
+        assert chunk.when == math.floor(min(events))  # C-3: `when` is the earliest event
+        assert all(chunk.closes_at - at <= 60 for at in events)  # reported within the window
+
+
+def test_C3_release_with_a_budget_resumes_in_order() -> None:
+    buckets = EventBuckets(START, window=60, batch_size=10)
+    for channel, event in buckets.slots:
+        for n in range(30):
+            put(buckets.slots[channel, event], n % 3, f"{event}{n}", START + (n % 3) * 60 + 1)
+    whole = EventBuckets(START, 60, 10)
+    whole.slots = {
+        k: {w: (list(b[0]), b[1]) for w, b in v.items()} for k, v in buckets.slots.items()
+    }
+    expected, _ = whole.release(START + 180)
+    pieces = []
+    more = True
+    while more:
+        found, more = buckets.release(START + 180, budget=25)
+        pieces.extend(found)
+    assert pieces == expected
+
+
+def test_flush_and_abort_split_a_window_at_a_moment() -> None:
+    buckets = EventBuckets(START, window=300, batch_size=1000)
+    slot = buckets.slots[Channel.SMS, Event.DELIVERED]
+    for n in range(10):
+        put(slot, 0, f"+{n}", START + n * 10)
+    flushed = buckets.release_until(START + 45)
+    assert [a for c in flushed for a in c.addresses] == ["+0", "+1", "+2", "+3", "+4"]
+    buckets.drop_after(START + 75)
+    later = buckets.release_until(START + 1000)
+    assert [a for c in later for a in c.addresses] == ["+5", "+6", "+7"]
+
+
+@pytest.mark.parametrize(
+    ("address", "fate"),
+    [
+        ("bounce@simulator.campaign-mock.dev", Fate.BOUNCE),
+        ("bounce+promo-7@simulator.campaign-mock.dev", Fate.BOUNCE),
+        ("noopen@simulator.campaign-mock.dev", Fate.DELIVER),
+        ("opened@SIMULATOR.campaign-mock.dev", Fate.OPEN),
+        ("clicked+x@simulator.campaign-mock.dev", Fate.CLICK),
+        ("who@simulator.campaign-mock.dev", None),
+        ("bounce@example.com", None),
+    ],
+)
+def test_magic_email_addresses(address: str, fate: Fate | None) -> None:
+    assert magic_email_fate(address) is fate
+
+
+def _simulate(
+    addresses: Sequence[Recipient], settings: SimulationSettings
+) -> tuple[MessageSimulator, list[Chunk], dict[tuple[Channel, str], list[tuple[float, Event]]]]:
+    buckets = EventBuckets(START, settings.window, settings.batch_size)
+    simulator = MessageSimulator(settings, campaign_rng(settings.seed, 1), buckets, report=True)
+    simulator.send(addresses)
+    chunks, _ = buckets.release(START + 10**8)
+    timeline: dict[tuple[Channel, str], list[tuple[float, Event]]] = defaultdict(list)
+    for chunk in chunks:
+        for address in chunk.addresses:
+            timeline[chunk.channel, address].append((chunk.first_event, chunk.event))
+    return simulator, chunks, timeline
+
+
+def test_magic_addresses_always_give_their_outcome() -> None:
+    settings = SimulationSettings(seed=3)
+    domain = "@simulator.campaign-mock.dev"
+    _, chunks, _ = _simulate(
+        [
+            (f"bounce{domain}", "+15005550001"),
+            (f"noopen{domain}", "+15005550000"),
+            (f"opened{domain}", None),
+            (f"clicked{domain}", None),
+        ],
+        settings,
+    )
+    got = {(c.event.value, a) for c in chunks for a in c.addresses}
+    assert ("bounced", f"bounce{domain}") in got
+    assert ("bounced", "+15005550001") in got and ("delivered", "+15005550000") in got
+    assert {e for e, a in got if a == f"noopen{domain}"} == {"submitted", "delivered"}
+    assert {e for e, a in got if a == f"opened{domain}"} == {"submitted", "delivered", "opened"}
+    assert {e for e, a in got if a == f"clicked{domain}"} == {
+        "submitted", "delivered", "opened", "clicked",
+    }  # fmt: skip
+
+
+def test_E1_E2_every_message_follows_its_channel_rules_and_rates_hold() -> None:
+    settings = SimulationSettings(seed=5)
+    people = [(f"u{n}@example.com", f"+3519{n:08d}") for n in range(20_000)]
+    simulator, chunks, _ = _simulate(people, settings)
+    per: dict[tuple[Channel, str], list[Event]] = defaultdict(list)
+    for chunk in chunks:
+        for address in chunk.addresses:
+            per[chunk.channel, address].append(chunk.event)
+    for (channel, _), events in per.items():
+        if channel is Channel.SMS:
+            assert events in ([Event.DELIVERED], [Event.BOUNCED])
+        else:
+            assert events[0] is Event.SUBMITTED and events.count(Event.SUBMITTED) == 1
+            assert (Event.DELIVERED in events) != (Event.BOUNCED in events)
+            if Event.BOUNCED in events:
+                assert events == [Event.SUBMITTED, Event.BOUNCED]
+            if Event.CLICKED in events:
+                assert Event.OPENED in events
+    bounced = sum(1 for (c, _), e in per.items() if c is Channel.EMAIL and Event.BOUNCED in e)
+    assert bounced / len(people) == pytest.approx(settings.email.bounce, abs=0.01)
+    assert simulator.sent == len(people)
+
+
+def test_A1_A2_generated_lists_and_segments() -> None:
+    document = fixtures_to_document(default_fixtures())
+    segment = {"id": 9, "name": "S", "contacts": [1001]}
+    generate = {"count": 3, "first_id": 1000, "email": "u{n}@x.org", "telephone": None}
+    big = {"id": 9, "name": "Big", "contacts": [], "segments": [segment], "generate": generate}
+    lists = document["lists"]
+    assert isinstance(lists, list)
+    lists.append(big)
+    fixtures = fixtures_from_document(document)
+    assert fixtures_to_document(fixtures) == document
+    every = list(recipients(fixtures, 9, [], (Channel.EMAIL, Channel.SMS)))
+    assert every == [("u1@x.org", None), ("u2@x.org", None), ("u3@x.org", None)]
+    assert list(recipients(fixtures, 9, [9], (Channel.EMAIL,))) == [("u2@x.org", None)]
+    assert list(recipients(fixtures, 9, [], (Channel.SMS,))) == []
+
+
+def test_generated_ids_must_not_collide() -> None:
+    fixtures = default_fixtures()
+    clash = replace(fixtures.lists[2], generated=GeneratedContacts(5, 1, "u{n}@x"))
+    document = fixtures_to_document(replace(fixtures, lists=(*fixtures.lists[:2], clash)))
+    with pytest.raises(Exception, match="generated contact"):
+        fixtures_from_document(document)
+    assert isinstance(clash, ContactList)
+
+
+def test_settings_refuse_what_the_contract_forbids() -> None:
+    settings = SimulationSettings()
+    with pytest.raises(InvalidError) as caught:
+        settings.updated({"window": 301, "batch_size": 1001, "retry_window": 60, "nope": 1})
+    assert set(caught.value.errors) == {"window", "batch_size", "retry_window", "nope"}
+    assert (
+        settings.updated({"faults": {"break_contract": True}, "retry_window": 60}).retry_window
+        == 60
+    )
+    assert settings.updated({"email": {"open": 1}}).email.open == 1.0
+    assert [settings.backoff(n) for n in (1, 2, 3, 10)] == [30, 60, 120, 900]
