@@ -67,7 +67,7 @@ class MockServer:
 
     def serve_forever(self) -> None:
         """Serves until `request_stop()` is called, from another thread or a signal handler."""
-        self._start_ticker()
+        self.start_background()
         try:
             self._server.run()
         finally:
@@ -111,7 +111,12 @@ class MockServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _start_ticker(self) -> None:
+    def start_background(self) -> None:
+        """Starts the ticker and the delivery workers: what runs beside the HTTP server.
+
+        `serve_forever()` calls it; another WSGI server hosting `self.app` (the benchmarks run
+        gunicorn and granian) calls it to carry the same background load.
+        """
         self._start_delivery_workers()
         if self._on_tick is None:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import secrets
 import threading
 from collections.abc import Callable
@@ -33,6 +34,9 @@ class CampaignBackend:
         self._simulation = Simulation(settings or SimulationSettings())
         self._fixtures = fixtures
         self._campaigns: dict[int, Campaign] = {}
+        # READY campaigns by send time, so _start_due never scans every campaign held.
+        # Entries go stale (deleted, moved, rescheduled); _start_due skips those.
+        self._due: list[tuple[int, int]] = []
         self._sessions: dict[str, str] = {}
         self._next_id = 1
 
@@ -50,6 +54,7 @@ class CampaignBackend:
         """A fresh server on the same fixtures: campaigns and sessions gone, ids from 1."""
         with self._lock:
             self._campaigns.clear()
+            self._due.clear()
             self._sessions.clear()
             self._next_id = 1
             self._simulation.reset()
@@ -113,6 +118,7 @@ class CampaignBackend:
             )
             self._next_id += 1
             self._campaigns[campaign.id] = campaign
+            self._schedule(campaign)
             self._catch_up()
             return _copy(campaign)
 
@@ -146,6 +152,7 @@ class CampaignBackend:
             campaign.when = when
             if "event_callback" in fields.present:
                 campaign.event_callback = fields.event_callback
+            self._schedule(campaign)
             self._catch_up()
             return _copy(campaign)
 
@@ -173,6 +180,7 @@ class CampaignBackend:
         with self._lock:
             campaign = self._find(ident)
             campaign.state = state
+            self._schedule(campaign)
             return _copy(campaign)
 
     def campaigns(self) -> list[Campaign]:
@@ -274,9 +282,15 @@ class CampaignBackend:
         self._simulation.advance(now, now, release=False)
         self._end_sends(now)
 
+    def _schedule(self, campaign: Campaign) -> None:
+        if campaign.state is State.READY and campaign.when is not None:
+            heapq.heappush(self._due, (campaign.when, campaign.id))
+
     def _start_due(self, now: float) -> None:
-        for campaign in self._campaigns.values():
-            if campaign.state is State.READY and campaign.when is not None and campaign.when <= now:
+        while self._due and self._due[0][0] <= now:
+            when, ident = heapq.heappop(self._due)
+            campaign = self._campaigns.get(ident)
+            if campaign is not None and campaign.state is State.READY and campaign.when == when:
                 lifecycle.check_server_transition(State.READY, State.SENDING)
                 campaign.state = State.SENDING
                 self._simulation.start(campaign, self._fixtures, now)

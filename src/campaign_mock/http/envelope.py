@@ -66,6 +66,9 @@ def from_http_error(error: HttpError) -> Response:
 
 def wants_html() -> bool:
     """Only a request that prefers text/html to JSON gets a page (V-1)."""
+    header = request.headers.get("Accept", "")
+    if "html" not in header:  # the common case, without parsing the header
+        return False
     accept = request.accept_mimetypes
     return accept["text/html"] > accept["application/json"]
 

@@ -1,0 +1,61 @@
+"""Launch targets: `servers:app` (the mock) for gunicorn and granian, and a waitress runner."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from types import FrameType
+
+import bare_app
+from flask import Flask
+
+from campaign_mock.http import create_app
+from campaign_mock.server import DEFAULT_THREADS, MockServer
+
+
+def start_background(served: Flask) -> None:
+    """Starts what MockServer runs beside waitress (the simulation's ticker, callback workers).
+
+    It goes through MockServer itself, whose waitress socket is bound to a spare port and never
+    served, so gunicorn and granian carry exactly the background load `campaign-mock serve`
+    does, whatever that becomes.
+    """
+    MockServer(served, "127.0.0.1", 0).start_background()
+
+
+# Import-string servers (gunicorn, granian) load `servers:app` or `bare_app:app`: one process,
+# one app, one CampaignBackend shared by all of the worker's threads, as `campaign-mock serve`.
+# Both import it in their worker process, so the background threads start there.
+app = create_app()
+if __name__ != "__main__":
+    start_background(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Serve the mock or the bare app on waitress exactly as `campaign-mock serve` "
+        "does (campaign_mock.server.MockServer).",
+        epilog="examples:\n"
+        "  .venv/bin/python bench/servers.py bare --port 9001\n"
+        "  .venv/bin/python bench/servers.py mock --port 9002 --threads 16",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("which", choices=["mock", "bare"], help="which app to serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    args = parser.parse_args(argv)
+    served: Flask = app if args.which == "mock" else bare_app.app
+    server = MockServer(served, args.host, args.port, threads=args.threads)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=server.stop, daemon=True).start()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
