@@ -37,8 +37,10 @@ typecheck: $(STAMP)
 contract: $(STAMP) ## run the contract suite against a server: make contract URL=... CONFIG=...
 	$(BIN)/campaign-contract run --base-url $(URL) --config $(CONFIG) $(ARGS)
 
-bench: $(STAMP) ## the benchmarks; each prints ratios against a baseline measured in the same run
-	$(BIN)/python bench/http_throughput.py $(ARGS)
+BENCH ?= http_throughput sending plugin_overhead
+
+bench: $(STAMP) ## the benchmarks (make bench BENCH=sending); each prints ratios against a baseline
+	for name in $(BENCH); do $(BIN)/python bench/$$name.py $(ARGS) || exit 1; done
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
