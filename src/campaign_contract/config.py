@@ -84,6 +84,12 @@ class Limits:
     #: Requests per second; 0 means no limit.
     rate_limit: float = 10.0
     cleanup_wait: float = 120.0
+    #: Seconds to wait for a server to move READY on to SENDING and end the send (M-4).
+    send_wait: float = 120.0
+    #: Seconds the server's clock may be off this machine's, and callbacks in transit (C-3).
+    clock_skew: float = 30.0
+    #: Server seconds per real second: 1 for a real server, N for `campaign-mock serve --speed N`.
+    clock_speed: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,12 +301,16 @@ def parse_config(
     limits = Limits()
     lim = top.child("limits", required=False)
     if lim is not None:
-        lim.allow("callback_wait", "request_timeout", "rate_limit", "cleanup_wait")
+        lim.allow("callback_wait", "request_timeout", "rate_limit", "cleanup_wait", "send_wait",
+                  "clock_skew", "clock_speed")  # fmt: skip
         limits = Limits(
             callback_wait=lim.number("callback_wait", limits.callback_wait),
             request_timeout=lim.number("request_timeout", limits.request_timeout, minimum=0.1),
             rate_limit=lim.number("rate_limit", limits.rate_limit),
             cleanup_wait=lim.number("cleanup_wait", limits.cleanup_wait),
+            send_wait=lim.number("send_wait", limits.send_wait),
+            clock_skew=lim.number("clock_skew", limits.clock_skew),
+            clock_speed=lim.number("clock_speed", limits.clock_speed, minimum=0.001),
         )
     base_url = top.text("base_url")
     if base_url is not None and not base_url.startswith(("http://", "https://")):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from campaign_contract import envelope
@@ -86,11 +87,25 @@ class Probe:
 
     # Verdicts -----------------------------------------------------------------
 
-    def fail(self, rule: str, message: str, exchange: Exchange | None = None) -> None:
-        """Record a failure of `rule`; evidence is this sequence up to `exchange`."""
+    def fail(
+        self,
+        rule: str,
+        message: str,
+        exchange: Exchange | None = None,
+        *,
+        evidence: Sequence[Exchange] | None = None,
+    ) -> None:
+        """Record a failure of `rule`; evidence is this sequence up to `exchange`.
+
+        `evidence`, when given, is the whole evidence instead (e.g. callbacks the server made,
+        which are no exchange of the client's).
+        """
         if rule not in self._findings:
             raise ValueError(f"check {self.check.name} does not declare rule {rule}")
         if not self.wants(rule) or len(self._findings[rule]) >= MAX_FINDINGS:
+            return
+        if evidence is not None:
+            self._findings[rule].append(Finding(message=message, evidence=tuple(evidence)))
             return
         history = self.client.history
         position = None

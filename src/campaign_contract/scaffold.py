@@ -53,6 +53,9 @@ limits:
   request_timeout: 10                    # seconds per request
   rate_limit: 10                         # requests per second, 0 = no limit
   cleanup_wait: 120                      # seconds to wait for SENDING campaigns to finish
+  send_wait: 120                         # seconds to wait for READY -> SENDING -> DONE (M-4)
+  clock_skew: 30                         # seconds the server's clock may be off ours (C-3)
+  # clock_speed: 1                       # server seconds per real second (campaign-mock --speed N)
 
 # ledger: .campaign-contract/ledger.json # ids of campaigns created, for `clean`
 """

@@ -1,7 +1,54 @@
-"""A stateful mock of DUO's Campaign API: state machine, clock, simulated sending, callbacks."""
+"""A stateful mock of DUO's Campaign API: state machine, clock, simulated sending, callbacks.
+
+The public names load on first use (PEP 562), so that importing the package, which every
+pytest run does through the plugin, costs nothing: no Flask, requests or waitress.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "CallbackSink",
+    "CampaignMock",
+    "ClockControl",
+    "Interception",
+    "ReceivedEvent",
+    "SinkServer",
+    "__version__",
+    "create_app",
+    "intercept",
+]
+
+if TYPE_CHECKING:
+    from .handle import CampaignMock, ClockControl
+    from .http import create_app
+    from .inprocess import Interception, intercept
+    from .sink import CallbackSink, ReceivedEvent, SinkServer
+
+_WHERE = {
+    "CallbackSink": ".sink",
+    "CampaignMock": ".handle",
+    "ClockControl": ".handle",
+    "Interception": ".inprocess",
+    "ReceivedEvent": ".sink",
+    "SinkServer": ".sink",
+    "create_app": ".http",
+    "intercept": ".inprocess",
+}
+
+
+def __getattr__(name: str) -> object:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'campaign_mock' has no attribute {name!r}")
+    value = getattr(import_module(where, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,37 +1,89 @@
-"""The pytest plugin: a live mock per session, reset before each test that asks for it.
+"""The pytest plugin: `campaign_mock` (a live mock, reset per test) and `callback_sink`.
 
-Loaded in every pytest run of a user (entry point `pytest11`), so it defines no autouse
-fixtures and imports the mock only when a fixture is used.
+Loaded in every pytest run of a user (entry point `pytest11`): it defines no autouse fixture
+and imports nothing of the mock until a test asks for a fixture, so a run that does not use
+it pays for one module of plain Python (tests/plugin/test_cost.py pins this).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from .server import MockServer
+    from .handle import CampaignMock
+    from .sink import CallbackSink, SinkServer
+
+MARKER = "campaign_mock"
+#: What the marker and an indirect parameter may set, as `CampaignMock.prepare` takes them.
+OPTIONS = ("fixtures", "seed", "rates", "settings", "frozen_at", "auth")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(fixtures=None, seed=None, rates=None, settings=None, frozen_at=None, "
+        "auth=None): how the `campaign_mock` fixture starts this test (fixtures: a file "
+        "relative to the test module, or a dict)",
+    )
 
 
 @pytest.fixture(scope="session")
-def campaign_mock_server() -> Iterator[MockServer]:
-    """One live mock (built-in fixtures) on a free port for the whole session."""
-    from .http import create_app
-    from .server import MockServer
+def campaign_mock_session() -> Iterator[CampaignMock]:
+    """One live mock on a free port for the whole session; `campaign_mock` resets it."""
+    from .handle import CampaignMock
 
-    server = MockServer(create_app(), port=0).start()
-    yield server
-    server.stop()
+    with CampaignMock.serve() as mock:
+        yield mock
 
 
 @pytest.fixture
-def campaign_mock(campaign_mock_server: MockServer) -> MockServer:
-    """The session's mock, reset to its fixtures: each test starts from a fresh server."""
-    from .http.context import MockState
+def campaign_mock(
+    campaign_mock_session: CampaignMock, request: pytest.FixtureRequest
+) -> CampaignMock:
+    """The session's mock, reset (milliseconds, no restart) and set up by the test's
+    `@pytest.mark.campaign_mock(...)` and by `indirect=True` parameters (a dict)."""
+    return campaign_mock_session.prepare(**_options(request))
 
-    held: MockState = campaign_mock_server.app.extensions["campaign_mock"]
-    held.backend.reset()
-    held.journal.clear()
-    return campaign_mock_server
+
+@pytest.fixture(scope="session")
+def callback_sink_server() -> Iterator[SinkServer]:
+    """The local HTTP receiver behind every `callback_sink`."""
+    from .sink import SinkServer
+
+    with SinkServer() as server:
+        yield server
+
+
+@pytest.fixture
+def callback_sink(callback_sink_server: SinkServer) -> Iterator[CallbackSink]:
+    """A receiver URL of this test's own (`.url`, `.url_for(key)`), with waits and asserts."""
+    sink = callback_sink_server.open()
+    yield sink
+    callback_sink_server.close(sink)
+
+
+def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The closest marker wins key by key; an indirect parameter wins over markers."""
+    found: dict[str, Any] = {}
+    layers: list[Mapping[str, Any]] = [m.kwargs for m in request.node.iter_markers(MARKER)]
+    for marker in request.node.iter_markers(MARKER):
+        if marker.args:
+            raise pytest.UsageError(f"@pytest.mark.{MARKER} takes keywords only: {OPTIONS}")
+    param = getattr(request, "param", None)
+    if param is not None:
+        if not isinstance(param, Mapping):
+            raise pytest.UsageError(f"an indirect {MARKER} parameter must be a dict of {OPTIONS}")
+        layers.insert(0, param)
+    for layer in layers:
+        for key, value in layer.items():
+            if key not in OPTIONS:
+                raise pytest.UsageError(f"{MARKER}: unknown option {key!r}; use {OPTIONS}")
+            found.setdefault(key, value)
+    fixtures = found.get("fixtures")
+    if isinstance(fixtures, str | Path) and not Path(fixtures).is_absolute():
+        found["fixtures"] = request.path.parent / fixtures
+    return found

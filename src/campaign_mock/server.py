@@ -10,7 +10,9 @@ from flask import Flask
 from waitress.server import create_server
 
 from .delivery import Dispatcher
+from .delivery.dispatcher import step_aside
 from .http.simulation import EXTENSION as DELIVERY_EXTENSION
+from .traffic import ApiTraffic
 
 DEFAULT_THREADS = 8
 TICK_SECONDS = 0.05
@@ -35,8 +37,9 @@ class MockServer:
         tick_seconds: float = TICK_SECONDS,
     ) -> None:
         self.app = app
+        self._traffic = ApiTraffic()
         self._server: Any = create_server(
-            app,
+            self._traffic.wrap(app),
             host=host,
             port=port,
             threads=threads,
@@ -48,6 +51,8 @@ class MockServer:
         )
         # The simulation's ticker and callback workers, when the app has a dispatcher.
         self._dispatcher: Dispatcher | None = app.extensions.get(DELIVERY_EXTENSION)
+        if self._dispatcher is not None:
+            self._dispatcher.step_aside = self._let_requests_pass
         self._on_tick = on_tick or (self._dispatcher.tick if self._dispatcher else None)
         self._tick_seconds = tick_seconds
         self._stopping = threading.Event()
@@ -104,6 +109,11 @@ class MockServer:
     def _close_all(self) -> None:
         for dispatcher in list(self._server._map.values()):
             dispatcher.close()
+
+    def _let_requests_pass(self) -> None:
+        """Background work waits for API requests in flight, then yields the interpreter."""
+        self._traffic.wait_quiet()
+        step_aside()
 
     def __enter__(self) -> MockServer:
         return self.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from ..domain.aggregation import Event
 from ..domain.backend import CampaignBackend
@@ -37,6 +38,9 @@ class Dispatcher:
     def __init__(self, backend: CampaignBackend, transport: Transport | None = None) -> None:
         self.backend = backend
         self.transport: Transport = transport or HttpTransport()
+        #: Called between two pieces of background work; the server makes it wait for API
+        #: requests in flight, so the simulation never slows the API down.
+        self.step_aside: Callable[[], None] = step_aside
 
     @property
     def outbox(self) -> Outbox:
@@ -50,7 +54,7 @@ class Dispatcher:
             reading = clock.reading()
             if reading.mode is ClockMode.REAL:
                 horizon = reading.now + LOOKAHEAD * reading.speed
-        self.backend.tick(horizon, pause=step_aside)
+        self.backend.tick(horizon, pause=self.step_aside)
         with self.outbox.lock:
             self.outbox.lock.notify_all()  # retries may have come due on a moving clock
 
@@ -80,6 +84,7 @@ class Dispatcher:
                     with outbox.lock:
                         outbox.lock.wait(IDLE_WAIT)
                     continue
+                self.step_aside()
                 self.send(delivery)
         finally:
             close = getattr(self.transport, "close_thread", None)
@@ -118,7 +123,7 @@ class Dispatcher:
         """Blocks until nothing is due at the mock's current time and nothing is in flight."""
         deadline = time.monotonic() + timeout
         while True:
-            self.backend.tick(pause=step_aside)
+            self.backend.tick(pause=self.step_aside)
             if self.outbox.busy(self.backend.clock.now()) == 0:
                 return True
             left = deadline - time.monotonic()

@@ -91,6 +91,14 @@ class MockClock:
             self._anchor(self._now())
             self._frozen = False
 
+    def reset(self) -> None:
+        """Back to untouched: running at speed 1 and exactly `time.time()`, freezegun included."""
+        with self._lock:
+            self._frozen = False
+            self._speed = 1.0
+            self._real_anchor = 0.0
+            self._mock_anchor = 0.0
+
     def set_speed(self, speed: float) -> None:
         """`speed` mock seconds pass per real second while running (60: a minute a second)."""
         _check_speed(speed)

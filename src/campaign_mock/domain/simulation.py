@@ -21,7 +21,7 @@ from .outcomes import MessageSimulator, campaign_rng
 from .settings import SimulationSettings
 
 #: How many contacts one unit of work simulates; small enough to keep the lock brief.
-CHUNK = 500
+CHUNK = 100
 
 
 @dataclass(slots=True)

@@ -1,0 +1,8 @@
+"""The callbacks layer: a built-in receiver, real sends to the test lists, A-, E- and C- checks."""
+
+from __future__ import annotations
+
+from campaign_contract.callbacks import audience, delivery, events, timing
+from campaign_contract.callbacks.receiver import Answer, Hang, Received, Receiver
+
+__all__ = ["Answer", "Hang", "Received", "Receiver", "audience", "delivery", "events", "timing"]

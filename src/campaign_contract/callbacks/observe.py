@@ -1,0 +1,166 @@
+"""One run-wide observation: start the sends, collect their callbacks until the outcome is sure."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from campaign_contract.callbacks.form import CallbackForm, parse_callback
+from campaign_contract.callbacks.plan import (
+    FINAL_EVENTS,
+    Send,
+    address_key,
+    plan_sends,
+    start_sends,
+)
+from campaign_contract.callbacks.receiver import Received, Receiver
+from campaign_contract.context import RunContext
+from campaign_contract.probe import Probe
+
+#: C-3: a callback is made at most this many seconds (server time) after each event it reports.
+MAX_DELAY = 300.0
+#: Seconds to keep listening once a send's outcome is sure (a late duplicate would show here).
+QUIET = 1.0
+#: Longest pause between two reads of a sending campaign's state.
+MAX_POLL = 1.0
+FINAL_STATES = frozenset({"DONE", "ERROR"})
+#: A reported event: (payload, address key, event, when for events that may repeat).
+EventKey = tuple[str, str, str, int | None]
+
+
+@dataclass(eq=False)
+class Report:
+    """One received callback, read, and the send it belongs to (None: a URL never handed out)."""
+
+    received: Received
+    form: CallbackForm
+    send: Send | None
+
+    def event_keys(self) -> list[EventKey]:
+        """The events it reports; opens and clicks may repeat, so their `when` tells them apart."""
+        out = []
+        for channel, address, event in self.form.reports():
+            when = None if event in FINAL_EVENTS or event == "submitted" else self.form.when
+            out.append((channel, address_key(channel, address), event, when))
+        return out
+
+
+@dataclass
+class Observation:
+    """Everything the layer's checks judge; made once per run by the first check that asks."""
+
+    receiver_url: str = ""
+    sends: list[Send] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)
+    #: Why nothing could be observed (the receiver could not listen), else None.
+    problem: str | None = None
+    waited: float = 0.0
+    limit: float = 0.0
+
+    def of(self, send: Send) -> list[Report]:
+        return [r for r in self.reports if r.send is send]
+
+
+def observation(t: Probe) -> Observation:
+    """The run's observation; the first check to ask starts the sends and waits for them."""
+    return t.ctx.shared("callbacks.observation", lambda: _guarded(t.ctx))
+
+
+def _guarded(ctx: RunContext) -> Observation:
+    # Made once even if it breaks: a second try would create every campaign again.
+    try:
+        return _observe(ctx)
+    except Exception as error:
+        return Observation(problem=f"the callbacks layer broke (a suite bug?): {error!r}")
+
+
+def _observe(ctx: RunContext) -> Observation:
+    config = ctx.config.callbacks
+    try:
+        receiver = Receiver(config.listen_host, config.listen_port, config.public_url).start()
+    except OSError as error:
+        where = f"{config.listen_host}:{config.listen_port}"
+        return Observation(problem=f"the callback receiver cannot listen on {where}: {error}")
+    ctx.on_close(receiver.close)
+    sends = plan_sends(ctx.config, lambda rule: rule in ctx.selected)
+    found = Observation(receiver.base_url, sends, limit=ctx.config.limits.callback_wait)
+    start_sends(ctx, receiver, sends)
+    began = time.monotonic()
+    _wait(ctx, receiver, found)
+    found.waited = time.monotonic() - began
+    return found
+
+
+def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:
+    deadline = time.monotonic() + found.limit
+    unsent = time.monotonic() + min(found.limit, ctx.config.limits.send_wait)
+    by_token = {s.token: s for s in found.sends}
+    polls: dict[int, tuple[float, float]] = {}  # id -> (next poll, pause)
+    seen = 0
+    while True:
+        for entry in receiver.received()[seen:]:
+            send = by_token.get(entry.token or "")
+            form = parse_callback(entry.header("Content-Type") or "", entry.body)
+            found.reports.append(Report(entry, form, send))
+            if send is not None:
+                send.received.append(entry)
+            seen += 1
+        now = time.monotonic()
+        for send in found.sends:
+            _poll(ctx, send, polls, now)
+            if send.settled_at is None and send.id is None:
+                send.settled_at = now - QUIET  # never created: nothing to wait for
+            elif send.settled_at is None and _certain(send, found.of(send)):
+                send.settled_at = now
+            elif send.settled_at is None and send.state == "READY" and now >= unsent:
+                send.settled_at, send.timed_out = now - QUIET, True  # M-4's limit: it never sends
+        if all(s.settled_at is not None and now >= s.settled_at + QUIET for s in found.sends):
+            return
+        if now >= deadline:
+            for send in found.sends:
+                send.timed_out = send.settled_at is None
+            return
+        receiver.wait_for_more(seen, min(0.2, deadline - now))
+
+
+def _poll(ctx: RunContext, send: Send, polls: dict[int, tuple[float, float]], now: float) -> None:
+    if send.id is None or send.state in FINAL_STATES:
+        return
+    due, pause = polls.get(send.id, (now, 0.1))
+    if now < due:
+        return
+    answer = ctx.client.get(f"/campaign/{send.id}")
+    state = answer.data().get("state") if answer.success() is True else None
+    send.state, send.last_read = (state if isinstance(state, str) else None), answer
+    if send.state in FINAL_STATES:
+        send.final_at = time.time()
+    polls[send.id] = (time.monotonic() + pause, min(pause * 2, MAX_POLL))
+
+
+def _certain(send: Send, reports: list[Report]) -> bool:
+    """Ended, every expected outcome acknowledged, and no unacknowledged event left to retry.
+
+    A missing outcome keeps the wait going: late, it is C-3's failure; never, A-1's.
+    """
+    if send.state not in FINAL_STATES:
+        return False
+    acknowledged: set[EventKey] = set()
+    unacknowledged: set[EventKey] = set()
+    for report in reports:
+        (acknowledged if report.received.acknowledged else unacknowledged).update(
+            report.event_keys()
+        )
+    if not unacknowledged <= acknowledged:
+        return False
+    if send.state == "ERROR":
+        return True
+    events: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for channel, address, event, _when in acknowledged:
+        events[channel, address].add(event)
+    for channel, addresses in send.expected.items():
+        for address in addresses:
+            got = events[channel, address]
+            if not got & FINAL_EVENTS or (channel == "email" and "submitted" not in got):
+                return False
+    return True

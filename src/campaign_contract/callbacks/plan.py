@@ -1,0 +1,137 @@
+"""The sends the layer makes: which lists and segments, each with its own callback URL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from campaign_contract.callbacks.receiver import Answer, Fault, Hang, Received, Receiver
+from campaign_contract.config import Config, Contact, ContactList
+from campaign_contract.context import RunContext
+from campaign_contract.exchange import Exchange
+
+#: C-1: a query string a careless client would re-encode (space, plus, slash, UTF-8, empty).
+QUERY = "k=v&x=%20a&plus=a+b&empty=&slash=a%2Fb&u=%C3%A9&tilde=~"
+#: C-4: the retry send's receiver fails twice (a 500, then no answer), then takes any 2xx.
+RETRY_SCRIPT: tuple[Fault, ...] = (Answer(500), Hang(), Answer(204), Answer(202))
+#: Rules that need sends to the test lists (the audience and everything reported about it).
+AUDIENCE_RULES = frozenset(
+    {"A-1", "A-2", "A-2p", "E-1", "E-2", "C-1", "C-2", "C-2p", "C-3", "C-3p"}
+)
+#: Email messages report `submitted` and a final outcome; SMS only the outcome (E-1, E-2).
+FINAL_EVENTS = frozenset({"delivered", "bounced"})
+
+
+def address_key(channel: str, address: str) -> str:
+    """Addresses as compared: emails without case, telephones without separators."""
+    if channel == "email":
+        return address.strip().lower()
+    return "".join(c for c in address if c not in " -().")
+
+
+@dataclass(eq=False)
+class Send:
+    """One READY campaign the layer creates, its expected messages, and what became of it."""
+
+    label: str
+    list_id: int
+    segments: tuple[int, ...]
+    #: Expected messages: payload -> address keys (A-1, A-2p).
+    expected: dict[str, set[str]]
+    audience: tuple[Contact, ...] = ()
+    #: Contacts of the list left out by the segments.
+    others: tuple[Contact, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    token: str = ""
+    url: str = ""
+    creation: Exchange | None = None
+    id: int | None = None
+    why: str = ""
+    state: str | None = None
+    last_read: Exchange | None = None
+    #: time.monotonic() when the outcome was first certain; None while waiting.
+    settled_at: float | None = None
+    #: time.time() when the campaign was first seen DONE or ERROR.
+    final_at: float | None = None
+    timed_out: bool = False
+    received: list[Received] = field(default_factory=list)
+
+    @property
+    def audience_text(self) -> str:
+        segments = ", ".join(str(s) for s in self.segments)
+        return f"list {self.list_id}" + (f", segments {segments}" if segments else "")
+
+    def evidence(self, receiver_url: str, picked: list[Received]) -> tuple[Exchange, ...]:
+        """The creation request, then the callbacks that show a finding (raw)."""
+        head = (self.creation,) if self.creation is not None else ()
+        return head + tuple(r.exchange(receiver_url) for r in picked)
+
+
+def contact_keys(contact: Contact, payloads: tuple[str, ...]) -> set[tuple[str, str]]:
+    """The messages a contact should get: (payload, address key) per address it has."""
+    pairs = [("email", contact.email), ("sms", contact.telephone)]
+    return {(p, address_key(p, a)) for p, a in pairs if a and p in payloads}
+
+
+def _send(
+    label: str,
+    contacts: ContactList,
+    segments: tuple[int, ...],
+    payloads: tuple[str, ...],
+    faults: tuple[Fault, ...] = (),
+) -> Send:
+    """A send to a list (A-1: limited to the union of `segments` when there are any)."""
+    members = {m for s in contacts.segments if s.id in segments for m in s.members}
+    audience = tuple(c for c in contacts.contacts if not segments or c.address in members)
+    expected: dict[str, set[str]] = {p: set() for p in payloads}
+    for contact in audience:
+        for payload, key in contact_keys(contact, payloads):
+            expected[payload].add(key)
+    others = tuple(c for c in contacts.contacts if c not in audience)
+    return Send(label, contacts.id, segments, expected, audience, others, faults)
+
+
+def plan_sends(config: Config, wants: Callable[[str], bool]) -> list[Send]:
+    """The sends the selected rules need, to the config's test lists and segments only."""
+    sends: list[Send] = []
+    payloads = config.payloads
+    if any(wants(r) for r in AUDIENCE_RULES):
+        for contacts in config.lists[:2]:
+            sends.append(_send(f"list-{contacts.id}", contacts, (), payloads))
+        segmented = next((c for c in config.lists if c.segments), None)
+        if segmented is not None:
+            chosen = tuple(s.id for s in segmented.segments[:2])
+            sends.append(_send(f"segments-{segmented.id}", segmented, chosen, payloads))
+    if wants("C-4"):
+        sends.append(_send("retry", config.lists[0], (), payloads, RETRY_SCRIPT))
+    if wants("M-4") and config.empty_list is not None:
+        sends.append(Send("empty", config.empty_list, (), {p: set() for p in payloads}))
+    return sends
+
+
+def start_sends(ctx: RunContext, receiver: Receiver, sends: list[Send]) -> None:
+    """POST each send READY with `when` = now (M-4: it sends at once) and its own callback URL."""
+    run = ctx.run_tag.strip("[]").removeprefix("cc-")
+    for send in sends:
+        send.token = f"{run}/{send.label}"
+        send.url = receiver.url_for(send.token, f"{QUERY}&run={run}")
+        if send.faults:
+            receiver.script(send.token, send.faults)
+        fields = [
+            ("name", ctx.campaign_name(f"callbacks {send.label}")),
+            ("domain", str(ctx.config.domains.bouncing)),
+            ("list", str(send.list_id)),
+            *(("segments[]", str(s)) for s in send.segments),
+            ("state", "READY"),
+            ("when", str(int(time.time()))),
+            ("event_callback", send.url),
+        ]
+        send.creation = ctx.create_campaign(f"callbacks {send.label}", fields)
+        ident = send.creation.data().get("id") if send.creation.success() is True else None
+        if isinstance(ident, int) and not isinstance(ident, bool):
+            send.id = ident
+            state = send.creation.data().get("state")
+            send.state = state if isinstance(state, str) else None
+        else:
+            send.why = f"creating the READY campaign failed: {send.creation.describe()}"

@@ -1,0 +1,336 @@
+"""The suite's own callback receiver: records every request raw, answers by a fault script."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from campaign_contract.exchange import Exchange
+
+#: Body bytes kept per request; the rest is read and dropped, and the request flagged.
+MAX_BODY = 4 * 1024 * 1024
+#: Body bytes read at most before the connection is closed instead.
+MAX_DRAIN = 64 * 1024 * 1024
+#: C-4: a receiver that has not answered within this many seconds has not acknowledged.
+ACK_WITHIN = 10.0
+#: How long a `Hang` keeps the request unanswered by default: past C-4's 10 s.
+HANG_SECONDS = 11.0
+#: Path segment that starts every callback path the suite hands out.
+PREFIX = "cb"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Answer with this HTTP status."""
+
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
+class Hang:
+    """Keep the request unanswered this long, then answer 503 (never an acknowledgement)."""
+
+    seconds: float = HANG_SECONDS
+
+
+Fault = Answer | Hang
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One request as it reached the receiver: nothing parsed, nothing normalised."""
+
+    number: int
+    arrived: float
+    method: str
+    target: bytes
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    #: What the receiver answered; None when it kept the request unanswered (a hang).
+    status: int | None
+    truncated: bool = False
+    #: Set when the request was not even well-formed HTTP.
+    problem: str | None = None
+
+    @property
+    def path(self) -> str:
+        return self.target.split(b"?", 1)[0].decode("latin-1")
+
+    @property
+    def raw_query(self) -> bytes | None:
+        """The query string byte for byte (None when the target has no `?`)."""
+        parts = self.target.split(b"?", 1)
+        return parts[1] if len(parts) == 2 else None
+
+    @property
+    def token(self) -> str | None:
+        """The part of the path after `/cb/`, naming the campaign the suite gave it to."""
+        marker = f"/{PREFIX}/"
+        path = self.path
+        return path.split(marker, 1)[1] if marker in path else None
+
+    @property
+    def acknowledged(self) -> bool:
+        """C-4: any 2xx, given at once, acknowledges."""
+        return self.status is not None and 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+    def exchange(self, base_url: str) -> Exchange:
+        """This request as evidence: a curl command that replays it, and what it was answered."""
+        split = urlsplit(base_url)
+        url = f"{split.scheme}://{split.netloc}{self.target.decode('latin-1')}"
+        return Exchange(
+            method=self.method,
+            url=url,
+            request_headers=dict(self.headers),
+            request_body=self.body,
+            status=self.status,
+            truncated=self.truncated,
+            error=self.problem
+            or (None if self.status is not None else "kept unanswered by the suite (C-4 fault)"),
+        )
+
+
+@dataclass
+class _Book:
+    """What the receiver has seen, and the scripts still to play; guarded by `lock`."""
+
+    lock: threading.Condition = field(default_factory=threading.Condition)
+    received: list[Received] = field(default_factory=list)
+    scripts: dict[str, deque[Fault]] = field(default_factory=dict)
+    closing: threading.Event = field(default_factory=threading.Event)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "campaign-contract-receiver"
+    book: _Book
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the journal is the log."""
+
+    def do_POST(self) -> None:
+        self._take()
+
+    do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_POST
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A request that is not well-formed HTTP: recorded too, then refused as usual."""
+        raw: bytes = (getattr(self, "raw_requestline", b"") or b"").strip()
+        self._record(
+            getattr(self, "command", None) or "?",
+            raw[:200],
+            (),
+            b"",
+            code,
+            problem=f"malformed HTTP request ({code} {message or ''})".strip(),
+        )
+        super().send_error(code, message, explain)
+
+    def _take(self) -> None:
+        body, truncated, close = self._read_body()
+        token = self.path.split("?", 1)[0].split(f"/{PREFIX}/", 1)[-1]
+        fault = self._next_fault(token)
+        headers = tuple((k, v) for k, v in self.headers.items())
+        target = self.path.encode("latin-1", "replace")
+        if isinstance(fault, Hang):
+            self._record(self.command, target, headers, body, None, truncated)
+            self.book.closing.wait(fault.seconds)
+            self.close_connection = True
+            self._answer(503)
+            return
+        status = fault.status if fault is not None else 200
+        self._record(self.command, target, headers, body, status, truncated)
+        self.close_connection = self.close_connection or close
+        self._answer(status)
+
+    def _next_fault(self, token: str) -> Fault | None:
+        with self.book.lock:
+            script = self.book.scripts.get(token)
+            return script.popleft() if script else None
+
+    def _read_body(self) -> tuple[bytes, bool, bool]:
+        """The body (at most MAX_BODY), whether some was dropped, whether to close after."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return b"", True, True
+        if length < 0 or length > MAX_DRAIN:
+            return self.rfile.read(MAX_BODY) if length > 0 else b"", True, True
+        body = self.rfile.read(min(length, MAX_BODY))
+        left = length - len(body)
+        while left > 0:
+            got = self.rfile.read(min(left, 1 << 16))
+            if not got:
+                break
+            left -= len(got)
+        return body, length > MAX_BODY, False
+
+    def _read_chunked(self) -> tuple[bytes, bool, bool]:
+        kept = bytearray()
+        total = 0
+        while True:
+            line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            try:
+                size = int(line, 16)
+            except ValueError:
+                return bytes(kept), True, True
+            if size == 0:
+                while self.rfile.readline(1024).strip():
+                    pass  # trailers
+                return bytes(kept), total > MAX_BODY, False
+            total += size
+            if total > MAX_DRAIN:
+                return bytes(kept), True, True
+            chunk = self.rfile.read(size)
+            self.rfile.readline(8)
+            if len(kept) < MAX_BODY:
+                kept += chunk[: MAX_BODY - len(kept)]
+
+    def _answer(self, status: int) -> None:
+        payload = b"" if status in (204, 304) or self.command == "HEAD" else b"ok\n"
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            if status not in (204, 304):
+                self.send_header("Content-Length", str(len(payload)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if payload:
+                self.wfile.write(payload)
+        except OSError:
+            self.close_connection = True  # the sender gave up waiting: nothing to tell it
+
+    def _record(
+        self,
+        method: str,
+        target: bytes,
+        headers: tuple[tuple[str, str], ...],
+        body: bytes,
+        status: int | None,
+        truncated: bool = False,
+        problem: str | None = None,
+    ) -> None:
+        with self.book.lock:
+            entry = Received(
+                len(self.book.received) + 1,
+                time.time(),
+                method,
+                target,
+                headers,
+                body,
+                status,
+                truncated,
+                problem,
+            )
+            self.book.received.append(entry)
+            self.book.lock.notify_all()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 64
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that breaks mid-request is the sender's business, not a crash."""
+
+
+def _url_host(host: str) -> str:
+    if host in ("", "0.0.0.0", "::"):
+        return "127.0.0.1"
+    try:
+        return f"[{host}]" if ipaddress.ip_address(host).version == 6 else host
+    except ValueError:
+        return host
+
+
+class Receiver:
+    """A real HTTP server on `host:port` (0: any free port) recording every request.
+
+    Hand out `url_for(token)`; every request whose path has `/cb/<token>` is attributed to
+    it. `script(token, faults)` makes the next requests for that token fail (C-4).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None):
+        self._book = _Book()
+        handler = type("Handler", (_Handler,), {"book": self._book})
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        server_class = type("Server", (_Server,), {"address_family": family})
+        self._server = server_class((host, port), handler)
+        self.port: int = self._server.server_address[1]
+        self.base_url = (public_url or f"http://{_url_host(host)}:{self.port}").rstrip("/")
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Receiver:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="campaign-contract-receiver",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving; requests kept hanging are released."""
+        self._book.closing.set()
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(5)
+        self._server.server_close()
+
+    def __enter__(self) -> Receiver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def url_for(self, token: str, query: str = "") -> str:
+        return f"{self.base_url}/{PREFIX}/{token}" + (f"?{query}" if query else "")
+
+    def script(self, token: str, faults: Sequence[Fault]) -> None:
+        with self._book.lock:
+            self._book.scripts[token] = deque(faults)
+
+    def script_left(self, token: str) -> int:
+        with self._book.lock:
+            return len(self._book.scripts.get(token, ()))
+
+    def received(self, token: str | None = None) -> list[Received]:
+        with self._book.lock:
+            entries = list(self._book.received)
+        return entries if token is None else [e for e in entries if e.token == token]
+
+    def count(self) -> int:
+        with self._book.lock:
+            return len(self._book.received)
+
+    def wait(self, until: Callable[[], bool], timeout: float) -> bool:
+        """Block until `until()` holds (re-checked on every request) or `timeout` passes."""
+        deadline = time.monotonic() + timeout
+        with self._book.lock:
+            while not until():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._book.lock.wait(left)
+            return True
+
+    def wait_for_more(self, seen: int, timeout: float) -> bool:
+        """Block until more than `seen` requests arrived, or `timeout` passes."""
+        return self.wait(lambda: len(self._book.received) > seen, timeout)

@@ -1,0 +1,7 @@
+"""The schema layer: schemathesis cases from openapi.yaml and targeted checks of Q-1..Q-6."""
+
+from __future__ import annotations
+
+from campaign_contract.schema import fields, formats, fuzz
+
+__all__ = ["fields", "formats", "fuzz"]

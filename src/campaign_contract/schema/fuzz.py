@@ -1,0 +1,188 @@
+"""schemathesis cases from openapi.yaml, positive and negative, sent by the suite's own client."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Final
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import HypothesisException
+from schemathesis import GenerationMode
+
+from campaign_contract.probe import Probe
+from campaign_contract.registry import check
+from campaign_contract.schema.judge import (
+    expected_campaign,
+    judge_campaign,
+    judge_echo,
+    judge_invalid,
+    judge_refusal,
+    judge_wire,
+)
+from campaign_contract.schema.target import FUTURE, create, segment_ids, tagged
+from campaign_contract.schema.wire import POSITIVE_ID, Sent, judge_body, prepare
+from campaign_contract.spec import openapi_path
+
+OPERATIONS: Final = (
+    ("/campaign", "POST"),
+    ("/campaign/{id}", "GET"),
+    ("/campaign/{id}", "PUT"),
+    ("/campaign/{id}", "DELETE"),
+    ("/login/", "POST"),
+    ("/logout/", "POST"),
+)
+
+
+@functools.cache
+def _schema() -> Any:
+    return schemathesis.openapi.from_path(openapi_path())
+
+
+def generate(path: str, method: str, mode: GenerationMode, count: int, seed: str) -> list[Any]:
+    """Up to `count` cases of one operation, the same for the same seed."""
+    strategy = _schema()[path][method].as_strategy(generation_mode=mode)
+    cases: list[Any] = []
+
+    @settings(
+        max_examples=count,
+        database=None,
+        derandomize=False,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
+    @given(strategy)
+    def collect(case: Any) -> None:
+        cases.append(case)
+
+    hypothesis_seed(seed)(collect)()
+    return cases
+
+
+def _mode(case: Any, location: str) -> GenerationMode:
+    for key, info in case.meta.components.items():
+        if key.value == location:
+            mode: GenerationMode = info.mode
+            return mode
+    return GenerationMode.POSITIVE
+
+
+class Fuzzer:
+    """Sends cases against one target campaign at a time, recreated once a case changed it."""
+
+    def __init__(self, t: Probe) -> None:
+        self.t = t
+        self.target: dict[str, Any] | None = None
+
+    def ensure_target(self) -> dict[str, Any] | None:
+        if self.target is None:
+            answer, ident = create(self.t, "schema target", when=str(FUTURE))
+            self.target = answer.data() if ident is not None else None
+        return self.target
+
+    def retire_target(self) -> None:
+        if self.target is not None:
+            self.t.delete(f"/campaign/{self.target['id']}")
+            self.target = None
+
+    def adapt(self, body: dict[str, Any], json_body: bool) -> None:
+        """Make a valid body succeed: the config's domain, list and segments, the run tag."""
+        config = self.t.ctx.config
+
+        def same_kind(old: Any, new: int) -> Any:
+            return str(new) if isinstance(old, str) or not json_body else new
+
+        if isinstance(body.get("name"), str):
+            body["name"] = tagged(self.t, body["name"])
+        if "domain" in body:
+            body["domain"] = same_kind(body["domain"], config.domains.bouncing)
+        if "list" in body:
+            body["list"] = same_kind(body["list"], config.lists[0].id)
+        key = "segments" if json_body else "segments[]"
+        own = segment_ids(self.t)
+        if isinstance(body.get(key), list) and body[key] != [""]:
+            distinct = list(dict.fromkeys(map(str, body[key])))
+            body[key] = (
+                [same_kind(item, own[distinct.index(str(item)) % len(own)]) for item in body[key]]
+                if own
+                else []
+            )
+        if body.get("state") == "READY":
+            body["when"] = same_kind(body.get("when"), FUTURE)
+
+    def run(self, path: str, method: str, case: Any) -> None:
+        t = self.t
+        t.begin()
+        body_ok = _mode(case, "body") is GenerationMode.POSITIVE
+        path_positive = _mode(case, "path") is GenerationMode.POSITIVE
+        if body_ok and isinstance(case.body, dict):
+            self.adapt(case.body, case.media_type == "application/json")
+        ident: int | None = None
+        if "{id}" in path and path_positive:
+            target = self.ensure_target()
+            if target is None:
+                t.unexercised("R-3", "no campaign could be created to aim the cases at")
+                return
+            ident = target["id"]
+            case.path_parameters["id"] = ident
+        try:
+            sent = prepare(case.as_transport_kwargs(base_url=t.client.base_url), t.client.base_url)
+        except (ValueError, TypeError, UnicodeError):
+            return  # a case `requests` cannot even encode never reaches any server
+        judge_body(sent, path, method)
+        segment = sent.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        path_ok = "{id}" not in path or bool(POSITIVE_ID.match(segment))
+        headers = {"Content-Type": sent.content_type} if sent.content_type else None
+        login = path == "/login/"
+        answer = t.request(
+            method, sent.path, body=sent.body, headers=headers, **({"auth": None} if login else {})
+        )
+        if not judge_wire(t, answer):
+            return
+        if not path_ok or (sent.known and sent.problems):
+            judge_invalid(t, sent, path_ok, answer, login)
+        elif sent.valid and answer.success() is False and not login:
+            judge_refusal(t, sent, answer)
+        elif sent.valid and answer.success() is True and path.startswith("/campaign"):
+            self.judge_success(sent, method, answer, ident)
+        self.after(method, answer, ident)
+
+    def judge_success(self, sent: Sent, method: str, answer: Any, ident: int | None) -> None:
+        data = judge_campaign(self.t, answer, ident)
+        if data is not None and method in ("POST", "PUT"):
+            before = self.target if method == "PUT" else None
+            judge_echo(self.t, answer, data, expected_campaign(sent, before, method))
+
+    def after(self, method: str, answer: Any, ident: int | None) -> None:
+        """Keep the target a fresh DRAFT: drop it once a case deleted or changed it."""
+        if answer.success() is not True:
+            return
+        if method == "POST" and isinstance(answer.data().get("id"), int):
+            self.t.delete(f"/campaign/{answer.data()['id']}")
+        elif method == "DELETE" and ident is not None:
+            self.target = None
+        elif method == "PUT" and ident is not None:
+            self.retire_target()
+
+
+@check("V-2", "V-3", "V-4", "R-2", "R-3", "R-3p", "Q-1", "Q-1p", "Q-2", "Q-2p", "Q-4", "Q-5p")
+def generated_requests(t: Probe) -> None:
+    """schemathesis cases for every operation, positive and negative (--max-examples, --seed)."""
+    fuzzer = Fuzzer(t)
+    session = t.ctx.config.auth.method == "session"
+    for path, method in OPERATIONS:
+        if path == "/logout/" and session:
+            continue  # it would end the run's own session
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            seed = f"{t.ctx.seed}:{method}:{path}:{mode.value}"
+            try:
+                cases = generate(path, method, mode, t.ctx.max_examples, seed)
+            except HypothesisException as error:
+                t.unexercised("Q-1", f"no {mode.value} cases for {method} {path}: {error}")
+                continue
+            for case in cases:
+                fuzzer.run(path, method, case)
+    fuzzer.retire_target()

@@ -1,0 +1,168 @@
+"""Judging one generated request's answer: envelope, V-3 refusals, R-2/R-3, and the Q rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from campaign_contract.envelope import envelope_problem
+from campaign_contract.exchange import Exchange
+from campaign_contract.probe import Probe
+from campaign_contract.schema.shape import campaign_problem, differences
+from campaign_contract.schema.when import is_seed_spelling, parse_when
+from campaign_contract.schema.wire import ARRAY_KEY, Sent
+
+#: openapi.yaml's failure statuses before the application (V-4).
+PRE_APPLICATION = (400, 404, 405, 413, 415)
+
+
+def rules_for_fields(names: Iterable[str], sent: Sent, method: str) -> set[str]:
+    """The rule parts that say what a server must make of these request fields."""
+    json_body = sent.media_type == "application/json"
+    found: set[str] = set()
+    for name in names:
+        value = (sent.fields or {}).get(name)
+        if name in ("segments", ARRAY_KEY):
+            found.add("Q-1p" if json_body else "Q-1")
+        elif name == "when":
+            found.add("Q-2" if is_seed_spelling(value) else "Q-2p")
+        elif name == "list" and method == "PUT":
+            found.add("Q-5p")
+        elif name == "state":
+            found.add("M-2")
+        elif name in ("name", "domain", "list", "event_callback"):
+            found.add("Q-4")
+        else:
+            found.add("Q-1p" if json_body else "Q-1")
+    return found
+
+
+def judge_wire(t: Probe, answer: Exchange) -> bool:
+    """V-4: an answer, never a 5xx; V-2: JSON answers are the envelope. True if judged further."""
+    if not answer.answered:
+        t.fail("V-4", f"no answer: {answer.error}", answer)
+        return False
+    if (answer.status or 0) >= 500:
+        t.fail("V-4", f"a {answer.status}: {answer.describe()}", answer)
+        return False
+    if answer.method != "HEAD" and (answer.parses_as_json or answer.is_json_type):
+        problem = envelope_problem(answer) if answer.parses_as_json else "body is not JSON"
+        if problem is not None:
+            t.fail("V-2", f"{problem}: {answer.describe()}", answer)
+            return False
+    return answer.parses_as_json
+
+
+def judge_invalid(t: Probe, sent: Sent, path_ok: bool, answer: Exchange, login: bool) -> None:
+    """A request openapi.yaml forbids: never `success: true`; 200 once the application ran."""
+    what = f"{sent.method} {sent.path} with {'; '.join(sent.problems) or 'a bad path'}"
+    if answer.success() is True:
+        t.fail("V-3", f"schema-invalid request accepted: {what}", answer)
+        for rule in rules_for_fields(sent.bad_fields, sent, sent.method):
+            t.fail(rule, f"accepted although invalid: {what}", answer)
+        return
+    if not path_ok:
+        t.expect_rejected(answer, 404)
+        return
+    if sent.fields is not None and not (login and answer.status == 401):
+        if t.expect_status("V-3", answer, 200):
+            t.expect_failure("V-3", answer)
+    elif answer.status == 200:
+        t.expect_failure("V-3", answer)
+
+
+def judge_refusal(t: Probe, sent: Sent, answer: Exchange) -> None:
+    """A request openapi.yaml allows may fail on references or state, never as `invalid`."""
+    data = answer.data()
+    what = f"{sent.method} {sent.path} ({sent.media_type or 'no body'})"
+    if answer.status != 200:
+        rule = "Q-1p" if sent.media_type == "application/json" else "Q-1"
+        t.fail(
+            rule,
+            f"a valid request is refused before the application: {what}: {answer.describe()}",
+            answer,
+        )
+        return
+    if data.get("code") == "invalid":
+        errors = data.get("errors")
+        names = list(errors) if isinstance(errors, dict) and errors else ["body"]
+        for rule in rules_for_fields(names, sent, sent.method):
+            t.fail(rule, f"a valid request is called invalid: {what}: {answer.describe()}", answer)
+
+
+def judge_campaign(t: Probe, answer: Exchange, ident: int | None) -> dict[str, Any] | None:
+    """R-2 shape, R-3 (the campaign asked about), R-3p (HTTP 200); the campaign if it is one."""
+    data = answer.data()
+    t.expect_status("R-3p", answer, 200)
+    problem = campaign_problem(data)
+    if problem is not None:
+        t.fail("R-2", f"{problem}: {answer.describe()}", answer)
+        if not isinstance(data.get("id"), int):
+            t.fail("R-3", f"the answer is not the campaign: {answer.describe()}", answer)
+        return None
+    if ident is not None and data["id"] != ident:
+        t.fail("R-3", f"asked about campaign {ident}, got {data['id']}", answer)
+        return None
+    return data
+
+
+def expected_campaign(
+    sent: Sent, before: Mapping[str, Any] | None, method: str
+) -> dict[str, tuple[Any, str]]:
+    """What each field must hold after a successful POST or PUT, and the rule that says so."""
+    fields = sent.fields or {}
+    json_body = sent.media_type == "application/json"
+    out: dict[str, tuple[Any, str]] = {}
+    keep = "Q-5p"
+
+    def number(value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return int(value) if isinstance(value, str) and value.isdigit() else value
+
+    for name in ("domain", "list"):
+        if name in fields and not (name == "list" and method == "PUT"):
+            out[name] = (number(fields[name]), "R-3")
+        elif before is not None:
+            out[name] = (before[name], keep)
+    if "name" in fields and sent.media_type != "multipart/form-data":
+        out["name"] = (fields["name"], "R-3")
+    elif "name" not in fields and before is not None:
+        out["name"] = (before["name"], keep)
+    raw_segments = fields.get("segments" if json_body else ARRAY_KEY)
+    if raw_segments is not None:
+        items = [number(s) for s in raw_segments if s != ""]
+        deduped = list(dict.fromkeys(items))
+        rule = "Q-3p" if len(deduped) < len(items) else ("Q-1p" if json_body else "Q-1")
+        out["segments"] = (deduped, rule)
+    else:
+        out["segments"] = (before["segments"], keep) if before is not None else ([], "R-3")
+    if "state" in fields:
+        out["state"] = (fields["state"], "M-2")
+    else:
+        out["state"] = (before["state"], keep) if before is not None else ("DRAFT", "Q-4")
+    if "when" in fields:
+        raw = fields["when"]
+        rule = "Q-2" if is_seed_spelling(raw) else ("Q-5p" if raw in ("", None) else "Q-2p")
+        out["when"] = (None if raw in ("", None) else parse_when(raw), rule)
+    elif before is not None:
+        out["when"] = (before["when"], keep)
+    if "event_callback" in fields:
+        raw = fields["event_callback"]
+        out["event_callback"] = (None if raw in ("", None) else raw, "Q-5p" if not raw else "R-3")
+    elif before is not None:
+        out["event_callback"] = (before["event_callback"], keep)
+    return out
+
+
+def judge_echo(
+    t: Probe, answer: Exchange, data: Mapping[str, Any], expected: Mapping[str, tuple[Any, str]]
+) -> None:
+    """Each field of the returned campaign holds what the request asked for (or kept)."""
+    values = {name: value for name, (value, _rule) in expected.items()}
+    sent_name, held_name = values.get("name"), data.get("name")
+    if isinstance(sent_name, str) and isinstance(held_name, str):
+        # CONTRACT.md does not say whether a server keeps surrounding whitespace of a name.
+        values["name"] = held_name if held_name.strip() == sent_name.strip() else sent_name
+    for name, message in differences(data, values).items():
+        t.fail(expected[name][1], f"after {answer.method} {answer.url}: {message}", answer)

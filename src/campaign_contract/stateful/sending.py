@@ -1,0 +1,173 @@
+"""What the server does by itself (M-4) and what sent campaigns allow (M-5), over real sends."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from campaign_contract.exchange import Exchange
+from campaign_contract.http import Client
+from campaign_contract.probe import Probe
+from campaign_contract.registry import check
+from campaign_contract.schema.target import past
+from campaign_contract.stateful.model import FINAL, SENT, STATES
+from campaign_contract.stateful.reach import create_in, reach, state_of, wait_until
+
+#: How many PUTs race to make one campaign READY (M-5).
+RACERS = 4
+
+
+@check("M-4")
+def ready_in_the_past_sends(t: Probe) -> None:
+    """READY with a past `when` moves to SENDING by itself, and SENDING ends in DONE or ERROR."""
+    limit = t.ctx.config.limits.send_wait
+    started = create_in(t, "m4 send", "READY", past())
+    if started.id is None:
+        t.skip(started.why)
+    moved, answer = wait_until(t, started.id, SENT, limit)
+    if moved not in SENT:
+        t.fail("M-4", f"READY with a past `when` is still {moved} after {limit:g} s", answer)
+        return
+    ended, answer = wait_until(t, started.id, FINAL, limit)
+    if ended == "SENDING":
+        t.unexercised("M-4", f"the send did not end within {limit:g} s (limits.send_wait)")
+    elif ended not in FINAL:
+        t.fail("M-4", f"a send went from SENDING to {ended}", answer)
+
+
+@check("M-4")
+def empty_audience_is_done_at_once(t: Probe) -> None:
+    """A READY campaign on an empty list with a past `when` goes straight to DONE."""
+    empty = t.ctx.config.empty_list
+    if empty is None:
+        t.skip("the config names no empty_list")
+    started = create_in(t, "m4 empty", "READY", past(), empty)
+    if started.id is None:
+        t.skip(started.why)
+    state, answer = wait_until(t, started.id, FINAL, t.ctx.config.limits.send_wait)
+    t.expect(state == "DONE", "M-4", f"an empty audience ends in {state}, not DONE", answer)
+
+
+@check("M-4")
+def scheduled_in_the_past_stays(t: Probe) -> None:
+    """A SCHEDULED campaign whose time has passed stays SCHEDULED (only READY sends)."""
+    started = create_in(t, "m4 scheduled", "SCHEDULED", past())
+    if started.id is None:
+        t.skip(started.why)
+    for _ in range(3):
+        state, answer = state_of(t, started.id)
+        if state != "SCHEDULED":
+            t.fail("M-4", f"SCHEDULED with a past `when` became {state}", answer)
+            return
+        time.sleep(0.3)
+
+
+@check("M-5")
+def sent_campaigns_refuse_put_and_delete_while_sending(t: Probe) -> None:
+    """PUT is a conflict in SENDING and after; DELETE a conflict in SENDING, allowed after."""
+    sending = reach(t, "SENDING")
+    if sending.id is None:
+        t.skip(sending.why)
+    path = f"/campaign/{sending.id}"
+    if sending.state == "SENDING":
+        answer = t.delete(path)
+        state, _found = state_of(t, sending.id)
+        if answer.success() is True and state is None:
+            t.fail("M-5", "a SENDING campaign was deleted", answer)
+        elif answer.success() is False:
+            t.expect_code("M-5", answer, "conflict")
+    else:
+        t.unexercised("M-5", f"DELETE in SENDING: {sending.why}")
+    ended, _answer = wait_until(t, sending.id, FINAL, t.ctx.config.limits.send_wait)
+    if ended not in FINAL:
+        t.unexercised("M-5", f"the send did not end within {t.ctx.config.limits.send_wait:g} s")
+        return
+    t.begin()
+    for target in (*STATES, None):
+        form = {"state": target} if target else {"name": t.ctx.campaign_name("late")}
+        answer = t.put(path, form=form)
+        if t.expect(answer.success() is False, "M-5", f"PUT {form} in {ended} is accepted", answer):
+            t.expect_code("M-5", answer, "conflict")
+    _delete_and_never_reuse(t, sending.id, ended)
+
+
+def _delete_and_never_reuse(t: Probe, ident: int, state: str) -> None:
+    t.begin()
+    answer = t.delete(f"/campaign/{ident}")
+    if not t.expect(
+        answer.success() is True, "M-5", f"DELETE in {state} fails: {answer.describe()}", answer
+    ):
+        return
+    gone = t.get(f"/campaign/{ident}")
+    t.expect(
+        gone.status == 404, "M-5", f"a deleted campaign still answers: {gone.describe()}", gone
+    )
+    fresh = create_in(t, "after delete", "DRAFT", None)
+    if fresh.id is not None:
+        t.expect(fresh.id != ident, "M-5", f"id {ident} is reused after DELETE", fresh.answer)
+
+
+@check("M-5")
+def client_states_may_be_deleted(t: Probe) -> None:
+    """DELETE succeeds in DRAFT, SCHEDULED and READY, and the id is never given again."""
+    for state in ("DRAFT", "SCHEDULED", "READY"):
+        t.begin()
+        start = reach(t, state)
+        if start.id is None:
+            t.unexercised("M-5", start.why)
+            continue
+        _delete_and_never_reuse(t, start.id, state)
+
+
+@check("M-5")
+def error_state_is_final(t: Probe) -> None:
+    """In ERROR, PUT is a conflict and DELETE allowed (exercised only if a send ever fails)."""
+    start = reach(t, "ERROR")
+    if start.id is None:
+        t.skip(start.why)
+
+
+def _race(client: Client, path: str, count: int) -> list[Exchange]:
+    """`count` PUTs to READY at once, each on its own connection."""
+    clients = [
+        Client(client.base_url, auth=client.auth, timeout=client.timeout) for _ in range(count)
+    ]
+    answers: list[Exchange | None] = [None] * count
+    gate = threading.Barrier(count)
+
+    def run(index: int) -> None:
+        gate.wait()
+        answers[index] = clients[index].put(path, form={"state": "READY"})
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for each in clients:
+        each.close()
+    return [a for a in answers if a is not None]
+
+
+@check("M-5")
+def concurrent_puts_send_once(t: Probe) -> None:
+    """Racing PUTs to READY: at least one wins, the rest conflict, one final state that stays."""
+    empty = t.ctx.config.empty_list
+    start = create_in(t, "m5 race", "SCHEDULED", past(), empty)
+    if start.id is None:
+        t.skip(start.why)
+    path = f"/campaign/{start.id}"
+    answers = _race(t.client, path, RACERS)
+    t.client.history.extend(answers)
+    wins = [a for a in answers if a.success() is True]
+    t.expect(bool(wins), "M-5", "no racing PUT to READY succeeded", answers[-1])
+    for answer in answers:
+        if answer.success() is False:
+            t.expect_code("M-5", answer, "conflict")
+    ended, _last = wait_until(t, start.id, FINAL, t.ctx.config.limits.send_wait)
+    if ended not in FINAL:
+        t.unexercised("M-5", f"the raced send did not end within the limit ({ended})")
+        return
+    for _ in range(2):
+        again, answer = state_of(t, start.id)
+        t.expect(again == ended, "M-5", f"the final state changed from {ended} to {again}", answer)

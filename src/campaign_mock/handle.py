@@ -1,0 +1,424 @@
+"""`CampaignMock`: what a test holds on one mock (URL, credentials, clock, journals, reset).
+
+Its methods call the backend and the dispatcher directly, never the mock over HTTP, and
+each does what the matching `/_mock/` route does (tests/plugin/test_handle.py compares them).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .delivery import Dispatcher
+from .delivery.dispatcher import step_aside
+from .domain.aggregation import Event
+from .domain.backend import CampaignBackend
+from .domain.clock import ClockMode, MockClock
+from .domain.deliveries import Attempt
+from .domain.errors import CampaignError
+from .domain.models import Channel, Fixtures, State
+from .domain.timestamp import parse_when
+from .fixtureset import fixtures_from_document, load_fixtures
+from .http import create_app
+from .http.context import MockState
+from .http.journal import JournalEntry
+from .http.simulation import dispatcher_of
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication as WsgiApp
+    from flask import Flask
+
+    from .inprocess import Interception
+    from .server import MockServer
+    from .sink import CallbackSink
+
+#: A moment: Unix seconds, an ISO 8601 text (as `when` takes, Q-2) or a datetime (naive = UTC).
+Moment = float | int | str | datetime
+#: Fixtures: a YAML/JSON file, a document (the file's shape) or a `Fixtures` value.
+FixturesSource = str | os.PathLike[str] | Mapping[str, Any] | Fixtures
+#: Real seconds for timeouts, out of freezegun's reach (see sink.py).
+_REAL = (time.monotonic,)
+_POLL = 0.02
+
+
+def to_seconds(moment: Moment) -> float:
+    """Unix seconds for any `Moment`."""
+    if isinstance(moment, datetime):
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    if isinstance(moment, bool):
+        raise TypeError("a moment is Unix seconds, an ISO 8601 text or a datetime, not a bool")
+    if isinstance(moment, int | float):
+        return float(moment)
+    return float(parse_when(moment))
+
+
+def _freezegun_factory() -> Any | None:
+    """The innermost active `freeze_time(...)`, if freezegun is in use."""
+    api = sys.modules.get("freezegun.api")
+    factories = getattr(api, "freeze_factories", None)
+    return factories[-1] if factories else None
+
+
+class ClockControl:
+    """The mock's clock, as `/_mock/clock` moves it; every move delivers what became due.
+
+    Under `freezegun.freeze_time`, an untouched (running) clock follows freezegun: then
+    `advance`/`set` move freezegun itself, so your code and the mock agree on the time.
+    A frozen clock (`freeze()`) is moved on its own, whoever else is in charge.
+    """
+
+    def __init__(self, mock: CampaignMock) -> None:
+        self._mock = mock
+
+    @property
+    def _clock(self) -> MockClock:
+        clock = self._mock.backend.clock
+        if not isinstance(clock, MockClock):
+            raise TypeError("this mock runs on a clock that cannot be moved")
+        return clock
+
+    def now(self) -> float:
+        return self._mock.backend.clock.now()
+
+    def datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), UTC)
+
+    @property
+    def frozen(self) -> bool:
+        return self._clock.reading().mode is ClockMode.FROZEN
+
+    def freeze(self, at: Moment | None = None) -> float:
+        """Stops time (at `at`, if given); `POST /_mock/clock/freeze`."""
+        self._clock.freeze()
+        return self.now() if at is None else self.set(at)
+
+    def resume(self) -> None:
+        """Lets time run again from where it stands; `POST /_mock/clock/resume`."""
+        self._clock.resume()
+
+    def set(self, at: Moment) -> float:
+        """Jumps to `at`, either direction; `POST /_mock/clock/set`."""
+        return self._move(to_seconds(at))
+
+    def advance(self, seconds: float) -> float:
+        """Moves forward; `POST /_mock/clock/advance`. Returns the new time."""
+        if seconds < 0:
+            raise ValueError("the clock only advances; use set() to go back")
+        return self._move(self.now() + seconds)
+
+    def _move(self, target: float) -> float:
+        clock, backend = self._clock, self._mock.backend
+        pause = step_aside if self._mock.live else None
+        # As the control API does: draw sends up to the target before time shows it.
+        backend.tick(horizon=target, pause=pause)
+        reading = clock.reading()
+        factory = _freezegun_factory()
+        if factory is not None and reading.mode is ClockMode.REAL and reading.speed == 1.0:
+            factory.move_to(datetime.fromtimestamp(time.time() + target - reading.now, UTC))
+        else:
+            clock.set(target)
+        backend.tick(pause=pause)
+        self._mock.settle_deliveries()
+        return self.now()
+
+
+class CampaignMock:
+    """One mock: live on a port (`serve`) or in-process (`campaign_mock.intercept`)."""
+
+    #: Real seconds a live mock may take to answer what a clock move made due.
+    idle_timeout = 15.0
+
+    def __init__(self, app: Flask, url: str, *, server: MockServer | None = None) -> None:
+        self.app = app
+        self.url = url.rstrip("/")
+        self.clock = ClockControl(self)
+        self._server = server
+        self._state: MockState = app.extensions["campaign_mock"]
+        self.dispatcher: Dispatcher = dispatcher_of(app)
+        self.intercepting = 0
+        self._delivering = False
+        self._initial = (
+            self._state.initial_fixtures,
+            self.backend.simulation.settings,
+            self._state.auth,
+            self.dispatcher.transport,
+        )
+
+    # -- making one ------------------------------------------------------------
+
+    @classmethod
+    def serve(
+        cls, fixtures: FixturesSource | None = None, *, host: str = "127.0.0.1", port: int = 0
+    ) -> CampaignMock:
+        """A live mock on `host:port` (0: a free port), served by background threads."""
+        from .server import MockServer
+
+        server = MockServer(create_app(_fixtures(fixtures)), host, port).start()
+        return cls(server.app, server.url, server=server)
+
+    @classmethod
+    def in_process(
+        cls, fixtures: FixturesSource | None = None, *, url: str = "http://campaign-mock.test"
+    ) -> CampaignMock:
+        """A mock with no server and no thread, for `intercept()` and Flask test clients."""
+        return cls(create_app(_fixtures(fixtures)), url)
+
+    def close(self) -> None:
+        """Stops a live mock's server; nothing to do in-process."""
+        if self._server is not None:
+            self._server.stop()
+
+    def __enter__(self) -> CampaignMock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- what it holds -----------------------------------------------------------
+
+    @property
+    def live(self) -> bool:
+        """True when served over HTTP by background threads."""
+        return self._server is not None
+
+    @property
+    def backend(self) -> CampaignBackend:
+        return self._state.backend
+
+    @property
+    def fixtures(self) -> Fixtures:
+        """Accounts, domains, lists and segments loaded now."""
+        return self.backend.fixtures
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        """(username, password) of the first account: `requests.get(..., auth=mock.auth)`."""
+        accounts = self.fixtures.accounts
+        if not accounts:
+            raise LookupError("the fixtures have no account")
+        return accounts[0].username, accounts[0].password
+
+    @property
+    def requests(self) -> list[JournalEntry]:
+        """API requests received, oldest first (`GET /_mock/requests`)."""
+        return self._state.journal.entries()
+
+    @property
+    def deliveries(self) -> list[Attempt]:
+        """Callback attempts, by (batch, attempt) (`GET /_mock/deliveries`)."""
+        return self.backend.simulation.outbox.entries()
+
+    def acknowledged(self, campaign: int, event: str) -> int:
+        """Addresses of `event` acknowledged by the receiver of `campaign`."""
+        return self.backend.simulation.outbox.count_acknowledged(campaign, Event(event))
+
+    def campaign(self, ident: int) -> dict[str, object]:
+        """A campaign as the API shows it (R-2), without a request in the journal."""
+        return self.backend.get_campaign(ident).to_wire()
+
+    def campaigns(self) -> list[dict[str, object]]:
+        return [c.to_wire() for c in self.backend.campaigns()]
+
+    # -- changing it -------------------------------------------------------------
+
+    def reset(self) -> None:
+        """As started: fixtures, settings, auth, callback transport, journals, real-time clock.
+
+        More than `POST /_mock/reset`, which keeps fixtures and settings PUT since.
+        """
+        fixtures, settings, auth, transport = self._initial
+        clock = self.backend.clock
+        if isinstance(clock, MockClock):
+            clock.reset()
+        self.backend.configure_simulation(settings)
+        if self.backend.fixtures is fixtures:
+            self.backend.reset()
+        else:
+            self.backend.load_fixtures(fixtures)
+        self._state.auth = auth
+        if not self.intercepting:
+            self.dispatcher.transport = transport
+        self._state.journal.clear()
+
+    def prepare(
+        self,
+        *,
+        fixtures: FixturesSource | None = None,
+        seed: int | None = None,
+        rates: Mapping[str, Mapping[str, float]] | None = None,
+        settings: Mapping[str, Any] | None = None,
+        frozen_at: Moment | None = None,
+        auth: bool | None = None,
+    ) -> CampaignMock:
+        """`reset()`, then the options of a `@pytest.mark.campaign_mock(...)` marker."""
+        self.reset()
+        if fixtures is not None:
+            self.load_fixtures(fixtures)
+        if seed is not None or rates is not None or settings:
+            self.configure(seed=seed, rates=rates, **dict(settings or {}))
+        if frozen_at is not None:
+            self.clock.freeze(frozen_at)
+        if auth is not None:
+            self._state.auth = auth
+        return self
+
+    def load_fixtures(self, source: FixturesSource) -> Fixtures:
+        """Replaces the fixtures and resets campaigns (`PUT /_mock/fixtures`)."""
+        fixtures = _fixtures(source) or self.fixtures
+        self.backend.load_fixtures(fixtures)
+        self._state.journal.clear()
+        return fixtures
+
+    def configure(
+        self,
+        *,
+        seed: int | None = None,
+        rates: Mapping[str, Mapping[str, float]] | None = None,
+        **settings: Any,
+    ) -> dict[str, object]:
+        """Simulation settings, partially (`PUT /_mock/settings`): `seed=7`,
+        `rates={"email": {"bounce": 0.5}}`, `window=30`, `faults={"duplicate_rate": 1}`..."""
+        document: dict[str, Any] = dict(settings)
+        for channel, values in (rates or {}).items():
+            if channel not in {c.value for c in Channel}:
+                raise ValueError(f"rates: {channel!r} is not a channel (email, sms)")
+            document[channel] = dict(values)
+        if seed is not None:
+            document["seed"] = seed
+        try:
+            updated = self.backend.simulation.settings.updated(document)
+        except CampaignError as exc:
+            raise ValueError(exc.message) from None
+        self.backend.configure_simulation(updated)
+        return updated.to_wire()
+
+    def force_state(self, ident: int, state: str) -> dict[str, object]:
+        """Any state, bypassing M-2 (`PUT /_mock/campaigns/<id>/state`)."""
+        return self.backend.force_state(ident, State(state)).to_wire()
+
+    def set_payloads(self, ident: int, payloads: list[str]) -> dict[str, object]:
+        """Which payloads a campaign carries, A-2 (`PUT /_mock/campaigns/<id>/payloads`)."""
+        chosen = tuple(Channel(p) for p in dict.fromkeys(payloads))
+        return self.backend.set_payloads(ident, chosen).to_wire()
+
+    def abort(self, ident: int, error: str = "send aborted") -> dict[str, object]:
+        """A SENDING campaign fails: it ends in ERROR, M-4 (`POST /_mock/campaigns/<id>/abort`)."""
+        return self.backend.abort_campaign(ident, error).to_wire()
+
+    # -- delivering callbacks ------------------------------------------------------
+
+    def deliver_due(self) -> int:
+        """Sends every callback due now, in this thread; the number of attempts made."""
+        if self._delivering:  # a receiver that calls the API while we deliver
+            return 0
+        self._delivering = True
+        try:
+            return self.dispatcher.deliver_due()
+        finally:
+            self._delivering = False
+
+    def flush(self) -> None:
+        """Reports every event so far now, whatever its window (`POST /_mock/deliveries/flush`)."""
+        self.backend.flush_callbacks()
+        self.settle_deliveries()
+
+    def settle_deliveries(self) -> None:
+        """What became due is answered: sent here in-process, awaited from a live mock."""
+        if self.intercepting or not self.live:
+            self.deliver_due()
+        if self.live:
+            self._wait(lambda: self._busy() == 0, self.idle_timeout)
+
+    def wait_for_deliveries(
+        self, campaign: int, event: str, count: int = 1, *, timeout: float = 10.0
+    ) -> int:
+        """Until `count` addresses of `event` are acknowledged for `campaign`
+        (`POST /_mock/deliveries/wait`); fails with the delivery journal if they are not."""
+        __tracebackhide__ = True
+        found = 0
+
+        def reached() -> bool:
+            nonlocal found
+            found = self.acknowledged(campaign, event)
+            return found >= count
+
+        if not self._wait(reached, timeout if self.live else 0.0):
+            rows = [
+                f"  batch {a.batch} #{a.attempt} {a.event} x{a.count} -> {a.status or a.error}"
+                f" ({a.outcome})"
+                for a in self.backend.simulation.outbox.entries(campaign)
+            ]
+            raise AssertionError(
+                f"campaign {campaign}: {found} of {count} {event} acknowledged"
+                f" (mock time {self.clock.datetime():%Y-%m-%dT%H:%M:%SZ})\n"
+                + ("\n".join(rows) or "  no callback attempted yet: move the clock")
+            )
+        return found
+
+    def settle(self, *, step: float = 60.0, limit: float = 7 * 86_400.0) -> float:
+        """Steps the clock until every READY campaign has sent and every callback is answered
+        (or given up); returns the mock seconds it moved. Fails after `limit` seconds."""
+        moved = 0.0
+        while True:
+            self.settle_deliveries()
+            simulation = self.backend.simulation
+            if simulation.sending() == 0 and simulation.outbox.next_due() is None:
+                waiting = [
+                    int(c["when"])  # type: ignore[call-overload]
+                    for c in self.campaigns()
+                    if c["state"] == State.READY.value and c["when"] is not None
+                ]
+                if not waiting:
+                    return moved
+                target = max(min(waiting), self.clock.now())
+                moved += target - self.clock.now()
+                self.clock.set(target)
+                continue
+            if moved >= limit:
+                raise AssertionError(f"the simulation did not settle within {limit:g} s")
+            self.clock.advance(step)
+            moved += step
+
+    # -- in-process mode ---------------------------------------------------------
+
+    def intercept(
+        self,
+        base_url: str,
+        *,
+        apps: Mapping[str, WsgiApp] | None = None,
+        sink: CallbackSink | None = None,
+    ) -> Interception:
+        """`requests` calls to `base_url` go to this mock without a socket (see inprocess.py)."""
+        from .inprocess import Interception
+
+        return Interception(lambda: self, base_url, apps=apps, sink=sink)
+
+    # -- internals -----------------------------------------------------------------
+
+    def _busy(self) -> int:
+        self.backend.tick()
+        return self.backend.simulation.outbox.busy(self.clock.now())
+
+    def _wait(self, done: Callable[[], bool], timeout: float) -> bool:
+        outbox = self.backend.simulation.outbox
+        deadline = _REAL[0]() + timeout
+        while not done():
+            left = deadline - _REAL[0]()
+            if left <= 0:
+                return False
+            with outbox.lock:
+                outbox.lock.wait(min(left, _POLL))
+        return True
+
+
+def _fixtures(source: FixturesSource | None) -> Fixtures | None:
+    if source is None or isinstance(source, Fixtures):
+        return source
+    if isinstance(source, str | os.PathLike):
+        return load_fixtures(Path(source))
+    return fixtures_from_document(source)

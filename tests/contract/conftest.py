@@ -1,0 +1,75 @@
+"""The real mock, and broken variants of it, served in-thread for the suite to judge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from campaign_contract.config import Config, parse_config
+from campaign_contract.scaffold import config_from_state, fetch_mock_state
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.clock import MockClock
+from campaign_mock.fixtureset import default_fixtures
+from campaign_mock.http import create_app
+from campaign_mock.server import MockServer
+
+#: Mock seconds per real second: a send to the default lists ends in a few real seconds.
+SPEED = 30.0
+#: Small, so the whole folder runs in about two minutes on two cores.
+MAX_EXAMPLES = 4
+#: Kill table rows, filled in by test_variants.py and printed at the end of the run.
+KILLS: list[tuple[str, str, bool, str]] = []
+
+
+def mock_app() -> Flask:
+    backend = CampaignBackend(default_fixtures(), MockClock(speed=SPEED))
+    return create_app(backend=backend)
+
+
+@contextmanager
+def served(prepare: Callable[[Flask], None] | None = None) -> Iterator[str]:
+    """A fresh mock (optionally broken by `prepare`) on a free port; its base URL."""
+    app = mock_app()
+    if prepare is not None:
+        prepare(app)
+    server = MockServer(app, port=0).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def suite_config(url: str, tmp_path: Path, send_wait: float = 30) -> Config:
+    """What `campaign-contract init --from-mock` writes, with limits fit for tests."""
+    document: dict[str, Any] = config_from_state(fetch_mock_state(url), url)
+    document["ledger"] = str(tmp_path / "ledger.json")
+    document["limits"] = {
+        "request_timeout": 5,
+        "rate_limit": 0,
+        "cleanup_wait": 30,
+        "send_wait": send_wait,
+    }
+    return parse_config(document, environ={})
+
+
+@pytest.fixture
+def mock_url() -> Iterator[str]:
+    with served() as url:
+        yield url
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not KILLS:
+        return
+    killed = sum(1 for _n, _r, k, _w in KILLS if k)
+    terminalreporter.section("contract suite: broken variants")
+    for name, rules, kill, why in KILLS:
+        terminalreporter.write_line(
+            f"{'killed' if kill else 'SURVIVED':<9} {name:<28} {rules:<10} {why}"
+        )
+    terminalreporter.write_line(f"kill rate: {killed}/{len(KILLS)}")

@@ -1,0 +1,65 @@
+"""The real mock passes every rule of the robustness, schema and stateful layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from campaign_contract.cli import main
+from campaign_contract.outcome import Status
+from campaign_contract.runner import run_selection
+from campaign_contract.selection import Selection
+
+from .conftest import MAX_EXAMPLES, suite_config
+
+
+def test_the_mock_passes_every_layer_but_callbacks(mock_url: str, tmp_path: Path) -> None:
+    report = run_selection(
+        suite_config(mock_url, tmp_path),
+        selection=Selection(only=("robustness", "schema", "stateful")),
+        seed=5,
+        max_examples=MAX_EXAMPLES * 2,
+    )
+    failed = [(v.rule, v.reason) for v in report.verdicts if v.status is Status.FAIL]
+    assert report.ok, failed
+    passed = {v.rule for v in report.verdicts if v.status is Status.PASS}
+    assert {
+        "R-2",
+        "R-3",
+        "Q-1",
+        "Q-2",
+        "Q-3",
+        "Q-4",
+        "Q-5",
+        "Q-6",
+        "M-1",
+        "M-2",
+        "M-3",
+        "M-4",
+        "M-5",
+    } <= passed
+    assert {c.outcome for c in report.cleanup} <= {"deleted", "gone"}
+
+
+def test_the_cli_exits_zero_for_the_mock(mock_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "contract.yaml"
+    result = CliRunner().invoke(main, ["init", "--from-mock", mock_url, "-o", str(config)])
+    assert result.exit_code == 0, result.output
+    with config.open("a") as handle:
+        handle.write(f"ledger: {tmp_path / 'ledger.json'}\n")
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--config",
+            str(config),
+            "--only",
+            "schema",
+            "--max-examples",
+            "2",
+            "--seed",
+            "3",
+        ],
+    )
+    assert result.exit_code == 0, result.output

@@ -1,0 +1,74 @@
+"""The callbacks layer passes the sped-up mock and fails each broken variant on its rule."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from campaign_contract.outcome import Status
+from campaign_contract.report.evidence import failure_text
+from campaign_contract.runner import run_selection
+from campaign_contract.selection import Selection
+
+from .callback_variants import CALLBACK_VARIANTS, callbacks_config, served
+from .conftest import KILLS
+from .variants import Variant
+
+#: The variants break callbacks only: the other layers' checks of the same rules (M-4) stay out.
+OTHER_LAYERS = ("robustness", "schema", "stateful")
+LAYER_RULES = (
+    "A-1",
+    "A-2",
+    "A-2p",
+    "E-1",
+    "E-2",
+    "C-1",
+    "C-2",
+    "C-2p",
+    "C-3",
+    "C-3p",
+    "C-4",
+    "M-4",
+)
+
+
+def test_the_mock_passes_the_callbacks_layer(tmp_path: Path) -> None:
+    began = time.monotonic()
+    with served() as url:
+        report = run_selection(
+            callbacks_config(url, tmp_path), selection=Selection(only=("callbacks",)), seed=11
+        )
+    verdicts = {v.rule: v for v in report.verdicts}
+    failed = {r: failure_text(v) for r, v in verdicts.items() if v.status is Status.FAIL}
+    assert not failed, "\n\n".join(failed.values())
+    assert {r for r in LAYER_RULES if verdicts[r].status is Status.PASS} == set(LAYER_RULES), {
+        r: verdicts[r].reason for r in LAYER_RULES
+    }
+    assert time.monotonic() - began < 30
+    assert {c.outcome for c in report.cleanup} <= {"deleted", "gone"}
+
+
+def test_there_are_callback_variants_for_every_group() -> None:
+    groups = {rule.split("-")[0] for v in CALLBACK_VARIANTS for rule in v.breaks}
+    assert len(CALLBACK_VARIANTS) >= 8 and {"A", "E", "C"} <= groups
+    assert len({v.name for v in CALLBACK_VARIANTS}) == len(CALLBACK_VARIANTS)
+
+
+@pytest.mark.parametrize("broken", CALLBACK_VARIANTS, ids=[v.name for v in CALLBACK_VARIANTS])
+def test_the_callbacks_layer_kills_the_variant(broken: Variant, tmp_path: Path) -> None:
+    with served(broken.apply) as url:
+        report = run_selection(
+            callbacks_config(url, tmp_path),
+            selection=Selection(only=broken.only, skip=OTHER_LAYERS),
+            seed=7,
+        )
+    failed = {v.rule for v in report.verdicts if v.status is Status.FAIL}
+    killed = not report.ok and broken.breaks[0] in failed
+    KILLS.append((broken.name, ",".join(broken.breaks), killed, broken.why))
+    assert killed, f"{broken.name} survived; failed: {sorted(failed)}"
+    verdict = next(v for v in report.verdicts if v.rule == broken.breaks[0])
+    finding = verdict.findings[0]
+    assert finding.evidence and finding.message
+    assert any(e.method == "POST" and "/campaign" in e.url for e in finding.evidence)

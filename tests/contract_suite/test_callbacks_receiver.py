@@ -1,0 +1,167 @@
+"""The callbacks layer's receiver: raw records, fault scripts, malformed and concurrent senders."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from campaign_contract.callbacks.receiver import MAX_BODY, Answer, Hang, Receiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver("127.0.0.1", 0) as started:
+        yield started
+
+
+def _post(
+    receiver: Receiver,
+    target: str,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    method: str = "POST",
+) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", receiver.port, timeout=5)
+    try:
+        connection.request(
+            method, target, body, headers or {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def _raw(receiver: Receiver, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=5) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_records_every_request_raw(receiver: Receiver) -> None:
+    url = receiver.url_for("run/list-1", "k=v&x=%20a&plus=a+b")
+    assert url == f"http://127.0.0.1:{receiver.port}/cb/run/list-1?k=v&x=%20a&plus=a+b"
+    body = b"event=delivered&when=1&email%5B0%5D=a%40example.com"
+    assert _post(receiver, "/cb/run/list-1?k=v&x=%20a&plus=a+b", body) == 200
+    (entry,) = receiver.received("run/list-1")
+    assert (entry.method, entry.path, entry.raw_query, entry.body) == (
+        "POST",
+        "/cb/run/list-1",
+        b"k=v&x=%20a&plus=a+b",
+        body,
+    )
+    assert entry.header("content-type") == "application/x-www-form-urlencoded"
+    assert entry.acknowledged and entry.token == "run/list-1"
+    exchange = entry.exchange(receiver.base_url)
+    assert exchange.url == url and exchange.request_body == body and exchange.status == 200
+
+
+def test_a_query_string_is_kept_without_a_question_mark_too(receiver: Receiver) -> None:
+    _post(receiver, "/cb/t", b"x")
+    _post(receiver, "/cb/t?", b"x")
+    assert [e.raw_query for e in receiver.received("t")] == [None, b""]
+
+
+def test_plays_the_fault_script_then_answers_2xx(receiver: Receiver) -> None:
+    receiver.script("t", [Answer(500), Answer(204), Hang(0.3)])
+    assert _post(receiver, "/cb/t", b"a") == 500
+    assert _post(receiver, "/cb/t", b"a") == 204
+    began = time.monotonic()
+    assert _post(receiver, "/cb/t", b"a") == 503
+    assert time.monotonic() - began >= 0.3
+    assert _post(receiver, "/cb/t", b"a") == 200
+    assert _post(receiver, "/cb/other", b"a") == 200
+    statuses = [e.status for e in receiver.received("t")]
+    assert statuses == [500, 204, None, 200]
+    assert [e.acknowledged for e in receiver.received("t")] == [False, True, False, True]
+
+
+def test_close_releases_a_hanging_request() -> None:
+    receiver = Receiver("127.0.0.1", 0).start()
+    receiver.script("t", [Hang(30)])
+    answers: list[int] = []
+    sender = threading.Thread(target=lambda: answers.append(_post(receiver, "/cb/t", b"a")))
+    sender.start()
+    assert receiver.wait(lambda: receiver.count() == 1, 5)
+    began = time.monotonic()
+    receiver.close()
+    sender.join(5)
+    assert time.monotonic() - began < 3 and answers == [503]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x00\xff garbage \r\n\r\n",
+        b"POST /cb/t HTTP/1.1\r\nContent-Length: nope\r\n\r\nevent=x",
+        b"POST /cb/t HTTP/1.1\r\nContent-Length: 100\r\n\r\nshort",
+        b"POST /cb/t HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"GET /cb/t HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n",
+        b"",
+    ],
+    ids=["not-http", "bad-length", "short-body", "bad-chunk", "many-headers", "nothing"],
+)
+def test_malformed_requests_are_recorded_and_never_stop_it(receiver: Receiver, data: bytes) -> None:
+    _raw(receiver, data)
+    assert _post(receiver, "/cb/after", b"event=delivered") == 200
+    assert receiver.received("after")
+
+
+def test_a_huge_body_is_cut_and_flagged(receiver: Receiver) -> None:
+    body = b"e" * (MAX_BODY + 1000)
+    assert _post(receiver, "/cb/big", body) == 200
+    (entry,) = receiver.received("big")
+    assert entry.truncated and len(entry.body) == MAX_BODY
+
+
+def test_a_chunked_body_is_read_whole(receiver: Receiver) -> None:
+    body = b"event=opened&when=5&email%5B0%5D=a%40b.c"
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (body[:10], body[10:])) + b"0\r\n\r\n"
+    _raw(
+        receiver,
+        b"POST /cb/ch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Connection: close\r\n\r\n" + chunked,
+    )
+    (entry,) = receiver.received("ch")
+    assert entry.body == body and not entry.truncated
+
+
+def test_the_malformed_are_recorded_with_their_problem(receiver: Receiver) -> None:
+    _raw(receiver, b"\x00\xff garbage\r\n\r\n")
+    assert receiver.wait(lambda: receiver.count() == 1, 5)
+    (entry,) = receiver.received()
+    assert entry.problem and "malformed" in entry.problem and not entry.acknowledged
+
+
+def test_concurrent_senders_are_all_recorded(receiver: Receiver) -> None:
+    def send(worker: int) -> None:
+        for n in range(10):
+            _post(receiver, f"/cb/w{worker}?n={n}", f"event=delivered&n={n}".encode())
+
+    threads = [threading.Thread(target=send, args=(w,)) for w in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    entries = receiver.received()
+    assert len(entries) == 160
+    assert sorted(e.number for e in entries) == list(range(1, 161))
+    assert all(len(receiver.received(f"w{w}")) == 10 for w in range(16))
+
+
+def test_listens_on_any_free_port_and_derives_its_url() -> None:
+    with Receiver("0.0.0.0", 0) as wildcard:
+        assert wildcard.port > 0
+        assert wildcard.base_url == f"http://127.0.0.1:{wildcard.port}"
+    with Receiver("127.0.0.1", 0, "https://hooks.example/in/") as public:
+        assert public.url_for("a/b", "q=1") == "https://hooks.example/in/cb/a/b?q=1"

@@ -1,0 +1,274 @@
+"""The docs run: every fenced block of docs/*.md is executed, so a walkthrough cannot rot.
+
+A comment before each block names its role:
+
+- `<!-- test: file=NAME [check=KIND] -->` writes the block to NAME in the walkthrough's
+  fresh project; `test_*.py` files are run by pytest at the end (all must pass); YAML is
+  checked by its own loader (`fixtures`, `contract-config`, `waivers`), and a
+  `github-actions` job is parsed and its `run:` steps executed in order;
+- `<!-- test: server -->` a command that serves the mock: the test starts it, on a free port;
+- `<!-- test: sh -->` runs with bash in the project, against that mock; it must succeed.
+
+`127.0.0.1:8080` and `--port 8080` in blocks stand for the port the test chose.
+docs/simulation.md predates the markers; `test_simulation_md` runs its blocks its own way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import yaml
+
+from campaign_contract.config import load_config
+from campaign_contract.waiver import load_waivers
+from campaign_mock.fixtureset import default_fixtures, fixtures_from_document, load_fixtures
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parents[2]
+WALKTHROUGHS = ["integrator.md", "qa.md", "vendor.md"]
+BIN = Path(sys.executable).parent
+MARKED = re.compile(
+    r"<!-- test: (?P<spec>[^>]*?) -->\n```(?P<lang>\w+)\n(?P<code>.*?)^```$", re.S | re.M
+)
+FENCE = re.compile(r"^```", re.M)
+CREDENTIALS = {"CAMPAIGN_USERNAME": "demo", "CAMPAIGN_PASSWORD": "demo-password"}
+
+
+@dataclass
+class Block:
+    role: str
+    attrs: dict[str, str]
+    lang: str
+    code: str
+    line: int
+
+
+def blocks(text: str) -> list[Block]:
+    found = []
+    for match in MARKED.finditer(text):
+        words = match["spec"].split()
+        attrs = dict(w.split("=", 1) for w in words if "=" in w)
+        role = "file" if "file" in attrs else words[0]
+        line = text.count("\n", 0, match.start()) + 2
+        found.append(Block(role, attrs, match["lang"], match["code"], line))
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **extra}
+
+
+class Project:
+    """A walkthrough's fresh directory, its mock (if it starts one) and the port it uses."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.port = _free_port()
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def here(self, code: str, port: int | None = None) -> str:
+        port = port or self.port
+        return code.replace("127.0.0.1:8080", f"127.0.0.1:{port}").replace(
+            "--port 8080", f"--port {port}"
+        )
+
+    def serve(self, code: str) -> None:
+        process = subprocess.Popen(
+            shlex.split(self.here(code)), cwd=self.path, env=_env(), start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.processes.append(process)
+        self.wait_up(f"http://127.0.0.1:{self.port}")
+
+    def wait_up(self, url: str) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{url}/_mock/state", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.05)  # a server process starting up; nothing to long-poll yet
+        raise AssertionError(f"the mock did not start at {url}")
+
+    def sh(self, code: str, **env: str) -> str:
+        run = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", self.here(code)], cwd=self.path,
+            env=_env(**env), capture_output=True, text=True, timeout=240,
+        )  # fmt: skip
+        assert run.returncode == 0, f"{code}\n--- stdout\n{run.stdout}\n--- stderr\n{run.stderr}"
+        return run.stdout
+
+    def stop(self) -> None:
+        for process in self.processes:
+            with contextlib.suppress(ProcessLookupError):  # its group has already ended
+                os.killpg(process.pid, signal.SIGTERM)
+            process.wait(10)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Iterator[Project]:
+    found = Project(pytester.path)
+    yield found
+    found.stop()
+
+
+@pytest.mark.parametrize("name", WALKTHROUGHS)
+def test_every_block_is_marked(name: str) -> None:
+    text = (ROOT / "docs" / name).read_text("utf-8")
+    fences = len(FENCE.findall(text)) // 2
+    assert fences == len(blocks(text)) > 0, f"{name}: a fenced block has no <!-- test: ... -->"
+    for block in blocks(text):
+        assert block.role in {"file", "sh", "server"}, f"{name}:{block.line}: {block.role}"
+        assert block.lang in {"python", "sh", "yaml"}, f"{name}:{block.line}: {block.lang}"
+
+
+@pytest.mark.parametrize("name", WALKTHROUGHS)
+def test_walkthrough_runs(name: str, project: Project, pytester: pytest.Pytester) -> None:
+    tests = []
+    for block in blocks((ROOT / "docs" / name).read_text("utf-8")):
+        where = f"docs/{name}:{block.line}"
+        if block.role == "server":
+            project.serve(block.code)
+        elif block.role == "sh":
+            project.sh(block.code, **CREDENTIALS)
+        else:
+            path = project.path / block.attrs["file"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(project.here(block.code), "utf-8")
+            if path.name.startswith("test_") and path.suffix == ".py":
+                tests.append(path.name)
+            check = block.attrs.get("check")
+            if check:
+                CHECKS[check](project, path, where, block.code)
+    if tests:
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", *tests)
+        outcomes = result.parseoutcomes()
+        assert outcomes.get("passed", 0) > 0 and set(outcomes) <= {"passed"}, result.stdout.str()
+
+
+def _check_fixtures(project: Project, path: Path, where: str, code: str) -> None:
+    assert load_fixtures(path).accounts, where
+
+
+def _check_contract_config(project: Project, path: Path, where: str, code: str) -> None:
+    config = load_config(path, environ=CREDENTIALS)
+    assert config.auth.username == "demo", where
+
+
+def _check_waivers(project: Project, path: Path, where: str, code: str) -> None:
+    assert load_waivers(path), where
+
+
+def _check_github_actions(project: Project, path: Path, where: str, code: str) -> None:
+    """Parsed; `uses:` pinned; `run:` steps executed in order in one shell (the install
+    aside), fast (`--only robustness`); then the report is where the publishing steps look."""
+    document = yaml.safe_load(code)  # as written: the job gets a port of its own below
+    assert document.get("on", document.get(True)), f"{where}: no trigger"
+    (job,) = document["jobs"].values()
+    steps: list[dict[str, Any]] = job["steps"]
+    script = []
+    for step in steps:
+        assert ("uses" in step) != ("run" in step), f"{where}: {step}"
+        if "uses" in step:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
+        elif "pip install" in step["run"]:
+            assert "campaign-kit" in step["run"], f"{where}: installs something else"
+        else:
+            script.append(step["run"])
+    port = _free_port()  # the job starts a mock of its own, beside the walkthrough's
+    env = {k: project.here(str(v), port) for k, v in job.get("env", {}).items()}
+    env["CONTRACT_ARGS"] = "--only robustness"
+    checkout = project.path / "checkout"  # a fresh one, as the runner's
+    checkout.mkdir()
+    process = subprocess.Popen(
+        ["bash", "-euo", "pipefail", "-c", project.here("\n".join(script), port)], cwd=checkout,
+        env=_env(**env), start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    project.processes.append(process)  # the background mock dies with its process group
+    output, _ = process.communicate(timeout=240)
+    assert process.returncode == 0, output.decode()
+    assert requests.get(f"http://127.0.0.1:{port}/_mock/state", timeout=5).ok  # its own mock
+    published = [s["with"] for s in steps if "with" in s and "report_paths" in s["with"]]
+    (report,) = [checkout / p["report_paths"] for p in published]
+    cases = ET.parse(report).getroot().iter("testcase")
+    assert sum(1 for _ in cases) >= 10
+    kept = [s["with"]["path"] for s in steps if s.get("uses", "").startswith("actions/upload")]
+    assert kept and all((checkout / p).is_dir() for p in kept)
+
+
+CHECKS = {
+    "fixtures": _check_fixtures,
+    "contract-config": _check_contract_config,
+    "waivers": _check_waivers,
+    "github-actions": _check_github_actions,
+}
+
+
+# -- docs/simulation.md --------------------------------------------------------------
+
+
+def test_simulation_md(project: Project) -> None:
+    """Its python block runs, its YAML is a valid fixtures fragment, and every console
+    command answers `success: true` from a mock started with `--frozen` as it says."""
+    text = (ROOT / "docs" / "simulation.md").read_text("utf-8")
+    (python,) = re.findall(r"```python\n(.*?)```", text, re.S)
+    exec(compile(python, "docs/simulation.md", "exec"), {})
+    (fragment,) = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    document = _default_document()
+    document["lists"] = document["lists"] + yaml.safe_load(fragment)["lists"]
+    assert fixtures_from_document(document).contact_list(10)
+    project.serve("campaign-mock serve --port 8080 --frozen --start-time 2030-01-01T09:00:00Z")
+    url = f"http://127.0.0.1:{project.port}"
+    commands = [
+        line[2:]
+        for block in re.findall(r"```console\n(.*?)```", text, re.S)
+        for line in block.replace("\\\n", " ").splitlines()
+        if line.startswith("$ ")
+    ]
+    assert len(commands) >= 8
+    for command in commands:
+        if "/abort" in command:
+            _sending_campaign(url, 3)
+        answer = json.loads(project.sh(command.replace("localhost:8080", url)))
+        assert answer["success"] is True, (command, answer)
+
+
+def _sending_campaign(url: str, ident: int) -> None:
+    """Campaigns up to `ident`, the last one SENDING for a long while (a slow send rate)."""
+    requests.put(f"{url}/_mock/settings", json={"send_rate": 0.001}, timeout=10)
+    now = requests.get(f"{url}/_mock/clock", timeout=10).json()["data"]["now"]
+    for _ in range(ident):
+        created = requests.post(f"{url}/campaign", auth=("demo", "demo-password"), timeout=10,
+            data={"name": "n", "domain": 1, "list": 1, "state": "READY", "when": int(now)},
+        ).json()  # fmt: skip
+        assert created["success"], created
+    assert created["data"]["id"] == ident and created["data"]["state"] == "SENDING"
+
+
+def _default_document() -> dict[str, Any]:
+    from campaign_mock.fixtureset import fixtures_to_document
+
+    return fixtures_to_document(default_fixtures())
