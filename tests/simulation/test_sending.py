@@ -118,3 +118,29 @@ def test_M4_abort_fault_ends_the_send_in_error(mock: Mock, receiver: Receiver) -
     mock.run_until_quiet()
     assert mock.campaign(created["id"])["state"] == "ERROR"
     assert receiver.events() == []  # no event had happened yet at the abort
+
+
+def test_M4_magic_fail_address_ends_the_send_in_error(mock: Mock, receiver: Receiver) -> None:
+    """M-4: a send that cannot go on ends in ERROR; here a magic `fail` address stops it."""
+    fixtures = mock.call("GET", "/_mock/fixtures")
+    fixtures["lists"].append(
+        {
+            "id": 20,
+            "name": "Outage",
+            "contacts": [
+                {"id": 200, "email": "ana@example.com", "telephone": "+351910000200"},
+                {"id": 201, "email": "fail+case-1@simulator.campaign-mock.dev"},
+                {"id": 202, "email": "never@example.com", "telephone": "+351910000202"},
+            ],
+            "segments": [],
+        }
+    )
+    mock.call("PUT", "/_mock/fixtures", json=fixtures)
+    created = mock.create(list=20, event_callback=receiver.url)
+    mock.run_until_quiet()
+    ended = mock.campaign(created["id"])
+    assert ended["state"] == "ERROR"
+    assert "refused" in ended["error"]
+    reported = {address for _channel, address, _event in receiver.events()}
+    assert "never@example.com" not in reported and "+351910000202" not in reported
+    assert not any("simulator" in address for address in reported)

@@ -28,6 +28,7 @@ class Fate(Enum):
     DELIVER = "deliver"  # delivered, never opened
     OPEN = "open"  # delivered and opened, never clicked
     CLICK = "click"  # delivered, opened and clicked
+    FAIL = "fail"  # the provider refuses the message: the send cannot go on (M-4 ERROR)
 
 
 #: Local parts (before any `+tag`) of magic email addresses.
@@ -39,12 +40,14 @@ MAGIC_LOCAL_PARTS: dict[str, Fate] = {
     "noclick": Fate.OPEN,
     "clicked": Fate.CLICK,
     "click": Fate.CLICK,
+    "fail": Fate.FAIL,
 }
 
 #: Magic telephone numbers, in the spirit of Twilio's test numbers.
 MAGIC_TELEPHONES: dict[str, Fate] = {
     "+15005550000": Fate.DELIVER,
     "+15005550001": Fate.BOUNCE,
+    "+15005550009": Fate.FAIL,
 }
 
 _SUFFIX = "@" + MAGIC_EMAIL_DOMAIN
@@ -56,6 +59,12 @@ def magic_email_fate(address: str) -> Fate | None:
         return None
     local = address[: -len(_SUFFIX)].split("+", 1)[0].lower()
     return MAGIC_LOCAL_PARTS.get(local)
+
+
+def _fails(address: str | None, telephone: str | None) -> bool:
+    """A contact with a magic `fail` address or number makes the whole send fail."""
+    email_fails = address is not None and magic_email_fate(address) is Fate.FAIL
+    return email_fails or MAGIC_TELEPHONES.get(telephone or "") is Fate.FAIL
 
 
 def campaign_rng(seed: int, campaign: int) -> random.Random:
@@ -80,6 +89,8 @@ class MessageSimulator:
         self._report = report
         self.sent = 0
         self.last_final = buckets.start
+        #: When a magic `fail` address stopped the send (its message never left), if one did.
+        self.failed_at: float | None = None
 
     def send_time(self, index: int) -> float:
         """Message `index` (0-based, per contact) leaves at the campaign's send rate."""
@@ -109,6 +120,9 @@ class MessageSimulator:
         last_final = self.last_final
         for address, telephone in recipients:
             sent_at = start + index * step
+            if magic and _fails(address, telephone):
+                self.failed_at = sent_at
+                break
             index += 1
             if address is not None:
                 fate = magic_email_fate(address) if magic and "@simulator." in address else None

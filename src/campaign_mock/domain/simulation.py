@@ -113,7 +113,7 @@ class Simulation:
                 batch = list(itertools.islice(job.remaining, take))
                 job.simulator.send(batch)
                 left -= take
-                if len(batch) < take:
+                if len(batch) < take or job.simulator.failed_at is not None:
                     job.remaining = None
             if job.remaining is not None and job.generated_until <= horizon:
                 more = True
@@ -145,8 +145,13 @@ class Simulation:
 
     def take_endings(self, now: float) -> list[Ending]:
         """Sends that ended by `now`: DONE once every message has its final outcome (M-4)."""
+        for job in list(self._jobs.values()):
+            failed = job.simulator.failed_at
+            if job.ended is None and failed is not None and failed <= now:
+                self.abort(job.campaign, failed, "the provider refused a message; sending stopped")
         for job in self._jobs.values():
-            if job.ended is None and job.remaining is None and job.simulator.last_final <= now:
+            done = job.remaining is None and job.simulator.failed_at is None
+            if job.ended is None and done and job.simulator.last_final <= now:
                 job.ended = State.DONE
                 self._endings.append(Ending(job.campaign, State.DONE))
         endings, self._endings = self._endings, []

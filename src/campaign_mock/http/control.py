@@ -6,6 +6,7 @@ from importlib import resources
 
 from flask import Blueprint, Response, request
 
+from ..domain.clock import Clock, MockClock
 from ..domain.errors import FixturesError, InvalidError
 from ..domain.models import Channel, State
 from ..fixtureset import fixtures_from_document, fixtures_to_document
@@ -51,9 +52,17 @@ def get_state() -> Response:
             "campaigns": [c.to_wire() for c in held.campaigns()],
             "next_id": held.next_id,
             "now": held.clock.now(),
+            "clock": _clock_reading(held.clock),
             "auth": state().auth,
         }
     )
+
+
+def _clock_reading(clock: Clock) -> dict[str, object]:
+    """Mode and speed too, so a client (`campaign-contract init --from-mock`) can scale waits."""
+    if isinstance(clock, MockClock):
+        return clock.reading().to_wire()
+    return {"now": clock.now(), "mode": "real", "speed": 1.0}
 
 
 @blueprint.get("/requests")
