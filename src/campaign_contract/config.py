@@ -99,6 +99,8 @@ class Config:
     lists: tuple[ContactList, ...]
     base_url: str | None = None
     empty_list: int | None = None
+    #: A list the target's sends are known to end in ERROR on (M-4, M-5); never a test list.
+    error_list: int | None = None
     payloads: tuple[str, ...] = PAYLOADS
     callbacks: CallbackConfig = field(default_factory=CallbackConfig)
     limits: Limits = field(default_factory=Limits)
@@ -272,8 +274,8 @@ def parse_config(
     """Validate a parsed YAML document; raises ConfigError naming the first bad key."""
     top = _Node(data, "", source, os.environ if environ is None else environ)
     top.allow(
-        "base_url", "auth", "domains", "lists", "empty_list", "payloads", "callbacks", "limits",
-        "ledger",
+        "base_url", "auth", "domains", "lists", "empty_list", "error_list", "payloads",
+        "callbacks", "limits", "ledger",
     )  # fmt: skip
     domains = top.child("domains")
     assert domains is not None
@@ -312,6 +314,13 @@ def parse_config(
             clock_skew=lim.number("clock_skew", limits.clock_skew),
             clock_speed=lim.number("clock_speed", limits.clock_speed, minimum=0.001),
         )
+    error_list = top.integer("error_list")
+    if error_list is not None and error_list in {c.id for c in lists}:
+        raise top.error(
+            "error_list",
+            f"list {error_list} is also under `lists`: sends to it end in ERROR, "
+            "so it cannot be a test list",
+        )
     base_url = top.text("base_url")
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise top.error("base_url", f"expected an http(s) URL, got {base_url!r}")
@@ -324,6 +333,7 @@ def parse_config(
         ),
         lists=lists,
         empty_list=top.integer("empty_list"),
+        error_list=error_list,
         payloads=tuple(payloads) or PAYLOADS,
         callbacks=callbacks,
         limits=limits,

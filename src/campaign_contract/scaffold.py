@@ -39,6 +39,9 @@ lists:
         members: [first@example.com, second@example.com]
 
 # empty_list: 2                          # id of a list with no contacts (M-4: straight to DONE)
+# error_list: 3                          # id of a list whose sends end in ERROR (M-4, M-5);
+#                                        # never a test list above. Without it, M-4's ERROR
+#                                        # and M-5 in ERROR are "not exercised".
 
 payloads: [email, sms]                   # what campaigns on this server carry
 
@@ -59,6 +62,20 @@ limits:
 
 # ledger: .campaign-contract/ledger.json # ids of campaigns created, for `clean`
 """
+
+
+#: The mock's magic addresses that make a send end in ERROR (docs/simulation.md).
+FAIL_EMAIL = ("fail", "simulator.campaign-mock.dev")
+FAIL_TELEPHONES = frozenset({"+15005550009"})
+
+
+def fails_on_the_mock(contact: dict[str, Any]) -> bool:
+    """Whether a mock contact's address makes any send to it end in ERROR."""
+    email = str(contact.get("email") or "").strip().lower()
+    local, _at, domain = email.partition("@")
+    if (local.split("+", 1)[0], domain) == FAIL_EMAIL:
+        return True
+    return str(contact.get("telephone") or "").strip() in FAIL_TELEPHONES
 
 
 class MockStateError(RuntimeError):
@@ -101,11 +118,14 @@ def config_from_state(state: dict[str, Any], base_url: str) -> dict[str, Any]:
         if account.get("api_keys"):
             auth["api_key"] = account["api_keys"][0]
     test_lists = []
-    empty = None
+    empty = error = None
     for item in lists:
         contacts = item.get("contacts") or []
         if not contacts:
             empty = empty or item["id"]
+            continue
+        if any(fails_on_the_mock(c) for c in contacts):
+            error = error or item["id"]  # its sends end in ERROR: never a test list
             continue
         by_id = {c["id"]: c for c in contacts}
         test_lists.append(
@@ -142,12 +162,17 @@ def config_from_state(state: dict[str, Any], base_url: str) -> dict[str, Any]:
         document["domains"]["non_bouncing"] = non_bouncing[0]
     if empty is not None:
         document["empty_list"] = empty
+    if error is not None:
+        document["error_list"] = error
     document["payloads"] = list(fixtures.get("payloads") or ["email", "sms"])
-    document["callbacks"] = {
-        "listen": {"host": "127.0.0.1", "port": 8765},
-        "public_url": "http://127.0.0.1:8765/callback",
-    }
-    document["limits"] = {"callback_wait": 330, "request_timeout": 10, "rate_limit": 0}
+    # Any free port: the mock runs on this machine and calls the URL derived from it.
+    document["callbacks"] = {"listen": {"host": "127.0.0.1", "port": 0}}
+    limits: dict[str, Any] = {"callback_wait": 330, "request_timeout": 10, "rate_limit": 0}
+    clock = state.get("clock")
+    speed = clock.get("speed") if isinstance(clock, dict) else None
+    if isinstance(speed, int | float) and not isinstance(speed, bool) and speed > 0:
+        limits["clock_speed"] = speed
+    document["limits"] = limits
     return document
 
 

@@ -78,10 +78,32 @@ MOCK_STATE = {
                 "segments": [{"id": 5, "name": "both", "contacts": [10, 11]}],
             },
             {"id": 2, "name": "empty", "contacts": [], "segments": []},
+            {
+                "id": 3,
+                "name": "outage",
+                "contacts": [{"id": 12, "email": "Fail+x@Simulator.Campaign-Mock.dev"}],
+                "segments": [],
+            },
+            {
+                "id": 4,
+                "name": "sms outage",
+                "contacts": [
+                    {"id": 13, "email": "b@example.com", "telephone": None},
+                    {"id": 14, "email": None, "telephone": "+15005550009"},
+                ],
+                "segments": [],
+            },
+            {
+                "id": 5,
+                "name": "other magic",
+                "contacts": [{"id": 15, "email": "bounce@simulator.campaign-mock.dev"}],
+                "segments": [],
+            },
         ],
         "payloads": ["email", "sms"],
     },
     "campaigns": [],
+    "clock": {"now": 1767225600.0, "mode": "real", "speed": 600.0},
 }
 
 
@@ -109,6 +131,11 @@ def test_init_from_mock_fills_the_config_in(
     assert (config.domains.bouncing, config.domains.non_bouncing, config.empty_list) == (1, 2, 2)
     assert config.lists[0].segments[0].members == ("a@example.com", "+351910000002")
     assert config.base_url == mock_url
+    # Lists with a magic fail address are never test lists; the first is the error_list.
+    assert ([c.id for c in config.lists], config.error_list) == ([1, 5], 3)
+    # The receiver takes any free port (its URL derived), and the mock's clock speed is kept.
+    assert (config.callbacks.listen_port, config.callbacks.public_url) == (0, None)
+    assert config.limits.clock_speed == 600.0
 
 
 def test_init_from_an_unreachable_mock_is_one_line(runner: CliRunner) -> None:

@@ -22,6 +22,11 @@ def test_a_full_config_parses() -> None:
     assert config.payloads == ("email", "sms")
 
 
+def test_error_list_is_optional() -> None:
+    assert parse_config(config_document(), environ={}).error_list is None
+    assert parse_config(config_document(error_list=9), environ={}).error_list == 9
+
+
 def test_environment_variables_are_substituted() -> None:
     document = config_document(
         auth={"username": "${CC_USER}", "password": "${CC_PASS:-fallback}"},
@@ -63,6 +68,8 @@ def _broken(key: str, value: Any) -> dict[str, Any]:
         (_broken("callback", {}), "callback", "did you mean 'callbacks'"),
         (_broken("lists", []), "lists", "at least one"),
         (_broken("payloads", ["fax"]), "payloads[0]", "email or sms"),
+        (_broken("error_list", 1), "error_list", "cannot be a test list"),
+        (_broken("error_list", "x"), "error_list", "integer"),
         (_broken("base_url", "ftp://x"), "base_url", "http"),
         (
             _broken(

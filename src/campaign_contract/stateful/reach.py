@@ -12,6 +12,11 @@ from campaign_contract.stateful.model import FINAL
 
 #: The longest pause between two polls of a campaign's state.
 MAX_POLL = 2.0
+#: Why ERROR cannot be reached without the config's `error_list`.
+NO_ERROR_LIST = (
+    "the config names no error_list (a list whose sends end in ERROR): a client cannot "
+    "make a send fail over the API"
+)
 
 
 @dataclass(slots=True)
@@ -66,15 +71,13 @@ def reach(t: Probe, state: str) -> Reached:
     limit = t.ctx.config.limits.send_wait
     if state in ("DRAFT", "SCHEDULED", "READY"):
         return create_in(t, f"in {state}", state, FUTURE)
-    if state == "ERROR":
-        return Reached(
-            None,
-            None,
-            "a client cannot make a send fail over the API (ERROR is "
-            "reached only when the server's send cannot go on)",
-        )
+    error_list = t.ctx.config.error_list
+    if state == "ERROR" and error_list is None:
+        return Reached(None, None, NO_ERROR_LIST)
     empty = t.ctx.config.empty_list
     list_id = empty if state == "DONE" and empty is not None else None
+    if state == "ERROR":
+        list_id = error_list
     sending = create_in(t, f"to {state}", "READY", past(), list_id)
     if sending.id is None:
         return sending
@@ -82,7 +85,7 @@ def reach(t: Probe, state: str) -> Reached:
     seen, answer = wait_until(t, sending.id, wanted | ({"DONE", "ERROR"}), limit)
     if seen != state:
         why = (
-            f"the send to the test list was {seen} when first seen, not {state}"
+            f"the send to list {list_id or 'the test list'} was {seen} when first seen, not {state}"
             if seen in FINAL
             else f"still {seen} after {limit:g} s (limits.send_wait)"
         )

@@ -11,7 +11,13 @@ from campaign_contract.probe import Probe
 from campaign_contract.registry import check
 from campaign_contract.schema.target import past
 from campaign_contract.stateful.model import FINAL, SENT, STATES
-from campaign_contract.stateful.reach import create_in, reach, state_of, wait_until
+from campaign_contract.stateful.reach import (
+    NO_ERROR_LIST,
+    create_in,
+    reach,
+    state_of,
+    wait_until,
+)
 
 #: How many PUTs race to make one campaign READY (M-5).
 RACERS = 4
@@ -119,12 +125,39 @@ def client_states_may_be_deleted(t: Probe) -> None:
         _delete_and_never_reuse(t, start.id, state)
 
 
+@check("M-4")
+def a_send_that_cannot_go_on_ends_in_error(t: Probe) -> None:
+    """A send to the config's `error_list` goes READY -> SENDING -> ERROR, never DONE."""
+    error_list = t.ctx.config.error_list
+    if error_list is None:
+        t.skip(NO_ERROR_LIST)
+    limit = t.ctx.config.limits.send_wait
+    started = create_in(t, "m4 error", "READY", past(), error_list)
+    if started.id is None:
+        t.skip(started.why)
+    ended, answer = wait_until(t, started.id, FINAL, limit)
+    if ended in ("READY", "SENDING"):
+        t.unexercised("M-4", f"the send to error_list {error_list} is still {ended} after "
+                      f"{limit:g} s (limits.send_wait)")  # fmt: skip
+    else:
+        t.expect(ended == "ERROR", "M-4", f"the send to error_list {error_list} (whose sends "
+                 f"cannot go on) ended in {ended}, not ERROR", answer)  # fmt: skip
+
+
 @check("M-5")
 def error_state_is_final(t: Probe) -> None:
-    """In ERROR, PUT is a conflict and DELETE allowed (exercised only if a send ever fails)."""
+    """In ERROR, PUT is a conflict and DELETE allowed (needs the config's `error_list`)."""
     start = reach(t, "ERROR")
-    if start.id is None:
+    if start.id is None or start.state != "ERROR":
         t.skip(start.why)
+    path = f"/campaign/{start.id}"
+    for target in (*STATES, None):
+        t.begin()
+        form = {"state": target} if target else {"name": t.ctx.campaign_name("late")}
+        answer = t.put(path, form=form)
+        if t.expect(answer.success() is False, "M-5", f"PUT {form} in ERROR is accepted", answer):
+            t.expect_code("M-5", answer, "conflict")
+    _delete_and_never_reuse(t, start.id, "ERROR")
 
 
 def _race(client: Client, path: str, count: int) -> list[Exchange]:

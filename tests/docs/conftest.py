@@ -1,0 +1,65 @@
+"""The fresh clone a new user gets, and `make serve` in it: made once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def fresh_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of this repository's committed HEAD, as a new user would get it."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.fail("the README test needs git and a git checkout of campaign-kit")
+    target = tmp_path_factory.mktemp("clone") / "campaign-kit"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(target)], check=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def make_serve(fresh_clone: Path) -> Iterator[str]:
+    """`make serve` in the clone: it builds its own .venv, installs, and serves."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    log = (fresh_clone / "serve.log").open("w")
+    process = subprocess.Popen(
+        ["make", "serve", f"PORT={port}"],
+        cwd=fresh_clone,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 600  # the first install downloads the dependencies
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"make serve exited: {(fresh_clone / 'serve.log').read_text()[-2000:]}")
+        try:
+            requests.get(f"{url}/_mock/state", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.5)  # waiting for a subprocess to come up, not for the mock's clock
+    else:
+        pytest.fail("make serve did not answer within 600 s")
+    yield url
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+    log.close()
