@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import requests
+
+import serving
 
 #: The console scripts of the environment running the tests, as `pip install` made them.
 BIN = Path(sys.executable).parent
@@ -21,40 +21,13 @@ BIN = Path(sys.executable).parent
 SPEED = "600"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served_mock(tmp_path: Path) -> Iterator[str]:
     """`campaign-mock serve --port P --speed 600 --window 5`, as in the README."""
-    port = _free_port()
-    log = (tmp_path / "mock.log").open("w")
-    command = ["serve", "--port", str(port), "--speed", SPEED, "--window", "5"]
-    process = subprocess.Popen(
-        [str(BIN / "campaign-mock"), *command],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(url + "/_mock/state", timeout=1).close()
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"campaign-mock serve did not start: {log.name}")
-                time.sleep(0.1)  # waiting for a subprocess to come up
+    command = (str(BIN / "campaign-mock"),)
+    options = ("--speed", SPEED, "--window", "5")
+    with serving.served_mock(*options, command=command, log=tmp_path / "mock.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
 
 
 def test_init_from_mock_then_a_full_default_run_passes_every_rule(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,13 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from serving import free_port, user_env
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +32,7 @@ def fresh_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def make_serve(fresh_clone: Path) -> Iterator[str]:
     """`make serve` in the clone: it builds its own .venv, installs, and serves."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    env = user_env()
     log = (fresh_clone / "serve.log").open("w")
     process = subprocess.Popen(
         ["make", "serve", f"PORT={port}"],

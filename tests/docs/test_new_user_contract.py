@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
-from .conftest import free_port
+from serving import served_mock, user_env
 
 #: Small: this proves the commands work end to end, tests/contract/test_full_run.py the rules.
 MAX_EXAMPLES = "3"
-
-
-def _clean_env() -> dict[str, str]:
-    """The user's shell: nothing of the environment running these tests leaks in."""
-    return {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
 
 
 @pytest.fixture
@@ -29,40 +21,18 @@ def fast_mock(make_serve: str, fresh_clone: Path) -> Iterator[str]:
 
     `make_serve` is asked for only because it makes the clone's `.venv`.
     """
-    port = free_port()
-    log = (fresh_clone / "fast-mock.log").open("w")
-    process = subprocess.Popen(
-        [
-            ".venv/bin/campaign-mock",
-            "serve",
-            "--port",
-            str(port),
-            "--speed",
-            "600",
-            "--window",
-            "5",
-        ],
+    with served_mock(
+        "--speed",
+        "600",
+        "--window",
+        "5",
+        command=(".venv/bin/campaign-mock",),
         cwd=fresh_clone,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=_clean_env(),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{url}/_mock/state", timeout=1).close()
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"campaign-mock serve did not start: {log.name}")
-                time.sleep(0.2)  # waiting for a subprocess to come up
+        log=fresh_clone / "fast-mock.log",
+        env=user_env(),
+        startup=60,
+    ) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
 
 
 def test_init_from_mock_then_run_in_a_fresh_clone(fast_mock: str, fresh_clone: Path) -> None:
@@ -75,7 +45,7 @@ def test_init_from_mock_then_run_in_a_fresh_clone(fast_mock: str, fresh_clone: P
             capture_output=True,
             text=True,
             timeout=600,
-            env=_clean_env(),
+            env=user_env(),
         )
 
     init = terminal("init", "--from-mock", fast_mock, "-o", "contract.yaml", "--force")

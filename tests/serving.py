@@ -1,0 +1,68 @@
+"""Starting `campaign-mock serve` as a subprocess, as a user would, for the tests that need one."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+#: `python -m campaign_mock` of the environment running the tests.
+THIS_PYTHON = (sys.executable, "-m", "campaign_mock")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def user_env() -> dict[str, str]:
+    """A user's shell: nothing of the environment running these tests leaks in."""
+    return {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+
+
+@contextmanager
+def served_mock(
+    *options: str,
+    command: Sequence[str] = THIS_PYTHON,
+    cwd: Path | None = None,
+    log: Path | None = None,
+    env: dict[str, str] | None = None,
+    startup: float = 30.0,
+) -> Iterator[str]:
+    """`<command> serve --port P <options>` until the block ends; yields its base URL."""
+    port = free_port()
+    sink = log.open("w") if log else subprocess.DEVNULL
+    process = subprocess.Popen(
+        [*command, "serve", "--port", str(port), *options],
+        cwd=cwd,
+        stdout=sink,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup
+        while True:
+            try:
+                requests.get(f"{url}/_mock/state", timeout=1).close()
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"campaign-mock serve did not start (log: {log})")
+                time.sleep(0.1)  # waiting for a subprocess to come up, not for the mock's clock
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+        if log:
+            sink.close()  # type: ignore[union-attr]
