@@ -107,3 +107,15 @@ def test_port_in_use_is_one_line() -> None:
         result = _run("serve", "--port", str(port))
     assert result.returncode == 1
     assert "cannot listen on" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_built_in_fixtures_pass_the_full_check() -> None:
+    """The shipped fixtures skip the JSON Schema pass at start-up; here they take it."""
+    from campaign_mock.fixtureset import (
+        default_fixtures,
+        fixtures_from_document,
+        fixtures_to_document,
+    )
+
+    document = fixtures_to_document(default_fixtures())
+    assert fixtures_from_document(document) == default_fixtures()
