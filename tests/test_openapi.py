@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-import jsonschema
 import pytest
-import referencing
-import yaml
 from openapi_spec_validator import validate
-from referencing.jsonschema import DRAFT202012
 
-OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
-BASE_URI = "urn:campaign-kit:openapi"
+from spec import DOCUMENT, OPENAPI_PATH
+from spec import pointer as _pointer
+from spec import resolve as _component
+from spec import validator as _validator
 
 OPERATIONS = [
     ("/campaign", "post", "createCampaign"),
@@ -58,41 +54,6 @@ PRE_APPLICATION_STATUSES = {
     "413": "too_large",
     "415": "unsupported_media_type",
 }
-
-
-def _load() -> dict[str, Any]:
-    with OPENAPI_PATH.open(encoding="utf-8") as stream:
-        document: dict[str, Any] = yaml.safe_load(stream)
-    return document
-
-
-DOCUMENT = _load()
-REGISTRY: referencing.Registry[Any] = referencing.Registry().with_resource(
-    BASE_URI, DRAFT202012.create_resource(DOCUMENT)
-)
-
-
-def _pointer(*segments: str) -> str:
-    """A JSON pointer (RFC 6901), percent-encoded to sit in a URI fragment."""
-    escaped = (s.replace("~", "~0").replace("/", "~1") for s in segments)
-    return "".join("/" + quote(s, safe="~") for s in escaped)
-
-
-def _validator(pointer: str) -> jsonschema.Draft202012Validator:
-    """A Draft 2020-12 validator for the schema at `pointer`, resolving `$ref`s in the document."""
-    return jsonschema.Draft202012Validator(
-        {"$ref": f"{BASE_URI}#{pointer}"},
-        registry=REGISTRY,
-        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
-    )
-
-
-def _component(ref: str) -> Any:
-    assert ref.startswith("#/"), ref
-    node: Any = DOCUMENT
-    for segment in ref[2:].split("/"):
-        node = node[segment.replace("~1", "/").replace("~0", "~")]
-    return node
 
 
 def _examples(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Any]]:
