@@ -231,3 +231,18 @@ def test_Q6_references_checked_on_put(api: Api) -> None:
     assert api.update(ident, segments=[1]).code == "reference"
     assert api.update(ident, domain=2).code == "reference"
     assert api.update(ident, segments=[3]).data["segments"] == [3]
+
+
+def test_Q1_multipart_part_with_an_unreadable_name_is_ignored(api: Api) -> None:
+    """Q-1: a part whose name cannot be read is an unknown parameter: ignored, never a 5xx."""
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="\x01\\"\r\n\r\ntrue\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nN\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="domain"\r\n\r\n1\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="list"\r\n\r\n1\r\n--b--\r\n'
+    )
+    answer = api.call(
+        "POST", "/campaign", data=body, content_type="multipart/form-data; boundary=b"
+    )
+    assert answer.ok, answer.body
+    assert answer.data["name"] == "N"

@@ -88,6 +88,8 @@ def _form_params(request: Request) -> Params:
     indexed: dict[int, str] = {}
     spellings: set[str] = set()
     for key, values in form.lists():
+        if key is None:  # a part whose name werkzeug cannot read: an unknown parameter
+            continue
         match = _INDEXED.fullmatch(key)
         if match:
             spellings.add("segments[N]")
