@@ -67,12 +67,15 @@ def _negative_part_was_not_sent(case: Any, response: Any) -> bool:
 
 def _form_body_valid_as_sent(case: Any) -> bool:
     """A form carries only text, and an array as a repeated key: `segments[]: ""` and
-    `segments[]: [""]`, or `name: 0` and `name: "0"`, are the same bytes on the wire."""
+    `segments[]: [""]`, `name: 0` and `name: "0"`, `list: []` and no `list`, are the same
+    bytes on the wire."""
     if case.media_type not in FORM_TYPES or not isinstance(case.body, dict):
         return False
     sent: dict[str, Any] = {}
     for key, value in case.body.items():
         items = [_as_text(v) for v in (value if isinstance(value, list) else [value])]
+        if not items:
+            continue  # an empty array sends no key at all
         sent[key] = items if key.endswith("[]") or len(items) != 1 else items[0]
     body = case.operation.definition.raw["requestBody"]
     operation = pointer("paths", case.operation.path, case.method.lower(), "requestBody")
