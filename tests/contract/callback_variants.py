@@ -6,8 +6,8 @@ import http.client
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,9 @@ from flask import Flask
 from campaign_contract.config import CallbackConfig, Config
 from campaign_mock.delivery.transport import Transport, TransportError
 from campaign_mock.domain.backend import CampaignBackend
-from campaign_mock.domain.clock import MockClock
-from campaign_mock.fixtureset import default_fixtures
-from campaign_mock.http import create_app
 from campaign_mock.http.simulation import dispatcher_of
-from campaign_mock.server import MockServer
 
+from .conftest import served as mock_served
 from .conftest import suite_config
 from .middleware import Call, install
 from .variants import Variant
@@ -55,23 +52,9 @@ def callback_variant(
     return register
 
 
-def mock_app(settings: dict[str, Any] | None = None) -> Flask:
-    backend = CampaignBackend(default_fixtures(), MockClock(speed=SPEED))
-    backend.configure_simulation(backend.simulation.settings.updated(settings or SETTINGS))
-    return create_app(backend=backend)
-
-
-@contextmanager
-def served(prepare: Callable[[Flask], None] | None = None) -> Iterator[str]:
-    """A fresh, sped-up mock (broken by `prepare`, if given) on a free port; its base URL."""
-    app = mock_app()
-    if prepare is not None:
-        prepare(app)
-    server = MockServer(app, port=0).start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def served(prepare: Callable[[Flask], None] | None = None) -> ContextManager[str]:
+    """A fresh mock sped up 300 times with fast outcomes (broken by `prepare`, if given)."""
+    return mock_served(prepare, speed=SPEED, settings=SETTINGS)
 
 
 def callbacks_config(url: str, tmp_path: Path, wait: float = 6.0) -> Config:

@@ -26,15 +26,22 @@ MAX_EXAMPLES = 4
 KILLS: list[tuple[str, str, bool, str]] = []
 
 
-def mock_app() -> Flask:
-    backend = CampaignBackend(default_fixtures(), MockClock(speed=SPEED))
+def mock_app(speed: float = SPEED, settings: dict[str, Any] | None = None) -> Flask:
+    backend = CampaignBackend(default_fixtures(), MockClock(speed=speed))
+    if settings:
+        backend.configure_simulation(backend.simulation.settings.updated(settings))
     return create_app(backend=backend)
 
 
 @contextmanager
-def served(prepare: Callable[[Flask], None] | None = None) -> Iterator[str]:
+def served(
+    prepare: Callable[[Flask], None] | None = None,
+    *,
+    speed: float = SPEED,
+    settings: dict[str, Any] | None = None,
+) -> Iterator[str]:
     """A fresh mock (optionally broken by `prepare`) on a free port; its base URL."""
-    app = mock_app()
+    app = mock_app(speed, settings)
     if prepare is not None:
         prepare(app)
     server = MockServer(app, port=0).start()
