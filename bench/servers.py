@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
-from types import FrameType
 
 import bare_app
 from flask import Flask
 
 from campaign_mock.http import create_app
-from campaign_mock.server import DEFAULT_THREADS, MockServer
+from campaign_mock.server import DEFAULT_THREADS, MockServer, hold_stop_signals
 
 
 def start_background(served: Flask) -> None:
@@ -47,14 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     args = parser.parse_args(argv)
     served: Flask = app if args.which == "mock" else bare_app.app
+    hold_stop_signals()
     server = MockServer(served, args.host, args.port, threads=args.threads)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        threading.Thread(target=server.stop, daemon=True).start()
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    server.serve_forever()
+    server.serve_until_signalled()
 
 
 if __name__ == "__main__":

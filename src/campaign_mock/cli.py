@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-from types import FrameType
 
 import click
 import yaml
@@ -18,7 +16,7 @@ from .domain.settings import SimulationSettings
 from .domain.timestamp import TimestampError, parse_when
 from .fixtureset import default_fixtures, fixtures_to_document, load_fixtures
 from .http import create_app
-from .server import DEFAULT_THREADS, MockServer
+from .server import DEFAULT_THREADS, MockServer, hold_stop_signals
 
 _SERVE_EXAMPLES = """
 \b
@@ -129,14 +127,17 @@ def serve(
     clock = MockClock(start=start, frozen=frozen, speed=speed)
     held = CampaignBackend(fixtures, clock, settings)
     app = create_app(backend=held, auth=not no_auth, journal_size=journal_size)
+    hold_stop_signals()
     try:
         server = MockServer(app, host, port, threads=threads)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    _stop_on_signals(server)
-    _print_banner(server, fixtures, auth=not no_auth)
-    server.serve_forever()
-    click.echo("campaign-mock stopped", err=True)
+    received = server.serve_until_signalled(
+        on_ready=lambda: _print_banner(server, fixtures, auth=not no_auth)
+    )
+    if received is None:
+        raise click.ClickException("the server loop ended on its own; see the log above")
+    click.echo(f"campaign-mock stopped ({received.name})", err=True)
 
 
 @main.group()
@@ -175,14 +176,6 @@ def _fixtures_or_exit(path: str | None) -> Fixtures:
         return load_fixtures(path)
     except FixturesError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def _stop_on_signals(server: MockServer) -> None:
-    def handle(signum: int, frame: FrameType | None) -> None:
-        server.request_stop()
-
-    signal.signal(signal.SIGINT, handle)
-    signal.signal(signal.SIGTERM, handle)
 
 
 def _print_banner(server: MockServer, fixtures: Fixtures, *, auth: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -13,9 +14,23 @@ from .delivery import Dispatcher
 from .delivery.dispatcher import step_aside
 from .http.simulation import EXTENSION as DELIVERY_EXTENSION
 from .traffic import ApiTraffic
+from .wire_errors import answer_in_envelopes
 
 DEFAULT_THREADS = 8
 TICK_SECONDS = 0.05
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+def hold_stop_signals() -> None:
+    """Blocks SIGINT and SIGTERM here and in every thread started later (waitress starts its
+    workers in `create_server`), so that `MockServer.serve_until_signalled` takes them.
+
+    Taken synchronously with `sigtimedwait`, never by a Python handler: a handler that takes a
+    lock deadlocks when a second signal interrupts it, and `make serve` gets two SIGTERMs at
+    once (the process group's, then the one make forwards). They stay blocked: the process is
+    on its way out, and a repeated Ctrl-C must not cut its shutdown short.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
 
 class MockServer:
@@ -49,6 +64,7 @@ class MockServer:
             # the app's 413 envelope instead of a reset connection (V-4).
             max_request_body_size=64 * 1024 * 1024,
         )
+        answer_in_envelopes(self._server)
         # The simulation's ticker and callback workers, when the app has a dispatcher.
         self._dispatcher: Dispatcher | None = app.extensions.get(DELIVERY_EXTENSION)
         if self._dispatcher is not None:
@@ -86,8 +102,34 @@ class MockServer:
         self._threads.append(thread)
         return self
 
+    def serve_until_signalled(
+        self, on_ready: Callable[[], None] | None = None
+    ) -> signal.Signals | None:
+        """Serves until SIGINT or SIGTERM (returned) or until the server loop ends (None).
+
+        `on_ready` runs once the server is up (the banner). The signals must have been held
+        with `hold_stop_signals()` before this server was made.
+        """
+        if not STOP_SIGNALS.issubset(signal.pthread_sigmask(signal.SIG_BLOCK, [])):
+            raise RuntimeError("call hold_stop_signals() before creating the MockServer")
+        received: int | None = None
+        try:
+            self.start()
+            serving = self._threads[-1]
+            if on_ready is not None:
+                on_ready()
+            while received is None and serving.is_alive():
+                info = signal.sigtimedwait(STOP_SIGNALS, 0.5)
+                received = None if info is None else info.si_signo
+        finally:
+            self.stop()
+        return None if received is None else signal.Signals(received)
+
     def request_stop(self) -> None:
-        """Asks the server loop to close every socket and return; safe in a signal handler."""
+        """Asks the server loop to close every socket and return; from any thread.
+
+        Not from a signal handler: it takes waitress's trigger lock (`serve_until_signalled`).
+        """
         if self._stopping.is_set():
             return
         self._stopping.set()

@@ -46,7 +46,7 @@ def make_serve(fresh_clone: Path) -> Iterator[str]:
     deadline = time.monotonic() + 600  # the first install downloads the dependencies
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"make serve exited: {(fresh_clone / 'serve.log').read_text()[-2000:]}")
+            pytest.fail(f"make serve exited: {_tail(fresh_clone / 'serve.log')}")
         try:
             requests.get(f"{url}/_mock/state", timeout=1)
             break
@@ -55,6 +55,18 @@ def make_serve(fresh_clone: Path) -> Iterator[str]:
     else:
         pytest.fail("make serve did not answer within 600 s")
     yield url
+    # What a user's Ctrl-C or a supervisor does: the whole group, so make forwards it too.
     os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
-    log.close()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        pytest.fail(f"make serve ignored SIGTERM for 30 s: {_tail(fresh_clone / 'serve.log')}")
+    finally:
+        log.close()
+    assert "campaign-mock stopped (SIGTERM)" in _tail(fresh_clone / "serve.log")
+
+
+def _tail(path: Path) -> str:
+    return path.read_text()[-2000:]

@@ -212,6 +212,44 @@ def test_V4_no_5xx_and_no_dropped_connection_on_the_wire(live_server: MockServer
     assert requests.get(f"{live_server.url}/_mock/state", timeout=5).status_code == 200
 
 
+def _raw_exchange(server: MockServer, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Sends bytes no HTTP library would, reads until the server closes."""
+    with socket.create_connection((server.host, server.port), timeout=5) as conn:
+        conn.sendall(request)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return status, headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "message"),
+    [
+        (b"Transfer-Encoding: gzip\r\n", "Transfer-Encoding"),
+        (b"Transfer-Encoding: chunked, identity\r\n", "Transfer-Encoding"),
+        (b"Content-Length: -5\r\n", "Content-Length"),
+        (b"A header line without a colon\r\n", "header"),
+    ],
+    ids=["unknown-transfer-coding", "chunked-not-last", "negative-length", "no-colon"],
+)
+def test_V4_framing_the_server_refuses_still_gets_the_envelope(
+    live_server: MockServer, request_bytes: bytes, message: str
+) -> None:
+    """V-4: what waitress refuses before the app runs is a 400 envelope, never text or 5xx."""
+    request = b"GET /campaign/1 HTTP/1.1\r\nHost: mock\r\n" + request_bytes + b"\r\n"
+    status, headers, body = _raw_exchange(live_server, request)
+    assert status.split(" ")[1] == "400", status
+    assert headers["Content-Type"] == "application/json"
+    envelope = json.loads(body)
+    assert envelope["success"] is False
+    assert envelope["data"]["code"] == "malformed"
+    assert message in envelope["data"]["error"]
+    assert requests.get(f"{live_server.url}/_mock/state", timeout=5).status_code == 200
+
+
 def test_V5_basic_with_password_or_api_key(api: Api) -> None:
     """V-5: HTTP Basic with the account password or an API key; wrong ones are 401."""
     import base64

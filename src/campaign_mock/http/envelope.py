@@ -49,10 +49,16 @@ def failure(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """`success: false` with `data.error`, `data.code` and `data.errors` (V-3, V-4)."""
-    body = {"success": False, "data": {"error": message, "code": code, "errors": errors or {}}}
-    response = _render(body, status)
+    response = _render(failure_document(code, message, errors), status)
     response.headers.update(headers or {})
     return response
+
+
+def failure_document(
+    code: str, message: str, errors: dict[str, list[str]] | None = None
+) -> dict[str, object]:
+    """The failure envelope itself; the WSGI server's own refusals use it too (V-4)."""
+    return {"success": False, "data": {"error": message, "code": code, "errors": errors or {}}}
 
 
 def from_campaign_error(error: CampaignError) -> Response:
