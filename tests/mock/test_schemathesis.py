@@ -7,8 +7,11 @@ The checks understand DUO's envelope (V-2, V-3): a request the schema calls inva
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email.parser import BytesParser
+from email.policy import HTTP
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 import requests
@@ -62,21 +65,29 @@ def _negative_part_was_not_sent(case: Any, response: Any) -> bool:
     if negative and negative <= {"header", "cookie"}:
         sent = response.request.headers.get("Content-Type")
         return sent is None or _well_formed(sent)
-    return negative == {"body"} and _form_body_valid_as_sent(case)
+    return negative == {"body"} and _form_body_valid_as_sent(case, response)
 
 
-def _form_body_valid_as_sent(case: Any) -> bool:
-    """A form carries only text, and an array as a repeated key: `segments[]: ""` and
-    `segments[]: [""]`, `name: 0` and `name: "0"`, `list: []` and no `list`, are the same
-    bytes on the wire."""
-    if case.media_type not in FORM_TYPES or not isinstance(case.body, dict):
+def _form_body_valid_as_sent(case: Any, response: Any) -> bool:
+    """Judges a form body by the bytes that went out, not by the value schemathesis drew.
+
+    A form carries only text, and an array as a repeated key: `name: 0` and `name: "0"`,
+    `list: []`, `list: {}` and no `list` at all, can be the same bytes on the wire.
+    """
+    if case.media_type not in FORM_TYPES:
+        return False
+    content_type = response.request.headers.get("Content-Type", "")
+    pairs = _form_pairs(content_type, response.request.body or b"")
+    if pairs is None:
         return False
     sent: dict[str, Any] = {}
-    for key, value in case.body.items():
-        items = [_as_text(v) for v in (value if isinstance(value, list) else [value])]
-        if not items:
-            continue  # an empty array sends no key at all
-        sent[key] = items if key.endswith("[]") or len(items) != 1 else items[0]
+    for key, value in pairs:
+        if key.endswith("[]"):
+            sent.setdefault(key, []).append(value)
+        elif key in sent:
+            return False  # a repeated key: ARCHITECTURE.md's `invalid`
+        else:
+            sent[key] = value
     body = case.operation.definition.raw["requestBody"]
     operation = pointer("paths", case.operation.path, case.method.lower(), "requestBody")
     at = body["$ref"][1:] if "$ref" in body else operation
@@ -84,13 +95,30 @@ def _form_body_valid_as_sent(case: Any) -> bool:
     return bool(validator(at).is_valid(sent))
 
 
-def _as_text(value: Any) -> str:
-    """How schemathesis writes a value into a form field."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def _form_pairs(content_type: str, body: bytes | str) -> list[tuple[str, str]] | None:
+    """(name, text) pairs of an urlencoded or multipart body; None if it is not one."""
+    raw = body.encode() if isinstance(body, str) else body
+    mimetype = content_type.split(";")[0].strip().lower()
+    if mimetype == "application/x-www-form-urlencoded":
+        try:
+            return parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError:
+            return None
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        return None
+    pairs = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if not isinstance(name, str) or not isinstance(payload, bytes):
+            return None
+        try:
+            pairs.append((name, payload.decode()))
+        except UnicodeDecodeError:
+            return None
+    return pairs
 
 
 def _well_formed(content_type: str) -> bool:
