@@ -3,7 +3,9 @@
 Runs the real mock (`campaign-mock serve --frozen`) and a receiver in their own processes,
 drives the mock's clock through the control API in steps that keep C-3 (callbacks within
 300 s of their events), and prints events/s, callback requests/s, wall time, the mock's peak
-RSS, and GET /campaign/{id} latency while sending as a ratio to idle.
+RSS, and GET /campaign/{id} latency while sending as a ratio to idle. The latency is taken
+by a prober in its own process, on the same campaign before and during its send, so neither
+the driver's nor the receiver's work is counted against the mock.
 
     python bench/sending.py [--contacts 1000000] [--step 240]
 """
@@ -63,6 +65,27 @@ def receiver_main(port_file: str) -> None:
     server.serve_forever()
 
 
+IDLE_SAMPLES = 300
+WARM_UP = 50
+
+
+def prober_main(base: str, path: str, out: str, ended: str) -> None:
+    """GETs `path` at a client's pace, writing every (monotonic time, latency) to `out` as
+    JSON: WARM_UP + IDLE_SAMPLES first (then `out`.idle appears), on through the send, and
+    IDLE_SAMPLES more once `ended` appears, so the idle baseline brackets the send."""
+    samples: list[tuple[float, float]] = []
+    after = 0
+    while after < IDLE_SAMPLES:
+        started = time.monotonic()
+        samples.append((started, latency(base, path)))
+        if len(samples) == WARM_UP + IDLE_SAMPLES:
+            Path(out + ".idle").write_text(str(started))
+        if Path(ended).exists():
+            after += 1
+        time.sleep(0.01)  # a client's pace, not a wait for the simulation
+    Path(out).write_text(json.dumps(samples))
+
+
 def call(base: str, method: str, path: str, body: object = None, auth: bool = False) -> Any:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(base + path, data=data, method=method)
@@ -102,9 +125,13 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--step", type=float, default=240.0, help="clock step, seconds")
     parser.add_argument("--receiver", help=argparse.SUPPRESS)
+    parser.add_argument("--prober", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receiver:
         receiver_main(args.receiver)
+        return
+    if args.prober:
+        prober_main(*args.prober)
         return
     work = Path(tempfile.mkdtemp(prefix="bench-sending-"))
     fixtures = work / "fixtures.json"
@@ -165,28 +192,24 @@ server.serve_forever()
 def run(args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: int) -> None:
     base = f"http://127.0.0.1:{mock_port}"
     hook = f"http://127.0.0.1:{receiver_port}/hook?bench=1"
-    probe = call(base, "POST", "/campaign", {"name": "probe", "domain": 1, "list": 1}, auth=True)
-    idle = [latency(base, f"/campaign/{probe['id']}") for _ in range(300)]
     huge = call(
         base,
         "POST",
         "/campaign",
-        {"name": "huge", "domain": 1, "list": 10, "state": "READY", "when": START,
+        {"name": "huge", "domain": 1, "list": 10, "state": "READY", "when": START + 1,
          "event_callback": hook},
         auth=True,
     )  # fmt: skip
-    busy: list[float] = []
-    sending = threading.Event()
-    sending.set()
-
-    def probe_while_sending() -> None:
-        while sending.is_set():
-            busy.append(latency(base, f"/campaign/{huge['id']}"))
-            time.sleep(0.01)  # a client's pace, not a wait for the simulation
-
-    prober = threading.Thread(target=probe_while_sending, daemon=True)
+    samples_file = Path(tempfile.mkdtemp(prefix="bench-prober-")) / "samples.json"
+    ended_file = samples_file.with_suffix(".ended")
+    prober = subprocess.Popen(
+        [sys.executable, __file__, "--prober", base, f"/campaign/{huge['id']}",
+         str(samples_file), str(ended_file)]
+    )  # fmt: skip
+    wait_for_file(Path(str(samples_file) + ".idle"))  # READY, not yet due: the idle baseline
     started = time.perf_counter()
-    prober.start()
+    send_began = time.monotonic()
+    send_ended: float | None = None
     steps = 0
     while True:
         call(base, "POST", "/_mock/clock/advance", {"seconds": args.step})
@@ -194,13 +217,22 @@ def run(args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: 
         assert reached["reached"], "deliveries did not settle"
         steps += 1
         summary = call(base, "GET", "/_mock/deliveries?summary=1")
-        if call(base, "GET", f"/campaign/{huge['id']}", auth=True)["state"] != "SENDING":
-            sending.clear()
+        if (
+            send_ended is None
+            and call(base, "GET", f"/campaign/{huge['id']}", auth=True)["state"] != "SENDING"
+        ):
+            send_ended = time.monotonic()
         if summary["sending"] == 0 and summary["next_due"] is None:
             break
     wall = time.perf_counter() - started
-    sending.clear()
-    prober.join()
+    end = send_ended if send_ended is not None else time.monotonic()
+    ended_file.write_text("ended")
+    prober.wait(60)
+    samples = json.loads(samples_file.read_text())[WARM_UP:]
+    before = [took for at, took in samples if at < send_began]
+    busy = [took for at, took in samples if send_began <= at < end]
+    after = [took for at, took in samples[-IDLE_SAMPLES:] if at >= end]
+    idle = before + after
     state = call(base, "GET", f"/campaign/{huge['id']}", auth=True)["state"]
     counts = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{receiver_port}/").read())
     acknowledged = sum(summary["acknowledged"].get(str(huge["id"]), {}).values())
@@ -214,7 +246,11 @@ def run(args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: 
     print(f"events per second        {counts['addresses'] / wall:,.0f}")
     print(f"callback requests/s      {counts['requests'] / wall:,.0f}")
     print(f"mock peak RSS            {rss:,.0f} MiB")
-    print(f"GET /campaign idle       median {idle_median * 1e3:.2f} ms")
+    print(
+        f"GET /campaign idle       median {idle_median * 1e3:.2f} ms ({len(idle)} samples: "
+        f"{statistics.median(before) * 1e3:.2f} before the send, "
+        f"{statistics.median(after) * 1e3:.2f} after)"
+    )
     print(
         f"GET /campaign sending    median {busy_median * 1e3:.2f} ms, "
         f"p95 {statistics.quantiles(busy, n=20)[-1] * 1e3:.2f} ms ({len(busy)} samples)"

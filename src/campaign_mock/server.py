@@ -10,11 +10,11 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
+from .channel import use_mock_channels
 from .delivery import Dispatcher
 from .delivery.dispatcher import step_aside
 from .http.simulation import EXTENSION as DELIVERY_EXTENSION
 from .traffic import ApiTraffic
-from .wire_errors import answer_in_envelopes
 
 DEFAULT_THREADS = 8
 TICK_SECONDS = 0.05
@@ -54,7 +54,7 @@ class MockServer:
         self.app = app
         self._traffic = ApiTraffic()
         self._server: Any = create_server(
-            self._traffic.wrap(app),
+            app,
             host=host,
             port=port,
             threads=threads,
@@ -64,11 +64,12 @@ class MockServer:
             # the app's 413 envelope instead of a reset connection (V-4).
             max_request_body_size=64 * 1024 * 1024,
         )
-        answer_in_envelopes(self._server)
+        use_mock_channels(self._server, self._traffic)
         # The simulation's ticker and callback workers, when the app has a dispatcher.
         self._dispatcher: Dispatcher | None = app.extensions.get(DELIVERY_EXTENSION)
         if self._dispatcher is not None:
             self._dispatcher.step_aside = self._let_requests_pass
+            self._dispatcher.waiting = self._traffic.waiting
         self._on_tick = on_tick or (self._dispatcher.tick if self._dispatcher else None)
         self._tick_seconds = tick_seconds
         self._stopping = threading.Event()

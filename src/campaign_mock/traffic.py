@@ -3,46 +3,66 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 
 #: The longest a background thread waits for the API to go quiet (real seconds): under a
 #: constant stream of requests the simulation still moves, just more slowly.
 MAX_YIELD = 0.01
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
 
 class ApiTraffic:
-    """Counts WSGI calls in progress per thread; `wait_quiet()` blocks until there are none.
+    """Requests in progress, by key; `wait_quiet()` blocks until there are none.
 
     Python runs one thread at a time: a CPU-bound simulation thread makes every request wait
     for the interpreter. Letting requests go first keeps GET fast while a campaign sends.
+    Waitress's channels count a request from its first byte read to its last byte written
+    (`channel.py`). A long-poll is not traffic while it waits (`waiting()`), or it would hold
+    back the very work it waits for.
     """
 
     def __init__(self) -> None:
-        self._busy: set[int] = set()
+        self._busy: set[Hashable] = set()
         self._quiet = threading.Condition()
+        self._serving = threading.local()
 
-    def wrap(self, app: WsgiApp) -> WsgiApp:
-        """The same WSGI app, counted while it computes each response."""
+    def enter(self, key: Hashable) -> None:
+        """A request started on `key` (a connection, or a thread)."""
+        with self._quiet:
+            self._busy.add(key)
 
-        def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-            me = threading.get_ident()
-            with self._quiet:
-                self._busy.add(me)
-            try:
-                return app(environ, start_response)
-            finally:
-                with self._quiet:
-                    self._busy.discard(me)
-                    if not self._busy:
-                        self._quiet.notify_all()
+    def leave(self, key: Hashable) -> None:
+        """The request on `key` is answered (or its connection gone)."""
+        with self._quiet:
+            self._busy.discard(key)
+            self._quiet.notify_all()  # a waiter may be a request itself: it ignores its own key
 
-        return counted
+    @contextmanager
+    def serving(self, key: Hashable) -> Iterator[None]:
+        """This thread works for the request on `key` until the block ends."""
+        self._serving.key = key
+        self.enter(key)
+        try:
+            yield
+        finally:
+            self._serving.key = None
+            self.leave(key)
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """The current request only waits (a long-poll): not traffic until the block ends."""
+        key = getattr(self._serving, "key", None)
+        if key is None:
+            yield
+            return
+        self.leave(key)
+        try:
+            yield
+        finally:
+            self.enter(key)
 
     def wait_quiet(self, limit: float = MAX_YIELD) -> None:
-        """Returns once no other thread is inside the app, or after `limit` seconds."""
-        me = threading.get_ident()
+        """Returns once no other request is in progress, or after `limit` seconds."""
+        me = getattr(self._serving, "key", None)
         with self._quiet:
             self._quiet.wait_for(lambda: not (self._busy - {me}), timeout=limit)

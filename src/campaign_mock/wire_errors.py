@@ -9,10 +9,7 @@ a client's bad framing is its error, never the server's 5xx.
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
 from waitress.utilities import (
     Error,
@@ -48,12 +45,6 @@ class EnvelopeErrorTask(ErrorTask):  # type: ignore[misc]
         self.write(encoded)
 
 
-class EnvelopeChannel(HTTPChannel):  # type: ignore[misc]
-    """A waitress channel whose refusals are envelopes."""
-
-    error_task_class = EnvelopeErrorTask
-
-
 def answer_for(error: Error) -> tuple[str, str]:
     """The status line and wire code for one of waitress's refusals."""
     for kind, answer in _ANSWERS.items():
@@ -62,10 +53,3 @@ def answer_for(error: Error) -> tuple[str, str]:
     if error.code >= 500:
         return f"{error.code} {error.reason}", "internal"
     return "400 Bad Request", "malformed"
-
-
-def answer_in_envelopes(server: Any) -> None:
-    """Makes every listening socket of a `waitress.create_server` result use the envelope."""
-    for dispatcher in list(server._map.values()):
-        if isinstance(dispatcher, BaseWSGIServer):
-            dispatcher.channel_class = EnvelopeChannel

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from ..domain.aggregation import Event
 from ..domain.backend import CampaignBackend
@@ -43,6 +44,9 @@ class Dispatcher:
         #: Called between two pieces of background work; the server makes it wait for API
         #: requests in flight, so the simulation never slows the API down.
         self.step_aside: Callable[[], None] = step_aside
+        #: Entered by a long-poll while it waits; the server makes it stop counting as an API
+        #: request, since the work it waits for steps aside for requests.
+        self.waiting: Callable[[], AbstractContextManager[None]] = nullcontext
 
     @property
     def outbox(self) -> Outbox:
@@ -125,7 +129,7 @@ class Dispatcher:
         timeout passes, in real seconds); returns how many are."""
         outbox = self.outbox
         deadline = time.monotonic() + timeout
-        with outbox.lock:
+        with self.waiting(), outbox.lock:
             while True:
                 found = outbox.acknowledged[campaign, event]
                 left = deadline - time.monotonic()
@@ -136,12 +140,13 @@ class Dispatcher:
     def wait_idle(self, timeout: float) -> bool:
         """Blocks until nothing is due at the mock's current time and nothing is in flight."""
         deadline = time.monotonic() + timeout
-        while True:
-            self.backend.tick(pause=self.step_aside)
-            if self.outbox.busy(self.backend.clock.now()) == 0:
-                return True
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            with self.outbox.lock:
-                self.outbox.lock.wait(min(left, IDLE_WAIT))
+        with self.waiting():
+            while True:
+                self.backend.tick(pause=self.step_aside)
+                if self.outbox.busy(self.backend.clock.now()) == 0:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                with self.outbox.lock:
+                    self.outbox.lock.wait(min(left, IDLE_WAIT))
