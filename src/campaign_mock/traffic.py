@@ -27,7 +27,7 @@ class ApiTraffic:
         self._serving = threading.local()
 
     def enter(self, key: Hashable) -> None:
-        """A request started on `key` (a connection, or a thread)."""
+        """A request started on `key` (its connection)."""
         with self._quiet:
             self._busy.add(key)
 
