@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json as jsonlib
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -202,3 +203,25 @@ class Client:
             response.close()
             self._session.cookies.clear()
             exchange.elapsed = time.monotonic() - started
+
+
+def race_puts(client: Client, path: str, form: Mapping[str, str], count: int) -> list[Exchange]:
+    """`count` identical PUTs released at once, each on its own connection (M-5)."""
+    clients = [
+        Client(client.base_url, auth=client.auth, timeout=client.timeout) for _ in range(count)
+    ]
+    answers: list[Exchange | None] = [None] * count
+    gate = threading.Barrier(count)
+
+    def run(index: int) -> None:
+        gate.wait()
+        answers[index] = clients[index].put(path, form=dict(form))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for each in clients:
+        each.close()
+    return [a for a in answers if a is not None]

@@ -18,6 +18,8 @@ from flask import Flask
 from campaign_contract.config import CallbackConfig, Config
 from campaign_mock.delivery.transport import Transport, TransportError
 from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.models import State
+from campaign_mock.domain.params import CampaignFields
 from campaign_mock.http.simulation import dispatcher_of
 
 from .conftest import served as mock_served
@@ -318,6 +320,36 @@ def _empty_is_list_two(call: Call, _b: CampaignBackend) -> None:
 callback_variant(
     "m_empty_list_sends", ("M-4",), ("M-4",), "a campaign on the empty list sends to another list"
 )(lambda app: install(app, on_request=_empty_is_list_two))
+
+
+def _winning_put_sends_again(
+    call: Call, status: int, document: dict[str, Any], backend: CampaignBackend
+) -> int:
+    """The PUT that made the campaign READY sends it a second time (as a hidden twin)."""
+    data = document.get("data") or {}
+    raced = call.method == "PUT" and call.params().get("state") == "READY"
+    if raced and document.get("success") is True and data.get("state") == "SENDING":
+        backend.create_campaign(
+            CampaignFields(
+                present=frozenset({"state"}),
+                name=f"{data['name']} (twin)",
+                domain=data["domain"],
+                list_id=data["list"],
+                segments=list(data["segments"]),
+                state=State.READY,
+                when=data["when"],
+                event_callback=data["event_callback"],
+            )
+        )
+    return status
+
+
+callback_variant(
+    "m_race_sends_twice",
+    ("M-5",),
+    ("M-5",),
+    "the PUT that wins a race to READY sends the campaign a second time",
+)(lambda app: install(app, on_response=_winning_put_sends_again))
 
 
 def _when_latest(url: str, body: bytes, post: Post) -> int:

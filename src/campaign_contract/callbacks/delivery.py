@@ -1,4 +1,5 @@
-"""C-1, C-2 and C-4: how callbacks reach the receiver, what their bodies hold, and retries."""
+"""C-1, C-2 and C-4: how callbacks reach the receiver, what their bodies hold, and retries;
+and M-5's "sends at most once" as the callbacks show it."""
 
 from __future__ import annotations
 
@@ -101,7 +102,22 @@ def failed_callbacks_are_retried_and_acknowledged_ones_are_not(t: Probe) -> None
     _retried(t, found, retry)
 
 
-def _no_repeats(t: Probe, found: Observation, send: Send) -> None:
+@check("M-5")
+def racing_puts_send_once(t: Probe) -> None:
+    """PUTs racing to make a campaign READY: its messages go out once, so no event comes twice."""
+    found, sends = sends_for(t)
+    race = next((s for s in sends if s.racers), None)
+    if race is None:
+        t.skip("the race campaign was not created")
+    if not found.of(race):
+        t.unexercised("M-5", f"{race.label}: no callback came for the raced campaign")
+        return
+    _no_repeats(t, found, race, "M-5", f"after {race.racers} PUTs raced it to READY, ")
+
+
+def _no_repeats(
+    t: Probe, found: Observation, send: Send, rule: str = "C-4", lead: str = ""
+) -> None:
     acknowledged: dict[EventKey, Report] = {}
     for report in found.of(send):
         for key in report.event_keys():
@@ -109,8 +125,8 @@ def _no_repeats(t: Probe, found: Observation, send: Send) -> None:
             if earlier is not None and earlier is not report:
                 fail(
                     t,
-                    "C-4",
-                    f"`{key[2]}` for {key[1]} was reported again after the receiver "
+                    rule,
+                    f"{lead}`{key[2]}` for {key[1]} was reported again after the receiver "
                     f"acknowledged it with HTTP {earlier.received.status}",
                     found,
                     send,

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from campaign_contract.callbacks.receiver import Answer, Fault, Hang, Received, Receiver
 from campaign_contract.config import Config, Contact, ContactList
 from campaign_contract.context import RunContext
 from campaign_contract.exchange import Exchange
+from campaign_contract.http import race_puts
 
 #: C-1: a query string a careless client would re-encode (space, plus, slash, UTF-8, empty).
 QUERY = "k=v&x=%20a&plus=a+b&empty=&slash=a%2Fb&u=%C3%A9&tilde=~"
+#: M-5: how many PUTs race to make the race send READY.
+RACERS = 4
 #: C-4: the retry send's receiver fails twice (a 500, then no answer), then takes any 2xx.
 RETRY_SCRIPT: tuple[Fault, ...] = (Answer(500), Hang(), Answer(204), Answer(202))
 #: Rules that need sends to the test lists (the audience and everything reported about it).
@@ -43,6 +46,10 @@ class Send:
     #: Contacts of the list left out by the segments.
     others: tuple[Contact, ...] = ()
     faults: tuple[Fault, ...] = ()
+    #: M-5: made READY by this many PUTs at once (created SCHEDULED), instead of created READY.
+    racers: int = 0
+    #: The racing PUTs' answers.
+    race: tuple[Exchange, ...] = ()
     token: str = ""
     url: str = ""
     creation: Exchange | None = None
@@ -63,9 +70,9 @@ class Send:
         return f"list {self.list_id}" + (f", segments {segments}" if segments else "")
 
     def evidence(self, receiver_url: str, picked: list[Received]) -> tuple[Exchange, ...]:
-        """The creation request, then the callbacks that show a finding (raw)."""
+        """The creation request (and racing PUTs), then the callbacks that show a finding."""
         head = (self.creation,) if self.creation is not None else ()
-        return head + tuple(r.exchange(receiver_url) for r in picked)
+        return head + self.race + tuple(r.exchange(receiver_url) for r in picked)
 
 
 def contact_keys(contact: Contact, payloads: tuple[str, ...]) -> set[tuple[str, str]]:
@@ -105,13 +112,16 @@ def plan_sends(config: Config, wants: Callable[[str], bool]) -> list[Send]:
             sends.append(_send(f"segments-{segmented.id}", segmented, chosen, payloads))
     if wants("C-4"):
         sends.append(_send("retry", config.lists[0], (), payloads, RETRY_SCRIPT))
+    if wants("M-5"):
+        sends.append(replace(_send("race", config.lists[0], (), payloads), racers=RACERS))
     if wants("M-4") and config.empty_list is not None:
         sends.append(Send("empty", config.empty_list, (), {p: set() for p in payloads}))
     return sends
 
 
 def start_sends(ctx: RunContext, receiver: Receiver, sends: list[Send]) -> None:
-    """POST each send READY with `when` = now (M-4: it sends at once) and its own callback URL."""
+    """POST each send READY with `when` = now (M-4: it sends at once) and its own callback URL;
+    a race send is POSTed SCHEDULED, then made READY by racing PUTs (M-5)."""
     run = ctx.run_tag.strip("[]").removeprefix("cc-")
     for send in sends:
         send.token = f"{run}/{send.label}"
@@ -123,7 +133,7 @@ def start_sends(ctx: RunContext, receiver: Receiver, sends: list[Send]) -> None:
             ("domain", str(ctx.config.domains.bouncing)),
             ("list", str(send.list_id)),
             *(("segments[]", str(s)) for s in send.segments),
-            ("state", "READY"),
+            ("state", "SCHEDULED" if send.racers else "READY"),
             ("when", str(int(time.time()))),
             ("event_callback", send.url),
         ]
@@ -134,4 +144,10 @@ def start_sends(ctx: RunContext, receiver: Receiver, sends: list[Send]) -> None:
             state = send.creation.data().get("state")
             send.state = state if isinstance(state, str) else None
         else:
-            send.why = f"creating the READY campaign failed: {send.creation.describe()}"
+            send.why = f"creating the campaign failed: {send.creation.describe()}"
+    for send in sends:
+        if send.racers and send.id is not None:
+            race = race_puts(ctx.client, f"/campaign/{send.id}", {"state": "READY"}, send.racers)
+            send.race = tuple(race)
+            if not any(answer.success() is True for answer in race):
+                send.id, send.why = None, f"no racing PUT to READY succeeded: {race[0].describe()}"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
-from campaign_contract.exchange import Exchange
-from campaign_contract.http import Client
+from campaign_contract.http import race_puts
 from campaign_contract.probe import Probe
 from campaign_contract.registry import check
 from campaign_contract.schema.target import past
@@ -160,28 +158,6 @@ def error_state_is_final(t: Probe) -> None:
     _delete_and_never_reuse(t, start.id, "ERROR")
 
 
-def _race(client: Client, path: str, count: int) -> list[Exchange]:
-    """`count` PUTs to READY at once, each on its own connection."""
-    clients = [
-        Client(client.base_url, auth=client.auth, timeout=client.timeout) for _ in range(count)
-    ]
-    answers: list[Exchange | None] = [None] * count
-    gate = threading.Barrier(count)
-
-    def run(index: int) -> None:
-        gate.wait()
-        answers[index] = clients[index].put(path, form={"state": "READY"})
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for each in clients:
-        each.close()
-    return [a for a in answers if a is not None]
-
-
 @check("M-5")
 def concurrent_puts_send_once(t: Probe) -> None:
     """Racing PUTs to READY: at least one wins, the rest conflict, one final state that stays."""
@@ -190,7 +166,7 @@ def concurrent_puts_send_once(t: Probe) -> None:
     if start.id is None:
         t.skip(start.why)
     path = f"/campaign/{start.id}"
-    answers = _race(t.client, path, RACERS)
+    answers = race_puts(t.client, path, {"state": "READY"}, RACERS)
     t.client.history.extend(answers)
     wins = [a for a in answers if a.success() is True]
     t.expect(bool(wins), "M-5", "no racing PUT to READY succeeded", answers[-1])
