@@ -24,7 +24,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .handle import CampaignMock, ClockControl
+    from .clock_control import ClockControl
+    from .handle import CampaignMock
     from .http import create_app
     from .inprocess import Interception, intercept
     from .sink import CallbackSink, ReceivedEvent, SinkServer
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "CallbackSink": ".sink",
     "CampaignMock": ".handle",
-    "ClockControl": ".handle",
+    "ClockControl": ".clock_control",
     "Interception": ".inprocess",
     "ReceivedEvent": ".sink",
     "SinkServer": ".sink",

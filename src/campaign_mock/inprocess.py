@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from requests import PreparedRequest
     from responses import RequestsMock
 
-    from .handle import CampaignMock, FixturesSource, Moment
+    from .clock_control import Moment
+    from .handle import CampaignMock, FixturesSource
     from .sink import CallbackSink
 else:
     WsgiApp = Callable[..., Iterable[bytes]]
