@@ -58,6 +58,17 @@ def test_clock_control_api(mock: Mock) -> None:
     assert answer["mode"] == "real" and answer["speed"] == 60
     assert mock.call("POST", "/_mock/clock/freeze")["mode"] == "frozen"
     assert mock.call("POST", "/_mock/clock/resume")["mode"] == "real"
+    # A running clock set and frozen in one PUT stops exactly where it was told, no drift.
+    answer = mock.call("PUT", "/_mock/clock", json={"now": START + 7, "mode": "frozen"})
+    assert answer["now"] == START + 7 and answer["mode"] == "frozen"
+    assert mock.call("GET", "/_mock/clock")["now"] == START + 7
+    # One bad field refuses the whole PUT: the clock is neither frozen nor moved.
+    mock.call("POST", "/_mock/clock/resume")
+    refused = mock.http.put(
+        mock.server.url + "/_mock/clock", json={"now": "soon", "mode": "frozen"}, timeout=5
+    )
+    assert refused.json()["data"]["code"] == "invalid"
+    assert mock.call("GET", "/_mock/clock")["mode"] == "real"
     bad = mock.http.post(mock.server.url + "/_mock/clock/advance", json={"seconds": -5}, timeout=5)
     assert bad.json()["data"]["code"] == "invalid"
 

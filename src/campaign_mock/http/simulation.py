@@ -78,17 +78,20 @@ def put_clock() -> Response:
     """`{"now": .., "mode": "real"|"frozen", "speed": ..}`, any of them."""
     document = _object()
     clock = _clock()
-    if "speed" in document:
-        clock.set_speed(_number(document, "speed", positive=True))
-    if "now" in document:
-        _move_to(clock, _moment(document["now"]))
     mode = document.get("mode")
-    if mode == "frozen":
-        clock.freeze()
-    elif mode == "real":
-        clock.resume()
-    elif mode is not None:
+    if mode not in (None, "frozen", "real"):
         raise InvalidError("mode: must be real or frozen", {"mode": ["must be real or frozen"]})
+    # Every field is read before the clock changes: a bad one changes nothing.
+    speed = _number(document, "speed", positive=True) if "speed" in document else None
+    target = _moment(document["now"]) if "now" in document else None
+    if speed is not None:
+        clock.set_speed(speed)
+    if mode == "frozen":
+        clock.freeze()  # before `now`, so a running clock stops exactly there
+    if target is not None:
+        _move_to(clock, target)
+    if mode == "real":
+        clock.resume()
     return _clock_answer()
 
 
