@@ -205,7 +205,13 @@ class Client:
             exchange.elapsed = time.monotonic() - started
 
 
-def race_puts(client: Client, path: str, form: Mapping[str, str], count: int) -> list[Exchange]:
+#: How many PUTs race for one campaign (M-5), in the stateful and the callbacks layers.
+RACERS = 4
+
+
+def race_puts(
+    client: Client, path: str, form: Mapping[str, str], count: int = RACERS
+) -> list[Exchange]:
     """`count` identical PUTs released at once, each on its own connection (M-5)."""
     clients = [
         Client(client.base_url, auth=client.auth, timeout=client.timeout) for _ in range(count)

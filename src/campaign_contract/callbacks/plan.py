@@ -10,12 +10,10 @@ from campaign_contract.callbacks.receiver import Answer, Fault, Hang, Received, 
 from campaign_contract.config import Config, Contact, ContactList
 from campaign_contract.context import RunContext
 from campaign_contract.exchange import Exchange
-from campaign_contract.http import race_puts
+from campaign_contract.http import RACERS, race_puts
 
 #: C-1: a query string a careless client would re-encode (space, plus, slash, UTF-8, empty).
 QUERY = "k=v&x=%20a&plus=a+b&empty=&slash=a%2Fb&u=%C3%A9&tilde=~"
-#: M-5: how many PUTs race to make the race send READY.
-RACERS = 4
 #: C-4: the retry send's receiver fails twice (a 500, then no answer), then takes any 2xx.
 RETRY_SCRIPT: tuple[Fault, ...] = (Answer(500), Hang(), Answer(204), Answer(202))
 #: Rules that need sends to the test lists (the audience and everything reported about it).
