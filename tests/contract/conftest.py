@@ -24,6 +24,9 @@ SPEED = 30.0
 MAX_EXAMPLES = 4
 #: Kill table rows, filled in by test_variants.py and printed at the end of the run.
 KILLS: list[tuple[str, str, bool, str]] = []
+#: Conforming-variant rows (name, passed with zero failures, the failed parts or "", the reading
+#: it takes), filled in by the conforming-variant tests and printed at the end of the run.
+CONFORMING: list[tuple[str, bool, str, str]] = []
 
 
 def mock_app(speed: float = SPEED, settings: dict[str, Any] | None = None) -> Flask:
@@ -71,12 +74,20 @@ def mock_url() -> Iterator[str]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not KILLS:
-        return
-    killed = sum(1 for _n, _r, k, _w in KILLS if k)
-    terminalreporter.section("contract suite: broken variants")
-    for name, rules, kill, why in KILLS:
+    if KILLS:
+        killed = sum(1 for _n, _r, k, _w in KILLS if k)
+        terminalreporter.section("contract suite: broken variants")
+        for name, rules, kill, why in KILLS:
+            terminalreporter.write_line(
+                f"{'killed' if kill else 'SURVIVED':<9} {name:<28} {rules:<10} {why}"
+            )
+        terminalreporter.write_line(f"kill rate: {killed}/{len(KILLS)}")
+    if CONFORMING:
+        falsely = sum(1 for _n, passed, _f, _r in CONFORMING if not passed)
+        terminalreporter.section("contract suite: conforming variants")
+        for name, passed, failed, reading in CONFORMING:
+            verdict = "passed" if passed else f"FAILED {failed}"
+            terminalreporter.write_line(f"{verdict:<9} {name:<28} {reading}")
         terminalreporter.write_line(
-            f"{'killed' if kill else 'SURVIVED':<9} {name:<28} {rules:<10} {why}"
+            f"false-failure rate: {falsely}/{len(CONFORMING)} conforming variants failed"
         )
-    terminalreporter.write_line(f"kill rate: {killed}/{len(KILLS)}")
