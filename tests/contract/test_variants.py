@@ -10,6 +10,7 @@ from campaign_contract.outcome import Status
 from campaign_contract.runner import run_selection
 from campaign_contract.selection import Selection
 
+from . import clause_variants_meac, clause_variants_vrq  # noqa: F401 (they register)
 from .conftest import KILLS, MAX_EXAMPLES, served, suite_config
 from .variants import VARIANTS, Variant
 
