@@ -1,3 +1,3 @@
-"""Broken variants that each break one clause of CONTRACT.md (see src/campaign_contract/coverage/)."""
+"""Broken variants, each breaking one clause of CONTRACT.md (see campaign_contract/coverage)."""
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from campaign_contract.report.evidence import failure_text
 from campaign_contract.runner import run_selection
 from campaign_contract.selection import Selection
 
-from .callback_variants import CALLBACK_VARIANTS, callbacks_config, served
 from . import clause_variants_meac, clause_variants_vrq  # noqa: F401 (they register)
+from .callback_variants import CALLBACK_VARIANTS, callbacks_config, served
 from .conftest import KILLS
 from .variants import Variant
 
