@@ -10,7 +10,9 @@ One YAML file per rule group (V.yaml, R.yaml, ...), each a list of entries:
       variants: [q_long_names]       # broken variants in tests/contract declaring `part`
 
 or, for a clause nobody can judge by what crosses the wire, `outside: "<why>"` instead of
-`variants` (`checks` may still name checks that exercise it without judging it).
+`variants` (`checks` may still name checks that exercise it without judging it). `text` quotes
+or closely paraphrases its rule: every `code span` in it occurs in that rule's text.
+tests/contract_suite/test_coverage.py holds every file to this.
 The table ships with the package so `campaign-contract rules --coverage` needs nothing else.
 """
 
