@@ -220,13 +220,26 @@ def clean(base_url: str | None, config_path: str) -> None:
 
 @main.command(name="rules")
 @click.option("--level", type=click.Choice(["core", "all"]), default="all", show_default=True)
-def list_rules(level: str) -> None:
+@click.option(
+    "--coverage", is_flag=True, help="List every clause with its checks and broken variants."
+)
+def list_rules(level: str, coverage: bool) -> None:
     """List the rule parts the suite judges, with their level.
 
     \b
     Example:
       campaign-contract rules --level core
+      campaign-contract rules --coverage
     """
+    if coverage:
+        from campaign_contract.coverage import all_clauses
+        from campaign_contract.coverage.table import render_text
+
+        core = {p.id for p in rules.all_parts() if p.level in rules.CORE_LEVELS}
+        chosen = tuple(c for c in all_clauses() if level == "all" or c.part in core)
+        for line in render_text(chosen):
+            click.echo(line)
+        return
     for part in rules.all_parts():
         if level == "all" or part.level in rules.CORE_LEVELS:
             click.echo(f"{part.id:<6} {part.level.value:<8} {part.summary}")
