@@ -287,7 +287,8 @@ class CampaignBackend:
             heapq.heappush(self._due, (campaign.when, campaign.id))
 
     def _start_due(self, now: float) -> None:
-        while self._due and self._due[0][0] <= now:
+        delay = self._simulation.settings.start_delay  # M-4 leaves how soon open
+        while self._due and self._due[0][0] + delay <= now:
             when, ident = heapq.heappop(self._due)
             campaign = self._campaigns.get(ident)
             if campaign is not None and campaign.state is State.READY and campaign.when == when:

@@ -343,7 +343,9 @@ class Outbox:
         """Backoff on the mock's clock; one last try at the deadline; then give up."""
         if now >= batch.deadline:
             return None
-        return min(now + self.settings.backoff(batch.attempts), batch.deadline)
+        seed = self.settings.seed
+        draw = random.Random(f"jitter:{seed}:{batch.campaign}:{batch.id}:{batch.attempts}")
+        return min(now + self.settings.backoff(batch.attempts, draw.random()), batch.deadline)
 
     def _maybe_duplicate(self, batch: Batch, now: float) -> None:
         rate = self.settings.faults.duplicate_rate

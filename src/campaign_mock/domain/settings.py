@@ -14,6 +14,8 @@ MAX_REPORT_DELAY = 300.0
 MAX_BATCH = 1000
 #: C-4: failed callbacks are retried for at least this long.
 MIN_RETRY_WINDOW = 3600.0
+#: How a retry's backoff is drawn: the exponential delay itself, or uniformly below it.
+RETRY_JITTERS = ("none", "full")
 
 
 @dataclass(slots=True, frozen=True)
@@ -57,10 +59,18 @@ class CallbackFaults:
 
 @dataclass(slots=True, frozen=True)
 class SimulationSettings:
-    """Everything that shapes sending, outcomes and callback delivery."""
+    """Everything that shapes sending, outcomes and callback delivery.
+
+    `start_delay` and `done_delay` (mock seconds) are readings CONTRACT.md leaves open: how
+    long after `when` a READY campaign starts sending, and after its last final outcome a
+    send ends in DONE. `retry_jitter` "full" draws each backoff uniformly below the
+    exponential delay (AWS's "full jitter"), as many real senders do.
+    """
 
     seed: int = 0
     send_rate: float = 1000.0
+    start_delay: float = 0.0
+    done_delay: float = 0.0
     email: ChannelRates = ChannelRates(bounce=0.05, open=0.4, click=0.25)
     sms: ChannelRates = ChannelRates(bounce=0.03)
     delays: DelayModel = DelayModel()
@@ -70,6 +80,7 @@ class SimulationSettings:
     retry_initial: float = 30.0
     retry_factor: float = 2.0
     retry_max_interval: float = 900.0
+    retry_jitter: str = "none"
     retry_window: float = MIN_RETRY_WINDOW
     timeout: float = 10.0
     workers: int = 4
@@ -91,10 +102,12 @@ class SimulationSettings:
         assert isinstance(result, SimulationSettings)
         return result
 
-    def backoff(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based), on the mock's clock."""
+    def backoff(self, attempt: int, draw: float = 1.0) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based), on the mock's clock;
+        with full jitter, `draw` (in [0, 1)) scales it."""
         delay = self.retry_initial * self.retry_factor ** (attempt - 1)
-        return float(min(delay, self.retry_max_interval))
+        delay = min(delay, self.retry_max_interval)
+        return float(delay * draw if self.retry_jitter == "full" else delay)
 
 
 def _to_wire(value: object) -> dict[str, object]:
@@ -124,6 +137,11 @@ def _merge(current: Any, document: object, prefix: str, errors: dict[str, list[s
                 changes[key] = raw
             else:
                 errors[name] = ["must be true or false"]
+        elif isinstance(old, str):
+            if isinstance(raw, str):
+                changes[key] = raw
+            else:
+                errors[name] = ["must be a string"]
         elif isinstance(old, int):
             if isinstance(raw, int) and not isinstance(raw, bool):
                 changes[key] = raw
@@ -154,6 +172,9 @@ def _check_limits(settings: SimulationSettings, errors: dict[str, list[str]]) ->
     need(1 <= settings.batch_size <= MAX_BATCH, "batch_size", "must be 1 to 1000 (C-2)")
     need(settings.retry_initial > 0, "retry_initial", "must be positive")
     need(settings.retry_factor >= 1, "retry_factor", "must be at least 1")
+    need(settings.retry_jitter in RETRY_JITTERS, "retry_jitter", "must be none or full")
+    need(settings.start_delay >= 0, "start_delay", "must not be negative")
+    need(settings.done_delay >= 0, "done_delay", "must not be negative")
     need(settings.retry_max_interval > 0, "retry_max_interval", "must be positive")
     need(
         settings.retry_window >= MIN_RETRY_WINDOW or settings.faults.break_contract,

@@ -151,7 +151,8 @@ class Simulation:
                 self.abort(job.campaign, failed, "the provider refused a message; sending stopped")
         for job in self._jobs.values():
             done = job.remaining is None and job.simulator.failed_at is None
-            if job.ended is None and done and job.simulator.last_final <= now:
+            ends_at = job.simulator.last_final + self.settings.done_delay
+            if job.ended is None and done and ends_at <= now:
                 job.ended = State.DONE
                 self._endings.append(Ending(job.campaign, State.DONE))
         endings, self._endings = self._endings, []
