@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import requests
 
 from campaign_contract.exchange import BODY_LIMIT, Exchange
+from campaign_contract.transport import QuickAckAdapter
 
 SESSION_COOKIE: Final = "sergiosgc_auth"
 JSON: Final = "application/json"
@@ -87,6 +88,8 @@ class Client:
         # Only what a check asks for is sent: no default Accept, no stored cookies.
         self._session.headers.clear()
         self._session.headers["User-Agent"] = user_agent
+        for prefix in ("http://", "https://"):  # no 40 ms delayed ACKs (transport.py)
+            self._session.mount(prefix, QuickAckAdapter())
 
     def close(self) -> None:
         self._session.close()
