@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -19,9 +20,13 @@ from campaign_contract.scaffold import TEMPLATE, MockStateError, render_from_moc
 from campaign_contract.selection import Selection, SelectionError, split_tokens
 from campaign_contract.waiver import WaiverError, load_waivers
 
-#: Exit codes: 0 every selected rule passed or was waived; 1 some did not; 2 bad usage.
+#: Exit codes, so CI can tell them apart: 0 conforms (every selected rule part passed or was
+#: waived), 1 does not conform, 2 usage or config error, 3 target unreachable or preflight
+#: failed, 130 interrupted (the partial report is still written).
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+EXIT_INTERRUPTED = 130
 
 
 def _die(message: str) -> None:
@@ -105,8 +110,10 @@ def run(
 ) -> None:
     """Run the contract suite against a server and report every rule.
 
-    Exit code 0 only if every selected rule passed or was waived, 1 if not,
-    2 for a usage or config error. Progress goes to stderr, the summary to stdout.
+    Exit codes: 0 conforms (every selected rule part passed or was waived), 1 does
+    not conform, 2 usage or config error, 3 target unreachable or preflight failed
+    (one line on stderr, before any check), 130 interrupted (Ctrl-C or SIGTERM; the
+    partial report is written). Progress goes to stderr, the summary to stdout.
 
     \b
     Examples:
@@ -115,6 +122,7 @@ def run(
       campaign-contract run --config c.yaml --only V,R-1 --seed 42 --html report.html
       campaign-contract run --config c.yaml --skip callbacks --waivers waivers.yaml
     """
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         config = load_config(config_path)
         waived = load_waivers(waivers) if waivers else []
@@ -135,7 +143,13 @@ def run(
     except (ConfigError, WaiverError, SelectionError) as error:
         _die(str(error))
         return
-    click.echo(render_terminal(report, verbose=verbose), nl=False)
+    except KeyboardInterrupt:
+        click.echo("campaign-contract: interrupted before any check ran", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    if report.unreachable:
+        click.echo(f"campaign-contract: cannot judge the target: {report.stopped}", err=True)
+    else:
+        click.echo(render_terminal(report, verbose=verbose), nl=False)
     for path, render in (
         (junitxml, render_junit),
         (json_path, render_json),
@@ -145,7 +159,16 @@ def run(
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(render(report), "utf-8")
             click.echo(f"wrote {path}", err=True)
+    if report.unreachable:
+        sys.exit(EXIT_UNREACHABLE)
+    if report.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
     sys.exit(0 if report.ok else EXIT_FAILED)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    """SIGTERM (a CI job cancelled) stops the run as Ctrl-C does, so the report is written."""
+    raise KeyboardInterrupt
 
 
 @main.command()

@@ -90,6 +90,10 @@ class Limits:
     clock_skew: float = 30.0
     #: Server seconds per real second: 1 for a real server, N for `campaign-mock serve --speed N`.
     clock_speed: float = 1.0
+    #: Seconds to open a connection; a target that takes longer is unreachable.
+    connect_timeout: float = 5.0
+    #: Seconds the whole run may take; checks not started by then are not exercised.
+    run_deadline: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,9 +218,9 @@ def _port(listen: _Node | None) -> int:
 
 
 def _auth(top: _Node) -> AuthConfig:
-    node = top.child("auth", required=False)
-    if node is None:
-        return AuthConfig()
+    # Required: a forgotten block must not silently mean "no credentials" and blame the server.
+    node = top.child("auth")
+    assert node is not None
     node.allow("method", "username", "password", "api_key")
     method = node.text("method", default="basic")
     if method == "none":
@@ -304,7 +308,7 @@ def parse_config(
     lim = top.child("limits", required=False)
     if lim is not None:
         lim.allow("callback_wait", "request_timeout", "rate_limit", "cleanup_wait", "send_wait",
-                  "clock_skew", "clock_speed")  # fmt: skip
+                  "clock_skew", "clock_speed", "connect_timeout", "run_deadline")  # fmt: skip
         limits = Limits(
             callback_wait=lim.number("callback_wait", limits.callback_wait),
             request_timeout=lim.number("request_timeout", limits.request_timeout, minimum=0.1),
@@ -313,6 +317,8 @@ def parse_config(
             send_wait=lim.number("send_wait", limits.send_wait),
             clock_skew=lim.number("clock_skew", limits.clock_skew),
             clock_speed=lim.number("clock_speed", limits.clock_speed, minimum=0.001),
+            connect_timeout=lim.number("connect_timeout", limits.connect_timeout, minimum=0.1),
+            run_deadline=lim.number("run_deadline", limits.run_deadline, minimum=1),
         )
     error_list = top.integer("error_list")
     if error_list is not None and error_list in {c.id for c in lists}:

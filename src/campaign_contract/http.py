@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json as jsonlib
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -71,6 +73,7 @@ class Client:
         *,
         auth: Credentials = None,
         timeout: float = 10.0,
+        connect_timeout: float | None = None,
         rate_limit: float = 0.0,
         user_agent: str = "campaign-contract",
         clock: Callable[[], float] = time.monotonic,
@@ -79,6 +82,9 @@ class Client:
         self.base_url = base_url.rstrip("/")
         self.auth: Credentials = auth
         self.timeout = timeout
+        self.connect_timeout = min(connect_timeout or timeout, timeout)
+        #: A `time.monotonic()` after which no request is sent (the run's deadline), or None.
+        self.deadline: float | None = None
         self.min_interval = 1.0 / rate_limit if rate_limit > 0 else 0.0
         self.history: list[Exchange] = []
         self._clock = clock
@@ -169,43 +175,99 @@ class Client:
         self._last_sent = now
 
     def _send(self, exchange: Exchange, payload: bytes | None) -> None:
+        """Send on a worker thread and wait at most twice the timeout for the whole answer.
+
+        A per-read timeout alone lets a server that trickles a byte at a time hold the suite
+        for ever; past the deadline the answer is abandoned (its socket shut, if it has one).
+        """
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            exchange.error = "not sent: the run's deadline had passed"
+            return
         started = time.monotonic()
-        deadline = started + 2 * self.timeout
+        limit = 2 * self.timeout
+        transfer = _Transfer(exchange.method, exchange.url, dict(exchange.request_headers), payload)
+        worker = threading.Thread(
+            target=transfer.run, args=(self._session, self.connect_timeout, self.timeout, limit),
+            name="campaign-contract-request", daemon=True,
+        )  # fmt: skip
+        worker.start()
+        if not transfer.done.wait(limit + 1.0):
+            transfer.abandon()
+            exchange.error = f"no complete answer within {limit:g} s"
+            exchange.elapsed = time.monotonic() - started
+            return
+        exchange.status = transfer.status
+        exchange.response_headers = transfer.headers
+        exchange.response_body = transfer.body
+        exchange.truncated = transfer.truncated
+        exchange.error = transfer.error
+        exchange.elapsed = time.monotonic() - started
+
+
+class _Transfer:
+    """One request's transport work, done on a thread the caller may give up waiting for."""
+
+    def __init__(
+        self, method: str, url: str, headers: dict[str, str], payload: bytes | None
+    ) -> None:
+        self.method, self.url, self.request_headers, self.payload = method, url, headers, payload
+        self.done = threading.Event()
+        self.status: int | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.body = b""
+        self.truncated = False
+        self.error: str | None = None
+        self._response: requests.Response | None = None
+
+    def run(
+        self, session: requests.Session, connect_timeout: float, timeout: float, limit: float
+    ) -> None:
+        started = time.monotonic()
         try:
-            prepared = self._session.prepare_request(
+            prepared = session.prepare_request(
                 requests.Request(
-                    exchange.method, exchange.url, headers=exchange.request_headers, data=payload
+                    self.method, self.url, headers=self.request_headers, data=self.payload
                 )
             )
-            response = self._session.send(
-                prepared, stream=True, timeout=self.timeout, allow_redirects=False
+            response = session.send(
+                prepared, stream=True, timeout=(connect_timeout, timeout), allow_redirects=False
             )
         # Anything the transport throws is a finding about the server, never a crash.
         except Exception as error:
-            exchange.error = f"{type(error).__name__}: {error}"
-            exchange.elapsed = time.monotonic() - started
+            self.error = f"{type(error).__name__}: {error}"
+            self.done.set()
             return
+        self._response = response
         try:
-            exchange.status = response.status_code
-            exchange.response_headers = list(response.raw.headers.items())
+            self.status = response.status_code
+            self.headers = list(response.raw.headers.items())
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_content(65536):
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > BODY_LIMIT:
-                    exchange.truncated = True
+                    self.truncated = True
                     break
-                if time.monotonic() > deadline:
-                    exchange.error = f"body still arriving after {2 * self.timeout:g} s"
+                if time.monotonic() - started > limit:
+                    self.error = f"body still arriving after {limit:g} s"
                     break
-            exchange.response_body = b"".join(chunks)[:BODY_LIMIT]
+            self.body = b"".join(chunks)[:BODY_LIMIT]
         except Exception as error:
-            exchange.error = f"{type(error).__name__} while reading the body: {error}"
+            self.error = f"{type(error).__name__} while reading the body: {error}"
         finally:
             response.close()
-            self._session.cookies.clear()
-            exchange.elapsed = time.monotonic() - started
+            session.cookies.clear()
+            self.done.set()
+
+    def abandon(self) -> None:
+        """Shut the socket of an answer still arriving, so its thread ends soon."""
+        response = self._response
+        connection = getattr(getattr(response, "raw", None), "_connection", None)
+        sock = getattr(connection, "sock", None)
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 #: How many PUTs race for one campaign (M-5), in the stateful and the callbacks layers.

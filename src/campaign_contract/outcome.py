@@ -56,3 +56,10 @@ class RuleVerdict:
     @property
     def ok(self) -> bool:
         return self.status in (Status.PASS, Status.WAIVED)
+
+    @property
+    def partial(self) -> bool:
+        """A pass some of whose checks were not exercised: every report says so."""
+        return self.status is Status.PASS and any(
+            r.status is Status.NOT_EXERCISED for r in self.results
+        )

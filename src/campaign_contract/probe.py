@@ -15,6 +15,7 @@ from campaign_contract.registry import Check
 
 #: A check reports at most this many findings per rule part.
 MAX_FINDINGS = 5
+NO_USABLE_ANSWER = "no answer this check got was the API's JSON envelope: nothing to judge"
 
 
 class NotExercisedError(Exception):
@@ -182,10 +183,23 @@ class Probe:
 
     # Result -------------------------------------------------------------------
 
+    def judged_an_answer(self) -> bool:
+        """Whether any answer this check saw was the API's envelope.
+
+        A check that got only transport errors, endless bodies or non-JSON has nothing its
+        silence could vouch for: its parts are not exercised, never passed. A final check, or
+        one that sent nothing itself (it judges what a shared step saw, e.g. the callbacks),
+        is held to the run's answers so far.
+        """
+        own = [*self._prelude, *self.exchanges]
+        pool = self.client.history if self.check.final or not own else own
+        return any(e.answered and not e.truncated and e.success() is not None for e in pool)
+
     def results(self, skipped: str | None = None) -> list[CheckResult]:
         """One result per selected rule part this check declares."""
         out = []
         count = len(self.exchanges)
+        judged = skipped is not None or self.judged_an_answer()
         for rule, findings in self._findings.items():
             if not self.wants(rule):
                 continue
@@ -193,8 +207,12 @@ class Probe:
                 result = CheckResult(
                     self.check.name, rule, Status.FAIL, findings[0].message, findings, count
                 )
-            elif skipped is not None or rule in self._unexercised:
-                reason = skipped if skipped is not None else self._unexercised[rule]
+            elif skipped is not None or rule in self._unexercised or not judged:
+                reason = (
+                    skipped
+                    if skipped is not None
+                    else self._unexercised.get(rule, NO_USABLE_ANSWER)
+                )
                 result = CheckResult(self.check.name, rule, Status.NOT_EXERCISED, reason, [], count)
             else:
                 result = CheckResult(self.check.name, rule, Status.PASS, "", [], count)

@@ -15,10 +15,11 @@ from campaign_contract.http import BasicAuth, Client
 from campaign_contract.layers import load_layers
 from campaign_contract.ledger import Ledger
 from campaign_contract.outcome import CheckResult, Finding, Status
+from campaign_contract.preflight import PreflightError, preflight
 from campaign_contract.probe import NotExercisedError, Probe
 from campaign_contract.registry import REGISTRY, Check, CheckRegistry
 from campaign_contract.report.model import RunMeta, RunReport
-from campaign_contract.selection import Selection, resolve
+from campaign_contract.selection import Resolved, Selection, resolve
 from campaign_contract.spec import openapi_sha256
 from campaign_contract.verdict import judge
 from campaign_contract.waiver import Waiver, apply_waivers
@@ -54,6 +55,7 @@ def open_client(config: Config, base_url: str) -> tuple[Client, list[str]]:
     client = Client(
         base_url,
         timeout=config.limits.request_timeout,
+        connect_timeout=config.limits.connect_timeout,
         rate_limit=config.limits.rate_limit,
         user_agent=f"campaign-contract/{__version__}",
     )
@@ -67,6 +69,15 @@ def open_client(config: Config, base_url: str) -> tuple[Client, list[str]]:
             warnings.append(f"login at /login/ gave no session: {exchange.describe()}")
         client.auth = session
     return client, warnings
+
+
+def _not_run(check: Check, ctx: RunContext, reason: str) -> list[CheckResult]:
+    """Results of a check the run never started: each of its selected parts, not exercised."""
+    return [
+        CheckResult(check.name, rule, Status.NOT_EXERCISED, reason)
+        for rule in check.rules
+        if rule in ctx.selected
+    ]
 
 
 def run_selection(
@@ -99,6 +110,14 @@ def run_selection(
     clock = time.monotonic()
 
     client, warnings = open_client(config, target)
+    login_problem = next((w for w in warnings if w.startswith("login at /login/")), None)
+    try:
+        preflight(client, config, login_problem)
+    except PreflightError as error:
+        client.close()
+        return _unjudged(client, selection, resolved, seed, started, clock, str(error))
+    run_limit = config.limits.run_deadline
+    deadline = client.deadline = clock + run_limit
     ctx = RunContext(
         config=config,
         client=client,
@@ -109,30 +128,60 @@ def run_selection(
     )
     ordered = [c for c in resolved.checks if not c.final] + [c for c in resolved.checks if c.final]
     results: list[CheckResult] = []
+    stopped: str | None = None
     try:
         for index, check in enumerate(ordered, 1):
+            if stopped is None and time.monotonic() > deadline:
+                stopped = f"the run's deadline (limits.run_deadline, {run_limit:g} s) passed"
+            if stopped is not None:
+                results += _not_run(check, ctx, f"not started: {stopped}")
+                continue
             if progress:
                 progress(index, len(ordered), check, None)
-            found = run_check(check, ctx)
+            try:
+                found = run_check(check, ctx)
+            except KeyboardInterrupt:
+                stopped = "interrupted (Ctrl-C)"
+                found = _not_run(check, ctx, f"{stopped} while it ran")
             results += found
             if progress:
                 progress(index, len(ordered), check, found)
     finally:
-        cleanup = ctx.close()
+        try:
+            cleanup = ctx.close()
+        except KeyboardInterrupt:
+            stopped, cleanup = "interrupted (Ctrl-C), cleanup too", []
         client.close()
     left = [r for r in cleanup if r.outcome == "left"]
     if left:
         ids = ", ".join(str(r.id) for r in left)
         warnings.append(f"campaigns left on the server (run `campaign-contract clean`): {ids}")
 
+    meta = _meta(client, selection, seed, max_examples, started, clock, ctx.run_tag)
     verdicts = judge(
         results,
         resolved.left_out,
         no_check=f"no check exercises it yet (layers: {', '.join(sorted(registry.layers()))})",
     )
     notes = apply_waivers(verdicts, list(waivers), started.date())
-    finished = dt.datetime.now(dt.UTC)
-    meta = RunMeta(
+    if stopped is not None:
+        warnings.append(f"the run stopped early: {stopped}; this report is partial")
+    interrupted = stopped is not None and stopped.startswith("interrupted")
+    return RunReport(
+        meta, verdicts, warnings, notes, cleanup, stopped=stopped, interrupted=interrupted
+    )
+
+
+def _meta(
+    client: Client,
+    selection: Selection,
+    seed: int,
+    max_examples: int,
+    started: dt.datetime,
+    clock: float,
+    run_tag: str,
+) -> RunMeta:
+    return RunMeta(
         suite_version=__version__,
         openapi_sha256=openapi_sha256(),
         base_url=client.base_url,
@@ -142,8 +191,23 @@ def run_selection(
         skip=selection.skip,
         max_examples=max_examples,
         started=started.isoformat(timespec="seconds"),
-        finished=finished.isoformat(timespec="seconds"),
+        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         duration_s=round(time.monotonic() - clock, 3),
-        run_tag=ctx.run_tag,
+        run_tag=run_tag,
     )
-    return RunReport(meta, verdicts, warnings, notes, cleanup)
+
+
+def _unjudged(
+    client: Client,
+    selection: Selection,
+    resolved: Resolved,
+    seed: int,
+    started: dt.datetime,
+    clock: float,
+    why: str,
+) -> RunReport:
+    """The report of a run that preflight stopped: every selected part not exercised, and why."""
+    reason = f"not started: preflight failed: {why}"
+    verdicts = judge([], resolved.left_out, no_check=reason)
+    meta = _meta(client, selection, seed, 0, started, clock, run_tag="")
+    return RunReport(meta, verdicts, [reason], stopped=f"preflight failed: {why}", unreachable=True)

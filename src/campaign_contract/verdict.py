@@ -29,10 +29,19 @@ def judge(
             reason = "; ".join(dict.fromkeys(f"{r.check}: {r.message}" for r in failed))
             verdicts.append(RuleVerdict(part.id, Status.FAIL, reason, results=mine))
         elif Status.PASS in statuses:
-            verdicts.append(RuleVerdict(part.id, Status.PASS, "", results=mine))
+            verdicts.append(RuleVerdict(part.id, Status.PASS, partial_reason(mine), results=mine))
         elif mine:
             reason = "; ".join(dict.fromkeys(f"{r.check}: {r.message}" for r in mine))
             verdicts.append(RuleVerdict(part.id, Status.NOT_EXERCISED, reason, results=mine))
         else:
             verdicts.append(RuleVerdict(part.id, Status.NOT_EXERCISED, no_check))
     return verdicts
+
+
+def partial_reason(results: Iterable[CheckResult]) -> str:
+    """For a part that passed: which of its checks were not exercised, and why ("" if none)."""
+    missing = [r for r in results if r.status is Status.NOT_EXERCISED]
+    if not missing:
+        return ""
+    told = "; ".join(dict.fromkeys(f"{r.check}: {r.message}" for r in missing))
+    return f"partly: not exercised by {told}"

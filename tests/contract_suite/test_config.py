@@ -117,3 +117,18 @@ def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
 def test_auth_none_needs_no_credentials() -> None:
     config = parse_config(config_document(auth={"method": "none"}), environ={})
     assert config.auth.method == "none"
+
+
+def test_a_config_without_auth_is_refused_naming_the_key() -> None:
+    document = config_document()
+    del document["auth"]
+    with pytest.raises(ConfigError, match=r"auth: is required"):
+        parse_config(document, environ={})
+
+
+def test_connect_timeout_and_run_deadline_are_limits() -> None:
+    document = config_document(limits={"connect_timeout": 2, "run_deadline": 600})
+    limits = parse_config(document, environ={}).limits
+    assert (limits.connect_timeout, limits.run_deadline) == (2.0, 600.0)
+    with pytest.raises(ConfigError, match=r"limits.run_deadline: expected a number >= 1"):
+        parse_config(config_document(limits={"run_deadline": 0}), environ={})

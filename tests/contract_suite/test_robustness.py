@@ -137,9 +137,12 @@ def garbage_url() -> Iterator[str]:
         listener.close()
 
 
-def test_garbage_and_resets_are_recorded_not_raised(garbage_url: str, config: Config) -> None:
+def test_garbage_and_resets_stop_the_run_at_preflight_with_a_report(
+    garbage_url: str, config: Config
+) -> None:
+    """A server that is not HTTP cannot be judged: no check runs, none passes, none fails."""
     report = run_selection(config, base_url=garbage_url, selection=ROBUSTNESS, seed=1)
-    statuses = verdicts(report)
-    assert statuses["V-4"] is Status.FAIL
-    assert statuses["V-1"] is Status.FAIL
-    assert not report.ok
+    assert report.unreachable and not report.ok
+    assert report.stopped is not None and "NOT HTTP AT ALL" in report.stopped
+    selected = [v for v in report.verdicts if v.selected]
+    assert selected and {v.status for v in selected} == {Status.NOT_EXERCISED}

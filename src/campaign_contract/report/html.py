@@ -26,9 +26,16 @@ def _row(verdict: RuleVerdict) -> str:
     note = f'<div class="note">{escape(verdict.waiver_note)}</div>' if verdict.waiver_note else ""
     anchor = f' href="#{escape(part.id)}"' if verdict.status is Status.FAIL else ""
     name = f"<a{anchor}>{escape(part.id)}</a>" if anchor else escape(part.id)
+    label = "pass, in part" if verdict.partial else status.replace("_", " ")
+    checks = "".join(
+        f'<li><span class="{r.status.value}">{escape(r.status.value.replace("_", " "))}</span> '
+        f"{escape(r.check)}</li>"
+        for r in verdict.results
+    )
+    listed = f'<ul class="checks">{checks}</ul>' if checks else ""
     return (
-        f'<tr><td>{name}</td><td class="{status}">{status.replace("_", " ")}</td>'
-        f"<td>{escape(part.summary)}</td><td>{escape(why or '')}{note}</td></tr>"
+        f'<tr><td>{name}</td><td class="{status}">{label}</td>'
+        f"<td>{escape(part.summary)}</td><td>{escape(why or '')}{note}{listed}</td></tr>"
     )
 
 

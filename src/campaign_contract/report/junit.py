@@ -67,8 +67,14 @@ def render_junit(report: RunReport) -> str:
             )
         elif verdict.status is Status.NOT_EXERCISED:
             ET.SubElement(case, "skipped", message=f"not exercised: {verdict.reason}")
+        told = [f"{r.check}: {r.status.value}{f' ({r.message})' if r.message else ''}"
+                for r in verdict.results]  # fmt: skip
+        if verdict.partial:
+            told.insert(0, f"PASSED ONLY IN PART: {verdict.reason}")
         if verdict.waiver_note:
-            ET.SubElement(case, "system-out").text = verdict.waiver_note
+            told.insert(0, verdict.waiver_note)
+        if told:
+            ET.SubElement(case, "system-out").text = _xml_safe("\n".join(told))
     root = ET.Element("testsuites", name="campaign-contract")
     root.append(suite)
     ET.indent(root)

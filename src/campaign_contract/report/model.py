@@ -35,11 +35,16 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     waiver_notes: list[str] = field(default_factory=list)
     cleanup: list[CleanupResult] = field(default_factory=list)
+    #: Why the run ended before its last check (deadline, Ctrl-C), or None when it ran whole.
+    stopped: str | None = None
+    interrupted: bool = False
+    #: Preflight failed: the target is unreachable or is not the API; no check ran.
+    unreachable: bool = False
 
     @property
     def ok(self) -> bool:
-        """True only if every selected rule part passed or was waived."""
-        return all(v.ok for v in self.verdicts if v.selected)
+        """True only if the run was whole and every selected rule part passed or was waived."""
+        return self.stopped is None and all(v.ok for v in self.verdicts if v.selected)
 
     def counts(self) -> dict[str, int]:
         counted = Counter(v.status.value for v in self.verdicts if v.selected)

@@ -18,7 +18,7 @@ _RULE = {
     "type": "object",
     "required": [
         "id", "rule", "level", "summary", "text", "selected", "status", "reason", "waiver",
-        "waiver_note", "checks", "findings", "more_findings",
+        "waiver_note", "partial", "checks", "findings", "more_findings",
     ],
     "properties": {
         "id": _TEXT,
@@ -31,6 +31,7 @@ _RULE = {
         "reason": _TEXT,
         "waiver": _OPTIONAL_TEXT,
         "waiver_note": _OPTIONAL_TEXT,
+        "partial": {"type": "boolean"},
         "checks": {
             "type": "array",
             "items": {
@@ -59,7 +60,9 @@ REPORT_SCHEMA: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "campaign-contract report",
     "type": "object",
-    "required": ["format", "meta", "ok", "counts", "rules", "warnings", "waiver_notes", "cleanup"],
+    "required": [
+        "format", "meta", "ok", "counts", "rules", "warnings", "waiver_notes", "stopped", "cleanup",
+    ],
     "properties": {
         "format": {"const": 1},
         "meta": {
@@ -92,6 +95,7 @@ REPORT_SCHEMA: Final[dict[str, Any]] = {
         "rules": {"type": "array", "items": _RULE},
         "warnings": {"type": "array", "items": _TEXT},
         "waiver_notes": {"type": "array", "items": _TEXT},
+        "stopped": _OPTIONAL_TEXT,
         "cleanup": {
             "type": "array",
             "items": {

@@ -29,6 +29,7 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
                 "reason": verdict.reason,
                 "waiver": verdict.waiver_reason,
                 "waiver_note": verdict.waiver_note,
+                "partial": verdict.partial,
                 "checks": [
                     {"check": r.check, "status": r.status.value, "message": r.message}
                     for r in verdict.results
@@ -55,5 +56,6 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         "rules": verdicts,
         "warnings": list(report.warnings),
         "waiver_notes": list(report.waiver_notes),
+        "stopped": report.stopped,
         "cleanup": [{"id": c.id, "outcome": c.outcome} for c in report.cleanup],
     }

@@ -21,10 +21,12 @@ _LABEL = {
 
 def _line(verdict: RuleVerdict) -> str:
     label, colour = _LABEL[verdict.status]
+    if verdict.partial:
+        label, colour = "PASS*", "cyan"
     part = rules.part(verdict.rule)
     text = f"  {click.style(f'{label:<8}', fg=colour)}{part.id:<6} {part.summary}"
     why = verdict.waiver_reason if verdict.status is Status.WAIVED else verdict.reason
-    if why and verdict.status is not Status.PASS:
+    if why and (verdict.status is not Status.PASS or verdict.partial):
         text += "\n" + textwrap.indent(textwrap.fill(why, 92), " " * 17)
     if verdict.waiver_note:
         text += "\n" + " " * 17 + click.style(f"! {verdict.waiver_note}", fg="yellow")
@@ -59,6 +61,9 @@ def render_terminal(report: RunReport, verbose: bool = False) -> str:
         f"{counts['pass']} passed, {counts['fail']} failed, {counts['waived']} waived, "
         f"{counts['not_exercised']} not exercised"
     )
+    partial = sum(1 for v in report.verdicts if v.selected and v.partial)
+    if partial:
+        summary += f"; {partial} passed only in part (PASS*: some of their checks not exercised)"
     if left_out:
         summary += f" ({left_out} rule parts not selected)"
     out += ["", click.style(summary, fg="green" if report.ok else "red", bold=True)]

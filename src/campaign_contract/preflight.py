@@ -1,0 +1,62 @@
+"""Before any check: is the API there, and do the credentials work? One line if not.
+
+Without this, a closed port or a plain-HTTP server behind an `https://` URL gives every
+check a transport error: checks that judge only answers find nothing to fail and pass, and
+the run blames the server for a typo in the URL. Preflight asks only what every conforming
+server answers the same way, so it never stops a run on a fault a check should report.
+"""
+
+from __future__ import annotations
+
+from campaign_contract.config import Config
+from campaign_contract.exchange import Exchange
+from campaign_contract.http import Client
+
+#: An id no test campaign has: any conforming server answers its GET with the envelope.
+PROBE_ID = 2_147_483_647
+
+
+class PreflightError(Exception):
+    """The target cannot be judged; the message is one line that says why."""
+
+
+def _looks_like_the_api(exchange: Exchange) -> bool:
+    """A JSON object with the envelope's keys: the server is the API, right or wrong in detail."""
+    body = exchange.json()
+    return isinstance(body, dict) and bool({"success", "data"} & set(body))
+
+
+#: Harmless reads, tried in turn until one answers the envelope: a server whose 404 page is
+#: HTML (a V-1/V-4 fault the checks report) still answers the others as the API.
+PROBES = (f"/campaign/{PROBE_ID}", "/campaign", "/campaign/1")
+
+
+def preflight(client: Client, config: Config, login_problem: str | None = None) -> None:
+    """Raise PreflightError unless the target answers the envelope and takes the credentials."""
+    where = client.base_url
+    answers = []
+    for path in PROBES:
+        answer = client.get(path)
+        if not answer.answered:
+            raise PreflightError(f"{where} is unreachable: {answer.error}")
+        answers.append(answer)
+        if _looks_like_the_api(answer):
+            break
+    else:
+        first = answers[0]
+        raise PreflightError(
+            f"{where} answers HTTP but not the API's JSON envelope "
+            f"(GET {PROBES[0]}: {first.describe()}); is the base URL right?"
+        )
+    method = config.auth.method
+    if login_problem is not None:
+        raise PreflightError(f"{where}: {login_problem}")
+    if answer.status == 401:
+        if method == "none":
+            raise PreflightError(
+                f"{where} asks for credentials (HTTP 401) but the config's auth.method is none"
+            )
+        raise PreflightError(
+            f"{where} refuses the config's credentials (auth.method {method}, user "
+            f"{config.auth.username!r}): HTTP 401"
+        )
