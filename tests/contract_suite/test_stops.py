@@ -1,0 +1,198 @@
+"""How a run ends when the target is not there, hangs, trickles, or the user stops it.
+
+Through the real `campaign-contract` command (a subprocess, so signals and exit codes are the
+ones CI sees) and through `run_selection`.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from campaign_contract.config import parse_config
+from campaign_contract.outcome import Status
+from campaign_contract.runner import run_selection
+from campaign_contract.selection import Selection
+
+from .apps import create_app, serve
+from .conftest import config_document
+
+CLI = [sys.executable, "-m", "campaign_contract"]
+
+
+def write_config(tmp_path: Path, **limits: float) -> Path:
+    path = tmp_path / "contract.yaml"
+    document = config_document(
+        ledger=str(tmp_path / "ledger.json"),
+        limits={"request_timeout": 2, "rate_limit": 0, "cleanup_wait": 1, **limits},
+    )
+    path.write_text(yaml.safe_dump(document), "utf-8")
+    return path
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run_cli(*args: str, timeout: float = 60) -> tuple[subprocess.CompletedProcess[str], float]:
+    began = time.monotonic()
+    done = subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
+    return done, time.monotonic() - began
+
+
+@pytest.mark.parametrize("only", ["V-2", "M-4"])
+def test_a_closed_port_exits_3_at_once_with_one_line(tmp_path: Path, only: str) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    done, took = run_cli("run", "--base-url", url, "--config", str(write_config(tmp_path)),
+                         "--only", only)  # fmt: skip
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert took < 15
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unreachable" in lines[0] and url in lines[0]
+
+
+def test_https_against_a_plain_http_server_exits_3(tmp_path: Path) -> None:
+    with serve(create_app()) as url:
+        secure = url.replace("http://", "https://")
+        done, took = run_cli("run", "--base-url", secure, "--config", str(write_config(tmp_path)))
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert took < 15
+    assert len(done.stderr.strip().splitlines()) == 1 and "SSL" in done.stderr
+
+
+def test_a_server_that_is_not_the_api_exits_3_and_still_writes_the_report(
+    tmp_path: Path,
+) -> None:
+    from flask import Flask
+
+    app = Flask("not-the-api")
+    app.add_url_rule("/<path:anything>", "page", lambda anything: "<h1>Welcome</h1>")
+    report = tmp_path / "report.json"
+    with serve(app) as url:
+        done, _took = run_cli("run", "--base-url", url, "--config", str(write_config(tmp_path)),
+                              "--json", str(report))  # fmt: skip
+    assert done.returncode == 3
+    assert "not the API's JSON envelope" in done.stderr
+    written = json.loads(report.read_text("utf-8"))
+    assert written["ok"] is False and written["stopped"].startswith("preflight failed")
+    assert {r["status"] for r in written["rules"] if r["selected"]} == {"not_exercised"}
+
+
+def test_wrong_credentials_exit_3_naming_the_user(tmp_path: Path) -> None:
+    path = tmp_path / "contract.yaml"
+    document = config_document(ledger=str(tmp_path / "l.json"))
+    document["auth"] = {"method": "basic", "username": "nobody", "password": "wrong"}
+    path.write_text(yaml.safe_dump(document), "utf-8")
+    with serve(create_app()) as url:
+        done, _took = run_cli("run", "--base-url", url, "--config", str(path))
+    assert done.returncode == 3
+    assert "refuses the config's credentials" in done.stderr and "'nobody'" in done.stderr
+
+
+@pytest.fixture
+def trickling_url() -> Iterator[str]:
+    """Answers preflight's probe as the API; every other answer trickles a byte every 0.5 s."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    body = b'{"success": false, "data": {"error": "no", "code": "not_found"}}'
+    probe = (
+        b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+    )
+
+    def talk(conn: socket.socket) -> None:
+        with conn:
+            try:
+                request = conn.recv(65536)
+                if b"/campaign/2147483647 " in request:
+                    conn.sendall(probe)
+                    return
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+                while not stop.wait(0.5):
+                    conn.sendall(b" ")
+            except OSError:
+                return
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=talk, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(2)
+        listener.close()
+
+
+def test_a_trickling_body_costs_each_request_its_deadline_not_for_ever(
+    trickling_url: str, tmp_path: Path
+) -> None:
+    config = parse_config(
+        config_document(
+            ledger=str(tmp_path / "l.json"),
+            limits={"request_timeout": 1, "rate_limit": 0, "cleanup_wait": 0, "run_deadline": 8},
+        ),
+        environ={},
+    )
+    began = time.monotonic()
+    report = run_selection(config, base_url=trickling_url, selection=Selection(only=("V-4",)))
+    took = time.monotonic() - began
+    # The run deadline (8 s) stops it between checks; one check's requests each take <= 3 s.
+    assert took < 60, took
+    assert report.stopped is not None and "deadline" in report.stopped
+    assert not report.ok
+    v4 = next(v for v in report.verdicts if v.rule == "V-4")
+    assert v4.status is not Status.PASS
+    assert any("no complete answer" in f.message or "still arriving" in f.message
+               for f in v4.findings)  # fmt: skip
+
+
+def test_ctrl_c_exits_130_and_writes_the_partial_report(tmp_path: Path) -> None:
+    report = tmp_path / "partial.json"
+    junit = tmp_path / "partial.xml"
+    with serve(create_app()) as url:
+        process = subprocess.Popen(
+            [*CLI, "run", "--base-url", url, "--config", str(write_config(tmp_path)),
+             "--json", str(report), "--junitxml", str(junit), "--max-examples", "50"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert process.stderr is not None
+        seen = ""
+        while "[  2/" not in seen:
+            line = process.stderr.readline()
+            assert line, f"the run ended before its second check: {seen}"
+            seen += line
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stdout + stderr
+    written = json.loads(report.read_text("utf-8"))
+    assert written["ok"] is False and "interrupted" in written["stopped"]
+    statuses = {r["status"] for r in written["rules"] if r["selected"]}
+    assert "not_exercised" in statuses
+    assert junit.read_text("utf-8").startswith("<?xml")
+    assert "this report is partial" in stdout
