@@ -51,6 +51,16 @@ def test_M4_start_delay_keeps_a_due_campaign_READY_that_long() -> None:
     assert _state(backend, ident) is State.SENDING
 
 
+def test_M4_start_delay_counts_from_READY_when_when_is_long_past() -> None:
+    backend, clock = _backend({"start_delay": 120})
+    clock.advance(3600)
+    ident = _ready(backend)  # `when` an hour ago
+    clock.advance(119)
+    assert _state(backend, ident) is State.READY
+    clock.advance(1)
+    assert _state(backend, ident) is State.SENDING
+
+
 def test_M4_done_delay_ends_the_send_that_long_after_its_last_outcome() -> None:
     quick, quick_clock = _backend({"seed": 1})
     slow, slow_clock = _backend({"seed": 1, "done_delay": 600})

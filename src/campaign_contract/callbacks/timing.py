@@ -14,9 +14,10 @@ from campaign_contract.registry import check
 
 
 def _first_reports(found: Observation) -> list[Report]:
-    """Reports judged for lateness: first tellings, before any fault the suite injected.
+    """Reports judged for lateness: first tellings, before the receiver first refused one.
 
-    A retry is late by design (C-4), and so is what waited behind a failing callback.
+    A retry is late by design (C-4), and so is what waited behind a failing callback, whatever
+    made the receiver refuse (a scripted fault, an outage).
     """
     out = []
     told: set[tuple[int, EventKey]] = set()
@@ -28,7 +29,7 @@ def _first_reports(found: Observation) -> list[Report]:
         keys = {(id(send), k) for k in report.event_keys()}
         fresh = bool(keys) and not keys <= told
         told.update(keys)
-        if not report.received.acknowledged and send.faults:
+        if not report.received.acknowledged:
             faulted.add(id(send))
         elif fresh:
             out.append(report)

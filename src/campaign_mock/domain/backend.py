@@ -36,7 +36,7 @@ class CampaignBackend:
         self._campaigns: dict[int, Campaign] = {}
         # READY campaigns by send time, so _start_due never scans every campaign held.
         # Entries go stale (deleted, moved, rescheduled); _start_due skips those.
-        self._due: list[tuple[int, int]] = []
+        self._due: list[tuple[float, int, int]] = []  # (starts at, id, its `when`)
         self._sessions: dict[str, str] = {}
         self._next_id = 1
 
@@ -284,12 +284,14 @@ class CampaignBackend:
 
     def _schedule(self, campaign: Campaign) -> None:
         if campaign.state is State.READY and campaign.when is not None:
-            heapq.heappush(self._due, (campaign.when, campaign.id))
+            # M-4 leaves open how soon: `start_delay` after `when`, or after READY if later.
+            delay = self._simulation.settings.start_delay
+            starts = max(campaign.when, self._clock.now()) + delay if delay else campaign.when
+            heapq.heappush(self._due, (starts, campaign.id, campaign.when))
 
     def _start_due(self, now: float) -> None:
-        delay = self._simulation.settings.start_delay  # M-4 leaves how soon open
-        while self._due and self._due[0][0] + delay <= now:
-            when, ident = heapq.heappop(self._due)
+        while self._due and self._due[0][0] <= now:
+            _starts, ident, when = heapq.heappop(self._due)
             campaign = self._campaigns.get(ident)
             if campaign is not None and campaign.state is State.READY and campaign.when == when:
                 lifecycle.check_server_transition(State.READY, State.SENDING)
