@@ -7,9 +7,10 @@ from campaign_contract.robustness import (
     application,
     auth,
     body,
+    clauses,
     routing,
     session,
     wire,
 )
 
-__all__ = ["accept", "application", "auth", "body", "routing", "session", "wire"]
+__all__ = ["accept", "application", "auth", "body", "clauses", "routing", "session", "wire"]

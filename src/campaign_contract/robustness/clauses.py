@@ -1,0 +1,39 @@
+"""V-4 clauses no other robustness check reaches: the 1 MiB boundary from below, and step 4
+(an id that does not exist) answering before the application (step 5)."""
+
+from __future__ import annotations
+
+import json
+
+from campaign_contract.http import FORM, JSON
+from campaign_contract.probe import Probe
+from campaign_contract.registry import check
+from campaign_contract.robustness.targets import MISSING, ONE_MIB
+
+
+def _exactly_one_mib(content_type: str) -> bytes:
+    if content_type == JSON:
+        body = json.dumps({"name": "cc"}).encode()
+        return body[:-1] + b" " * (ONE_MIB - len(body)) + b"}"
+    return b"name=" + b"a" * (ONE_MIB - len(b"name="))
+
+
+@check("V-4")
+def one_mib_is_not_too_large(t: Probe) -> None:
+    """A body of exactly 1 MiB is not a 413: the PUT to a missing id goes on to its 404."""
+    for content_type in (FORM, JSON):
+        t.begin()
+        body = _exactly_one_mib(content_type)
+        answer = t.put(MISSING, body=body, headers={"Content-Type": content_type})
+        if answer.status == 413:
+            t.fail("V-4", f"a body of exactly {len(body)} bytes (1 MiB) is a 413", answer)
+        else:
+            t.expect_status("V-4", answer, 404)
+
+
+@check("V-4")
+def missing_id_comes_before_the_application(t: Probe) -> None:
+    """A PUT to a missing id is a 404 even when the application would refuse its fields."""
+    for fields in ({"name": ""}, {"state": "SENDING"}, {"list": "1"}):
+        t.begin()
+        t.expect_rejected(t.put(MISSING, form=fields), 404)
