@@ -90,6 +90,9 @@ class Limits:
     clock_skew: float = 30.0
     #: Server seconds per real second: 1 for a real server, N for `campaign-mock serve --speed N`.
     clock_speed: float = 1.0
+    #: Server seconds one send's receiver stays down (C-4: no event lost, backoff grows; M-4:
+    #: DONE is not held). At least four refused retries are waited for too; 0 skips it.
+    callback_outage: float = 90.0
     #: Seconds to open a connection; a target that takes longer is unreachable.
     connect_timeout: float = 5.0
     #: Seconds the whole run may take; checks not started by then are not exercised.
@@ -308,7 +311,8 @@ def parse_config(
     lim = top.child("limits", required=False)
     if lim is not None:
         lim.allow("callback_wait", "request_timeout", "rate_limit", "cleanup_wait", "send_wait",
-                  "clock_skew", "clock_speed", "connect_timeout", "run_deadline")  # fmt: skip
+                  "clock_skew", "clock_speed", "connect_timeout", "run_deadline",
+                  "callback_outage")  # fmt: skip
         limits = Limits(
             callback_wait=lim.number("callback_wait", limits.callback_wait),
             request_timeout=lim.number("request_timeout", limits.request_timeout, minimum=0.1),
@@ -317,9 +321,14 @@ def parse_config(
             send_wait=lim.number("send_wait", limits.send_wait),
             clock_skew=lim.number("clock_skew", limits.clock_skew),
             clock_speed=lim.number("clock_speed", limits.clock_speed, minimum=0.001),
+            callback_outage=lim.number("callback_outage", limits.callback_outage),
             connect_timeout=lim.number("connect_timeout", limits.connect_timeout, minimum=0.1),
             run_deadline=lim.number("run_deadline", limits.run_deadline, minimum=1),
         )
+        if limits.callback_outage >= 3600:
+            outage = limits.callback_outage
+            raise lim.error("callback_outage", "must be well inside C-4's one-hour retry "
+                            f"window (under 3600 s; 0 skips it), got {outage:g}")  # fmt: skip
     error_list = top.integer("error_list")
     if error_list is not None and error_list in {c.id for c in lists}:
         raise top.error(

@@ -367,3 +367,61 @@ callback_variant(
     ("C-3",),
     "`when` of a batch is the end of its window, not its earliest event",
 )(_transport(_when_latest))
+
+
+# -- M-4 and C-4: when DONE comes, and a long receiver outage ------------------------------
+
+
+def _done_while_sending(
+    call: Call, status: int, document: dict[str, Any], _b: CampaignBackend
+) -> int:
+    data = document.get("data") if document.get("success") is True else None
+    if isinstance(data, dict) and data.get("state") == "SENDING":
+        data["state"] = "DONE"
+    return status
+
+
+@callback_variant(
+    "m_done_before_outcomes",
+    ("M-4",),
+    ("M-4",),
+    "a send reports DONE as soon as it starts, before its messages have their outcomes",
+)
+def _m_done_before_outcomes(app: Flask) -> None:
+    _settings({"delays": {"final": 120}})(app)
+    install(app, on_response=_done_while_sending)
+
+
+def _done_when_delivered(
+    call: Call, status: int, document: dict[str, Any], backend: CampaignBackend
+) -> int:
+    data = document.get("data")
+    if document.get("success") is True and isinstance(data, dict) and data.get("state") == "DONE":
+        outbox = backend.simulation.outbox
+        with outbox.lock:
+            waiting = any(campaign == data.get("id") for campaign, _channel in outbox.lanes)
+        if waiting:
+            data["state"] = "SENDING"
+    return status
+
+
+callback_variant(
+    "m_done_held_by_outbox",
+    ("M-4",),
+    ("M-4",),
+    "DONE is shown only once every callback of the send is acknowledged",
+)(lambda app: install(app, on_response=_done_when_delivered))
+
+callback_variant(
+    "c_outage_gives_up",
+    ("C-4",),
+    ("C-4",),
+    "a refused callback is given up after 100 s, not retried for an hour",
+)(_settings({"retry_window": 100, "faults": {"break_contract": True}}))
+
+callback_variant(
+    "c_retry_constant",
+    ("C-4",),
+    ("C-4",),
+    "refused callbacks are retried every 120 s, with no backoff",
+)(_settings({"retry_initial": 120, "retry_factor": 1.0}))

@@ -151,6 +151,25 @@ variant("r_delete_empty", ("R-3",), ("schema",), "DELETE returns an empty object
 )
 
 
+@variant("r_delete_204", ("R-3",), ("R-3",), "DELETE answers HTTP 204 with no body")
+def _r_delete_204(app: Flask) -> None:
+    inner = app.wsgi_app
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if environ["REQUEST_METHOD"] != "DELETE" or not path.startswith("/campaign/"):
+            return inner(environ, start_response)
+        captured: list[Any] = []
+        chunks = b"".join(inner(environ, lambda s, h, e=None: captured.extend((s, h)) or None))
+        if not captured[0].startswith("200"):
+            start_response(captured[0], captured[1])
+            return [chunks]
+        start_response("204 No Content", [])
+        return [b""]
+
+    app.wsgi_app = wrapped  # type: ignore[method-assign]
+
+
 @variant("r_post_201", ("R-3p",), ("schema",), "POST answers HTTP 201 Created")
 def _r_post_201(app: Flask) -> None:
     def on_response(call: Call, status: int, doc: dict[str, Any], _b: CampaignBackend) -> int:

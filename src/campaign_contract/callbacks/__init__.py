@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from campaign_contract.callbacks import audience, delivery, events, timing
+from campaign_contract.callbacks import audience, delivery, ending, events, recovery, timing
 from campaign_contract.callbacks.receiver import Answer, Hang, Received, Receiver
 
-__all__ = ["Answer", "Hang", "Received", "Receiver", "audience", "delivery", "events", "timing"]
+__all__ = [
+    "Answer",
+    "Hang",
+    "Received",
+    "Receiver",
+    "audience",
+    "delivery",
+    "ending",
+    "events",
+    "recovery",
+    "timing",
+]

@@ -6,6 +6,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from campaign_contract.callbacks import outage
 from campaign_contract.callbacks.form import CallbackForm, parse_callback
 from campaign_contract.callbacks.plan import (
     FINAL_EVENTS,
@@ -93,8 +94,12 @@ def _observe(ctx: RunContext) -> Observation:
 
 
 def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:
+    limits = ctx.config.limits
     deadline = time.monotonic() + found.limit
-    unsent = time.monotonic() + min(found.limit, ctx.config.limits.send_wait)
+    unsent = time.monotonic() + min(found.limit, limits.send_wait)
+    outage_real = limits.callback_outage / limits.clock_speed
+    #: A down receiver comes up by then at the latest; the wait then goes on for its retries.
+    give_up = time.monotonic() + outage_real + found.limit
     by_token = {s.token: s for s in found.sends}
     polls: dict[int, tuple[float, float]] = {}  # id -> (next poll, pause)
     seen = 0
@@ -109,6 +114,11 @@ def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:
         now = time.monotonic()
         for send in found.sends:
             _poll(ctx, send, polls, now)
+        outage.manage(receiver, found.sends, found.of, limits.callback_outage,
+                      limits.clock_speed, give_up)  # fmt: skip
+        if any(s.down and s.up_at is None for s in found.sends):
+            deadline = max(deadline, now + found.limit)  # its retries are waited for after it
+        for send in found.sends:
             if send.settled_at is None and send.id is None:
                 send.settled_at = now - QUIET  # never created: nothing to wait for
             elif send.settled_at is None and _certain(send, found.of(send)):

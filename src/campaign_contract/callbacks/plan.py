@@ -48,6 +48,13 @@ class Send:
     racers: int = 0
     #: The racing PUTs' answers.
     race: tuple[Exchange, ...] = ()
+    #: C-4/M-4: its receiver is down (every callback refused) until the observation says up.
+    down: bool = False
+    #: time.time() when the receiver came back up (None: still down, or never down).
+    up_at: float | None = None
+    #: Why it came back up: "outage" (outage over, send ended), "held" (the send overran its
+    #: expected time while down), "limit" (the wait ran out first).
+    up_why: str = ""
     token: str = ""
     url: str = ""
     creation: Exchange | None = None
@@ -59,6 +66,9 @@ class Send:
     settled_at: float | None = None
     #: time.time() when the campaign was first seen DONE or ERROR.
     final_at: float | None = None
+    #: time.time() just before its creation was sent (the server's clock then is before
+    #: every event of the send: M-4's DONE is judged by it).
+    posted_at: float | None = None
     timed_out: bool = False
     received: list[Received] = field(default_factory=list)
 
@@ -110,6 +120,11 @@ def plan_sends(config: Config, wants: Callable[[str], bool]) -> list[Send]:
             sends.append(_send(f"segments-{segmented.id}", segmented, chosen, payloads))
     if wants("C-4"):
         sends.append(_send("retry", config.lists[0], (), payloads, RETRY_SCRIPT))
+    if (wants("C-4") or wants("M-4")) and config.limits.callback_outage > 0:
+        first = config.lists[0]
+        if not any(s.label == f"list-{first.id}" for s in sends):
+            sends.append(_send(f"list-{first.id}", first, (), payloads))  # the healthy twin
+        sends.append(replace(_send("outage", first, (), payloads), down=True))
     if wants("M-5"):
         sends.append(replace(_send("race", config.lists[0], (), payloads), racers=RACERS))
     if wants("M-4") and config.empty_list is not None:
@@ -126,6 +141,8 @@ def start_sends(ctx: RunContext, receiver: Receiver, sends: list[Send]) -> None:
         send.url = receiver.url_for(send.token, f"{QUERY}&run={run}")
         if send.faults:
             receiver.script(send.token, send.faults)
+        if send.down:
+            receiver.down(send.token)
         fields = [
             ("name", ctx.campaign_name(f"callbacks {send.label}")),
             ("domain", str(ctx.config.domains.bouncing)),
@@ -135,12 +152,15 @@ def start_sends(ctx: RunContext, receiver: Receiver, sends: list[Send]) -> None:
             ("when", str(int(time.time()))),
             ("event_callback", send.url),
         ]
+        send.posted_at = time.time()
         send.creation = ctx.create_campaign(f"callbacks {send.label}", fields)
         ident = send.creation.data().get("id") if send.creation.success() is True else None
         if isinstance(ident, int) and not isinstance(ident, bool):
             send.id = ident
             state = send.creation.data().get("state")
             send.state = state if isinstance(state, str) else None
+            if send.state in ("DONE", "ERROR"):
+                send.final_at = time.time()  # a fast server: the POST's answer is evidence too
         else:
             send.why = f"creating the campaign failed: {send.creation.describe()}"
     for send in sends:

@@ -109,6 +109,8 @@ class _Book:
     lock: threading.Condition = field(default_factory=threading.Condition)
     received: list[Received] = field(default_factory=list)
     scripts: dict[str, deque[Fault]] = field(default_factory=dict)
+    #: Tokens whose receiver is down: every request is answered 503 until `up()`.
+    down: set[str] = field(default_factory=set)
     closing: threading.Event = field(default_factory=threading.Event)
 
 
@@ -157,6 +159,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _next_fault(self, token: str) -> Fault | None:
         with self.book.lock:
+            if token in self.book.down:
+                return Answer(503)
             script = self.book.scripts.get(token)
             return script.popleft() if script else None
 
@@ -306,6 +310,11 @@ class Receiver:
     def script(self, token: str, faults: Sequence[Fault]) -> None:
         with self._book.lock:
             self._book.scripts[token] = deque(faults)
+
+    def down(self, token: str, is_down: bool = True) -> None:
+        """Answer every request for `token` 503 (an outage, C-4) until called with False."""
+        with self._book.lock:
+            (self._book.down.add if is_down else self._book.down.discard)(token)
 
     def script_left(self, token: str) -> int:
         with self._book.lock:

@@ -1,0 +1,102 @@
+"""The outage send's receiver: down from the start, up again once the outage has proved enough.
+
+It comes back up when all of these hold: `limits.callback_outage` server seconds have passed
+since the first refused callback (C-4: an outage longer than a minute loses nothing); the
+first refused event has been refused FAILURES times (C-4: the backoff's trend needs them);
+and the send has ended, or has overrun HOLD_FACTOR times what its healthy twin took (M-4:
+DONE does not wait for callback delivery). It comes up anyway when the wait runs out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from campaign_contract.callbacks.plan import Send
+from campaign_contract.callbacks.receiver import Receiver
+
+if TYPE_CHECKING:  # observe.py runs this module; its types are only named here
+    from campaign_contract.callbacks.observe import EventKey, Report
+
+#: C-4: consecutive refusals of one event before the receiver comes back.
+FAILURES = 4
+#: M-4: a down receiver holds DONE if the send overruns its twin's time this many times...
+HOLD_FACTOR = 3.0
+#: ... plus this many server seconds (outcomes are random; the twin is one draw).
+HOLD_SLACK = 60.0
+#: Real seconds of polling granularity allowed on top (observe.MAX_POLL).
+POLL_SLACK = 1.0
+
+
+def twin_of(sends: list[Send], outage: Send) -> Send | None:
+    """The healthy send to the same list and segments, to tell the send's expected time."""
+    return next(
+        (
+            s
+            for s in sends
+            if s is not outage
+            and not s.down
+            and not s.faults
+            and not s.racers
+            and s.list_id == outage.list_id
+            and s.segments == outage.segments
+        ),
+        None,
+    )
+
+
+def refusals(reports: list[Report]) -> tuple[EventKey | None, int, float | None]:
+    """The first refused event, how often it was refused, and when the first refusal came."""
+    first = next((r for r in reports if not r.received.acknowledged and r.event_keys()), None)
+    if first is None:
+        return None, 0, None
+    key = first.event_keys()[0]
+    count = sum(1 for r in reports if not r.received.acknowledged and key in r.event_keys())
+    return key, count, first.received.arrived
+
+
+def hold_limit(twin: Send, speed: float) -> float | None:
+    """Real seconds after its POST past which a send still going is held (None: unknown yet)."""
+    if twin.final_at is None or twin.posted_at is None:
+        return None
+    took = max(0.0, twin.final_at - twin.posted_at)
+    return HOLD_FACTOR * took + HOLD_SLACK / speed + POLL_SLACK
+
+
+def manage(
+    receiver: Receiver,
+    sends: list[Send],
+    reports_of: Callable[[Send], list[Report]],
+    outage_seconds: float,
+    speed: float,
+    give_up_at: float,
+) -> None:
+    """Bring each down receiver up once its outage has shown what it must (see module doc)."""
+    now = time.time()
+    for send in sends:
+        if not send.down or send.up_at is not None:
+            continue
+        why = _ready(send, sends, reports_of(send), outage_seconds / speed, speed, now)
+        if why is None and time.monotonic() >= give_up_at:
+            why = "limit"
+        if why is not None:
+            receiver.down(send.token, False)
+            send.up_at, send.up_why = now, why
+
+
+def _ready(
+    send: Send, sends: list[Send], reports: list[Report], outage: float, speed: float, now: float
+) -> str | None:
+    if send.id is None:
+        return "limit"
+    _key, count, first_at = refusals(reports)
+    if first_at is None or now - first_at < outage or count < FAILURES:
+        return None
+    if send.state in ("DONE", "ERROR"):
+        return "outage"
+    twin = twin_of(sends, send)
+    limit = hold_limit(twin, speed) if twin is not None else None
+    if limit is not None and send.posted_at is not None and now - send.posted_at >= limit:
+        return "held"
+    return None

@@ -1,0 +1,138 @@
+"""C-4 over a long outage: nothing refused is lost once the receiver is back, and the retry
+intervals grow (exponential backoff) over the consecutive refusals.
+
+Growth is judged as a trend, never interval by interval, so full-jitter backoff (each wait
+drawn from 0 up to a growing cap) passes: a retry sequence is *flat* when the median of its
+later intervals is under FLAT_RATIO times the median of its earlier ones and no interval is
+even SPREAD times another (jitter spreads intervals; a fixed schedule does not). The check
+fails only when every sequence it could judge is flat.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from statistics import median
+
+from campaign_contract.callbacks.observe import EventKey, Observation, Report
+from campaign_contract.callbacks.outage import FAILURES
+from campaign_contract.callbacks.plan import FINAL_EVENTS, Send
+from campaign_contract.callbacks.view import fail, sends_for
+from campaign_contract.probe import Probe
+from campaign_contract.registry import check
+
+#: A sequence whose later intervals are not this much longer than its earlier ones is flat...
+FLAT_RATIO = 1.25
+#: ... unless its intervals differ this much (jitter, which a schedule without growth lacks).
+SPREAD = 2.0
+
+
+def _outage_send(t: Probe) -> tuple[Observation, Send]:
+    if t.ctx.config.limits.callback_outage <= 0:
+        t.skip("limits.callback_outage is 0: no receiver outage was staged")
+    found, sends = sends_for(t)
+    down = next((s for s in sends if s.down), None)
+    if down is None:
+        t.skip("the outage campaign was not created")
+    return found, down
+
+
+@check("C-4")
+def an_outage_loses_no_event(t: Probe) -> None:
+    """After an outage of `limits.callback_outage` seconds every refused event is delivered."""
+    found, down = _outage_send(t)
+    reports = found.of(down)
+    refused = [r for r in reports if not r.received.acknowledged and r.event_keys()]
+    if not refused:
+        t.unexercised("C-4", f"{down.label}: no callback came while the receiver was down")
+        return
+    taken = {k for r in reports if r.received.acknowledged for k in r.event_keys()}
+    lost = list(dict.fromkeys(k for r in refused for k in r.event_keys() if k not in taken))
+    if down.state == "DONE":
+        told = {(k[0], k[1], k[2]) for r in reports for k in r.event_keys()}
+        for channel, addresses in down.expected.items():
+            for address in sorted(addresses):
+                if not any((channel, address, e) in told for e in FINAL_EVENTS):
+                    lost.append((channel, address, "delivered or bounced", None))
+    if not lost:
+        return
+    back = (
+        f"{found.waited - ((down.up_at or 0) - (down.posted_at or 0)):.0f} s after it came back"
+        if down.up_at is not None
+        else "while it stayed down"
+    )
+    outage = t.ctx.config.limits.callback_outage
+    fail(
+        t,
+        "C-4",
+        f"{len(lost)} event(s) lost over a receiver outage of {outage:g} s (server time): never "
+        f"acknowledged {back} (e.g. `{lost[0][2]}` for {lost[0][1]})",
+        found,
+        down,
+        _last_tries(refused, lost[0]),
+    )
+
+
+def _last_tries(refused: list[Report], key: EventKey) -> list[Report]:
+    tries = [r for r in refused if key in r.event_keys()]
+    return (tries[:1] + tries[-2:]) if len(tries) > 3 else tries
+
+
+def sequences(reports: list[Report]) -> list[list[Report]]:
+    """Per refused event: its first FAILURES or more consecutive refusals and the next try."""
+    out: list[list[Report]] = []
+    seen: set[tuple[int, ...]] = set()
+    for report in reports:
+        if report.received.acknowledged:
+            continue
+        for key in report.event_keys():
+            tries = [r for r in reports if key in r.event_keys()]
+            if tries[0] is not report:
+                continue
+            run = 0
+            while run < len(tries) and not tries[run].received.acknowledged:
+                run += 1
+            numbers = tuple(r.received.number for r in tries[: run + 1])
+            if run >= FAILURES and run < len(tries) and numbers not in seen:
+                seen.add(numbers)
+                out.append(tries[: run + 1])
+    return out
+
+
+def flat(intervals: list[float]) -> bool:
+    """No growth: later intervals about as long as earlier ones, and no jitter's spread."""
+    half = len(intervals) // 2
+    early, late = median(intervals[:half]), median(intervals[half:])
+    spread = max(intervals) / max(min(intervals), 1e-9)
+    return late < FLAT_RATIO * early and spread < SPREAD
+
+
+@check("C-4")
+def retry_intervals_grow(t: Probe) -> None:
+    """Over at least four consecutive refusals of one callback, the waits between tries grow."""
+    found, down = _outage_send(t)
+    speed = t.ctx.config.limits.clock_speed
+    judged = sequences(found.of(down))
+    if not judged:
+        t.unexercised(
+            "C-4",
+            f"{down.label}: no callback was refused {FAILURES} times in a row and then tried "
+            f"again within the wait (limits.callback_wait)",
+        )
+        return
+    shown = []
+    for tries in judged:
+        times = [r.received.arrived for r in tries]
+        intervals = [speed * (b - a) for a, b in pairwise(times)]
+        if not flat(intervals):
+            return
+        shown.append(", ".join(f"{i:.0f}" for i in intervals))
+    fail(
+        t,
+        "C-4",
+        f"retries do not back off: over {FAILURES}+ consecutive refusals the waits between "
+        f"tries stay flat ({'; '.join(shown[:3])} s, server time); C-4 asks for exponential "
+        "backoff",
+        found,
+        down,
+        judged[0],
+    )
