@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from campaign_contract.callbacks import audience, delivery, ending, events, recovery, timing
+from campaign_contract.callbacks import (
+    audience,
+    clauses,
+    delivery,
+    ending,
+    events,
+    recovery,
+    timing,
+)
 from campaign_contract.callbacks.receiver import Answer, Hang, Received, Receiver
 
 __all__ = [
@@ -11,6 +19,7 @@ __all__ = [
     "Received",
     "Receiver",
     "audience",
+    "clauses",
     "delivery",
     "ending",
     "events",

@@ -1,0 +1,104 @@
+"""Clauses of C-1, C-2 and M-4 that the other callback checks do not judge alone.
+
+Each check here judges one clause named in campaign_contract/coverage/{C,M}.yaml: every event
+of a send that ended is reported, addresses sit under their own channel's key, and a send whose
+every message has its outcome ends in DONE, not ERROR.
+"""
+
+from __future__ import annotations
+
+from campaign_contract.callbacks.plan import FINAL_EVENTS, Send, address_key
+from campaign_contract.callbacks.view import complete, fail, messages, no_callback, sends_for
+from campaign_contract.probe import Probe
+from campaign_contract.registry import check
+
+
+def _missing(send: Send, events: dict[tuple[str, str], set[str]]) -> list[str]:
+    """Expected events no callback reported: a final outcome per message, `submitted` per email."""
+    out = []
+    for channel, addresses in sorted(send.expected.items()):
+        for address in sorted(addresses):
+            got = events.get((channel, address), set())
+            if not got & FINAL_EVENTS:
+                out.append(f"{channel} {address}: no `delivered` or `bounced`")
+            if channel == "email" and "submitted" not in got:
+                out.append(f"{channel} {address}: no `submitted`")
+    return out
+
+
+def _events(t: Probe, send: Send) -> dict[tuple[str, str], set[str]]:
+    found, _sends = sends_for(t)
+    return {m: {s.event for s in ss} for m, ss in messages(found.of(send)).items()}
+
+
+@check("C-1")
+def every_event_of_an_ended_send_is_reported(t: Probe) -> None:
+    """Once a send is DONE, every message's `submitted` (Email) and outcome came by callback."""
+    found, sends = sends_for(t)
+    if no_callback(t, found, ("C-1",)):
+        return
+    judged = [s for s in sends if complete(s) is None]
+    if not judged:
+        t.unexercised("C-1", "no send ended in DONE to judge its events by")
+    for send in judged:
+        missing = _missing(send, _events(t, send))
+        if missing:
+            fail(
+                t,
+                "C-1",
+                f"{len(missing)} event(s) of a DONE send never reported in {found.waited:.0f} s: "
+                + "; ".join(missing[:4]),
+                found,
+                send,
+                found.of(send),
+                read=True,
+            )
+
+
+@check("C-2")
+def addresses_come_under_their_channel_key(t: Probe) -> None:
+    """`email[N]` carries emails and `telephone[N]` telephones, as the config's contacts have."""
+    found, _sends = sends_for(t)
+    if no_callback(t, found, ("C-2",)):
+        return
+    contacts = [c for lst in t.ctx.config.lists for c in lst.contacts]
+    emails = {address_key("email", c.email) for c in contacts if c.email}
+    phones = {address_key("sms", c.telephone) for c in contacts if c.telephone}
+    key_of = {"email": ("email", phones - emails), "sms": ("telephone", emails - phones)}
+    for report in found.reports:
+        for channel, addresses in report.form.addresses.items():
+            key, wrong = key_of[channel]
+            other = "telephone" if key == "email" else "email"
+            stray = [a for a in addresses if address_key(channel, a) in wrong]
+            if stray:
+                fail(
+                    t,
+                    "C-2",
+                    f"`{key}[N]` carries {other} {stray[0]!r} of a test contact "
+                    f"({other} addresses go in `{other}[N]`)",
+                    found,
+                    report.send,
+                    [report],
+                )
+
+
+@check("M-4")
+def a_send_with_every_outcome_ends_in_done(t: Probe) -> None:
+    """A send whose every message has its outcome went on to the end: DONE, not ERROR."""
+    found, sends = sends_for(t)
+    if no_callback(t, found, ("M-4",)):
+        return
+    for send in sends:
+        if send.state != "ERROR" or not any(send.expected.values()):
+            continue
+        if not _missing(send, _events(t, send)):
+            fail(
+                t,
+                "M-4",
+                "the send ended in ERROR, though every message had its final outcome "
+                "(ERROR is for a send that cannot go on)",
+                found,
+                send,
+                found.of(send),
+                read=True,
+            )

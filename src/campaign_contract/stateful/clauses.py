@@ -1,0 +1,132 @@
+"""Clauses of M-1, M-3, M-4 and M-5 that the edge table and the sends do not judge alone.
+
+Each check here judges one clause named in campaign_contract/coverage/M.yaml: a PUT applies in
+every client state, a READY campaign waits for its `when`, a send never goes back, and clearing
+`when` outside DRAFT is invalid.
+"""
+
+from __future__ import annotations
+
+import time
+
+from campaign_contract.probe import Probe
+from campaign_contract.registry import check
+from campaign_contract.schema.target import FUTURE, past
+from campaign_contract.stateful.model import CLIENT, FINAL, NEEDS_WHEN
+from campaign_contract.stateful.reach import create_in, state_of
+
+#: Reads of a campaign that must not move, and the pause between them.
+STILL_READS = 3
+STILL_PAUSE = 0.3
+#: M-1: where a send may be; a later read never has a lower rank than an earlier one.
+SEND_RANK = {"READY": 0, "SENDING": 1, "DONE": 2, "ERROR": 2}
+
+
+@check("M-5")
+def put_applies_in_client_states(t: Probe) -> None:
+    """In DRAFT, SCHEDULED and READY a PUT of `name` alone succeeds and renames the campaign."""
+    for state in sorted(CLIENT):
+        t.begin()
+        start = create_in(t, f"m5 put in {state}", state, FUTURE)
+        if start.id is None:
+            t.unexercised("M-5", start.why)
+            continue
+        name = t.ctx.campaign_name(f"renamed in {state}")
+        answer = t.put(f"/campaign/{start.id}", form={"name": name})
+        if t.expect(
+            answer.success() is True,
+            "M-5",
+            f"a PUT of `name` in {state} is refused: {answer.describe()}",
+            answer,
+        ):
+            data = answer.data()
+            t.expect(
+                data.get("name") == name and data.get("state") == state,
+                "M-5",
+                f"a PUT of `name` in {state} gives {data.get('state')} named {data.get('name')!r}",
+                answer,
+            )
+
+
+@check("M-4")
+def ready_waits_for_its_when(t: Probe) -> None:
+    """A READY campaign whose `when` is far ahead stays READY: only a `when` that came sends."""
+    start = create_in(t, "m4 ready later", "READY", FUTURE)
+    if start.id is None:
+        t.skip(start.why)
+    for _ in range(STILL_READS):
+        state, answer = state_of(t, start.id)
+        if state != "READY":
+            t.fail("M-4", f"READY with `when` {FUTURE} (far ahead) became {state}", answer)
+            return
+        time.sleep(STILL_PAUSE)
+
+
+@check("M-1")
+def sends_never_go_back(t: Probe) -> None:
+    """A send goes READY -> SENDING -> DONE or ERROR one way: no read shows an earlier state.
+
+    Followed on the first test list (DONE) and on the config's `error_list` (ERROR), if any.
+    """
+    for list_id in (None, t.ctx.config.error_list):
+        t.begin()
+        start = create_in(t, "m1 one way", "READY", past(), list_id)
+        if start.id is None:
+            t.unexercised("M-1", start.why)
+        else:
+            _follow(t, start.id)
+        if t.ctx.config.error_list is None:
+            break
+
+
+def _follow(t: Probe, ident: int) -> None:
+    limit = t.ctx.config.limits.send_wait
+    deadline = time.monotonic() + limit
+    highest, seen, after_final = "READY", ["READY"], 0
+    while after_final < STILL_READS:
+        state, answer = state_of(t, ident)
+        if state is None or state not in SEND_RANK:
+            t.fail("M-1", f"a send from READY shows {state} (read: {' -> '.join(seen)})", answer)
+            return
+        seen.append(state)
+        if SEND_RANK[state] < SEND_RANK[highest] or (highest in FINAL and state != highest):
+            t.fail(
+                "M-1",
+                f"the send went back from {highest} to {state} ({' -> '.join(seen)}); "
+                "READY => SENDING => DONE/ERROR is one way",
+                answer,
+            )
+            return
+        highest = state
+        if highest in FINAL:
+            after_final += 1
+        elif time.monotonic() > deadline:
+            t.unexercised("M-1", f"the send was still {highest} after {limit:g} s")
+            return
+        time.sleep(0.1)
+
+
+@check("M-3")
+def clearing_when_needs_draft(t: Probe) -> None:
+    """`when=""` in SCHEDULED or READY is `invalid` (M-3 needs `when` there) and changes nothing."""
+    for state in sorted(NEEDS_WHEN):
+        t.begin()
+        start = create_in(t, f"m3 clear when {state}", state, FUTURE)
+        if start.id is None:
+            t.unexercised("M-3", start.why)
+            continue
+        path = f"/campaign/{start.id}"
+        answer = t.put(path, form={"when": ""})
+        if t.expect(
+            answer.success() is False, "M-3", f"clearing `when` in {state} is accepted", answer
+        ):
+            t.expect_code("M-3", answer, "invalid")
+        after = t.get(path)
+        data = after.data()
+        t.expect(
+            data.get("when") == FUTURE and data.get("state") == state,
+            "M-3",
+            f'after a refused `when=""` the campaign is {data.get("state")} with `when` '
+            f"{data.get('when')!r}",
+            after,
+        )
