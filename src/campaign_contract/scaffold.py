@@ -59,6 +59,7 @@ limits:
   send_wait: 120                         # seconds to wait for READY -> SENDING -> DONE (M-4)
   clock_skew: 30                         # seconds the server's clock may be off ours (C-3)
   # clock_speed: 1                       # server seconds per real second (campaign-mock --speed N)
+  callback_outage: 90                    # server seconds a receiver is down (C-4, M-4); 0 skips it
 
 # ledger: .campaign-contract/ledger.json # ids of campaigns created, for `clean`
 """
