@@ -85,13 +85,18 @@ class EventBuckets:
         """Chunks of every window that has closed by `limit`, in window then E-2 order.
 
         With a `budget`, stops after the window that reaches that many events; the flag says
-        whether closed windows are left for another call.
+        whether closed windows are left for another call. Only windows holding events are
+        visited, so a clock jumped years ahead costs what the events cost, not the empty
+        windows between them.
         """
         last = math.floor((limit - self.start) / self.window) - 1
+        if last < self._next_window:
+            return [], False
+        first = self._next_window
+        closed = sorted({w for slot in self.slots.values() for w in slot if first <= w <= last})
         chunks: list[Chunk] = []
         released = 0
-        window = self._next_window
-        while window <= last:
+        for window in closed:
             closes_at = self.start + (window + 1) * self.window
             for (channel, event), slot in self.slots.items():
                 if budget is not None and released >= budget:
@@ -102,8 +107,7 @@ class EventBuckets:
                 if bucket is not None:
                     released += len(bucket[0])
                     chunks.extend(self._cut(channel, event, bucket, closes_at))
-            window += 1
-        self._next_window = max(self._next_window, window)
+        self._next_window = last + 1
         return chunks, False
 
     def release_until(self, now: float) -> list[Chunk]:

@@ -12,7 +12,8 @@ from ..delivery.dispatcher import step_aside
 from ..domain.aggregation import Event
 from ..domain.clock import ClockMode, ClockReading, MockClock
 from ..domain.errors import InvalidError, NotFoundError
-from ..domain.timestamp import TimestampError, parse_when
+from ..domain.timestamp import MAX_TIMESTAMP, TimestampError, parse_when
+from . import numbers
 from .context import backend
 from .envelope import success
 
@@ -22,6 +23,8 @@ blueprint = Blueprint("simulation", __name__, url_prefix="/_mock")
 EXTENSION = "campaign_mock.delivery"
 #: The longest a long-poll may wait, in real seconds.
 MAX_WAIT = 120.0
+#: The fastest a running clock may go (mock seconds per real second: 11.6 days a second).
+MAX_SPEED = 1_000_000.0
 
 
 def _install(setup: BlueprintSetupState) -> None:
@@ -82,7 +85,11 @@ def put_clock() -> Response:
     if mode not in (None, "frozen", "real"):
         raise InvalidError("mode: must be real or frozen", {"mode": ["must be real or frozen"]})
     # Every field is read before the clock changes: a bad one changes nothing.
-    speed = _number(document, "speed", positive=True) if "speed" in document else None
+    speed = (
+        numbers.number(document, "speed", positive=True, high=MAX_SPEED)
+        if "speed" in document
+        else None
+    )
     target = _moment(document["now"]) if "now" in document else None
     if speed is not None:
         clock.set_speed(speed)
@@ -98,11 +105,13 @@ def put_clock() -> Response:
 @blueprint.post("/clock/advance")
 def advance_clock() -> Response:
     """`{"seconds": N}`: moves forward; messages up to the new time are drawn first."""
-    seconds = _number(_object(), "seconds")
-    if seconds < 0:
-        raise InvalidError("seconds: must not be negative", {"seconds": ["must not be negative"]})
+    seconds = numbers.number(_object(), "seconds")
     clock = _clock()
-    _move_to(clock, clock.now() + seconds)
+    target = clock.now() + seconds
+    if target > MAX_TIMESTAMP:
+        message = "would move the clock past the year 9999"
+        raise InvalidError(f"seconds: {message}", {"seconds": [message]})
+    _move_to(clock, target)
     return _clock_answer()
 
 
@@ -210,12 +219,12 @@ def wait_deliveries() -> Response:
     """Long-poll. `{"campaign", "event", "count", "timeout"}`: until that many addresses of
     that event are acknowledged; `{"idle": true, "timeout"}`: until nothing due is unanswered."""
     document = _object()
-    timeout = min(_number(document, "timeout", default=10.0), MAX_WAIT)
+    timeout = numbers.number(document, "timeout", default=10.0, high=MAX_WAIT)
     dispatcher = _dispatcher()
     if document.get("idle") is True:
         return success({"reached": dispatcher.wait_idle(timeout)})
-    campaign = _integer(document, "campaign")
-    count = _integer(document, "count")
+    campaign = numbers.whole(document, "campaign")
+    count = numbers.whole(document, "count")
     raw_event = document.get("event")
     if raw_event not in {e.value for e in Event}:
         raise InvalidError(
@@ -257,34 +266,25 @@ def abort_campaign(ident: int) -> Response:
 
 
 def _object() -> dict[str, Any]:
+    """The JSON object of the body; every number in it finite and in range (`numbers`)."""
     if not request.get_data():
         return {}
-    document = request.get_json(silent=True)
+    try:
+        document = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes
+        document = None
     if not isinstance(document, dict):
         raise InvalidError("body: must be a JSON object", {"body": ["must be a JSON object"]})
+    numbers.check_finite(document)
     return document
 
 
-def _number(
-    document: dict[str, Any], key: str, *, default: float | None = None, positive: bool = False
-) -> float:
-    value = document.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidError(f"{key}: must be a number", {key: ["must be a number"]})
-    if positive and not value > 0:
-        raise InvalidError(f"{key}: must be positive", {key: ["must be positive"]})
-    return float(value)
-
-
-def _integer(document: dict[str, Any], key: str) -> int:
-    value = document.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidError(f"{key}: must be a whole number", {key: ["must be a whole number"]})
-    return value
-
-
 def _moment(value: object) -> float:
-    if isinstance(value, float) and value >= 0:
+    """Unix seconds (a float may carry a fraction) or ISO 8601, from 1970 to the year 9999."""
+    if isinstance(value, float) and not value.is_integer():
+        if not 0 <= value <= MAX_TIMESTAMP:  # NaN fails this too
+            message = "must be a finite time from 1970 to the year 9999"
+            raise InvalidError(f"now: {message}", {"now": [message]})
         return value
     try:
         return float(parse_when(value))
