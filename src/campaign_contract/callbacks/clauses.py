@@ -7,6 +7,7 @@ every message has its outcome ends in DONE, not ERROR.
 
 from __future__ import annotations
 
+from campaign_contract.callbacks.observe import MAX_DELAY
 from campaign_contract.callbacks.plan import FINAL_EVENTS, Send, address_key
 from campaign_contract.callbacks.view import complete, fail, messages, no_callback, sends_for
 from campaign_contract.probe import Probe
@@ -37,9 +38,19 @@ def every_event_of_an_ended_send_is_reported(t: Probe) -> None:
     found, sends = sends_for(t)
     if no_callback(t, found, ("C-1",)):
         return
-    judged = [s for s in sends if complete(s) is None]
+    limits = t.ctx.config.limits
+    # An event may come up to C-3's 300 s late. A send the wait left uncertain (timed out)
+    # is judged only once that long had passed on the server's clock between DONE (after
+    # every outcome, M-4) and the wait's end; a certain one had every event acknowledged.
+    settled = MAX_DELAY + limits.clock_skew
+
+    def long_enough(send: Send) -> bool:
+        since = found.ended_at - (send.final_at or found.ended_at)
+        return not send.timed_out or since * limits.clock_speed >= settled
+
+    judged = [s for s in sends if complete(s) is None and long_enough(s)]
     if not judged:
-        t.unexercised("C-1", "no send ended in DONE to judge its events by")
+        t.unexercised("C-1", f"no send was DONE {settled:g} s (server time) before the wait ended")
     for send in judged:
         missing = _missing(send, _events(t, send))
         if missing:

@@ -57,6 +57,8 @@ class Observation:
     #: Why nothing could be observed (the receiver could not listen), else None.
     problem: str | None = None
     waited: float = 0.0
+    #: time.time() when the wait ended: nothing that came later is in `reports`.
+    ended_at: float = 0.0
     limit: float = 0.0
 
     def of(self, send: Send) -> list[Report]:
@@ -90,6 +92,7 @@ def _observe(ctx: RunContext) -> Observation:
     began = time.monotonic()
     _wait(ctx, receiver, found)
     found.waited = time.monotonic() - began
+    found.ended_at = time.time()
     return found
 
 
