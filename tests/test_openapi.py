@@ -223,7 +223,21 @@ FORM_CREATE = {"name": "W", "domain": "3", "list": "5"}
     ("schema", "body", "valid"),
     [
         ("CampaignCreateJson", CREATE, True),
-        ("CampaignCreateJson", {**CREATE, "segments": [1, 2], "unknown": 1}, True),
+        ("CampaignCreateJson", {**CREATE, "segments": [1, 2]}, True),
+        # The conservative spec: what servers may read either way is left out (CONTRACT.md,
+        # "Where servers may differ"): unknown members, ids as digit strings, empty values.
+        ("CampaignCreateJson", {**CREATE, "unknown": 1}, False),
+        ("CampaignCreateJson", {**CREATE, "domain": "3"}, False),
+        ("CampaignCreateJson", {**CREATE, "segments": ["1"]}, False),
+        ("CampaignCreateJson", {**CREATE, "when": "1767225600"}, False),
+        ("CampaignCreateJson", {**CREATE, "when": None}, False),
+        ("CampaignCreateJson", {**CREATE, "event_callback": ""}, False),
+        ("CampaignCreateForm", {**FORM_CREATE, "domain": "03"}, False),
+        ("CampaignCreateForm", {**FORM_CREATE, "when": ""}, False),
+        ("CampaignCreateForm", {**FORM_CREATE, "segments[]": [""]}, False),
+        ("CampaignCreateForm", {**FORM_CREATE, "": "x"}, False),
+        ("CampaignUpdateJson", {"when": ""}, False),
+        ("CampaignUpdateForm", {"name": "x", "colour": "red"}, False),
         ("CampaignCreateJson", {"name": "x", "domain": 3}, False),  # Q-4 list required
         ("CampaignCreateJson", {**CREATE, "name": " \t"}, False),  # Q-4 blank
         ("CampaignCreateJson", {**CREATE, "name": "x" * 256}, False),  # Q-4 too long
@@ -255,12 +269,19 @@ def test_request_schemas_encode_q4_q5_m2_m3(
         (253402300799, True),  # 9999-12-31T23:59:59Z
         (253402300800, False),  # Q-2: years past 9999
         (-1, False),  # Q-2: negative
-        ("1767225600", True),
-        ("0253402300799", True),
-        ("253402300800", False),
+        ("1767225600", False),  # JSON: a digit string is where servers may differ
         ("2026-12-01T10:00:00Z", True),
         ("2026-12-01T10:00:00.123+02:00", True),
         ("2026-12-01T10:00:00", True),  # no offset: UTC
+        ("2026-12-01 10:00:00Z", False),  # a space: where servers may differ
+        ("2026-12-01t10:00:00z", False),  # lower-case t/z: where servers may differ
+        # Q-2: ISO 8601 spellings outside RFC 3339 are invalid.
+        ("2026-12-01T10:00Z", False),
+        ("20261201T100000Z", False),
+        ("2026-12-01T10:00:00+02", False),
+        ("2026-12-01T10:00:00+0200", False),
+        ("2026-W49-2", False),
+        ("2026-335", False),
         ("2026-12-01", True),
         ("1969-12-31", False),  # a negative timestamp
         ("10000-01-01", False),
@@ -273,6 +294,23 @@ def test_request_schemas_encode_q4_q5_m2_m3(
 )
 def test_when_schema_encodes_q2(when: Any, *, valid: bool) -> None:
     assert _validator(_pointer("components", "schemas", "When")).is_valid(when) is valid
+
+
+@pytest.mark.parametrize(
+    ("when", "valid"),
+    [
+        ("1767225600", True),  # in a form, every `when` is text: digits are a timestamp
+        ("0253402300799", True),
+        ("253402300800", False),
+        ("20261201", True),  # digits, so a timestamp, not a date (Q-2p)
+        ("2026-12-01T12:00:00.5+02:00", True),
+        ("2026-12-01 10:00:00", False),
+        ("2026-12-01T10:00Z", False),
+        ("", False),
+    ],
+)
+def test_form_when_schema_encodes_q2(when: str, *, valid: bool) -> None:
+    assert _validator(_pointer("components", "schemas", "WhenText")).is_valid(when) is valid
 
 
 def test_callback_describes_c1_to_c4() -> None:
@@ -290,3 +328,10 @@ def test_callback_describes_c1_to_c4() -> None:
     assert not event.is_valid({**sms, "event": "opened"})  # E-1: SMS has no opened
     assert not event.is_valid({**sms, "email[0]": "a@example.com"})  # C-2: one channel
     assert not event.is_valid({**sms, "telephone[1000]": "+351900000000"})  # C-2: <= 1000
+
+
+@pytest.mark.parametrize("package", ["campaign_contract", "campaign_mock"])
+def test_the_packaged_copies_are_the_document(package: str) -> None:
+    """The suite generates from, and the mock serves, the very document checked here."""
+    copy = OPENAPI_PATH.parent / "src" / package / "openapi.yaml"
+    assert copy.read_bytes() == OPENAPI_PATH.read_bytes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -241,6 +242,29 @@ def _negative_when(call: Call, _b: CampaignBackend) -> None:
 variant("q_negative_when", ("Q-2p",), ("Q-2",), "negative timestamps are taken as 0")(
     _request_rewrite(_negative_when)
 )
+
+
+_ISO_BASIC = re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z$")
+_ISO_NO_SECONDS = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2})(Z|[+-][0-9:]+)$")
+
+
+def _iso8601_read_as_rfc3339(call: Call, _b: CampaignBackend) -> None:
+    when = call.params().get("when")
+    if not isinstance(when, str):
+        return
+    if match := _ISO_BASIC.match(when):
+        y, mo, d, h, mi, sec = match.groups()
+        call.set_param("when", f"{y}-{mo}-{d}T{h}:{mi}:{sec}Z")
+    elif match := _ISO_NO_SECONDS.match(when):
+        call.set_param("when", f"{match.group(1)}:00{match.group(2)}")
+
+
+variant(
+    "q_iso8601_outside_rfc3339",
+    ("Q-2p",),
+    ("Q-2",),
+    "ISO 8601 basic format and times without seconds are accepted",
+)(_request_rewrite(_iso8601_read_as_rfc3339))
 
 
 def _long_names(call: Call, _b: CampaignBackend) -> None:

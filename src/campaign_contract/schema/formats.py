@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 from campaign_contract.exchange import Exchange
@@ -154,6 +154,42 @@ def when_spellings(t: Probe) -> None:
         t.ctx.note_created(answer)
         if t.expect(answer.success() is False, "Q-2p", f"when={value!r} is accepted", answer):
             t.expect_code("Q-2p", answer, "invalid")
+
+
+#: ISO 8601 spellings that RFC 3339 does not have (Q-2p: "anything else is invalid").
+ISO_OUTSIDE_RFC3339: Final = (
+    "2026-12-01T10:00Z",  # no seconds
+    "2026-12-01T10Z",  # hours only
+    "20261201T100000Z",  # basic format
+    "2026-12-01T10:00:00+02",  # offset without minutes
+    "2026-12-01T10:00:00+0200",  # basic offset
+    "2026-W49-2",  # week date
+    "2026-W49-2T10:00:00Z",
+    "2026-335",  # ordinal date
+    "2026-335T10:00:00Z",
+    "2026-12",  # reduced precision
+)
+
+
+@check("Q-2p")
+def when_iso_outside_rfc3339(t: Probe) -> None:
+    """ISO 8601 spellings outside RFC 3339 (no seconds, basic, +02, week, ordinal): invalid."""
+    for value in ISO_OUTSIDE_RFC3339:
+        for label, kwargs in (
+            ("form", {"form": base_form(t, "q2 iso", when=value)}),
+            ("JSON", {"json": base_json(t, "q2 iso", when=value)}),
+        ):
+            t.begin()
+            answer = t.post("/campaign", **kwargs)
+            t.ctx.note_created(answer)
+            what = f"when={value!r} ({label})"
+            if t.expect(
+                answer.success() is False,
+                "Q-2p",
+                f"{what} is accepted: {answer.describe()}",
+                answer,
+            ):
+                t.expect_code("Q-2p", answer, "invalid")
 
 
 @check("Q-3", "Q-3p")

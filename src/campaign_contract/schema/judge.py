@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from campaign_contract.envelope import envelope_problem
 from campaign_contract.exchange import Exchange
@@ -16,69 +16,102 @@ from campaign_contract.schema.wire import ARRAY_KEY, Sent
 PRE_APPLICATION = (400, 404, 405, 413, 415)
 
 
+class Part:
+    """Every rule part the judgement of one generated request may report to.
+
+    `schema.generated_requests` declares exactly `JUDGED`, built from this table, and this
+    module and fuzz.py name rule parts only through it: no judgement can report to a part the
+    check did not declare.
+    """
+
+    ENVELOPE: Final = "V-2"
+    APPLICATION: Final = "V-3"
+    WIRE: Final = "V-4"
+    SHAPE: Final = "R-2"
+    ANSWER: Final = "R-3"
+    STATUS: Final = "R-3p"
+    FORM: Final = "Q-1"
+    JSON: Final = "Q-1p"
+    WHEN: Final = "Q-2"
+    WHEN_PROFILE: Final = "Q-2p"
+    DUPLICATES: Final = "Q-3p"
+    FIELDS: Final = "Q-4"
+    PARTIAL: Final = "Q-5p"
+    STATE: Final = "M-2"
+
+
+JUDGED: Final[tuple[str, ...]] = tuple(
+    value for name, value in vars(Part).items() if name.isupper() and isinstance(value, str)
+)
+
+
+def encoding_part(sent: Sent) -> str:
+    return Part.JSON if sent.media_type == "application/json" else Part.FORM
+
+
 def rules_for_fields(names: Iterable[str], sent: Sent, method: str) -> set[str]:
-    """The rule parts that say what a server must make of these request fields."""
-    json_body = sent.media_type == "application/json"
+    """The rule parts (all in JUDGED) that say what a server must make of these fields."""
     found: set[str] = set()
     for name in names:
         value = (sent.fields or {}).get(name)
         if name in ("segments", ARRAY_KEY):
-            found.add("Q-1p" if json_body else "Q-1")
+            found.add(encoding_part(sent))
         elif name == "when":
-            found.add("Q-2" if is_seed_spelling(value) else "Q-2p")
+            found.add(Part.WHEN if is_seed_spelling(value) else Part.WHEN_PROFILE)
         elif name == "list" and method == "PUT":
-            found.add("Q-5p")
+            found.add(Part.PARTIAL)
         elif name == "state":
-            found.add("M-2")
+            found.add(Part.STATE)
         elif name in ("name", "domain", "list", "event_callback"):
-            found.add("Q-4")
+            found.add(Part.FIELDS)
         else:
-            found.add("Q-1p" if json_body else "Q-1")
+            found.add(encoding_part(sent))
     return found
 
 
 def judge_wire(t: Probe, answer: Exchange) -> bool:
     """V-4: an answer, never a 5xx; V-2: JSON answers are the envelope. True if judged further."""
     if not answer.answered:
-        t.fail("V-4", f"no answer: {answer.error}", answer)
+        t.fail(Part.WIRE, f"no answer: {answer.error}", answer)
         return False
     if (answer.status or 0) >= 500:
-        t.fail("V-4", f"a {answer.status}: {answer.describe()}", answer)
+        t.fail(Part.WIRE, f"a {answer.status}: {answer.describe()}", answer)
         return False
     if answer.method != "HEAD" and (answer.parses_as_json or answer.is_json_type):
         problem = envelope_problem(answer) if answer.parses_as_json else "body is not JSON"
         if problem is not None:
-            t.fail("V-2", f"{problem}: {answer.describe()}", answer)
+            t.fail(Part.ENVELOPE, f"{problem}: {answer.describe()}", answer)
             return False
     return answer.parses_as_json
 
 
 def judge_invalid(t: Probe, sent: Sent, path_ok: bool, answer: Exchange, login: bool) -> None:
-    """A request openapi.yaml forbids: never `success: true`; 200 once the application ran."""
-    what = f"{sent.method} {sent.path} with {'; '.join(sent.problems) or 'a bad path'}"
+    """A request invalid under every reading: never `success: true`; 200 once the application
+    ran (with several faults, any of their codes)."""
+    what = f"{sent.method} {sent.path} with {'; '.join(sent.lenient_problems) or 'a bad path'}"
     if answer.success() is True:
-        t.fail("V-3", f"schema-invalid request accepted: {what}", answer)
+        t.fail(Part.APPLICATION, f"schema-invalid request accepted: {what}", answer)
         for rule in rules_for_fields(sent.bad_fields, sent, sent.method):
             t.fail(rule, f"accepted although invalid: {what}", answer)
         return
     if not path_ok:
-        t.expect_rejected(answer, 404)
+        t.expect_rejected(answer, 404, Part.WIRE)
         return
     if sent.fields is not None and not (login and answer.status == 401):
-        if t.expect_status("V-3", answer, 200):
-            t.expect_failure("V-3", answer)
+        if t.expect_status(Part.APPLICATION, answer, 200):
+            t.expect_failure(Part.APPLICATION, answer)
     elif answer.status == 200:
-        t.expect_failure("V-3", answer)
+        t.expect_failure(Part.APPLICATION, answer)
 
 
 def judge_refusal(t: Probe, sent: Sent, answer: Exchange) -> None:
-    """A request openapi.yaml allows may fail on references or state, never as `invalid`."""
+    """A request valid under the strictest reading may fail on references or state, never as
+    `invalid`, and never before the application."""
     data = answer.data()
     what = f"{sent.method} {sent.path} ({sent.media_type or 'no body'})"
     if answer.status != 200:
-        rule = "Q-1p" if sent.media_type == "application/json" else "Q-1"
         t.fail(
-            rule,
+            encoding_part(sent),
             f"a valid request is refused before the application: {what}: {answer.describe()}",
             answer,
         )
@@ -93,15 +126,15 @@ def judge_refusal(t: Probe, sent: Sent, answer: Exchange) -> None:
 def judge_campaign(t: Probe, answer: Exchange, ident: int | None) -> dict[str, Any] | None:
     """R-2 shape, R-3 (the campaign asked about), R-3p (HTTP 200); the campaign if it is one."""
     data = answer.data()
-    t.expect_status("R-3p", answer, 200)
+    t.expect_status(Part.STATUS, answer, 200)
     problem = campaign_problem(data)
     if problem is not None:
-        t.fail("R-2", f"{problem}: {answer.describe()}", answer)
+        t.fail(Part.SHAPE, f"{problem}: {answer.describe()}", answer)
         if not isinstance(data.get("id"), int):
-            t.fail("R-3", f"the answer is not the campaign: {answer.describe()}", answer)
+            t.fail(Part.ANSWER, f"the answer is not the campaign: {answer.describe()}", answer)
         return None
     if ident is not None and data["id"] != ident:
-        t.fail("R-3", f"asked about campaign {ident}, got {data['id']}", answer)
+        t.fail(Part.ANSWER, f"asked about campaign {ident}, got {data['id']}", answer)
         return None
     return data
 
@@ -113,7 +146,7 @@ def expected_campaign(
     fields = sent.fields or {}
     json_body = sent.media_type == "application/json"
     out: dict[str, tuple[Any, str]] = {}
-    keep = "Q-5p"
+    keep = Part.PARTIAL
 
     def number(value: Any) -> Any:
         if isinstance(value, float) and value.is_integer():
@@ -122,34 +155,39 @@ def expected_campaign(
 
     for name in ("domain", "list"):
         if name in fields and not (name == "list" and method == "PUT"):
-            out[name] = (number(fields[name]), "R-3")
+            out[name] = (number(fields[name]), Part.ANSWER)
         elif before is not None:
             out[name] = (before[name], keep)
     if "name" in fields and sent.media_type != "multipart/form-data":
-        out["name"] = (fields["name"], "R-3")
+        out["name"] = (fields["name"], Part.ANSWER)
     elif "name" not in fields and before is not None:
         out["name"] = (before["name"], keep)
     raw_segments = fields.get("segments" if json_body else ARRAY_KEY)
     if raw_segments is not None:
         items = [number(s) for s in raw_segments if s != ""]
         deduped = list(dict.fromkeys(items))
-        rule = "Q-3p" if len(deduped) < len(items) else ("Q-1p" if json_body else "Q-1")
+        rule = Part.DUPLICATES if len(deduped) < len(items) else encoding_part(sent)
         out["segments"] = (deduped, rule)
     else:
-        out["segments"] = (before["segments"], keep) if before is not None else ([], "R-3")
+        out["segments"] = (before["segments"], keep) if before is not None else ([], Part.ANSWER)
     if "state" in fields:
-        out["state"] = (fields["state"], "M-2")
+        out["state"] = (fields["state"], Part.STATE)
     else:
-        out["state"] = (before["state"], keep) if before is not None else ("DRAFT", "Q-4")
+        out["state"] = (before["state"], keep) if before is not None else ("DRAFT", Part.FIELDS)
     if "when" in fields:
         raw = fields["when"]
-        rule = "Q-2" if is_seed_spelling(raw) else ("Q-5p" if raw in ("", None) else "Q-2p")
+        rule = (
+            Part.WHEN
+            if is_seed_spelling(raw)
+            else (Part.PARTIAL if raw in ("", None) else Part.WHEN_PROFILE)
+        )
         out["when"] = (None if raw in ("", None) else parse_when(raw), rule)
     elif before is not None:
         out["when"] = (before["when"], keep)
     if "event_callback" in fields:
         raw = fields["event_callback"]
-        out["event_callback"] = (None if raw in ("", None) else raw, "Q-5p" if not raw else "R-3")
+        rule = Part.PARTIAL if not raw else Part.ANSWER
+        out["event_callback"] = (None if raw in ("", None) else raw, rule)
     elif before is not None:
         out["event_callback"] = (before["event_callback"], keep)
     return out

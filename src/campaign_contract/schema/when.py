@@ -1,4 +1,11 @@
-"""The suite's own reading of `when` (Q-2): what a server must make of each spelling."""
+"""The suite's own reading of `when` (Q-2): what every server must make of each spelling.
+
+`parse_when` is the strictest reading CONTRACT.md allows: an integer, a string of digits, an
+RFC 3339 date-time with `T` and `Z` in upper case (offset, fractions or none) or a full date.
+`relaxed_when` is the spelling a lenient server may also read ("Where servers may differ": a
+space or lower-case `t`/`z`, an integral float); the suite never asserts which way a server
+reads those.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +18,18 @@ LATEST: Final = 253_402_300_799
 _DIGITS = re.compile(r"^[0-9]+$")
 _DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 _DATETIME = re.compile(
-    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
-    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?$"
 )
+_LENIENT_SEPARATOR = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[t ]")
 
 
 def parse_when(value: Any) -> int | None:
-    """The Unix time a `when` value stands for, or None when Q-2 calls it invalid."""
+    """The Unix time a `when` value stands for under the strictest reading, or None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         seconds = value
-    elif isinstance(value, float) and value.is_integer():
-        seconds = int(value)  # JSON Schema's reading: 1.0 is an integer
     elif isinstance(value, str) and _DIGITS.match(value):
         seconds = int(value)
     elif isinstance(value, str):
@@ -34,6 +40,17 @@ def parse_when(value: Any) -> int | None:
     else:
         return None
     return seconds if 0 <= seconds <= LATEST else None
+
+
+def relaxed_when(value: Any) -> Any:
+    """`value` as a lenient server may read it: integral floats as integers, a space or `t`
+    as `T`, a final `z` as `Z`. Anything else comes back unchanged."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = _LENIENT_SEPARATOR.sub(r"\1T", value)
+        return text[:-1] + "Z" if len(text) > 10 and text.endswith("z") else text
+    return value
 
 
 def _iso(text: str) -> int | None:
@@ -47,14 +64,14 @@ def _iso(text: str) -> int | None:
         year, month, dd, hh, mm, ss = (int(g) for g in match.groups()[:6])
         offset = match.group(8)
         zone = UTC
-        if offset and offset not in "Zz":
+        if offset and offset != "Z":
             sign = 1 if offset[0] == "+" else -1
             hours, minutes = int(offset[1:3]), int(offset[4:6])
             if hours > 23 or minutes > 59:
                 return None
             zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
         moment = datetime(year, month, dd, hh, mm, ss, tzinfo=zone)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     # Before 1970 or past 9999 once moved to UTC: `timestamp()` still says which.
     return int(moment.timestamp() // 1)
@@ -63,7 +80,7 @@ def _iso(text: str) -> int | None:
 def is_seed_spelling(value: Any) -> bool:
     """Whether the seed level alone requires this spelling (an integer, digits, full RFC 3339).
 
-    Fractions, dates, a space separator or no offset are the profile's readings (Q-2p).
+    Fractions, dates or no offset are the profile's readings (Q-2p).
     """
     if isinstance(value, int) and not isinstance(value, bool):
         return True
@@ -71,5 +88,5 @@ def is_seed_spelling(value: Any) -> bool:
         return False
     match = _DATETIME.match(value)
     if match is not None:
-        return match.group(7) is None and match.group(8) is not None and "T" in value.upper()
+        return match.group(7) is None and match.group(8) is not None
     return bool(_DIGITS.match(value))

@@ -16,11 +16,17 @@ import jsonschema
 import requests
 import yaml
 
+from campaign_contract.schema import readings
+from campaign_contract.schema.when import parse_when
 from campaign_contract.spec import openapi_path
 
-#: The form key that may repeat (Q-1); every other repeated key is `invalid`.
+#: The form key that may repeat (Q-1); a server may refuse any other repeated key or let the
+#: last win, so the suite judges such a body on the wire alone.
 ARRAY_KEY: Final = "segments[]"
-POSITIVE_ID: Final = re.compile(r"^0*[1-9][0-9]*$")
+#: A path id every server must route (V-4 step 1); leading zeros are where servers differ.
+POSITIVE_ID: Final = re.compile(r"^[1-9][0-9]*$")
+#: Ids a server may read as positive integers or answer 404 (CONTRACT.md: leading zeros).
+ZERO_PADDED_ID: Final = re.compile(r"^0+[1-9][0-9]*$")
 _FORM = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
 
@@ -41,11 +47,19 @@ def resolve(node: Any) -> Any:
     return node
 
 
+def _strict_integer(_checker: Any, value: Any) -> bool:
+    # JSON Schema counts 1.0 as an integer; CONTRACT.md's integers are JSON integers.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @functools.cache
 def _validator(pointer: str) -> jsonschema.protocols.Validator:
     # The whole document is the root resource, so `#/components/...` references resolve.
     root = {**spec(), "$ref": pointer}
-    cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft202012Validator)
+    base = jsonschema.validators.validator_for(root, default=jsonschema.Draft202012Validator)
+    cls = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        base, type_checker=base.TYPE_CHECKER.redefine("integer", _strict_integer)
+    )
     validator: jsonschema.protocols.Validator = cls(root)
     return validator
 
@@ -70,7 +84,12 @@ def schema_errors(pointer: str, value: Any) -> list[jsonschema.ValidationError]:
 
 @dataclass(slots=True)
 class Sent:
-    """One request as it goes out: path with query, body, Content-Type, and the fields read back."""
+    """One request as it goes out: path with query, body, Content-Type, and how it is judged.
+
+    `problems` say why the body is not what every server must accept (the strict schema);
+    `lenient_problems` why it is invalid even under the most lenient reading CONTRACT.md
+    allows. A body with the first and not the second is one servers may read either way.
+    """
 
     method: str
     path: str
@@ -78,12 +97,15 @@ class Sent:
     content_type: str | None
     #: The parameters a server reads from the body; None when the body cannot be read back.
     fields: dict[str, Any] | None = None
-    #: Why the body is not what openapi.yaml allows, or None when it is.
     problems: list[str] = field(default_factory=list)
-    #: The fields openapi.yaml's errors name (for mapping a finding to a rule).
+    lenient_problems: list[str] = field(default_factory=list)
+    #: The fields invalid under every reading (for mapping a finding to a rule).
     bad_fields: set[str] = field(default_factory=set)
     #: False when the suite cannot tell whether the body is valid (read back failed).
     known: bool = True
+    #: V-4 statuses a server may answer for this body before the application, by a reading
+    #: CONTRACT.md leaves open (an empty multipart part name as broken multipart...).
+    wire_statuses: set[int] = field(default_factory=set)
 
     @property
     def media_type(self) -> str:
@@ -91,7 +113,13 @@ class Sent:
 
     @property
     def valid(self) -> bool:
+        """Every conforming server must accept it (under the strictest reading)."""
         return self.known and not self.problems
+
+    @property
+    def invalid(self) -> bool:
+        """Every conforming server must refuse it (invalid under every reading)."""
+        return self.known and bool(self.lenient_problems)
 
 
 def prepare(kwargs: Mapping[str, Any], base_url: str) -> Sent:
@@ -142,7 +170,7 @@ def read_fields(media_type: str, content_type: str, body: bytes) -> dict[str, An
         if key == ARRAY_KEY:
             fields.setdefault(key, []).append(value)
         elif key in fields or key.startswith("segments"):
-            return None  # a repeated key or another array spelling: ARCHITECTURE.md's `invalid`
+            return None  # a repeated key or another array spelling: servers may differ
         else:
             fields[key] = value
     return fields
@@ -169,31 +197,58 @@ def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, str]] | 
 
 
 def judge_body(sent: Sent, path: str, method: str) -> None:
-    """Fill in `fields`, `problems` and `bad_fields` of a request with a body."""
+    """Fill in `fields`, `problems`, `lenient_problems` and `bad_fields` of a request."""
     operation = spec()["paths"].get(path, {}).get(method.lower(), {})
     if sent.body is None:
         if "requestBody" in operation:
-            # No body is an empty parameter set (ARCHITECTURE.md), judged as a form.
+            # No body is an empty parameter set (V-4 names no status for it), judged as a form;
+            # without a Content-Type a server may also call it another content type.
             pointer = body_schema_pointer(path, method, sent.media_type or _FORM)
             sent.fields = {}
-            for error in schema_errors(pointer, {}) if pointer else []:
-                sent.problems.append(f"body: {error.message[:160]}")
-                sent.bad_fields.update(_named_fields(error))
+            if sent.content_type is None:
+                sent.wire_statuses.add(415)
+            if pointer:
+                _judge_fields(sent, pointer, method)
         return
     pointer = body_schema_pointer(path, method, sent.media_type)
     if pointer is None:
         sent.problems.append(f"openapi.yaml takes no {sent.media_type or 'untyped'} body here")
+        sent.lenient_problems.extend(sent.problems)
         return
     sent.fields = read_fields(sent.media_type, sent.content_type or "", sent.body)
     if sent.fields is None:
         sent.known = sent.media_type == "application/json" and _broken_json(sent.body)
         if sent.known:
             sent.problems.append("the body is not a JSON object")
+            sent.lenient_problems.extend(sent.problems)
         return
-    for error in schema_errors(pointer, sent.fields):
+    if sent.media_type == _MULTIPART and "" in sent.fields:
+        sent.wire_statuses.add(400)  # a part with an empty name may make the body broken
+    _judge_fields(sent, pointer, method)
+
+
+def _judge_fields(sent: Sent, pointer: str, method: str) -> None:
+    fields = sent.fields or {}
+    sent.problems.extend(_problems(pointer, fields)[0])
+    schema = resolve({"$ref": pointer})
+    properties = set(schema.get("properties", {})) if isinstance(schema, dict) else set()
+    relaxed = readings.relaxed(fields, properties, sent.media_type == "application/json", method)
+    sent.lenient_problems, sent.bad_fields = _problems(pointer, relaxed)
+
+
+def _problems(pointer: str, fields: dict[str, Any]) -> tuple[list[str], set[str]]:
+    """Schema errors, and what the schema cannot see (a `when` out of range), of `fields`."""
+    problems: list[str] = []
+    named: set[str] = set()
+    for error in schema_errors(pointer, fields):
         where = "/".join(str(p) for p in error.absolute_path)
-        sent.problems.append(f"{where or 'body'}: {error.message[:160]}")
-        sent.bad_fields.update(_named_fields(error))
+        problems.append(f"{where or 'body'}: {error.message[:160]}")
+        named.update(_named_fields(error, fields))
+    when = fields.get("when")
+    if when not in ("", None) and "when" not in named and parse_when(when) is None:
+        problems.append(f"when: {when!r} is no time Q-2 allows")
+        named.add("when")
+    return problems, named
 
 
 def _broken_json(body: bytes) -> bool:
@@ -203,11 +258,14 @@ def _broken_json(body: bytes) -> bool:
         return True
 
 
-def _named_fields(error: jsonschema.ValidationError) -> set[str]:
+def _named_fields(error: jsonschema.ValidationError, fields: Mapping[str, Any]) -> set[str]:
     if error.absolute_path:
         return {str(error.absolute_path[0])}
     if error.validator == "required" and isinstance(error.validator_value, list):
         return {str(v) for v in error.validator_value}
+    if error.validator == "additionalProperties":
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        return {str(k) for k in fields if k not in known} or {"body"}
     if error.validator == "not":
         return {"list"}
     return {"body"}
