@@ -11,7 +11,7 @@ from flask import Flask
 from waitress.server import create_server
 
 from .channel import use_mock_channels
-from .delivery import Dispatcher
+from .delivery import Dispatcher, policy
 from .delivery.dispatcher import step_aside
 from .http.simulation import EXTENSION as DELIVERY_EXTENSION
 from .traffic import ApiTraffic
@@ -65,6 +65,9 @@ class MockServer:
             max_request_body_size=64 * 1024 * 1024,
         )
         use_mock_channels(self._server, self._traffic)
+        # No callback of any mock in this process may come back here (delivery/policy.py).
+        self._listening: tuple[str, int] | None = (self.host, self.port)
+        policy.serving(*self._listening)
         # The simulation's ticker and callback workers, when the app has a dispatcher.
         self._dispatcher: Dispatcher | None = app.extensions.get(DELIVERY_EXTENSION)
         if self._dispatcher is not None:
@@ -148,6 +151,9 @@ class MockServer:
         self.request_stop()
         for thread in self._threads:
             thread.join(timeout)
+        if self._listening is not None:
+            policy.stopped(*self._listening)
+            self._listening = None
 
     def _close_all(self) -> None:
         for dispatcher in list(self._server._map.values()):

@@ -8,19 +8,25 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter
 
+from ..delivery import HttpTransport
+from ..delivery.policy import DestinationPolicy
 from ..domain.backend import CampaignBackend
 from ..domain.clock import Clock
 from ..domain.errors import CampaignError, NotFoundError
 from ..domain.models import Fixtures
 from ..fixtureset import default_fixtures
 from . import campaigns, control, session, simulation
-from .auth import require_user
+from .auth import require_control_token, require_user
 from .body import MAX_BODY, Params, read_params
 from .context import MockState, state
 from .envelope import HttpError, failure, from_campaign_error, from_http_error, success
-from .journal import BODY_PREVIEW, JournalEntry, RequestJournal
+from .journal import BODY_PREVIEW, JournalEntry, RequestJournal, redacted, redacted_query
+from .selfcall import refuse_callbacks_to_itself
+from .simulation import dispatcher_of
 
 _PUBLIC_ENDPOINTS = {"session.login", "spec.openapi_document"}
+#: Whose bodies and query strings the request journal shows without their passwords.
+_SECRET_ENDPOINTS = {"session.login", "session.logout"}
 
 
 class PositiveIntConverter(BaseConverter):
@@ -43,8 +49,15 @@ def create_app(
     clock: Clock | None = None,
     auth: bool = True,
     journal_size: int = 1000,
+    control_token: str | None = None,
+    callback_allow: tuple[str, ...] = (),
 ) -> Flask:
-    """A mock instance: pass a backend to share state, or fixtures and a clock to make one."""
+    """A mock instance: pass a backend to share state, or fixtures and a clock to make one.
+
+    `control_token`: required on every `/_mock/` route. `callback_allow`: the only callback
+    destinations (`HOST`, `HOST:PORT`, `CIDR`; delivery/policy.py); empty, any but
+    link-local and metadata addresses. No callback ever goes to a mock itself.
+    """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -55,12 +68,14 @@ def create_app(
         journal=RequestJournal(journal_size),
         auth=auth,
         initial_fixtures=held.fixtures,
+        control_token=control_token or None,
     )
     app.register_blueprint(campaigns.blueprint)
     app.register_blueprint(session.blueprint)
     app.register_blueprint(control.blueprint)
     app.register_blueprint(control.spec_blueprint)
     app.register_blueprint(simulation.blueprint)
+    dispatcher_of(app).transport = HttpTransport(policy=DestinationPolicy(callback_allow))
     app.before_request(_check_request)
     app.after_request(_journal_request)
     app.register_error_handler(CampaignError, _campaign_error)
@@ -78,6 +93,7 @@ def _check_request() -> Response | None:
     if request.method == "OPTIONS":
         return _options()
     if request.path.startswith("/_mock/"):
+        require_control_token(request, state().control_token)
         return None
     if state().auth and request.endpoint not in _PUBLIC_ENDPOINTS:
         g.user = require_user(request, state().backend)
@@ -85,6 +101,7 @@ def _check_request() -> Response | None:
         g.user = "anonymous"
     if request.method in {"POST", "PUT"}:
         g.params = read_params(request)
+        refuse_callbacks_to_itself(request, g.params)
     return None
 
 
@@ -131,15 +148,19 @@ def _journal_request(response: Response) -> Response:
     journal = state().journal
     params: Params = g.get("params", Params())
     body = request.get_data(cache=True) if params.values or params.errors else b""
+    text = body[:BODY_PREVIEW].decode("utf-8", "replace")
+    query = request.query_string.decode("latin-1")
+    if request.endpoint in _SECRET_ENDPOINTS:
+        text, query = redacted(request.content_type, body)[:BODY_PREVIEW], redacted_query(query)
     journal.record(
         JournalEntry(
             seq=journal.next_seq(),
             at=state().backend.clock.now(),
             method=request.method,
             path=request.path,
-            query=request.query_string.decode("latin-1"),
+            query=query,
             content_type=request.content_type,
-            body=body[:BODY_PREVIEW].decode("utf-8", "replace"),
+            body=text,
             status=response.status_code,
             success=g.get("success"),
             duration_ms=round(
