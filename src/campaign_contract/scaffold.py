@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import requests
@@ -85,8 +86,16 @@ class MockStateError(RuntimeError):
 
 def fetch_mock_state(url: str, timeout: float = 10.0) -> dict[str, Any]:
     state_url = url.rstrip("/") + "/_mock/state"
+    # The mock shows passwords and API keys only when asked, and its control API may need a
+    # token (the same variable `campaign-mock serve` reads).
+    headers = {"Accept": "application/json"}
+    token = os.environ.get("CAMPAIGN_MOCK_CONTROL_TOKEN")
+    if token:
+        headers["X-Mock-Token"] = token
     try:
-        response = requests.get(state_url, timeout=timeout, headers={"Accept": "application/json"})
+        response = requests.get(
+            state_url, params={"secrets": "1"}, timeout=timeout, headers=headers
+        )
         response.raise_for_status()
         state = response.json()
     except (requests.RequestException, ValueError) as error:

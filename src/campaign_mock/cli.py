@@ -8,12 +8,15 @@ import click
 import yaml
 
 from . import __version__
+from .delivery.policy import DestinationPolicy
 from .domain.backend import CampaignBackend
 from .domain.clock import MockClock
 from .domain.errors import FixturesError, InvalidError
 from .domain.models import Fixtures
+from .domain.sessions import DEFAULT_TTL, Sessions
 from .domain.settings import SimulationSettings
 from .domain.timestamp import TimestampError, parse_when
+from .exposure import EXIT_EXPOSED, exposure_refusal, is_loopback_host
 from .fixtureset import default_fixtures, fixtures_to_document, load_fixtures
 from .http import create_app
 from .server import DEFAULT_THREADS, MockServer, hold_stop_signals
@@ -26,6 +29,11 @@ Examples:
   campaign-mock serve --fixtures my-fixtures.yaml --threads 16
   campaign-mock serve --speed 60 --seed 7       # five minutes pass in five seconds
   campaign-mock serve --frozen --start-time 2030-01-01T09:00:00Z
+  CAMPAIGN_MOCK_CONTROL_TOKEN=s3cret campaign-mock serve --host 0.0.0.0 \\
+      --callback-allow hooks.internal --callback-allow 10.0.0.0/8
+\b
+Beyond loopback, /_mock/ needs a control token (or --insecure-control); without
+either, serve exits with status 4.
 \b
 Then:
   curl -u demo:demo-password http://127.0.0.1:8080/campaign/1
@@ -100,6 +108,33 @@ def main() -> None:
     type=click.IntRange(1, 64),
     help="Threads that POST event callbacks.",
 )
+@click.option(
+    "--control-token",
+    envvar="CAMPAIGN_MOCK_CONTROL_TOKEN",
+    metavar="TOKEN",
+    help="Required on every /_mock/ route (Authorization: Bearer TOKEN or X-Mock-Token: "
+    "TOKEN); env CAMPAIGN_MOCK_CONTROL_TOKEN, which `ps` does not show.",
+)
+@click.option(
+    "--insecure-control",
+    is_flag=True,
+    help="Serve /_mock/ without a token on an address other machines can reach.",
+)
+@click.option(
+    "--callback-allow",
+    multiple=True,
+    envvar="CAMPAIGN_MOCK_CALLBACK_ALLOW",
+    metavar="HOST|CIDR|HOST:PORT",
+    help="Only these callback destinations are called (repeatable; env: space-separated). "
+    "Default: any but link-local and metadata addresses; never the mock itself.",
+)
+@click.option(
+    "--session-ttl",
+    default=DEFAULT_TTL,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Real seconds a /login/ session lasts; at most 10,000 are open (the oldest ends).",
+)
 def serve(
     host: str,
     port: int,
@@ -114,8 +149,20 @@ def serve(
     window: float,
     send_rate: float,
     delivery_workers: int,
+    control_token: str | None,
+    insecure_control: bool,
+    callback_allow: tuple[str, ...],
+    session_ttl: float,
 ) -> None:
     """Serve the mock until Ctrl-C or SIGTERM."""
+    refusal = exposure_refusal(host, control_token, insecure_control)
+    if refusal is not None:
+        click.echo(f"campaign-mock: {refusal}", err=True)
+        sys.exit(EXIT_EXPOSED)
+    try:
+        DestinationPolicy(callback_allow)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--callback-allow") from None
     fixtures = _fixtures_or_exit(fixtures_path)
     try:
         start = None if start_time is None else float(parse_when(start_time))
@@ -125,15 +172,27 @@ def serve(
     except (TimestampError, InvalidError) as exc:
         raise click.ClickException(str(exc)) from None
     clock = MockClock(start=start, frozen=frozen, speed=speed)
-    held = CampaignBackend(fixtures, clock, settings)
-    app = create_app(backend=held, auth=not no_auth, journal_size=journal_size)
+    held = CampaignBackend(fixtures, clock, settings, Sessions(ttl=session_ttl))
+    app = create_app(
+        backend=held,
+        auth=not no_auth,
+        journal_size=journal_size,
+        control_token=control_token,
+        callback_allow=callback_allow,
+    )
     hold_stop_signals()
     try:
         server = MockServer(app, host, port, threads=threads)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     received = server.serve_until_signalled(
-        on_ready=lambda: _print_banner(server, fixtures, auth=not no_auth)
+        on_ready=lambda: _print_banner(
+            server,
+            fixtures,
+            auth=not no_auth,
+            guarded=bool(control_token),
+            allow=callback_allow,
+        )
     )
     if received is None:
         raise click.ClickException("the server loop ended on its own; see the log above")
@@ -178,8 +237,20 @@ def _fixtures_or_exit(path: str | None) -> Fixtures:
         raise click.ClickException(str(exc)) from None
 
 
-def _print_banner(server: MockServer, fixtures: Fixtures, *, auth: bool) -> None:
+def _print_banner(
+    server: MockServer, fixtures: Fixtures, *, auth: bool, guarded: bool, allow: tuple[str, ...]
+) -> None:
     lines = [f"campaign-mock {__version__} serving on {server.url}"]
+    if not is_loopback_host(server.host):
+        lines.append(
+            f"  warning: {server.host} can be reached from other machines; "
+            + (
+                "the control API (/_mock/) needs the control token"
+                if guarded
+                else "--insecure-control: anyone who can reach it can read, reset and "
+                "rewrite this mock through /_mock/"
+            )
+        )
     if auth:
         for account in fixtures.accounts:
             keys = ", ".join(account.api_keys) or "(none)"
@@ -195,7 +266,14 @@ def _print_banner(server: MockServer, fixtures: Fixtures, *, auth: bool) -> None
         lines.append("  authentication is off (--no-auth)")
     lines.append(
         "  control API: /_mock/state, /_mock/reset, /_mock/requests, /_mock/clock, "
-        "/_mock/deliveries, /_mock/settings; Ctrl-C stops"
+        "/_mock/deliveries, /_mock/settings"
+        + (" (token required: Authorization: Bearer or X-Mock-Token)" if guarded else "")
+        + "; Ctrl-C stops"
+    )
+    lines.append(
+        "  callbacks: "
+        + (f"only to {', '.join(allow)}" if allow else "anywhere but link-local and metadata")
+        + ", never to this mock"
     )
     click.echo("\n".join(lines), err=True)
     sys.stderr.flush()

@@ -67,12 +67,27 @@ class CampaignMock:
 
     @classmethod
     def serve(
-        cls, fixtures: FixturesSource | None = None, *, host: str = "127.0.0.1", port: int = 0
+        cls,
+        fixtures: FixturesSource | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        control_token: str | None = None,
+        insecure_control: bool = False,
     ) -> CampaignMock:
-        """A live mock on `host:port` (0: a free port), served by background threads."""
+        """A live mock on `host:port` (0: a free port), served by background threads.
+
+        Beyond loopback, `/_mock/` over HTTP needs `control_token` (send `control_headers`)
+        unless `insecure_control=True`; this handle's own calls never need it.
+        """
+        from .exposure import exposure_refusal
         from .server import MockServer
 
-        server = MockServer(create_app(_fixtures(fixtures)), host, port).start()
+        refusal = exposure_refusal(host, control_token, insecure_control)
+        if refusal is not None:
+            raise ValueError(refusal)
+        app = create_app(_fixtures(fixtures), control_token=control_token)
+        server = MockServer(app, host, port).start()
         return cls(server.app, server.url, server=server)
 
     @classmethod
@@ -116,6 +131,12 @@ class CampaignMock:
         if not accounts:
             raise LookupError("the fixtures have no account")
         return accounts[0].username, accounts[0].password
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """What an HTTP call to `/_mock/` sends: the control token's header, if one is set."""
+        token = self._state.control_token
+        return {} if token is None else {"X-Mock-Token": token}
 
     @property
     def requests(self) -> list[JournalEntry]:

@@ -4,6 +4,7 @@
 (requests and urllib3 re-quote a query string), keeps one connection per receiver per
 worker thread, and never follows a redirect: a 3xx is an answer that is not 2xx (C-4).
 `CallableTransport` hands the POST to a function, for in-process use and tests.
+Every connection `HttpTransport` opens goes through its `DestinationPolicy` (policy.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import urlsplit
+
+from .policy import DestinationPolicy, RefusedDestination
 
 CONTENT_TYPE = "application/x-www-form-urlencoded"
 #: Bytes of a receiver's answer read to keep the connection; a longer answer closes it.
@@ -42,11 +45,15 @@ class CallableTransport:
 
 
 class HttpTransport:
-    """HTTP/1.1 with keep-alive; one connection per (thread, scheme, host, port)."""
+    """HTTP/1.1 with keep-alive; one connection per (thread, scheme, host, port), each opened
+    only to a destination `policy` allows."""
 
-    def __init__(self, user_agent: str = "campaign-mock") -> None:
+    def __init__(
+        self, user_agent: str = "campaign-mock", policy: DestinationPolicy | None = None
+    ) -> None:
         self._local = threading.local()
         self._user_agent = user_agent
+        self.policy = policy or DestinationPolicy()
 
     def post(self, url: str, body: bytes, timeout: float) -> int:
         parts = urlsplit(url)
@@ -82,6 +89,9 @@ class HttpTransport:
                 if fresh:
                     raise TransportError(f"connection closed: {exc}") from None
                 # A kept-alive connection the receiver closed meanwhile: one more, fresh.
+            except RefusedDestination as exc:
+                self._drop(parts.scheme, parts.netloc)
+                raise TransportError(str(exc)) from None
             except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
                 self._drop(parts.scheme, parts.netloc)
                 raise TransportError(_describe(exc)) from None
@@ -103,11 +113,19 @@ class HttpTransport:
                 connection.close()
             kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
             connection = kind(netloc, timeout=timeout)
+            connection._create_connection = self._connect  # type: ignore[attr-defined]
             pool[scheme, netloc] = connection
         connection.timeout = timeout
         if connection.sock is not None:
             connection.sock.settimeout(timeout)
         return connection
+
+    def _connect(
+        self, address: tuple[str, int], timeout: object, source: tuple[str, int] | None = None
+    ) -> socket.socket:
+        """What http.client calls to open its socket: only to an address the policy allows."""
+        seconds = timeout if isinstance(timeout, int | float) else None
+        return self.policy.connect(address[0], address[1], seconds, source)
 
     def _drop(self, scheme: str, netloc: str) -> None:
         connection = self._pool().pop((scheme, netloc), None)

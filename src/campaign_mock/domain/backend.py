@@ -13,6 +13,7 @@ from .clock import Clock, MockClock
 from .errors import ConflictError, InvalidError, NotFoundError, UnresolvedReferenceError
 from .models import Campaign, Channel, Fixtures, State
 from .params import CampaignFields
+from .sessions import Sessions
 from .settings import SimulationSettings
 from .simulation import CHUNK, Simulation
 
@@ -28,6 +29,7 @@ class CampaignBackend:
         fixtures: Fixtures,
         clock: Clock | None = None,
         settings: SimulationSettings | None = None,
+        sessions: Sessions | None = None,
     ) -> None:
         self._lock = threading.RLock()
         self._clock: Clock = clock or MockClock()
@@ -37,7 +39,7 @@ class CampaignBackend:
         # READY campaigns by send time, so _start_due never scans every campaign held.
         # Entries go stale (deleted, moved, rescheduled); _start_due skips those.
         self._due: list[tuple[float, int, int]] = []  # (starts at, id, its `when`)
-        self._sessions: dict[str, str] = {}
+        self._sessions = sessions or Sessions()
         self._next_id = 1
 
     # -- fixtures and lifetime -------------------------------------------------
@@ -76,24 +78,23 @@ class CampaignBackend:
             return any(secrets.compare_digest(s.encode(), password.encode()) for s in secrets_ok)
         return False
 
-    def login(self, username: str, password: str) -> str | None:
-        """A new session token, or None for wrong credentials."""
+    def login(self, username: str, password: str, now: float) -> str | None:
+        """A new session token, or None for wrong credentials; `now` in the sessions' time
+        (real seconds, see sessions.py)."""
         if not self.check_credentials(username, password):
             return None
-        token = secrets.token_urlsafe(24)
         with self._lock:
-            self._sessions[token] = username
-        return token
+            return self._sessions.open(username, now)
 
-    def session_user(self, token: str) -> str | None:
-        """The username a session token belongs to, if it is still open."""
+    def session_user(self, token: str, now: float) -> str | None:
+        """The username a session token belongs to, if it is still open at `now`."""
         with self._lock:
-            return self._sessions.get(token)
+            return self._sessions.user(token, now)
 
     def logout(self, token: str) -> None:
         """Ends a session; ending one that is not open is not an error."""
         with self._lock:
-            self._sessions.pop(token, None)
+            self._sessions.close(token)
 
     # -- the campaign operations (R-3) -----------------------------------------
 

@@ -1,6 +1,10 @@
-"""Who is asking: HTTP Basic with a password or API key, or the session cookie (V-5)."""
+"""Who is asking: HTTP Basic with a password or API key, or the session cookie (V-5); and,
+for the control API, the control token."""
 
 from __future__ import annotations
+
+import secrets
+import time
 
 from flask import Request
 
@@ -9,6 +13,17 @@ from .envelope import HttpError
 
 SESSION_COOKIE = "sergiosgc_auth"
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="campaign-mock", charset="UTF-8"'}
+CONTROL_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="campaign-mock control API"'}
+#: The header that carries the control token, besides `Authorization: Bearer ...`.
+TOKEN_HEADER = "X-Mock-Token"
+#: Real seconds for session lifetimes, out of freezegun's reach (it patches module attributes
+#: that are the real functions, not one inside a tuple).
+_REAL = (time.monotonic,)
+
+
+def session_now() -> float:
+    """The time sessions live in: real, monotonic seconds (domain/sessions.py)."""
+    return _REAL[0]()
 
 
 def require_user(request: Request, backend: CampaignBackend) -> str:
@@ -16,7 +31,7 @@ def require_user(request: Request, backend: CampaignBackend) -> str:
     # Parsing cookies costs more than the rest of this check; most clients send none.
     token = request.cookies.get(SESSION_COOKIE) if "Cookie" in request.headers else None
     if token:
-        user = backend.session_user(token)
+        user = backend.session_user(token, session_now())
         if user is not None:
             return user
     credentials = request.authorization
@@ -28,6 +43,26 @@ def require_user(request: Request, backend: CampaignBackend) -> str:
     if token:
         raise unauthorized("The session has ended or never existed; log in again")
     raise unauthorized("Authentication required: HTTP Basic or the sergiosgc_auth session cookie")
+
+
+def require_control_token(request: Request, token: str | None) -> None:
+    """The control API (`/_mock/`) with a token set: `Authorization: Bearer <token>` or
+    `X-Mock-Token: <token>`, compared in constant time; else a 401 in the envelope."""
+    if token is None:
+        return
+    given = request.headers.get(TOKEN_HEADER)
+    if given is None:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        given = value.strip() if scheme.lower() == "bearer" else None
+    if given is not None and secrets.compare_digest(given.encode(), token.encode()):
+        return
+    raise HttpError(
+        401,
+        "unauthorized",
+        "The control API needs the mock's control token: "
+        f"Authorization: Bearer <token> or {TOKEN_HEADER}: <token>",
+        CONTROL_CHALLENGE,
+    )
 
 
 def unauthorized(message: str) -> HttpError:

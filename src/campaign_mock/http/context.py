@@ -19,6 +19,8 @@ class MockState:
     journal: RequestJournal
     auth: bool
     initial_fixtures: Fixtures
+    #: Required on every `/_mock/` route when set (auth.require_control_token).
+    control_token: str | None = None
 
 
 def state() -> MockState:

@@ -1,4 +1,9 @@
-"""The control API under `/_mock/`: reset, fixtures, state and the request journal."""
+"""The control API under `/_mock/`: reset, fixtures, state and the request journal.
+
+No answer shows a password or an API key (`***` instead) unless asked with `?secrets=1`,
+the opt-in `campaign-contract init --from-mock` uses; a PUT of fixtures takes them, and an
+account sent back with `***` keeps the secrets it has.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,11 @@ from flask import Blueprint, Response, request
 
 from ..domain.clock import Clock, MockClock
 from ..domain.errors import FixturesError, InvalidError
-from ..domain.models import Channel, State
+from ..domain.models import Account, Channel, Fixtures, State
 from ..fixtureset import fixtures_from_document, fixtures_to_document
 from .context import backend, state
 from .envelope import success
+from .journal import REDACTED
 
 blueprint = Blueprint("control", __name__, url_prefix="/_mock")
 
@@ -26,20 +32,20 @@ def reset() -> Response:
 
 @blueprint.get("/fixtures")
 def get_fixtures() -> Response:
-    return success(fixtures_to_document(backend().fixtures))
+    return success(_shown(backend().fixtures))
 
 
 @blueprint.put("/fixtures")
 def put_fixtures() -> Response:
     """Replaces the fixtures (JSON body, same shape as the fixtures file), then resets."""
-    document = request.get_json(silent=True)
+    document = _kept_secrets(request.get_json(silent=True), backend().fixtures)
     try:
         fixtures = fixtures_from_document(document)
     except FixturesError as exc:
         raise InvalidError(str(exc), {"fixtures": [str(exc)]}) from None
     backend().load_fixtures(fixtures)
     state().journal.clear()
-    return success(fixtures_to_document(fixtures))
+    return success(_shown(fixtures))
 
 
 @blueprint.get("/state")
@@ -48,7 +54,7 @@ def get_state() -> Response:
     held = backend()
     return success(
         {
-            "fixtures": fixtures_to_document(held.fixtures),
+            "fixtures": _shown(held.fixtures),
             "campaigns": [c.to_wire() for c in held.campaigns()],
             "next_id": held.next_id,
             "now": held.clock.now(),
@@ -56,6 +62,39 @@ def get_state() -> Response:
             "auth": state().auth,
         }
     )
+
+
+def _shown(fixtures: Fixtures) -> dict[str, object]:
+    """The fixtures document, each password and API key as `***` unless `?secrets=1`."""
+    document = fixtures_to_document(fixtures)
+    if request.args.get("secrets") in {"1", "true"}:
+        return document
+    document["accounts"] = [
+        {"username": a.username, "password": REDACTED, "api_keys": [REDACTED] * len(a.api_keys)}
+        for a in fixtures.accounts
+    ]
+    return document
+
+
+def _kept_secrets(document: object, current: Fixtures) -> object:
+    """An account PUT back as shown (`***`) keeps the password and keys it has now."""
+    if not isinstance(document, dict) or not isinstance(document.get("accounts"), list):
+        return document
+    held: dict[str, Account] = {a.username: a for a in current.accounts}
+    accounts: list[object] = []
+    for account in document["accounts"]:
+        name = account.get("username") if isinstance(account, dict) else None
+        known = held.get(name) if isinstance(name, str) else None
+        if isinstance(account, dict) and known is not None:
+            account = dict(account)
+            if account.get("password") == REDACTED:
+                account["password"] = known.password
+            keys = account.get("api_keys")
+            shown = keys if isinstance(keys, list) else []
+            if 0 < len(shown) == len(known.api_keys) and all(k == REDACTED for k in shown):
+                account["api_keys"] = list(known.api_keys)
+        accounts.append(account)
+    return {**document, "accounts": accounts}
 
 
 def _clock_reading(clock: Clock) -> dict[str, object]:

@@ -1,12 +1,26 @@
-"""A bounded journal of the API requests the mock received, for tests to assert on."""
+"""A bounded journal of the API requests the mock received, for tests to assert on.
+
+Passwords never enter it: `redacted()` replaces every `password` value of a login's body
+(form, multipart or JSON) and query string with `***` before the entry is made.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import unquote_plus
 
 BODY_PREVIEW = 4096
+#: What a secret is shown as, here and in the control API's answers.
+REDACTED = "***"
+#: What a body that holds a password but cannot be read to redact it is journalled as.
+WITHHELD = "(body withheld: it may hold a password)"
+_SECRET = "password"
+_PART_NAME = re.compile(rb"""name\s*=\s*(?:"password"|password(?=[\s;]|$))""", re.I | re.M)
 
 
 @dataclass(slots=True, frozen=True)
@@ -52,3 +66,80 @@ class RequestJournal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def redacted(content_type: str | None, body: bytes) -> str:
+    """The body as the journal shows it: any `password` field's value is `***`."""
+    mimetype = (content_type or "").split(";", 1)[0].strip().lower()
+    if mimetype == "application/x-www-form-urlencoded":
+        return redacted_query(body.decode("utf-8", "replace"))
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        return _redacted_json(body)
+    if mimetype == "multipart/form-data":
+        return _redacted_multipart(content_type or "", body)
+    return WITHHELD if _SECRET.encode() in body.lower() else body.decode("utf-8", "replace")
+
+
+def redacted_query(text: str) -> str:
+    """`a=1&password=x` as `a=1&password=***`; the other pairs byte for byte."""
+    pairs = text.split("&")
+    for index, pair in enumerate(pairs):
+        key, equals, _value = pair.partition("=")
+        if _is_secret(unquote_plus(key)):
+            pairs[index] = f"{key}{equals or '='}{REDACTED}"
+    return "&".join(pairs)
+
+
+def _is_secret(key: str) -> bool:
+    name = key.strip().lower()
+    return name == _SECRET or name.startswith(f"{_SECRET}[")
+
+
+def _redacted_json(body: bytes) -> str:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return WITHHELD if _SECRET.encode() in body.lower() else body.decode("utf-8", "replace")
+    if not _has_secret(document):
+        return body.decode("utf-8", "replace")
+    return json.dumps(_without_secrets(document), ensure_ascii=False)
+
+
+def _has_secret(value: Any, depth: int = 0) -> bool:
+    if depth > 64:
+        return True  # too deep to look through: treat as holding one
+    if isinstance(value, dict):
+        return any(_is_secret(k) or _has_secret(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_secret(v, depth + 1) for v in value)
+    return False
+
+
+def _without_secrets(value: Any, depth: int = 0) -> Any:
+    if depth > 64:
+        return REDACTED
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if _is_secret(k) else _without_secrets(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_without_secrets(v, depth + 1) for v in value]
+    return value
+
+
+def _redacted_multipart(content_type: str, body: bytes) -> str:
+    """Each part named `password` keeps its headers; its content becomes `***`."""
+    found = re.search(r'boundary="?([^";]+)"?', content_type, re.I)
+    if found is None:
+        return WITHHELD if _SECRET.encode() in body.lower() else body.decode("utf-8", "replace")
+    delimiter = b"--" + found.group(1).encode("latin-1")
+    parts = body.split(delimiter)
+    for index, part in enumerate(parts):
+        head, separator, content = part.partition(b"\r\n\r\n")
+        if not separator:
+            head, separator, content = part.partition(b"\n\n")
+        if separator and _PART_NAME.search(head):
+            ending = content[len(content.rstrip(b"\r\n")) :]
+            parts[index] = head + separator + REDACTED.encode() + ending
+    return delimiter.join(parts).decode("utf-8", "replace")

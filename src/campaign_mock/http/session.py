@@ -1,11 +1,12 @@
-"""Session login and logout with the `sergiosgc_auth` cookie (V-5)."""
+"""Session login and logout with the `sergiosgc_auth` cookie (V-5); sessions end after a
+day of real time, and the oldest when 10,000 are open (domain/sessions.py)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, g, request
 
 from ..domain.errors import InvalidError
-from .auth import SESSION_COOKIE, unauthorized
+from .auth import SESSION_COOKIE, session_now, unauthorized
 from .context import backend
 from .envelope import success
 
@@ -26,7 +27,7 @@ def login() -> Response:
     if errors:
         raise InvalidError.from_fields(errors)
     username, password = str(values["username"]), str(values["password"])
-    token = backend().login(username, password)
+    token = backend().login(username, password, session_now())
     if token is None:
         raise unauthorized("Wrong username, password or API key")
     response = success({"token": token, "username": username})
