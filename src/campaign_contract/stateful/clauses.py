@@ -13,7 +13,7 @@ from campaign_contract.probe import Probe
 from campaign_contract.registry import check
 from campaign_contract.schema.target import FUTURE, past
 from campaign_contract.stateful.model import CLIENT, FINAL, NEEDS_WHEN
-from campaign_contract.stateful.reach import create_in, state_of
+from campaign_contract.stateful.reach import MAX_POLL, create_in, state_of
 
 #: Reads of a campaign that must not move, and the pause between them.
 STILL_READS = 3
@@ -82,13 +82,14 @@ def sends_never_go_back(t: Probe) -> None:
 def _follow(t: Probe, ident: int) -> None:
     limit = t.ctx.config.limits.send_wait
     deadline = time.monotonic() + limit
-    highest, seen, after_final = "READY", ["READY"], 0
+    highest, seen, after_final, pause = "READY", ["READY"], 0, 0.05
     while after_final < STILL_READS:
         state, answer = state_of(t, ident)
         if state is None or state not in SEND_RANK:
             t.fail("M-1", f"a send from READY shows {state} (read: {' -> '.join(seen)})", answer)
             return
-        seen.append(state)
+        if state != seen[-1]:
+            seen.append(state)
         if SEND_RANK[state] < SEND_RANK[highest] or (highest in FINAL and state != highest):
             t.fail(
                 "M-1",
@@ -103,7 +104,8 @@ def _follow(t: Probe, ident: int) -> None:
         elif time.monotonic() > deadline:
             t.unexercised("M-1", f"the send was still {highest} after {limit:g} s")
             return
-        time.sleep(0.1)
+        time.sleep(STILL_PAUSE if highest in FINAL else pause)
+        pause = min(pause * 2, MAX_POLL)
 
 
 @check("M-3")
