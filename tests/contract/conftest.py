@@ -11,6 +11,8 @@ import pytest
 from flask import Flask
 
 from campaign_contract.config import Config, parse_config
+from campaign_contract.coverage import all_clauses
+from campaign_contract.coverage.table import summary
 from campaign_contract.scaffold import config_from_state, fetch_mock_state
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
@@ -91,3 +93,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"false-failure rate: {falsely}/{len(CONFORMING)} conforming variants failed"
         )
+    if KILLS or CONFORMING:
+        terminalreporter.section("contract suite: clause coverage")
+        terminalreporter.write_line(f"clause coverage: {summary(all_clauses())}")
