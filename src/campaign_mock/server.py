@@ -12,7 +12,7 @@ from waitress.server import create_server
 
 from .channel import use_mock_channels
 from .delivery import Dispatcher, policy
-from .delivery.dispatcher import step_aside
+from .delivery.dispatcher import MAX_LONG_POLLS, step_aside
 from .http.simulation import EXTENSION as DELIVERY_EXTENSION
 from .traffic import ApiTraffic
 
@@ -53,11 +53,14 @@ class MockServer:
     ) -> None:
         self.app = app
         self._traffic = ApiTraffic()
+        self._dispatcher: Dispatcher | None = app.extensions.get(DELIVERY_EXTENSION)
+        # Long-polls wait on threads of their own, beyond the `threads` the API has.
+        polls = MAX_LONG_POLLS if self._dispatcher is not None else 0
         self._server: Any = create_server(
             app,
             host=host,
             port=port,
-            threads=threads,
+            threads=threads + polls,
             ident="campaign-mock",
             clear_untrusted_proxy_headers=True,
             # Waitress reads the whole body before the app runs, so an oversized one gets
@@ -69,7 +72,6 @@ class MockServer:
         self._listening: tuple[str, int] | None = (self.host, self.port)
         policy.serving(*self._listening)
         # The simulation's ticker and callback workers, when the app has a dispatcher.
-        self._dispatcher: Dispatcher | None = app.extensions.get(DELIVERY_EXTENSION)
         if self._dispatcher is not None:
             self._dispatcher.step_aside = self._let_requests_pass
             self._dispatcher.waiting = self._traffic.waiting

@@ -28,6 +28,9 @@ LOOKAHEAD = 1.0
 #: Real seconds the simulation steps aside between two holds of the backend's lock: the lock
 #: is not fair, and without a pause a waiting API request may wait for many holds in a row.
 PAUSE = 0.0002
+#: Long-polls that may wait at once. The server runs this many threads beyond the API's,
+#: so waiting tests never take a thread a request needs; one more is refused at once.
+MAX_LONG_POLLS = 32
 
 
 def step_aside() -> None:
@@ -47,6 +50,8 @@ class Dispatcher:
         #: Entered by a long-poll while it waits; the server makes it stop counting as an API
         #: request, since the work it waits for steps aside for requests.
         self.waiting: Callable[[], AbstractContextManager[None]] = nullcontext
+        #: Taken (without blocking) by each long-poll for as long as it waits.
+        self.long_polls = threading.BoundedSemaphore(MAX_LONG_POLLS)
 
     @property
     def outbox(self) -> Outbox:

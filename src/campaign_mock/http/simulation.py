@@ -8,14 +8,14 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
 from ..delivery import Dispatcher
-from ..delivery.dispatcher import step_aside
+from ..delivery.dispatcher import MAX_LONG_POLLS, step_aside
 from ..domain.aggregation import Event
 from ..domain.clock import ClockMode, ClockReading, MockClock
 from ..domain.errors import InvalidError, NotFoundError
 from ..domain.timestamp import MAX_TIMESTAMP, TimestampError, parse_when
 from . import numbers
 from .context import backend
-from .envelope import success
+from .envelope import HttpError, success
 
 blueprint = Blueprint("simulation", __name__, url_prefix="/_mock")
 
@@ -221,18 +221,32 @@ def wait_deliveries() -> Response:
     document = _object()
     timeout = numbers.number(document, "timeout", default=10.0, high=MAX_WAIT)
     dispatcher = _dispatcher()
-    if document.get("idle") is True:
-        return success({"reached": dispatcher.wait_idle(timeout)})
-    campaign = numbers.whole(document, "campaign")
-    count = numbers.whole(document, "count")
-    raw_event = document.get("event")
-    if raw_event not in {e.value for e in Event}:
-        raise InvalidError(
-            "event: must be one of submitted, delivered, bounced, opened, clicked",
-            {"event": ["is not an event type"]},
+    idle = document.get("idle") is True
+    campaign, count, event = 0, 0, Event.DELIVERED
+    if not idle:
+        campaign = numbers.whole(document, "campaign")
+        count = numbers.whole(document, "count")
+        raw_event = document.get("event")
+        if raw_event not in {e.value for e in Event}:
+            raise InvalidError(
+                "event: must be one of submitted, delivered, bounced, opened, clicked",
+                {"event": ["is not an event type"]},
+            )
+        event = Event(raw_event)
+    if not dispatcher.long_polls.acquire(blocking=False):
+        raise HttpError(
+            429,
+            "busy",
+            f"{MAX_LONG_POLLS} long-polls are waiting already; try again in a moment",
+            {"Retry-After": "1"},
         )
-    found = dispatcher.wait_acknowledged(campaign, Event(raw_event), count, timeout)
-    return success({"reached": found >= count, "acknowledged": found})
+    try:
+        if idle:
+            return success({"reached": dispatcher.wait_idle(timeout)})
+        found = dispatcher.wait_acknowledged(campaign, event, count, timeout)
+        return success({"reached": found >= count, "acknowledged": found})
+    finally:
+        dispatcher.long_polls.release()
 
 
 @blueprint.post("/deliveries/flush")
