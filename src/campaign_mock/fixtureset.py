@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from .domain.errors import FixturesError
 from .domain.models import (
@@ -20,6 +20,13 @@ from .domain.models import (
     GeneratedContacts,
     Segment,
 )
+from .domain.text import bad_text
+from .fixture_yaml import MAX_FILE, load_yaml
+
+#: A `generate` pattern's length, and the widest field it may format `n` into.
+PATTERN_MAX = 200
+WIDTH_MAX = 32
+_NUMBERS = re.compile(r"[0-9]+")
 
 _ID = {"type": "integer", "minimum": 1}
 _SCHEMA: dict[str, Any] = {
@@ -99,8 +106,16 @@ _SCHEMA: dict[str, Any] = {
                         "properties": {
                             "count": {"type": "integer", "minimum": 0, "maximum": 10_000_000},
                             "first_id": _ID,
-                            "email": {"type": ["string", "null"], "minLength": 3},
-                            "telephone": {"type": ["string", "null"], "minLength": 1},
+                            "email": {
+                                "type": ["string", "null"],
+                                "minLength": 3,
+                                "maxLength": PATTERN_MAX,
+                            },
+                            "telephone": {
+                                "type": ["string", "null"],
+                                "minLength": 1,
+                                "maxLength": PATTERN_MAX,
+                            },
                         },
                     },
                 },
@@ -120,25 +135,26 @@ def default_fixtures() -> Fixtures:
     text = resources.files("campaign_mock").joinpath("fixtures/default.yaml").read_text("utf-8")
     # The shipped file's shape is checked by the tests, not at every start (the fixture's
     # first-start budget); references and uniqueness are still checked.
-    return fixtures_from_document(yaml.safe_load(text), check_shape=False)
+    return fixtures_from_document(load_yaml(text), check_shape=False)
 
 
 def load_fixtures(path: str | Path) -> Fixtures:
-    """Reads a YAML or JSON file (JSON is YAML) and validates it."""
+    """Reads a YAML or JSON file (JSON is YAML) of at most MAX_FILE bytes and validates it."""
     try:
-        text = Path(path).read_text("utf-8")
+        with Path(path).open("rb") as file:
+            data = file.read(MAX_FILE + 1)  # not stat(): a FIFO or /dev/zero has no size
     except OSError as exc:
         raise FixturesError(f"{path}: cannot read fixtures ({exc.strerror})") from None
+    if len(data) > MAX_FILE:
+        raise FixturesError(
+            f"{path}: larger than {MAX_FILE // 2**20} MiB; make big lists with `generate`"
+        )
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise FixturesError(f"{path}: fixtures must be UTF-8 text") from None
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise FixturesError(f"{path}: not valid YAML or JSON{line}") from None
-    try:
-        return fixtures_from_document(document)
+        return fixtures_from_document(load_yaml(text))
     except FixturesError as exc:
         raise FixturesError(f"{path}: {exc}") from None
 
@@ -146,6 +162,7 @@ def load_fixtures(path: str | Path) -> Fixtures:
 def fixtures_from_document(document: object, *, check_shape: bool = True) -> Fixtures:
     """Checks shape with JSON Schema, then references and uniqueness."""
     if check_shape:
+        _check_text(document)
         _check_shape(document)
     assert isinstance(document, Mapping)
     fixtures = Fixtures(
@@ -164,6 +181,13 @@ def fixtures_from_document(document: object, *, check_shape: bool = True) -> Fix
     return fixtures
 
 
+def _check_text(document: object) -> None:
+    bad = bad_text(document, "fixtures")
+    if bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise FixturesError(f"{bad[0]}: is not text: it cannot be encoded as UTF-8{more}")
+
+
 def _check_shape(document: object) -> None:
     import jsonschema  # ~100 ms: imported only when a user's fixtures need checking
 
@@ -171,7 +195,46 @@ def _check_shape(document: object) -> None:
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        raise FixturesError(f"fixtures{where}: {error.message}")
+        raise FixturesError(f"fixtures{where}: {_problem(error)}")
+
+
+def _problem(error: Any) -> str:
+    """jsonschema's message shows the instance (once 312 MB on one line); this names the rule."""
+    rule, expected, instance = error.validator, error.validator_value, error.instance
+    if rule == "type":
+        kinds = expected if isinstance(expected, list) else [expected]
+        return f"must be {' or '.join(str(_KINDS.get(k, k)) for k in kinds)}"
+    if rule == "required":
+        missing = [k for k in expected if isinstance(instance, dict) and k not in instance]
+        return ", ".join(f"{k!r} is a required property" for k in missing) or "a key is missing"
+    if rule == "additionalProperties" and isinstance(instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(_short(repr(k), 40) for k in instance if k not in allowed)
+        shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+        return f"unknown {'key' if len(extra) == 1 else 'keys'} {shown}"
+    messages = {
+        "minLength": f"must be at least {expected} characters long",
+        "maxLength": f"must be at most {expected} characters long",
+        "minimum": f"must be at least {expected}",
+        "maximum": f"must be at most {expected}",
+        "enum": f"must be one of {', '.join(map(str, expected))}",
+        "uniqueItems": "must not repeat an item",
+    }
+    return messages.get(rule, f"breaks the rule {rule!r}")
+
+
+_KINDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a text",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def fixtures_to_document(fixtures: Fixtures) -> dict[str, object]:
@@ -219,15 +282,38 @@ def _generated(raw: Mapping[str, Any] | None) -> GeneratedContacts | None:
     )
     for key in ("email", "telephone"):
         pattern = getattr(generated, key)
+        if pattern is None:
+            continue
+        where = f"fixtures.lists.generate.{key}"
+        _check_pattern(pattern, where)
         try:
-            sample = pattern.format(n=1) if pattern is not None else None
-        except (KeyError, IndexError, ValueError) as exc:
+            sample = pattern.format(n=1)
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
             raise FixturesError(
-                f"fixtures.lists.generate.{key}: {pattern!r} is not a pattern of {{n}} ({exc})"
+                f"{where}: {_short(repr(pattern), 60)} is not a pattern of {{n}} "
+                f"({_short(str(exc), 80)})"
             ) from None
-        if pattern is not None and sample == pattern and generated.count > 1:
-            raise FixturesError(f"fixtures.lists.generate.{key}: {pattern!r} does not use {{n}}")
+        if sample == pattern and generated.count > 1:
+            raise FixturesError(f"{where}: {_short(repr(pattern), 60)} does not use {{n}}")
     return generated
+
+
+def _check_pattern(pattern: str, where: str) -> None:
+    """Before formatting: `{n:>100000000}` once cost 100 MB a contact."""
+    try:
+        fields = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise FixturesError(f"{where}: not a pattern of {{n}} ({exc})") from None
+    for _, name, given, _ in fields:
+        spec = given or ""
+        if name is None:
+            continue
+        if name != "n":
+            raise FixturesError(f"{where}: only {{n}} may be formatted, not {{{_short(name, 20)}}}")
+        if "{" in spec:
+            raise FixturesError(f"{where}: a nested field in {{n:...}} is not allowed")
+        if any(int(w) > WIDTH_MAX for w in _NUMBERS.findall(spec)[:4]):
+            raise FixturesError(f"{where}: a width over {WIDTH_MAX} in {{n:{_short(spec, 20)}}}")
 
 
 def _contact_list(raw: Mapping[str, Any]) -> ContactList:

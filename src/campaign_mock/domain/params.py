@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from .errors import InvalidError
 from .models import State
+from .text import is_text
 from .timestamp import TimestampError, parse_when
 
 #: The parameters POST and PUT read (Q-4, Q-5); any others are ignored.
@@ -17,8 +18,41 @@ CAMPAIGN_FIELDS = frozenset(
 )
 NAME_MAX = 255
 CALLBACK_MAX = 2048
+#: Ids longer than this (without leading zeros) match nothing the mock can hold.
+ID_DIGITS = 18
 _DIGITS = re.compile(r"[0-9]+")
 _FORBIDDEN_IN_URL = re.compile(r"[\x00-\x20\x7f]")
+
+
+class HugeId(int):
+    """An id of more than ID_DIGITS digits: worth more than any id held, so it matches none.
+
+    Python refuses to convert more than 4300 digits either way (str to int, int to str); this
+    keeps the digits' text for messages, abbreviated, instead of their value.
+    """
+
+    text: str
+
+    def __new__(cls, digits: str) -> HugeId:
+        ident = super().__new__(cls, 10**ID_DIGITS)
+        ident.text = f"{digits[:12]}…({len(digits)} digits)"
+        return ident
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return format(self.text, spec)
+
+
+def parse_id(digits: str) -> int:
+    """A string of ASCII digits as an id, however many (a path id, a form field)."""
+    significant = digits.lstrip("0")
+    if len(significant) > ID_DIGITS:
+        return HugeId(significant)
+    return int(digits)
 
 
 @dataclass(slots=True)
@@ -90,9 +124,17 @@ def _parse(raw: Mapping[str, object], errors: dict[str, list[str]]) -> CampaignF
     return fields
 
 
+def _text(value: str) -> str:
+    """What UTF-8 cannot encode (a lone surrogate) could be stored but never shown again."""
+    if not is_text(value):
+        raise ValueError("is not text: it cannot be encoded as UTF-8")
+    return value
+
+
 def _name(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string")
+    _text(value)
     if not value.strip():
         raise ValueError("must not be blank")
     if len(value) > NAME_MAX:
@@ -106,7 +148,7 @@ def _identifier(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     if isinstance(value, str) and _DIGITS.fullmatch(value):
-        return int(value)
+        return parse_id(value)
     raise ValueError("must be a positive integer id")
 
 
@@ -118,7 +160,8 @@ def _segments(value: object) -> list[int]:
         try:
             ident = _identifier(item)
         except ValueError:
-            raise ValueError(f"item {item!r} is not a positive integer id") from None
+            shown = repr(item) if len(repr(item)) <= 40 else f"{repr(item)[:39]}…"
+            raise ValueError(f"item {shown} is not a positive integer id") from None
         if ident not in ids:  # Q-3: duplicates collapse, first occurrence kept
             ids.append(ident)
     return ids
@@ -144,6 +187,7 @@ def _event_callback(value: object) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValueError("must be a string URL")
+    _text(value)
     if len(value) > CALLBACK_MAX:
         raise ValueError(f"must be at most {CALLBACK_MAX} characters")
     if _FORBIDDEN_IN_URL.search(value):

@@ -14,15 +14,17 @@ from ..domain.backend import CampaignBackend
 from ..domain.clock import Clock
 from ..domain.errors import CampaignError, NotFoundError
 from ..domain.models import Fixtures
+from ..domain.params import parse_id
 from ..fixtureset import default_fixtures
 from . import campaigns, control, session, simulation
 from .auth import require_control_token, require_user
-from .body import MAX_BODY, Params, read_params
+from .body import MAX_BODY, Params, check_control_body, read_params
 from .context import MockState, state
 from .envelope import HttpError, failure, from_campaign_error, from_http_error, success
 from .journal import BODY_PREVIEW, JournalEntry, RequestJournal, redacted, redacted_query
 from .selfcall import refuse_callbacks_to_itself
 from .simulation import dispatcher_of
+from .strict_json import StrictJSONProvider
 
 _PUBLIC_ENDPOINTS = {"session.login", "spec.openapi_document"}
 #: Whose bodies and query strings the request journal shows without their passwords.
@@ -36,7 +38,7 @@ class PositiveIntConverter(BaseConverter):
     regex = r"0*[1-9][0-9]*"
 
     def to_python(self, value: str) -> int:
-        return int(value)
+        return parse_id(value)
 
     def to_url(self, value: object) -> str:
         return str(value)
@@ -60,7 +62,7 @@ def create_app(
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = StrictJSONProvider(app)
     app.url_map.converters["positive_int"] = PositiveIntConverter
     held = backend or CampaignBackend(fixtures or default_fixtures(), clock)
     app.extensions["campaign_mock"] = MockState(
@@ -94,6 +96,8 @@ def _check_request() -> Response | None:
         return _options()
     if request.path.startswith("/_mock/"):
         require_control_token(request, state().control_token)
+        if request.method in {"POST", "PUT"}:
+            check_control_body(request)
         return None
     if state().auth and request.endpoint not in _PUBLIC_ENDPOINTS:
         g.user = require_user(request, state().backend)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.multipart import Data, Epilogue, Field, MultipartDecoder, NeedData
 
+from ..domain.errors import InvalidError
+from ..domain.text import bad_text, is_text
 from .envelope import HttpError
+from .strict_json import JsonObject, JsonRefused, loads, repeated_keys
 
 MAX_BODY = 1024 * 1024  # V-4: 413 over 1 MiB
 
@@ -18,6 +21,8 @@ _FORM = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
 _INDEXED = re.compile(r"segments\[([0-9]+)\]")
 _ARRAY_KEYS = {"segments[]", "segments"}
+_NOT_TEXT = "is not text: it cannot be encoded as UTF-8"
+_MAX_NAMED = 20  # fields named in one refusal, so its message stays short
 
 
 @dataclass(slots=True)
@@ -63,17 +68,17 @@ def _json_params(data: bytes) -> Params:
     if not data.strip():
         return Params()
     try:
-        document = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_JsonObject.from_pairs,
-            parse_constant=_refuse_constant,
-        )
-    except (ValueError, RecursionError) as exc:
-        raise HttpError(400, "malformed", f"The body is not valid JSON: {_reason(exc)}") from None
-    if not isinstance(document, _JsonObject):
+        document = loads(data)
+    except JsonRefused as exc:
+        raise HttpError(400, "malformed", f"The body is not valid JSON: {exc}") from None
+    if not isinstance(document, JsonObject):
         kind = "array" if isinstance(document, list) else type(document).__name__
         raise HttpError(400, "malformed", f"The JSON body must be an object, not {kind}")
-    return Params(values=dict(document), repeated=document.repeated)
+    errors: dict[str, list[str]] = {}
+    for key, value in document.items():
+        if is_text(key) and bad_text(value):  # a bad key is an unknown parameter: ignored
+            errors[key] = [_NOT_TEXT]
+    return Params(values=dict(document), errors=errors, repeated=document.repeated)
 
 
 def _form_params(request: Request) -> Params:
@@ -105,6 +110,9 @@ def _form_params(request: Request) -> Params:
             params[key] = values[0]
     if indexed:
         params["segments"] = [indexed[i] for i in sorted(indexed)]
+    for key in _keys_not_utf8(request):
+        array = key in _ARRAY_KEYS or _INDEXED.fullmatch(key)
+        errors.setdefault("segments" if array else key, []).append(_NOT_TEXT)
     if len(spellings) > 1:
         errors.setdefault("segments", []).append(
             f"spelled more than one way ({', '.join(sorted(spellings))}); use one"
@@ -113,18 +121,84 @@ def _form_params(request: Request) -> Params:
     return Params(params, errors, repeated)
 
 
-class _JsonObject(dict[str, Any]):
-    """A JSON object that remembers which of its keys occurred more than once."""
+def _keys_not_utf8(request: Request) -> set[str]:
+    """Form keys whose values are not UTF-8, raw or percent-encoded.
 
-    repeated: frozenset[str] = frozenset()
+    Werkzeug hides them: it re-quotes percent-encoded bytes as text (`%ED%A0%80`), replaces
+    bad multipart bytes with U+FFFD, and reads an urlencoded body with raw bad bytes as empty.
+    """
+    data = request.get_data(cache=True)
+    if request.mimetype == _FORM:
+        pairs = parse_qsl(
+            data.decode("utf-8", "surrogateescape"),
+            keep_blank_values=True,
+            errors="surrogateescape",
+        )
+        return {k for k, v in pairs if is_text(k) and not is_text(v)}
+    return {k for k, v in _multipart_fields(request, data) if not _utf8(v)}
 
-    @classmethod
-    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
-        obj = cls(pairs)
-        if len(obj) != len(pairs):
-            keys = [k for k, _ in pairs]
-            obj.repeated = frozenset(k for k in keys if keys.count(k) > 1)
-        return obj
+
+def _multipart_fields(request: Request, data: bytes) -> list[tuple[str, bytes]]:
+    """The raw bytes of each form field of a multipart body (files are not parameters)."""
+    boundary = request.mimetype_params.get("boundary", "")
+    decoder = MultipartDecoder(boundary.encode("latin-1", "replace"), max_form_memory_size=None)
+    fields: list[tuple[str, bytes]] = []
+    current: Field | None = None
+    chunks: list[bytes] = []
+    try:
+        decoder.receive_data(data)
+        decoder.receive_data(None)
+        event = decoder.next_event()
+        while not isinstance(event, Epilogue | NeedData):
+            if isinstance(event, Field):
+                current, chunks = event, []
+            elif not isinstance(event, Data):
+                current = None  # a file part
+            elif current is not None:
+                chunks.append(event.data)
+                if not event.more_data:
+                    fields.append((current.name, b"".join(chunks)))
+            event = decoder.next_event()
+    except ValueError:  # what werkzeug could not frame is judged by _check_multipart
+        return fields
+    return fields
+
+
+def _utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def check_control_body(request: Request) -> None:
+    """`/_mock/` JSON bodies: 400 unless strict JSON, `invalid` for text UTF-8 cannot encode.
+
+    The control routes read the body with `request.get_json()` (the strict provider); this
+    says why a body is refused instead of letting each route see None.
+    """
+    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        return
+    if (request.content_length or 0) > MAX_BODY:
+        raise _too_large()
+    try:
+        data = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise _too_large() from None
+    if not data.strip():
+        return
+    try:
+        document = loads(data)
+    except JsonRefused as exc:
+        raise HttpError(400, "malformed", f"The body is not valid JSON: {exc}") from None
+    errors: dict[str, list[str]] = {}
+    for path in bad_text(document)[:_MAX_NAMED]:
+        errors.setdefault(path, []).append(_NOT_TEXT)
+    for path in repeated_keys(document)[:_MAX_NAMED]:
+        errors.setdefault(path, []).append("given more than once")
+    if errors:
+        raise InvalidError.from_fields(errors)
 
 
 def _check_multipart(request: Request) -> None:
@@ -134,18 +208,6 @@ def _check_multipart(request: Request) -> None:
         raise HttpError(400, "malformed", "The multipart Content-Type has no boundary")
     if f"--{boundary}--".encode("latin-1", "replace") not in request.get_data(cache=True):
         raise HttpError(400, "malformed", "The multipart body is truncated: no closing boundary")
-
-
-def _refuse_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, RecursionError):
-        return "nested too deeply"
-    if isinstance(exc, UnicodeDecodeError):
-        return "not UTF-8"
-    return str(exc)
 
 
 def _too_large() -> HttpError:

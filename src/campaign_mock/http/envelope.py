@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import html
-import json
 
 from flask import Response, g, request
 
 from ..domain.errors import CampaignError
+from .strict_json import dumps
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -81,7 +81,7 @@ def wants_html() -> bool:
 
 def _render(body: dict[str, object], status: int) -> Response:
     g.success = body["success"]
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    text = dumps(body)
     if not wants_html():
         return Response(text, status, mimetype="application/json")
     data = body["data"]
@@ -92,6 +92,6 @@ def _render(body: dict[str, object], status: int) -> Response:
         title=html.escape(title),
         cls="" if ok else "bad",
         summary=html.escape(summary),
-        body=html.escape(json.dumps(body, ensure_ascii=False, indent=2)),
+        body=html.escape(dumps(body, indent=2, separators=(",", ": "))),
     )
     return Response(page, status, mimetype="text/html")
