@@ -39,7 +39,7 @@ class CampaignBackend:
         # READY campaigns by send time, so _start_due never scans every campaign held.
         # Entries go stale (deleted, moved, rescheduled); _start_due skips those.
         self._due: list[tuple[float, int, int]] = []  # (starts at, id, its `when`)
-        self._sessions = sessions or Sessions()
+        self._sessions = sessions if sessions is not None else Sessions()
         self._next_id = 1
 
     # -- fixtures and lifetime -------------------------------------------------
