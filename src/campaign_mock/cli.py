@@ -220,7 +220,7 @@ def fixtures_show() -> None:
 @fixtures.command("check")
 @click.argument("path", type=click.Path(dir_okay=False))
 def fixtures_check(path: str) -> None:
-    """Validate a fixtures file; exit 1 with the problem if it is bad."""
+    """Validate a fixtures file; exit 3 with the problem, on one line, if it is bad."""
     loaded = _fixtures_or_exit(path)
     click.echo(
         f"{path}: ok ({len(loaded.accounts)} accounts, {len(loaded.domains)} domains, "
@@ -234,7 +234,13 @@ def _fixtures_or_exit(path: str | None) -> Fixtures:
     try:
         return load_fixtures(path)
     except FixturesError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise FixturesRefused(str(exc)) from None
+
+
+class FixturesRefused(click.ClickException):
+    """Exit 3, not 1: a refused file is told apart from a crash (a MemoryError exits 1)."""
+
+    exit_code = 3
 
 
 def _print_banner(

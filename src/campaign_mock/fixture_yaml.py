@@ -125,6 +125,8 @@ def _scalar(loader: Any, event: Any, path: str) -> Any:
     tag = event.tag
     if tag is None or tag == "!":
         tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == "tag:yaml.org,2002:merge":
+        raise FixturesError(f"{path}: YAML merge keys (<<) are refused ({_at(event)})")
     construct = loader.yaml_constructors.get(tag)
     if construct is None:
         raise FixturesError(f"{path}: the tag {_short(tag, 60)} is not allowed ({_at(event)})")

@@ -54,7 +54,7 @@ def test_bad_fixtures_are_refused_with_one_line(tmp_path: Path, content: str, me
     serve = ["serve", "--port", "0", "--fixtures", str(path)]
     for args in [serve, ["fixtures", "check", str(path)]]:
         result = _run(*args)
-        assert result.returncode == 1
+        assert result.returncode == 3  # a refused file, not a crash (1)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], result.stderr
         assert "Traceback" not in result.stderr
@@ -62,7 +62,7 @@ def test_bad_fixtures_are_refused_with_one_line(tmp_path: Path, content: str, me
 
 def test_missing_fixtures_file() -> None:
     result = _run("serve", "--fixtures", "/nonexistent/fixtures.yaml")
-    assert result.returncode == 1 and "cannot read fixtures" in result.stderr
+    assert result.returncode == 3 and "cannot read fixtures" in result.stderr
 
 
 def test_fixtures_show_round_trips(tmp_path: Path) -> None:
