@@ -37,6 +37,8 @@ class RunContext:
     created: list[int] = field(default_factory=list)
     _shared: dict[str, Any] = field(default_factory=dict)
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    #: Notes for the report that are no verdict (e.g. noise the callback receiver got).
+    warnings: list[str] = field(default_factory=list)
 
     def campaign_name(self, label: str) -> str:
         """A campaign name carrying this run's tag, so `clean` can recognise it."""

@@ -152,6 +152,7 @@ def run_selection(
         except KeyboardInterrupt:
             stopped, cleanup = "interrupted (Ctrl-C), cleanup too", []
         client.close()
+    warnings += ctx.warnings
     left = [r for r in cleanup if r.outcome == "left"]
     if left:
         ids = ", ".join(str(r.id) for r in left)

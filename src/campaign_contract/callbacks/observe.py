@@ -92,6 +92,12 @@ def _observe(ctx: RunContext) -> Observation:
     began = time.monotonic()
     _wait(ctx, receiver, found)
     found.waited = time.monotonic() - began
+    noise = receiver.noise()
+    if noise:
+        ctx.warnings.append(
+            f"the callback receiver got {noise} request(s) to URLs the suite never handed out "
+            "(noise: scanners, forgeries or a misrouted server); they were not judged"
+        )
     found.ended_at = time.time()
     return found
 
@@ -108,12 +114,14 @@ def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:
     seen = 0
     while True:
         for entry in receiver.received()[seen:]:
+            seen += 1
+            if not entry.matched:
+                continue  # noise: no URL the suite handed out, so no callback to judge
             send = by_token.get(entry.token or "")
             form = parse_callback(entry.header("Content-Type") or "", entry.body)
             found.reports.append(Report(entry, form, send))
             if send is not None:
                 send.received.append(entry)
-            seen += 1
         now = time.monotonic()
         for send in found.sends:
             _poll(ctx, send, polls, now)

@@ -25,6 +25,13 @@ ACK_WITHIN = 10.0
 HANG_SECONDS = 11.0
 #: Path segment that starts every callback path the suite hands out.
 PREFIX = "cb"
+#: Body bytes kept over the whole run for requests to URLs the suite handed out; past it a
+#: body is dropped (and flagged), so no sender can make the suite's memory grow without end.
+TOTAL_BODY = 64 * 1024 * 1024
+#: Requests to any other URL (noise: scanners, forgeries, garbage) are counted; this many are
+#: kept, each with at most NOISE_BODY bytes of body, to show in the report.
+NOISE_KEPT = 20
+NOISE_BODY = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,8 @@ class Received:
     truncated: bool = False
     #: Set when the request was not even well-formed HTTP.
     problem: str | None = None
+    #: Whether its path names a URL the suite handed out (`url_for`); the rest is noise.
+    matched: bool = True
 
     @property
     def path(self) -> str:
@@ -112,6 +121,10 @@ class _Book:
     #: Tokens whose receiver is down: every request is answered 503 until `up()`.
     down: set[str] = field(default_factory=set)
     closing: threading.Event = field(default_factory=threading.Event)
+    #: Tokens of the URLs handed out: only requests for them are callbacks to judge.
+    handed: set[str] = field(default_factory=set)
+    noise: int = 0
+    kept_bytes: int = 0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -133,9 +146,11 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """A request that is not well-formed HTTP: recorded too, then refused as usual."""
         raw: bytes = (getattr(self, "raw_requestline", b"") or b"").strip()
+        words = raw.split()
+        target = words[1] if len(words) >= 2 and words[1].startswith(b"/") else raw[:200]
         self._record(
             getattr(self, "command", None) or "?",
-            raw[:200],
+            target[:2048],
             (),
             b"",
             code,
@@ -233,9 +248,22 @@ class _Handler(BaseHTTPRequestHandler):
         truncated: bool = False,
         problem: str | None = None,
     ) -> None:
-        with self.book.lock:
+        book = self.book
+        with book.lock:
+            path = target.split(b"?", 1)[0].decode("latin-1")
+            token = path.split(f"/{PREFIX}/", 1)[1] if f"/{PREFIX}/" in path else None
+            matched = token in book.handed
+            if not matched:
+                book.noise += 1
+                if book.noise > NOISE_KEPT:
+                    return
+                truncated = truncated or len(body) > NOISE_BODY
+                body, headers = body[:NOISE_BODY], headers[:50]
+            elif book.kept_bytes + len(body) > TOTAL_BODY:
+                body, truncated = b"", True
+            book.kept_bytes += len(body)
             entry = Received(
-                len(self.book.received) + 1,
+                len(book.received) + 1,
                 time.time(),
                 method,
                 target,
@@ -244,9 +272,10 @@ class _Handler(BaseHTTPRequestHandler):
                 status,
                 truncated,
                 problem,
+                matched,
             )
-            self.book.received.append(entry)
-            self.book.lock.notify_all()
+            book.received.append(entry)
+            book.lock.notify_all()
 
 
 class _Server(ThreadingHTTPServer):
@@ -309,7 +338,15 @@ class Receiver:
         self.close()
 
     def url_for(self, token: str, query: str = "") -> str:
+        """The URL to hand out for `token`; requests to it are the callbacks judged."""
+        with self._book.lock:
+            self._book.handed.add(token)
         return f"{self.base_url}/{PREFIX}/{token}" + (f"?{query}" if query else "")
+
+    def noise(self) -> int:
+        """How many requests came to URLs the suite never handed out (not judged)."""
+        with self._book.lock:
+            return self._book.noise
 
     def script(self, token: str, faults: Sequence[Fault]) -> None:
         with self._book.lock:

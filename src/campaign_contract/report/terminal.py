@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import click
@@ -19,6 +20,17 @@ _LABEL = {
 }
 
 
+#: Control characters (but newline and tab) and bidi overrides: a server's bytes quoted in a
+#: finding must not move the cursor, recolour, retitle or reorder the user's terminal.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with every control character shown as an escape instead of acting."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
+                       else f"\\u{ord(m.group()):04x}", text)  # fmt: skip
+
+
 def _line(verdict: RuleVerdict) -> str:
     label, colour = _LABEL[verdict.status]
     if verdict.partial:
@@ -27,7 +39,7 @@ def _line(verdict: RuleVerdict) -> str:
     text = f"  {click.style(f'{label:<8}', fg=colour)}{part.id:<6} {part.summary}"
     why = verdict.waiver_reason if verdict.status is Status.WAIVED else verdict.reason
     if why and (verdict.status is not Status.PASS or verdict.partial):
-        text += "\n" + textwrap.indent(textwrap.fill(why, 92), " " * 17)
+        text += "\n" + textwrap.indent(textwrap.fill(printable(why), 92), " " * 17)
     if verdict.waiver_note:
         text += "\n" + " " * 17 + click.style(f"! {verdict.waiver_note}", fg="yellow")
     return text
@@ -53,9 +65,9 @@ def render_terminal(report: RunReport, verbose: bool = False) -> str:
     for verdict in failed:
         part = rules.part(verdict.rule)
         out += ["", click.style(f"--- {part.id} [{part.level.value}] failed", fg="red", bold=True)]
-        out.append(textwrap.indent(failure_text(verdict), "  "))
+        out.append(textwrap.indent(printable(failure_text(verdict)), "  "))
     for note in [*report.waiver_notes, *report.warnings]:
-        out.append(click.style(f"! {note}", fg="yellow"))
+        out.append(click.style(f"! {printable(note)}", fg="yellow"))
     counts = report.counts()
     summary = (
         f"{counts['pass']} passed, {counts['fail']} failed, {counts['waived']} waived, "
