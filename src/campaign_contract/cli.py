@@ -15,6 +15,7 @@ from campaign_contract.ledger import Ledger
 from campaign_contract.outcome import CheckResult, Status
 from campaign_contract.registry import Check
 from campaign_contract.report import render_html, render_json, render_junit, render_terminal
+from campaign_contract.report.terminal import printable
 from campaign_contract.runner import open_client, run_selection
 from campaign_contract.scaffold import TEMPLATE, MockStateError, render_from_mock
 from campaign_contract.selection import Selection, SelectionError, split_tokens
@@ -147,7 +148,10 @@ def run(
         click.echo("campaign-contract: interrupted before any check ran", err=True)
         sys.exit(EXIT_INTERRUPTED)
     if report.unreachable:
-        click.echo(f"campaign-contract: cannot judge the target: {report.stopped}", err=True)
+        click.echo(
+            f"campaign-contract: cannot judge the target: {printable(report.stopped or '')}",
+            err=True,
+        )
     else:
         click.echo(render_terminal(report, verbose=verbose), nl=False)
     for path, render in (
