@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any, Final
 
 import schemathesis
@@ -27,6 +28,11 @@ from campaign_contract.schema.target import FUTURE, create, segment_ids, tagged
 from campaign_contract.schema.wire import POSITIVE_ID, ZERO_PADDED_ID, Sent, judge_body, prepare
 from campaign_contract.spec import openapi_path
 
+#: Room for a generated name before the run tag (see `Fuzzer.adapt`).
+NAME_ROOM: Final = 127
+PLAIN_URL: Final = re.compile(r"^https?://[a-z0-9]([a-z0-9.-]{0,60}[a-z0-9])?(:[1-9][0-9]{0,3})?"
+                              r"(/[A-Za-z0-9._~-]*){0,8}(\?[A-Za-z0-9._~=&-]*)?$")  # fmt: skip
+CALLBACK: Final = "https://hooks.example/cb?k=v"
 OPERATIONS: Final = (
     ("/campaign", "POST"),
     ("/campaign/{id}", "GET"),
@@ -99,7 +105,14 @@ class Fuzzer:
             return new if json_body else str(new)
 
         if isinstance(body.get("name"), str):
-            body["name"] = tagged(self.t, body["name"])
+            # At most 127 code points before the tag: 255 "characters" however a server counts
+            # them (code points or UTF-16 units), the strictest reading of Q-4.
+            body["name"] = tagged(self.t, body["name"][:NAME_ROOM])
+        callback = body.get("event_callback")
+        if isinstance(callback, str) and callback and not PLAIN_URL.match(callback):
+            # What counts as an "absolute URL" past the plain ones differs between URL parsers;
+            # Q-4's targeted check judges the limits, the cases send a URL every parser takes.
+            body["event_callback"] = CALLBACK
         if "domain" in body:
             body["domain"] = same_kind(body["domain"], config.domains.bouncing)
         if "list" in body:
