@@ -212,15 +212,16 @@ def _problem(error: Any) -> str:
         extra = sorted(_short(repr(k), 40) for k in instance if k not in allowed)
         shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
         return f"unknown {'key' if len(extra) == 1 else 'keys'} {shown}"
+    if rule == "enum" and isinstance(expected, list):
+        return f"must be one of {', '.join(map(str, expected))}"
     messages = {
-        "minLength": f"must be at least {expected} characters long",
-        "maxLength": f"must be at most {expected} characters long",
-        "minimum": f"must be at least {expected}",
-        "maximum": f"must be at most {expected}",
-        "enum": f"must be one of {', '.join(map(str, expected))}",
+        "minLength": "must be at least {} characters long",
+        "maxLength": "must be at most {} characters long",
+        "minimum": "must be at least {}",
+        "maximum": "must be at most {}",
         "uniqueItems": "must not repeat an item",
     }
-    return messages.get(rule, f"breaks the rule {rule!r}")
+    return messages.get(rule, f"breaks the rule {rule!r}").format(expected)
 
 
 _KINDS = {
