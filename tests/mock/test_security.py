@@ -154,21 +154,24 @@ def test_a_callback_to_the_mock_itself_is_invalid_at_post_and_put(live: Live) ->
     assert live.post_campaign(event_callback=other)["success"] is True
 
 
-def test_a_name_that_resolves_to_the_mock_is_refused_when_it_sends(live: Live) -> None:
-    """A DNS name passes the POST, but the delivery never connects: no reset happens."""
+@pytest.mark.parametrize("allow", [(), ("127.0.0.0/8", "::1", "0.0.0.0/0")])
+def test_a_name_that_resolves_to_the_mock_is_refused_when_it_sends(allow: tuple[str]) -> None:
+    """A DNS name passes the POST, but the delivery never connects: no reset happens, even
+    when the allow-list takes every address."""
     name = socket.gethostname()
     try:
-        socket.getaddrinfo(name, live.port, type=socket.SOCK_STREAM)
+        socket.getaddrinfo(name, 80, type=socket.SOCK_STREAM)
     except OSError:
         pytest.skip(f"this machine's name {name!r} does not resolve")
-    for _ in range(3):
-        live.post_campaign(state="DRAFT", when=None)
-    entries = live.attempts_for(f"http://{name}:{live.port}/_mock/reset")
-    assert all(e["status"] is None for e in entries)
-    assert all(e["error"].startswith("refused by policy: ") for e in entries), entries
-    assert "this mock itself" in entries[0]["error"]
-    state = live.control("GET", "state")
-    assert len(state["campaigns"]) == 4 and state["next_id"] == 5  # not reset
+    for live in _live(callback_allow=allow):
+        for _ in range(3):
+            live.post_campaign(state="DRAFT", when=None)
+        entries = live.attempts_for(f"http://{name}:{live.port}/_mock/reset")
+        assert all(e["status"] is None for e in entries)
+        assert all(e["error"].startswith("refused by policy: ") for e in entries), entries
+        assert "this mock itself" in entries[0]["error"]
+        state = live.control("GET", "state")
+        assert len(state["campaigns"]) == 4 and state["next_id"] == 5  # not reset
 
 
 # -- link-local, metadata and the allow-list -------------------------------------------
