@@ -37,10 +37,17 @@ class AuthConfig:
     api_key: str | None = None
 
 
+#: Events a test contact may be known to cause (config `engages`): Email only (E-1).
+ENGAGEMENTS = ("opened", "clicked")
+
+
 @dataclass(frozen=True, slots=True)
 class Contact:
     email: str | None = None
     telephone: str | None = None
+    #: Events known to happen for this contact's Email message (`engages`), e.g. a sandbox
+    #: mailbox that always opens and clicks: their absence is then evidence (C-1, M-4).
+    engages: tuple[str, ...] = ()
 
     @property
     def address(self) -> str:
@@ -240,11 +247,26 @@ def _auth(top: _Node) -> AuthConfig:
 
 
 def _contact(node: _Node) -> Contact:
-    node.allow("email", "telephone")
-    contact = Contact(email=node.text("email"), telephone=node.text("telephone"))
+    node.allow("email", "telephone", "engages")
+    contact = Contact(
+        email=node.text("email"), telephone=node.text("telephone"), engages=_engages(node)
+    )
     if not contact.address:
         raise ConfigError(node.key, "a contact needs an email or a telephone", node.source)
+    if contact.engages and not contact.email:
+        raise node.error("engages", "opened and clicked are Email events (E-1): add an email")
     return contact
+
+
+def _engages(node: _Node) -> tuple[str, ...]:
+    """`engages: [opened, clicked]`: the events known to happen for the contact's email."""
+    out: list[str] = []
+    for key, value in node.items("engages"):
+        if value not in ENGAGEMENTS:
+            raise ConfigError(key, f"expected opened or clicked, got {value!r}", node.source)
+        if value not in out:
+            out.append(str(value))
+    return tuple(out)
 
 
 def _contact_list(node: _Node) -> ContactList:
