@@ -181,7 +181,8 @@ def _slow_done(app: Flask) -> None:
 
 @conforming(
     "slow_start",
-    f"a READY campaign starts SENDING {SLOW:g} s (mock time) after its `when` has come",
+    f"a READY campaign starts SENDING {SLOW:g} s (mock time) after its `when` has come "
+    "(or after it was made READY, if later)",
     only=(*CALLBACKS, "stateful"),
     into=SENDING_VARIANTS,
 )
