@@ -79,8 +79,9 @@ def main() -> None:
     "--only",
     multiple=True,
     metavar="GROUPS",
-    help="Run only these: group letters (V,R,Q,M,A,E,C), rules (V-4), parts (V-1p) or layers "
-    "(robustness, schema, stateful, callbacks). Comma-separated or repeated.",
+    help="Run only these: group letters (V,R,Q,M,A,E,C), rules (V-4), parts (V-1p), layers "
+    "(robustness, schema, stateful, callbacks) or checks (stateful.transitions; named alone, "
+    "only they run). Comma-separated or repeated.",
 )
 @click.option("--skip", multiple=True, metavar="GROUPS", help="Leave these out (as --only).")
 @click.option("--max-examples", default=20, show_default=True, type=click.IntRange(min=0))

@@ -95,3 +95,15 @@ def test_selection_by_level_group_rule_and_layer() -> None:
 def test_an_unknown_token_is_a_selection_error() -> None:
     with pytest.raises(SelectionError, match="'W'"):
         resolve(Selection(only=("W",)), REGISTRY, LAYERS)
+
+
+def test_only_a_check_name_runs_that_check_alone_over_its_parts() -> None:
+    load_layers()
+    resolved = resolve(Selection(only=("robustness.every_response_of_the_run",)), REGISTRY,
+                       REGISTRY.layers())  # fmt: skip
+    assert [c.name for c in resolved.checks] == ["robustness.every_response_of_the_run"]
+    assert resolved.parts == {"V-2", "V-4"}
+    skipped = resolve(Selection(only=("V-2",), skip=("robustness.every_response_of_the_run",)),
+                      REGISTRY, REGISTRY.layers())  # fmt: skip
+    assert "robustness.every_response_of_the_run" not in {c.name for c in skipped.checks}
+    assert skipped.checks
