@@ -1,12 +1,24 @@
-"""The waitress connection the mock serves with: refusals in the envelope, requests counted.
+"""The waitress connection the mock serves with: refusals in the envelope, requests counted,
+and sockets that cheap clients cannot keep.
 
 A request counts as API traffic from the moment its bytes are read until its answer is
 written, not only while the app runs: parsing and writing need the interpreter too, and the
 simulation's background work waits for all of it (`traffic.ApiTraffic`).
+
+Waitress alone stops accepting at 100 connections and closes an idle one only after 120 s
+(reset by every byte), so 98 idle sockets locked new clients out for two minutes and 100
+slowloris sockets (a byte a second) for ever. Here the limit is in the thousands, a
+connection with nothing in progress is closed after `ConnectionLimits.idle` (much sooner
+when many are open), and a request whose head (then whole body) has not arrived within its
+deadline is closed, however steadily it trickles.
 """
 
 from __future__ import annotations
 
+import resource
+import time
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from waitress.channel import HTTPChannel
@@ -15,15 +27,75 @@ from waitress.server import BaseWSGIServer
 from .traffic import ApiTraffic
 from .wire_errors import EnvelopeErrorTask
 
+#: File descriptors kept beyond the connection limit: listeners, the trigger, callback
+#: sockets, fixtures files, the test process's own.
+SPARE_DESCRIPTORS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    """How many connections the server holds, and how long each may hold its socket.
+
+    `idle`: seconds a connection with no request in progress (nothing received of a next
+    one, no answer being made) stays open; `crowded_idle` once more than a quarter of
+    `limit` are open. `head`: seconds from a request's first byte to the end of its head;
+    `request`: to the end of its body. `sweep`: seconds between two looks (waitress's
+    `cleanup_interval`, whole seconds).
+    """
+
+    limit: int = 4096
+    idle: float = 15.0
+    crowded_idle: float = 2.0
+    head: float = 10.0
+    request: float = 60.0
+    sweep: int = 1
+
+    def waitress_settings(self) -> dict[str, Any]:
+        """`create_server` keywords: the limit the descriptors allow, poll() (select() stops
+        at descriptor 1024), the sweep's interval."""
+        return {
+            "connection_limit": affordable_connections(self.limit),
+            "cleanup_interval": self.sweep,
+            "asyncore_use_poll": True,
+        }
+
+
+def affordable_connections(wanted: int) -> int:
+    """Raises the soft descriptor limit to what `wanted` connections need (up to the hard
+    limit) and returns how many connections it then allows."""
+    needed = wanted + SPARE_DESCRIPTORS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        top = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (top, hard))
+            soft = top
+        except (ValueError, OSError):
+            pass  # keep what we have; the limit below follows it
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(16, min(wanted, soft - SPARE_DESCRIPTORS))
+
 
 class MockChannel(HTTPChannel):  # type: ignore[misc]
     """One client connection; its listener carries the `traffic` it reports to."""
 
     error_task_class = EnvelopeErrorTask
+    #: When the first byte of the request being read arrived (monotonic), if one is.
+    request_began: float | None = None
 
     def handle_read(self) -> None:
         self.server.traffic.enter(self)  # the main loop is about to read and parse
         super().handle_read()
+
+    def received(self, data: bytes) -> bool:
+        before = self.request
+        result: bool = super().received(data)
+        if self.request is None:
+            self.request_began = None  # everything read so far is whole requests
+        elif self.request is not before:
+            self.request_began = time.monotonic()  # a new request began in `data`
+        return result
 
     def service(self) -> None:
         with self.server.traffic.serving(self):  # a worker answers, and writes what it can
@@ -33,10 +105,31 @@ class MockChannel(HTTPChannel):  # type: ignore[misc]
         self.server.traffic.leave(self)  # closed, with or without a whole request
         super().del_channel(map)
 
+    def overdue(self, limits: ConnectionLimits, idle: float, now: float) -> bool:
+        """Holds its socket past a deadline: idle too long, or a request arriving too slowly."""
+        if self.requests or self.will_close or self.close_when_flushed:
+            return False  # being answered (a long-poll too), or closing already
+        began = self.request_began
+        if began is None:
+            return bool(now - self.last_activity > idle) and not self.total_outbufs_len
+        taken = time.monotonic() - began
+        return taken > limits.request or (taken > limits.head and not self.request.headers_finished)
 
-def use_mock_channels(server: Any, traffic: ApiTraffic) -> None:
-    """Makes every listening socket of a `waitress.create_server` result use `MockChannel`."""
+
+def sweep(listener: Any, limits: ConnectionLimits, now: float) -> None:
+    """Replaces waitress's `maintenance` (every `limits.sweep` s): closes overdue connections."""
+    crowded = len(listener._map) > listener.adj.connection_limit // 4
+    idle = limits.crowded_idle if crowded else limits.idle
+    for channel in list(listener.active_channels.values()):
+        if isinstance(channel, MockChannel) and channel.overdue(limits, idle, now):
+            channel.will_close = True  # the loop closes it on its next turn
+
+
+def use_mock_channels(server: Any, traffic: ApiTraffic, limits: ConnectionLimits) -> None:
+    """Makes every listening socket of a `waitress.create_server` result use `MockChannel`
+    and close connections past `limits`."""
     for dispatcher in list(server._map.values()):
         if isinstance(dispatcher, BaseWSGIServer):
             dispatcher.traffic = traffic
             dispatcher.channel_class = MockChannel
+            dispatcher.maintenance = partial(sweep, dispatcher, limits)

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
-from .channel import use_mock_channels
+from .channel import ConnectionLimits, use_mock_channels
 from .delivery import Dispatcher, policy
 from .delivery.dispatcher import MAX_LONG_POLLS, step_aside
 from .http.simulation import EXTENSION as DELIVERY_EXTENSION
@@ -38,7 +38,8 @@ class MockServer:
 
     `serve_forever()` blocks (the CLI) until `request_stop()`; `start()`/`stop()` run it in
     the background (tests, the pytest plugin). `on_tick` runs every `tick_seconds` on its own
-    thread, so the simulation moves even when no request arrives.
+    thread, so the simulation moves even when no request arrives. `connections` bounds what
+    each client connection may hold (`channel.ConnectionLimits`).
     """
 
     def __init__(
@@ -50,12 +51,14 @@ class MockServer:
         threads: int = DEFAULT_THREADS,
         on_tick: Callable[[], None] | None = None,
         tick_seconds: float = TICK_SECONDS,
+        connections: ConnectionLimits | None = None,
     ) -> None:
         self.app = app
         self._traffic = ApiTraffic()
         self._dispatcher: Dispatcher | None = app.extensions.get(DELIVERY_EXTENSION)
         # Long-polls wait on threads of their own, beyond the `threads` the API has.
         polls = MAX_LONG_POLLS if self._dispatcher is not None else 0
+        limits = connections or ConnectionLimits()
         self._server: Any = create_server(
             app,
             host=host,
@@ -66,8 +69,10 @@ class MockServer:
             # Waitress reads the whole body before the app runs, so an oversized one gets
             # the app's 413 envelope instead of a reset connection (V-4).
             max_request_body_size=64 * 1024 * 1024,
+            # Thousands of connections, each closed when idle or arriving too slowly.
+            **limits.waitress_settings(),
         )
-        use_mock_channels(self._server, self._traffic)
+        use_mock_channels(self._server, self._traffic, limits)
         # No callback of any mock in this process may come back here (delivery/policy.py).
         self._listening: tuple[str, int] | None = (self.host, self.port)
         policy.serving(*self._listening)
