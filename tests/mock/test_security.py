@@ -383,6 +383,22 @@ def test_login_bodies_are_journalled_without_the_password(live: Live) -> None:
     assert logins[3]["query"] == "password=***"
 
 
+def test_login_bodies_the_journal_cannot_take_apart_are_withheld(live: Live) -> None:
+    part = b'Content-Disposition: form-data; name="password"\r\n\r\n' + AUTH[1].encode()
+    odd = [
+        ("multipart/form-data; boundary=elsewhere", b"--XX\r\n" + part + b"\r\n--XX--\r\n"),
+        ("multipart/form-data", b"--XX\r\n" + part + b"\r\n--XX--\r\n"),
+        ("application/json", b'{"username": "demo", "password": "' + AUTH[1].encode() + b'"'),
+        ("text/plain", b"password=" + AUTH[1].encode()),
+    ]
+    for content_type, body in odd:
+        headers = {"Content-Type": content_type}
+        requests.post(f"{live.url}/login/", data=body, headers=headers, timeout=10)
+    journal = live.http.get(f"{live.url}/_mock/requests", timeout=10).text
+    assert journal.count('"/login/"') == len(odd)
+    assert AUTH[1] not in journal
+
+
 # -- sessions ------------------------------------------------------------------------------
 
 

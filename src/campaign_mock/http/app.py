@@ -155,7 +155,10 @@ def _journal_request(response: Response) -> Response:
     text = body[:BODY_PREVIEW].decode("utf-8", "replace")
     query = request.query_string.decode("latin-1")
     if request.endpoint in _SECRET_ENDPOINTS:
-        text, query = redacted(request.content_type, body)[:BODY_PREVIEW], redacted_query(query)
+        secret = params.values.get("password")
+        known = (secret,) if isinstance(secret, str) else ()
+        text = redacted(request.content_type, body, known)[:BODY_PREVIEW]
+        query = redacted_query(query)
     journal.record(
         JournalEntry(
             seq=journal.next_seq(),

@@ -68,16 +68,21 @@ class RequestJournal:
             self._entries.clear()
 
 
-def redacted(content_type: str | None, body: bytes) -> str:
-    """The body as the journal shows it: any `password` field's value is `***`."""
+def redacted(content_type: str | None, body: bytes, known: tuple[str, ...] = ()) -> str:
+    """The body as the journal shows it: any `password` field's value is `***`. If one of
+    the `known` secrets (what the body was read as) still shows, the body is withheld."""
     mimetype = (content_type or "").split(";", 1)[0].strip().lower()
     if mimetype == "application/x-www-form-urlencoded":
-        return redacted_query(body.decode("utf-8", "replace"))
-    if mimetype == "application/json" or mimetype.endswith("+json"):
-        return _redacted_json(body)
-    if mimetype == "multipart/form-data":
-        return _redacted_multipart(content_type or "", body)
-    return WITHHELD if _SECRET.encode() in body.lower() else body.decode("utf-8", "replace")
+        text = redacted_query(body.decode("utf-8", "replace"))
+    elif mimetype == "application/json" or mimetype.endswith("+json"):
+        text = _redacted_json(body)
+    elif mimetype == "multipart/form-data":
+        text = _redacted_multipart(content_type or "", body)
+    elif _SECRET.encode() in body.lower():
+        text = WITHHELD
+    else:
+        text = body.decode("utf-8", "replace")
+    return WITHHELD if any(s and s in text for s in known) else text
 
 
 def redacted_query(text: str) -> str:
@@ -129,17 +134,21 @@ def _without_secrets(value: Any, depth: int = 0) -> Any:
 
 
 def _redacted_multipart(content_type: str, body: bytes) -> str:
-    """Each part named `password` keeps its headers; its content becomes `***`."""
+    """Each part named `password` keeps its headers; its content becomes `***`. A body that
+    mentions a password in a way this cannot take apart is withheld."""
     found = re.search(r'boundary="?([^";]+)"?', content_type, re.I)
-    if found is None:
-        return WITHHELD if _SECRET.encode() in body.lower() else body.decode("utf-8", "replace")
-    delimiter = b"--" + found.group(1).encode("latin-1")
-    parts = body.split(delimiter)
+    delimiter = b"--" + found.group(1).encode("latin-1") if found else b""
+    parts = body.split(delimiter) if delimiter else [body]
+    done = 0
     for index, part in enumerate(parts):
         head, separator, content = part.partition(b"\r\n\r\n")
         if not separator:
             head, separator, content = part.partition(b"\n\n")
-        if separator and _PART_NAME.search(head):
+        if delimiter and separator and _PART_NAME.search(head):
             ending = content[len(content.rstrip(b"\r\n")) :]
             parts[index] = head + separator + REDACTED.encode() + ending
+            done += 1
+    named = len(_PART_NAME.findall(body))
+    if named > done or (not named and _SECRET.encode() in body.lower()):
+        return WITHHELD
     return delimiter.join(parts).decode("utf-8", "replace")
