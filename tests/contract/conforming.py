@@ -258,6 +258,32 @@ conforming(
 )(_refusing(_empty_on_post))
 
 
+_ZERO_PADDED = re.compile(r"^0+[0-9]")
+
+
+def _padded_form_ids(call: Call, _b: CampaignBackend) -> Answer | None:
+    for name, value in call.form or []:
+        if name in ("domain", "list", "segments[]") and _ZERO_PADDED.match(value):
+            return _invalid(name.rstrip("[]"), "must be an id without leading zeros")
+    return None
+
+
+conforming(
+    "form_ids_zero_padded_invalid", "form ids with leading zeros (`domain=007`) are `invalid`"
+)(_refusing(_padded_form_ids))
+
+
+def _any_case_state(call: Call, _b: CampaignBackend) -> None:
+    state = call.params().get("state")
+    if isinstance(state, str) and state.upper() in State.__members__ and state != state.upper():
+        call.set_param("state", state.upper())
+
+
+@conforming("state_names_any_case", "state names are read in any case (`ready` is READY)")
+def _state_names_any_case(app: Flask) -> None:
+    install(app, on_request=_any_case_state)
+
+
 # -- several faults, paths ---------------------------------------------------------------
 
 
