@@ -32,6 +32,11 @@ lists:
     contacts:
       - email: first@example.com
         telephone: "+351910000001"
+        # engages: [opened, clicked]       # events known to happen for this contact's email
+        #                                  # (a sandbox mailbox that always opens and clicks):
+        #                                  # checks they are reported, after DONE too (C-1,
+        #                                  # M-4). Without such a contact that check is "not
+        #                                  # exercised". Put it in one of the first two lists.
       - email: second@example.com
       - telephone: "+351910000003"
     segments:
@@ -67,17 +72,54 @@ limits:
 
 
 #: The mock's magic addresses that make a send end in ERROR (docs/simulation.md).
-FAIL_EMAIL = ("fail", "simulator.campaign-mock.dev")
+MAGIC_DOMAIN = "simulator.campaign-mock.dev"
+FAIL_EMAIL = ("fail", MAGIC_DOMAIN)
 FAIL_TELEPHONES = frozenset({"+15005550009"})
 
 
 def fails_on_the_mock(contact: dict[str, Any]) -> bool:
     """Whether a mock contact's address makes any send to it end in ERROR."""
-    email = str(contact.get("email") or "").strip().lower()
-    local, _at, domain = email.partition("@")
-    if (local.split("+", 1)[0], domain) == FAIL_EMAIL:
+    if _local_part(contact) == FAIL_EMAIL:
         return True
     return str(contact.get("telephone") or "").strip() in FAIL_TELEPHONES
+
+
+#: The mock's magic local parts whose Email message is always opened (and clicked).
+ENGAGING_LOCAL_PARTS: dict[str, tuple[str, ...]] = {
+    "opened": ("opened",),
+    "noclick": ("opened",),
+    "clicked": ("opened", "clicked"),
+    "click": ("opened", "clicked"),
+}
+#: `engages` is written only if this many mean delays (open, click) and a window fit in
+#: callback_wait on the mock's clock: the delays are exponential, so one misses it with e^-10.
+ENGAGEMENT_MARGIN = 10.0
+#: callback_wait the config gets (seconds).
+CALLBACK_WAIT = 330
+
+
+def _local_part(contact: dict[str, Any]) -> tuple[str, str]:
+    email = str(contact.get("email") or "").strip().lower()
+    local, _at, domain = email.partition("@")
+    return local.split("+", 1)[0], domain
+
+
+def engages_on_the_mock(
+    contact: dict[str, Any], settings: dict[str, Any] | None, speed: float
+) -> tuple[str, ...]:
+    """The events a mock contact's magic address always has, if they surely come within
+    callback_wait at the mock's delays and speed; else () (unknown settings: ())."""
+    local, domain = _local_part(contact)
+    events = ENGAGING_LOCAL_PARTS.get(local, ()) if domain == MAGIC_DOMAIN else ()
+    if not events or not isinstance(settings, dict) or not settings.get("magic_addresses"):
+        return ()
+    try:
+        delays = settings["delays"]
+        mean = float(delays["opened"]) + (float(delays["clicked"]) if "clicked" in events else 0)
+        need = ENGAGEMENT_MARGIN * mean + float(settings["window"])
+    except (KeyError, TypeError, ValueError):
+        return ()
+    return events if need <= CALLBACK_WAIT * speed else ()
 
 
 class MockStateError(RuntimeError):
@@ -105,8 +147,23 @@ def fetch_mock_state(url: str, timeout: float = 10.0) -> dict[str, Any]:
     # The mock answers in the API's envelope; accept the bare state too.
     inner = state.get("data")
     if isinstance(inner, dict) and "fixtures" not in state:
-        return inner
+        state = inner
+    if "settings" not in state:
+        state["settings"] = _mock_settings(url, timeout, headers)
     return state
+
+
+def _mock_settings(url: str, timeout: float, headers: dict[str, str]) -> dict[str, Any] | None:
+    """The mock's simulation settings (delays, magic addresses), None if it has none to show."""
+    try:
+        response = requests.get(url.rstrip("/") + "/_mock/settings", timeout=timeout,
+                                headers=headers)  # fmt: skip
+        response.raise_for_status()
+        document = response.json()
+    except (requests.RequestException, ValueError):
+        return None
+    inner = document.get("data") if isinstance(document, dict) else None
+    return inner if isinstance(inner, dict) else None
 
 
 def config_from_state(state: dict[str, Any], base_url: str) -> dict[str, Any]:
@@ -127,6 +184,11 @@ def config_from_state(state: dict[str, Any], base_url: str) -> dict[str, Any]:
         auth["password"] = account["password"]
         if account.get("api_keys"):
             auth["api_key"] = account["api_keys"][0]
+    clock = state.get("clock")
+    speed = clock.get("speed") if isinstance(clock, dict) else None
+    if not isinstance(speed, int | float) or isinstance(speed, bool) or speed <= 0:
+        speed = None
+    settings = state.get("settings")
     test_lists = []
     empty = error = None
     for item in lists:
@@ -142,9 +204,7 @@ def config_from_state(state: dict[str, Any], base_url: str) -> dict[str, Any]:
             {
                 "id": item["id"],
                 "name": item.get("name", ""),
-                "contacts": [
-                    {k: c[k] for k in ("email", "telephone") if c.get(k)} for c in contacts
-                ],
+                "contacts": [_contact(c, settings, speed or 1.0) for c in contacts],
                 "segments": [
                     {
                         "id": s["id"],
@@ -177,13 +237,26 @@ def config_from_state(state: dict[str, Any], base_url: str) -> dict[str, Any]:
     document["payloads"] = list(fixtures.get("payloads") or ["email", "sms"])
     # Any free port: the mock runs on this machine and calls the URL derived from it.
     document["callbacks"] = {"listen": {"host": "127.0.0.1", "port": 0}}
-    limits: dict[str, Any] = {"callback_wait": 330, "request_timeout": 10, "rate_limit": 0}
-    clock = state.get("clock")
-    speed = clock.get("speed") if isinstance(clock, dict) else None
-    if isinstance(speed, int | float) and not isinstance(speed, bool) and speed > 0:
+    limits: dict[str, Any] = {
+        "callback_wait": CALLBACK_WAIT,
+        "request_timeout": 10,
+        "rate_limit": 0,
+    }
+    if speed is not None:
         limits["clock_speed"] = speed
     document["limits"] = limits
     return document
+
+
+def _contact(
+    contact: dict[str, Any], settings: dict[str, Any] | None, speed: float
+) -> dict[str, Any]:
+    """A contact as the config names it, with `engages` for a magic address that engages."""
+    out = {k: contact[k] for k in ("email", "telephone") if contact.get(k)}
+    engages = engages_on_the_mock(contact, settings, speed)
+    if engages:
+        out["engages"] = list(engages)
+    return out
 
 
 def render_from_mock(url: str) -> str:

@@ -425,3 +425,37 @@ callback_variant(
     ("C-4",),
     "refused callbacks are retried every 120 s, with no backoff",
 )(_settings({"retry_initial": 120, "retry_factor": 1.0}))
+
+
+# -- C-1 and M-4: opens and clicks after DONE ----------------------------------------------
+
+
+#: Delays under which the magic contact's opens and clicks come after DONE.
+ENGAGEMENT_AFTER_DONE = {"delays": {"submitted": 0.5, "final": 1, "opened": 120}}
+
+
+def _no_engagement_once_done(backend: CampaignBackend) -> Callable[[str, bytes, Post], int]:
+    def rewrite(url: str, body: bytes, post: Post) -> int:
+        if _event(body) in ("opened", "clicked"):
+            owner = next((c for c in backend.campaigns() if c.event_callback == url), None)
+            if owner is not None and owner.state is State.DONE:
+                return 200  # dropped, as if acknowledged: nothing is reported after DONE
+        return post(url, body)
+
+    return rewrite
+
+
+@callback_variant(
+    "c1_no_opens_after_done",
+    ("C-1", "M-4"),
+    ("C-1",),
+    "`opened` and `clicked` are no longer reported once the campaign is DONE",
+)
+def _c1_no_opens_after_done(app: Flask) -> None:
+    # Outcomes come quickly (DONE a few mock seconds after the send starts) and opens later
+    # (120 mock seconds after delivery on average, 0.4 s at this speed), so the magic contact's
+    # open and click fall after DONE for all but about 1 in 400 campaigns (the mock with these
+    # delays and nothing dropped passes: test_engagement.py).
+    _settings(ENGAGEMENT_AFTER_DONE)(app)
+    backend: CampaignBackend = app.extensions["campaign_mock"].backend
+    _transport(_no_engagement_once_done(backend))(app)

@@ -49,6 +49,9 @@ def test_the_mock_passes_the_callbacks_layer(tmp_path: Path) -> None:
         r: verdicts[r].reason for r in LAYER_RULES
     }
     assert time.monotonic() - began < 30
+    check = "callbacks.known_opens_and_clicks_are_reported"
+    known = [r for r in verdicts["C-1"].results if r.check == check]
+    assert [r.status for r in known] == [Status.PASS], [r.message for r in known]
     assert {c.outcome for c in report.cleanup} <= {"deleted", "gone"}
 
 

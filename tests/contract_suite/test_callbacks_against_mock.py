@@ -47,4 +47,8 @@ def test_the_mock_passes_every_callbacks_rule(fast_mock: str, tmp_path: Path) ->
     assert {r: verdicts[r].status for r in RULES} == dict.fromkeys(RULES, Status.PASS), {
         r: verdicts[r].reason for r in RULES
     }
+    # The magic clicked@ contact (engages, init --from-mock): its opens and clicks judged.
+    check = "callbacks.known_opens_and_clicks_are_reported"
+    known = [r for r in verdicts["C-1"].results if r.check == check]
+    assert [r.status for r in known] == [Status.PASS], [r.message for r in known]
     assert {c.outcome for c in report.cleanup} <= {"deleted", "gone"}

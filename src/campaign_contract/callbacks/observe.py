@@ -130,6 +130,11 @@ def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:
         if any(s.down and s.up_at is None for s in found.sends):
             deadline = max(deadline, now + found.limit)  # its retries are waited for after it
         for send in found.sends:
+            if send.awaits_engagement and send.state == "DONE" and send.final_at is not None:
+                # Known opens and clicks may come after DONE (M-4): wait for them, counted
+                # from DONE (engagement.py judges what is still missing then).
+                deadline = max(deadline, now + send.final_at + found.limit - time.time())
+        for send in found.sends:
             if send.settled_at is None and send.id is None:
                 send.settled_at = now - QUIET  # never created: nothing to wait for
             elif send.settled_at is None and _certain(send, found.of(send)):
@@ -184,4 +189,6 @@ def _certain(send: Send, reports: list[Report]) -> bool:
             got = events[channel, address]
             if not got & FINAL_EVENTS or (channel == "email" and "submitted" not in got):
                 return False
+    if send.awaits_engagement and send.state == "DONE":
+        return all(set(w) <= events["email", a] for a, w in send.engaging.items())
     return True

@@ -71,6 +71,14 @@ class Send:
     posted_at: float | None = None
     timed_out: bool = False
     received: list[Received] = field(default_factory=list)
+    #: Email address keys of audience contacts known to engage -> those events (`engages`).
+    engaging: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def awaits_engagement(self) -> bool:
+        """Whether its known opens and clicks are waited for and judged: only with a healthy
+        receiver (C-4's scripted and down receivers hold events back on purpose)."""
+        return bool(self.engaging) and not self.faults and not self.down
 
     @property
     def audience_text(self) -> str:
@@ -104,7 +112,12 @@ def _send(
         for payload, key in contact_keys(contact, payloads):
             expected[payload].add(key)
     others = tuple(c for c in contacts.contacts if c not in audience)
-    return Send(label, contacts.id, segments, expected, audience, others, faults)
+    engaging = {
+        address_key("email", c.email): c.engages
+        for c in audience
+        if c.engages and c.email and "email" in payloads
+    }
+    return Send(label, contacts.id, segments, expected, audience, others, faults, engaging=engaging)
 
 
 def plan_sends(config: Config, wants: Callable[[str], bool]) -> list[Send]:
