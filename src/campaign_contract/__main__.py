@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from campaign_contract.cli import main
+from campaign_contract.entry import main
 
 main()

@@ -22,6 +22,7 @@ from .domain.models import (
 )
 from .domain.text import bad_text
 from .fixture_yaml import MAX_FILE, load_yaml
+from .shape import ShapeError, best_error
 
 #: A `generate` pattern's length, and the widest field it may format `n` into.
 PATTERN_MAX = 200
@@ -189,17 +190,14 @@ def _check_text(document: object) -> None:
 
 
 def _check_shape(document: object) -> None:
-    import jsonschema  # ~100 ms: imported only when a user's fixtures need checking
-
-    validator = jsonschema.Draft202012Validator(_SCHEMA)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    error = best_error(_SCHEMA, document)  # shape.py: JSON Schema without jsonschema
     if error is not None:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         raise FixturesError(f"fixtures{where}: {_problem(error)}")
 
 
-def _problem(error: Any) -> str:
-    """jsonschema's message shows the instance (once 312 MB on one line); this names the rule."""
+def _problem(error: ShapeError) -> str:
+    """jsonschema's message showed the instance (once 312 MB on one line); this names the rule."""
     rule, expected, instance = error.validator, error.validator_value, error.instance
     if rule == "type":
         kinds = expected if isinstance(expected, list) else [expected]
