@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from .deadline import attempt_deadline, https_context, on_deadline
 from .policy import DestinationPolicy, RefusedDestination
 
 CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -56,6 +57,11 @@ class HttpTransport:
         self.policy = policy or DestinationPolicy()
 
     def post(self, url: str, body: bytes, timeout: float) -> int:
+        """`timeout` is for the whole attempt (connect, send, answer), however it trickles."""
+        with attempt_deadline(timeout):
+            return self._post(url, body, timeout)
+
+    def _post(self, url: str, body: bytes, timeout: float) -> int:
         parts = urlsplit(url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise TransportError(f"not an http(s) URL: {url!r}")
@@ -111,8 +117,12 @@ class HttpTransport:
         if connection is None or fresh:
             if connection is not None:
                 connection.close()
-            kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-            connection = kind(netloc, timeout=timeout)
+            if scheme == "https":
+                connection = http.client.HTTPSConnection(
+                    netloc, timeout=timeout, context=https_context()
+                )
+            else:
+                connection = http.client.HTTPConnection(netloc, timeout=timeout)
             connection._create_connection = self._connect  # type: ignore[attr-defined]
             pool[scheme, netloc] = connection
         connection.timeout = timeout
@@ -125,7 +135,7 @@ class HttpTransport:
     ) -> socket.socket:
         """What http.client calls to open its socket: only to an address the policy allows."""
         seconds = timeout if isinstance(timeout, int | float) else None
-        return self.policy.connect(address[0], address[1], seconds, source)
+        return on_deadline(self.policy.connect(address[0], address[1], seconds, source))
 
     def _drop(self, scheme: str, netloc: str) -> None:
         connection = self._pool().pop((scheme, netloc), None)

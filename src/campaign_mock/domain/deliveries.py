@@ -8,13 +8,14 @@ order; lanes never wait for each other, so one dead receiver stalls no other cam
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from enum import StrEnum
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 from .aggregation import Chunk, Event
 from .models import Channel
@@ -59,6 +60,11 @@ class Batch:
     def lane(self) -> tuple[int, Channel]:
         return self.campaign, self.chunk.channel
 
+    @property
+    def destination(self) -> str:
+        """The receiver, as `scheme://host:port` text: what one slow server holds up."""
+        return destination_of(self.url)
+
     def body(self) -> bytes:
         """`event=..&when=..&email%5B0%5D=..`: form-encoded, indexes from 0 with no gaps (C-2)."""
         chunk = self.chunk
@@ -70,6 +76,15 @@ class Batch:
             values = [quote_plus(a, safe="") for a in chunk.addresses]
         head = f"event={chunk.event.value}&when={chunk.when}&"
         return (head + "&".join(map(str.__add__, keys, values))).encode("ascii")
+
+
+@functools.lru_cache(maxsize=4096)
+def destination_of(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port}"
+    except ValueError:  # a port out of range: the transport refuses it; here it is one more
+        return url
 
 
 @dataclass(slots=True, frozen=True)
@@ -155,6 +170,8 @@ class Outbox:
     journal: list[Attempt] = field(default_factory=list)
     acknowledged: Counter[tuple[int, Event]] = field(default_factory=Counter)
     epoch: int = 0
+    #: Attempts in flight per destination (`Batch.destination`), for fairness in `take`.
+    in_flight: Counter[str] = field(default_factory=Counter)
     _next_id: int = 1
     _cursor: int = 0
 
@@ -166,6 +183,7 @@ class Outbox:
             self.extras.clear()
             self.journal.clear()
             self.acknowledged.clear()
+            self.in_flight.clear()
             self.epoch += 1
             self._next_id = 1
             self.lock.notify_all()
@@ -201,25 +219,37 @@ class Outbox:
             self.lock.notify_all()
 
     def take(self, now: float) -> Delivery | None:
-        """The next attempt due at `now`, marked in flight; lanes are served round-robin."""
+        """The next attempt due at `now`, marked in flight; lanes are served round-robin.
+
+        Fair between receivers: a destination that already has an attempt in flight gets
+        another only while one worker more stays free for the others, so slow receivers
+        (each attempt up to `timeout`) can never hold every worker.
+        """
         with self.lock:
             for extra in self.extras:
-                if not extra.in_flight and extra.next_at <= now:
+                if not extra.in_flight and extra.next_at <= now and self._may_go(extra.batch):
                     extra.in_flight = True
                     extra.batch.attempts += 1
                     attempt = extra.batch.attempts
+                    self.in_flight[extra.batch.destination] += 1
                     return Delivery(extra.batch, attempt, extra.kind, now, self.epoch, extra)
             lanes = list(self.lanes.values())
             for turn in range(len(lanes)):
                 lane = lanes[(self._cursor + turn) % len(lanes)]
                 batch = self._ready_in(lane, now)
-                if batch is not None:
+                if batch is not None and self._may_go(batch):
                     self._cursor = (self._cursor + turn + 1) % len(lanes)
                     batch.in_flight = True
                     batch.attempts += 1
+                    self.in_flight[batch.destination] += 1
                     kind = Kind.FIRST if batch.attempts == 1 else Kind.RETRY
                     return Delivery(batch, batch.attempts, kind, now, self.epoch)
             return None
+
+    def _may_go(self, batch: Batch) -> bool:
+        if not self.in_flight[batch.destination]:
+            return True
+        return sum(self.in_flight.values()) + 1 < self.settings.workers
 
     def record(
         self,
@@ -234,6 +264,9 @@ class Outbox:
             if delivery.epoch != self.epoch:
                 return
             batch = delivery.batch
+            self.in_flight[batch.destination] -= 1
+            if self.in_flight[batch.destination] <= 0:
+                del self.in_flight[batch.destination]
             ok = status is not None and 200 <= status < 300
             retry_at: float | None = None
             if delivery.extra is not None:
