@@ -14,7 +14,7 @@ from campaign_contract.context import RunContext
 from campaign_contract.http import BasicAuth, Client
 from campaign_contract.layers import load_layers
 from campaign_contract.ledger import Ledger
-from campaign_contract.outcome import CheckResult, Finding, Status
+from campaign_contract.outcome import CheckResult, Status
 from campaign_contract.preflight import PreflightError, preflight
 from campaign_contract.probe import NotExercisedError, Probe
 from campaign_contract.registry import REGISTRY, Check, CheckRegistry
@@ -36,15 +36,16 @@ def run_check(check: Check, ctx: RunContext) -> list[CheckResult]:
         return probe.results()
     except NotExercisedError as reason:
         return probe.results(skipped=str(reason))
-    # A crashing check must not end the run: it fails its rules, naming the crash.
+    # A crashing check must not end the run, nor blame the server: what it found before the
+    # crash stands, the rest of its parts are not exercised, and the report names the crash.
     except Exception as error:
         results = probe.results()
         where = traceback.format_exception_only(error)[-1].strip()
+        crashed = f"the check itself crashed (a suite bug: please report it): {where}"
         for result in results:
             if result.status is not Status.FAIL:
-                result.status = Status.FAIL
-                result.message = f"the check itself crashed (a suite bug?): {where}"
-                result.findings = [Finding(result.message, tuple(probe.exchanges[-3:]))]
+                result.status, result.message = Status.NOT_EXERCISED, crashed
+        ctx.warnings.append(f"check {check.name}: {crashed}")
         return results
     finally:
         ctx.adopt(probe.exchanges)
