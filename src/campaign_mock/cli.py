@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 
 import click
@@ -33,11 +34,16 @@ Examples:
       --callback-allow hooks.internal --callback-allow 10.0.0.0/8
 \b
 Beyond loopback, /_mock/ needs a control token (or --insecure-control); without
-either, serve exits with status 4.
+either, serve exits with status 4. An address it cannot listen on (an unknown host,
+a port in use, no permission) exits with status 5; a refused fixtures file with 3.
 \b
-Then:
+Then, with the built-in fixtures (create a campaign, read it back):
+  curl -u demo:demo-password http://127.0.0.1:8080/campaign -d name=Hello -d domain=1 -d list=1
   curl -u demo:demo-password http://127.0.0.1:8080/campaign/1
 """
+
+#: `serve`'s exit status when it cannot listen where it was told (1 stays a crash).
+EXIT_CANNOT_LISTEN = 5
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -155,6 +161,7 @@ def serve(
     session_ttl: float,
 ) -> None:
     """Serve the mock until Ctrl-C or SIGTERM."""
+    _check_host(host, port)
     refusal = exposure_refusal(host, control_token, insecure_control)
     if refusal is not None:
         click.echo(f"campaign-mock: {refusal}", err=True)
@@ -183,8 +190,9 @@ def serve(
     hold_stop_signals()
     try:
         server = MockServer(app, host, port, threads=threads)
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    except (OSError, ValueError) as exc:  # waitress says ValueError for a host it cannot use
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CannotListen(f"cannot listen on {host}:{port}: {reason}") from None
     received = server.serve_until_signalled(
         on_ready=lambda: _print_banner(
             server,
@@ -237,6 +245,21 @@ def _fixtures_or_exit(path: str | None) -> Fixtures:
         raise FixturesRefused(str(exc)) from None
 
 
+class CannotListen(click.ClickException):
+    """Exit 5: an unknown host, a port in use or a port not allowed; one line, no traceback."""
+
+    exit_code = EXIT_CANNOT_LISTEN
+
+
+def _check_host(host: str, port: int) -> None:
+    """A misspelt host is named as such, before the exposure check calls it "not loopback"."""
+    try:
+        socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        reason = f"unknown host ({exc.strerror})"
+        raise CannotListen(f"cannot listen on {host}:{port}: {reason}") from None
+
+
 class FixturesRefused(click.ClickException):
     """Exit 3, not 1: a refused file is told apart from a crash (a MemoryError exits 1)."""
 
@@ -265,11 +288,11 @@ def _print_banner(
             )
         if fixtures.accounts:
             first = fixtures.accounts[0]
-            lines.append(
-                f"  try: curl -u {first.username}:{first.password} {server.url}/campaign/1"
-            )
+            lines += _try_lines(f"curl -u {first.username}:{first.password} ", server, fixtures)
     else:
         lines.append("  authentication is off (--no-auth)")
+        lines += _try_lines("curl ", server, fixtures)
+    lines.append(f"  the spec it serves: {server.url}/openapi.yaml (OpenAPI 3.1, no credentials)")
     lines.append(
         "  control API: /_mock/state, /_mock/reset, /_mock/requests, /_mock/clock, "
         "/_mock/deliveries, /_mock/settings"
@@ -283,3 +306,16 @@ def _print_banner(
     )
     click.echo("\n".join(lines), err=True)
     sys.stderr.flush()
+
+
+def _try_lines(curl: str, server: MockServer, fixtures: Fixtures) -> list[str]:
+    """A first request that works on this fresh mock: create a campaign (a GET of one would
+    answer "does not exist"), with a bouncing domain and a list of the loaded fixtures."""
+    domain = next((d.id for d in fixtures.domains if d.is_bouncing), None)
+    if domain is None or not fixtures.lists:
+        return []
+    create = f"-d name=Hello -d domain={domain} -d list={fixtures.lists[0].id}"
+    return [
+        f"  try: {curl}{server.url}/campaign {create}",
+        f"  then: {curl}{server.url}/campaign/1   # ids start at 1",
+    ]
