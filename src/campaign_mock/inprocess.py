@@ -8,10 +8,12 @@ Flask app as WSGI calls, with no socket and no thread; callbacks are delivered i
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import ContextDecorator
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -208,13 +210,15 @@ def intercept(
 ) -> Interception:
     """A mock of its own behind `base_url`, in-process, fresh each time it is entered.
 
-    Options as `@pytest.mark.campaign_mock(...)`. `apps` maps URL prefixes to WSGI apps
-    (your webhook receiver) reached without a socket; `sink` records callbacks in memory.
+    Options as `@pytest.mark.campaign_mock(...)`; a relative `fixtures` path is, as the
+    marker's, relative to the file that calls `intercept()` (not to where pytest runs).
+    `apps` maps URL prefixes to WSGI apps (your webhook receiver) reached without a socket;
+    `sink` records callbacks in memory.
     """
     from .handle import CampaignMock
 
     options = {
-        "fixtures": fixtures,
+        "fixtures": _beside_caller(fixtures, sys._getframe(1).f_code.co_filename),
         "seed": seed,
         "rates": rates,
         "settings": settings,
@@ -228,6 +232,18 @@ def intercept(
         sink=sink,
         options=options,
     )
+
+
+def _beside_caller(fixtures: FixturesSource | None, caller: str) -> FixturesSource | None:
+    """A relative path is found next to the calling file; from a REPL or `exec` (no file),
+    in the current directory."""
+    if not isinstance(fixtures, str | os.PathLike):
+        return fixtures
+    path = Path(fixtures)
+    anchor = Path(caller)
+    if path.is_absolute() or not anchor.is_file():
+        return path
+    return anchor.resolve().parent / path
 
 
 def _route(router: RequestsMock, prefix: str, answer: Callable[[PreparedRequest], Answer]) -> None:

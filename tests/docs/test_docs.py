@@ -164,9 +164,20 @@ def test_walkthrough_runs(name: str, project: Project, pytester: pytest.Pytester
             if check:
                 CHECKS[check](project, path, where, block.code)
     if tests:
-        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", *tests)
+        # From another directory: the guide's relative fixtures paths ("magic.yaml") mean the
+        # file beside the test, for the marker and intercept() alike, wherever pytest runs.
+        elsewhere = project.path.parent / f"{project.path.name}-elsewhere"
+        elsewhere.mkdir()
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+             *(str(project.path / t) for t in tests)],
+            cwd=elsewhere, env=_env(), capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        result = pytest.RunResult(run.returncode, run.stdout.splitlines(), [], 0)
         outcomes = result.parseoutcomes()
-        assert outcomes.get("passed", 0) > 0 and set(outcomes) <= {"passed"}, result.stdout.str()
+        assert outcomes.get("passed", 0) > 0 and set(outcomes) <= {"passed"}, (
+            run.stdout + run.stderr
+        )
 
 
 def _check_fixtures(project: Project, path: Path, where: str, code: str) -> None:

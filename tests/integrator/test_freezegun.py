@@ -20,7 +20,7 @@ def test_M4_freezegun_tick_drives_the_send(store: EventStore) -> None:
     apps = {SHOP: create_webhook_app(store)}
     with (
         freeze_time(START) as frozen,
-        campaign_mock.intercept(API, fixtures="tests/integrator/magic.yaml", apps=apps) as mock,
+        campaign_mock.intercept(API, fixtures="magic.yaml", apps=apps) as mock,
     ):
         client = CampaignClient(API, *mock.auth)
         campaign = client.create("Sale", domain=1, list_id=1,
@@ -42,7 +42,7 @@ def test_M4_mock_advance_moves_freezegun_too(store: EventStore) -> None:
     apps = {SHOP: create_webhook_app(store)}
     with (
         freeze_time(START),
-        campaign_mock.intercept(API, fixtures="tests/integrator/magic.yaml", apps=apps) as mock,
+        campaign_mock.intercept(API, fixtures="magic.yaml", apps=apps) as mock,
     ):
         client = CampaignClient(API, *mock.auth)
         campaign = client.create("Sale", domain=1, list_id=1,

@@ -59,7 +59,7 @@ def test_callbacks_to_a_real_receiver_go_over_http(callback_sink: CallbackSink) 
     callback_sink.assert_events(EVERY_EVENT)
 
 
-intercepted = campaign_mock.intercept(API, fixtures="tests/integrator/magic.yaml")
+intercepted = campaign_mock.intercept(API, fixtures="magic.yaml")
 
 
 @intercepted
@@ -85,4 +85,4 @@ def test_intercept_shares_the_live_fixtures_backend(campaign_mock: CampaignMock)
 
 
 def _magic() -> str:
-    return "tests/integrator/magic.yaml"
+    return "magic.yaml"  # beside this file, wherever pytest runs from
