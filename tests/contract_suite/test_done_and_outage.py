@@ -100,7 +100,14 @@ def test_a_send_seen_done_at_once_is_judged_not_left_unexercised(
     failed = [failure_text(v) for v in verdicts.values() if v.status is Status.FAIL]
     assert not failed, "\n\n".join(failed)
     results = {(r.rule, r.check): r for v in report.verdicts for r in v.results}
-    mine = [r for (rule, name), r in results.items() if rule == "M-4" and "callbacks." in name]
+    # Opens and clicks after DONE (callbacks.known_opens_and_clicks_are_reported) are judged in
+    # test_engagement.py: here every open comes at its delivery, so none comes after DONE.
+    after_done = "callbacks.known_opens_and_clicks_are_reported"
+    mine = [
+        r
+        for (rule, name), r in results.items()
+        if rule == "M-4" and "callbacks." in name and name != after_done
+    ]
     assert {
         "callbacks.done_only_after_every_outcome",
         "callbacks.a_down_receiver_does_not_hold_done",

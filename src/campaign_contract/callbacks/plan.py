@@ -131,6 +131,12 @@ def plan_sends(config: Config, wants: Callable[[str], bool]) -> list[Send]:
         if segmented is not None:
             chosen = tuple(s.id for s in segmented.segments[:2])
             sends.append(_send(f"segments-{segmented.id}", segmented, chosen, payloads))
+    if wants("M-4") and not any(wants(r) for r in AUDIENCE_RULES):
+        # engagement.py: opens and clicks after DONE, on the lists holding contacts known to
+        # engage (the same sends the audience rules make).
+        for contacts in config.lists[:2]:
+            if any(c.engages for c in contacts.contacts):
+                sends.append(_send(f"list-{contacts.id}", contacts, (), payloads))
     if wants("C-4"):
         sends.append(_send("retry", config.lists[0], (), payloads, RETRY_SCRIPT))
     if (wants("C-4") or wants("M-4")) and config.limits.callback_outage > 0:
