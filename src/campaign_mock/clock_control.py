@@ -6,6 +6,7 @@ the running clock follows freezegun, so moving one moves the other.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .delivery.dispatcher import step_aside
 from .domain.clock import ClockMode, MockClock
-from .domain.timestamp import parse_when
+from .domain.timestamp import MAX_TIMESTAMP, parse_when
 
 if TYPE_CHECKING:
     from .handle import CampaignMock
@@ -29,6 +30,8 @@ def to_seconds(moment: Moment) -> float:
     if isinstance(moment, bool):
         raise TypeError("a moment is Unix seconds, an ISO 8601 text or a datetime, not a bool")
     if isinstance(moment, int | float):
+        if not 0 <= moment <= MAX_TIMESTAMP:  # NaN fails this too
+            raise ValueError(f"a moment is from 1970 to the year 9999, got {moment}")
         return float(moment)
     return float(parse_when(moment))
 
@@ -83,9 +86,9 @@ class ClockControl:
 
     def advance(self, seconds: float) -> float:
         """Moves forward; `POST /_mock/clock/advance`. Returns the new time."""
-        if seconds < 0:
-            raise ValueError("the clock only advances; use set() to go back")
-        return self._move(self.now() + seconds)
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"the clock only advances, by a finite number; got {seconds}")
+        return self._move(to_seconds(self.now() + seconds))
 
     def _move(self, target: float) -> float:
         clock, backend = self._clock, self._mock.backend

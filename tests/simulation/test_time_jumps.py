@@ -182,3 +182,15 @@ def test_the_api_answers_while_a_campaign_is_jumped_past(mock: Mock, receiver: R
     ident = int(fresh["id"])
     assert mock.campaign(ident)["state"] == "DONE"
     assert mock.deliveries(ident)["acknowledged"][str(ident)]["submitted"] == 5000
+
+
+@pytest.mark.parametrize("moment", [float("nan"), float("inf"), 1e20, -1.0])
+def test_the_python_clock_refuses_what_the_control_api_refuses(
+    campaign_mock: Any, moment: float
+) -> None:
+    before = campaign_mock.clock.now()
+    with pytest.raises(ValueError):
+        campaign_mock.clock.set(moment)
+    with pytest.raises(ValueError):
+        campaign_mock.clock.advance(moment if moment != -1.0 else float("-inf"))
+    assert campaign_mock.clock.now() == pytest.approx(before, abs=5)
