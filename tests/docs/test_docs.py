@@ -6,6 +6,9 @@ A comment before each block names its role:
   fresh project; `test_*.py` files are run by pytest at the end (all must pass); YAML is
   checked by its own loader (`fixtures`, `contract-config`, `waivers`), and a
   `github-actions` job is parsed and its `run:` steps executed in order;
+- `<!-- test: install -->` a pip command run in a fresh virtual environment outside the repo,
+  `/path/to/campaign-kit` standing for a copy of this checkout; the blocks after it (and the
+  walkthrough's tests) use that environment's tools, so the guide runs on what it installs;
 - `<!-- test: server -->` a command that serves the mock: the test starts it, on a free port;
 - `<!-- test: sh -->` runs with bash in the project, against that mock; it must succeed.
 
@@ -20,6 +23,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -49,6 +53,13 @@ MARKED = re.compile(
 )
 FENCE = re.compile(r"^```", re.M)
 CREDENTIALS = {"CAMPAIGN_USERNAME": "demo", "CAMPAIGN_PASSWORD": "demo-password"}
+#: Where the guides say "your checkout of campaign-kit".
+CHECKOUT_PLACEHOLDER = "/path/to/campaign-kit"
+#: What a fresh clone does not hold (.gitignore), left out of the copies installed from.
+NOT_IN_A_CLONE = shutil.ignore_patterns(
+    ".git", ".venv", "__pycache__", "*.egg-info", ".pytest_cache", ".mypy_cache",
+    ".ruff_cache", ".hypothesis", "build", "dist", "reports", ".node", "node_modules",
+)  # fmt: skip
 
 
 @dataclass
@@ -77,8 +88,26 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **extra}
+def _env(bin_dir: Path = BIN, **extra: str) -> dict[str, str]:
+    """The tests' own tools first; with a fresh venv's `bin_dir`, nothing of the test run's."""
+    if bin_dir == BIN:
+        return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **extra}
+    kept = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    path = [p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != BIN]
+    return {**kept, "PATH": os.pathsep.join([str(bin_dir), *path]), **extra}
+
+
+def _clone(where: Path) -> Path:
+    """This checkout's files as a clone holds them (a copy: a build writes into its tree)."""
+    shutil.copytree(ROOT, where, ignore=NOT_IN_A_CLONE, symlinks=True)
+    return where
+
+
+def _fresh_python(where: Path) -> Path:
+    """A new virtual environment (actions/setup-python, a user's venv); its bin directory."""
+    made = subprocess.run([sys.executable, "-m", "venv", str(where)], capture_output=True)
+    assert made.returncode == 0, made.stderr
+    return where / "bin"
 
 
 class Project:
@@ -88,6 +117,14 @@ class Project:
         self.path = path
         self.port = _free_port()
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.bin = BIN  # whose campaign-mock, python and pytest the blocks run
+
+    def install(self, code: str) -> None:
+        """The guide's install command, in a venv of its own, from a copy of this checkout."""
+        base = self.path.parent / self.path.name
+        self.bin = _fresh_python(Path(f"{base}-python"))
+        source = _clone(Path(f"{base}-campaign-kit"))
+        self.sh(code.replace(CHECKOUT_PLACEHOLDER, str(source)), timeout=1200)
 
     def here(self, code: str, port: int | None = None) -> str:
         port = port or self.port
@@ -97,7 +134,7 @@ class Project:
 
     def serve(self, code: str) -> None:
         process = subprocess.Popen(
-            shlex.split(self.here(code)), cwd=self.path, env=_env(), start_new_session=True,
+            shlex.split(self.here(code)), cwd=self.path, env=_env(self.bin), start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         self.processes.append(process)
@@ -113,10 +150,10 @@ class Project:
                 time.sleep(0.05)  # a server process starting up; nothing to long-poll yet
         raise AssertionError(f"the mock did not start at {url}")
 
-    def sh(self, code: str, **env: str) -> str:
+    def sh(self, code: str, timeout: float = 240, **env: str) -> str:
         run = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", self.here(code)], cwd=self.path,
-            env=_env(**env), capture_output=True, text=True, timeout=240,
+            env=_env(self.bin, **env), capture_output=True, text=True, timeout=timeout,
         )  # fmt: skip
         assert run.returncode == 0, f"{code}\n--- stdout\n{run.stdout}\n--- stderr\n{run.stderr}"
         return run.stdout
@@ -141,7 +178,7 @@ def test_every_block_is_marked(name: str) -> None:
     fences = len(FENCE.findall(text)) // 2
     assert fences == len(blocks(text)) > 0, f"{name}: a fenced block has no <!-- test: ... -->"
     for block in blocks(text):
-        assert block.role in {"file", "sh", "server"}, f"{name}:{block.line}: {block.role}"
+        assert block.role in {"file", "sh", "server", "install"}, f"{name}:{block.line}"
         assert block.lang in {"python", "sh", "yaml"}, f"{name}:{block.line}: {block.lang}"
 
 
@@ -150,7 +187,9 @@ def test_walkthrough_runs(name: str, project: Project, pytester: pytest.Pytester
     tests = []
     for block in blocks((ROOT / "docs" / name).read_text("utf-8")):
         where = f"docs/{name}:{block.line}"
-        if block.role == "server":
+        if block.role == "install":
+            project.install(block.code)
+        elif block.role == "server":
             project.serve(block.code)
         elif block.role == "sh":
             project.sh(block.code, **CREDENTIALS)
@@ -169,9 +208,9 @@ def test_walkthrough_runs(name: str, project: Project, pytester: pytest.Pytester
         elsewhere = project.path.parent / f"{project.path.name}-elsewhere"
         elsewhere.mkdir()
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+            [str(project.bin / "python"), "-m", "pytest", "-p", "no:cacheprovider", "-q",
              *(str(project.path / t) for t in tests)],
-            cwd=elsewhere, env=_env(), capture_output=True, text=True, timeout=600,
+            cwd=elsewhere, env=_env(project.bin), capture_output=True, text=True, timeout=600,
         )  # fmt: skip
         result = pytest.RunResult(run.returncode, run.stdout.splitlines(), [], 0)
         outcomes = result.parseoutcomes()
@@ -194,40 +233,60 @@ def _check_waivers(project: Project, path: Path, where: str, code: str) -> None:
 
 
 def _check_github_actions(project: Project, path: Path, where: str, code: str) -> None:
-    """Parsed; `uses:` pinned; `run:` steps executed in order in one shell (the install
-    aside), fast (`--only robustness`); then the report is where the publishing steps look."""
+    """Parsed; `uses:` pinned; every `run:` step executed in order in one shell, the install
+    included, on a runner of our making: `actions/checkout` of campaign-kit copies this
+    checkout, `actions/setup-python` is a fresh venv. Fast (`--only robustness`); then the
+    report is where the publishing steps look, one suite with the level in each class name."""
     document = yaml.safe_load(code)  # as written: the job gets a port of its own below
     assert document.get("on", document.get(True)), f"{where}: no trigger"
     (job,) = document["jobs"].values()
     steps: list[dict[str, Any]] = job["steps"]
+    workspace = project.path / "runner"  # a fresh one, as the runner's
+    workspace.mkdir()
+    runner_bin: Path | None = None
     script = []
     for step in steps:
         assert ("uses" in step) != ("run" in step), f"{where}: {step}"
-        if "uses" in step:
-            assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
-        elif "pip install" in step["run"]:
-            assert "campaign-kit" in step["run"], f"{where}: installs something else"
-        else:
+        if "run" in step:
             script.append(step["run"])
+            continue
+        action, _, version = step["uses"].partition("@")
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+", action) and re.fullmatch(r"v\d+", version), step
+        given = step.get("with", {})
+        if action == "actions/checkout":
+            assert not script, f"{where}: a checkout after a run step"
+            if "campaign-kit" in given.get("repository", ""):
+                _clone(workspace / given.get("path", "."))
+        elif action == "actions/setup-python":
+            assert not script, f"{where}: setup-python after a run step"
+            runner_bin = _fresh_python(project.path / "runner-python")
+        else:
+            assert step.get("if") == "always()", f"{where}: {action} only after a success"
+    assert runner_bin is not None, f"{where}: no actions/setup-python"
+    assert any("pip install" in s and "campaign-kit" in s for s in script), f"{where}: install"
     port = _free_port()  # the job starts a mock of its own, beside the walkthrough's
     env = {k: project.here(str(v), port) for k, v in job.get("env", {}).items()}
     env["CONTRACT_ARGS"] = "--only robustness"
-    checkout = project.path / "checkout"  # a fresh one, as the runner's
-    checkout.mkdir()
     process = subprocess.Popen(
-        ["bash", "-euo", "pipefail", "-c", project.here("\n".join(script), port)], cwd=checkout,
-        env=_env(**env), start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        ["bash", "-euo", "pipefail", "-c", project.here("\n".join(script), port)],
+        cwd=workspace, env=_env(runner_bin, **env), start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     project.processes.append(process)  # the background mock dies with its process group
-    output, _ = process.communicate(timeout=240)
+    output, _ = process.communicate(timeout=1200)
     assert process.returncode == 0, output.decode()
     assert requests.get(f"http://127.0.0.1:{port}/_mock/state", timeout=5).ok  # its own mock
     published = [s["with"] for s in steps if "with" in s and "report_paths" in s["with"]]
-    (report,) = [checkout / p["report_paths"] for p in published]
-    cases = ET.parse(report).getroot().iter("testcase")
-    assert sum(1 for _ in cases) >= 10
+    (report,) = [workspace / p["report_paths"] for p in published]
+    root = ET.parse(report).getroot()
+    assert [s.get("name") for s in root.iter("testsuite")] == ["campaign-contract"]
+    cases = list(root.iter("testcase"))
+    assert len(cases) >= 10
+    classes = [c.get("classname", "") for c in cases]  # campaign_contract.<level>.<group>
+    matched = [re.fullmatch(r"campaign_contract\.(seed|vendor|profile)\.[A-Z]", n) for n in classes]
+    assert all(matched) and len({m[1] for m in matched if m}) > 1, sorted(set(classes))
     kept = [s["with"]["path"] for s in steps if s.get("uses", "").startswith("actions/upload")]
-    assert kept and all((checkout / p).is_dir() for p in kept)
+    assert kept and all((workspace / p).is_dir() for p in kept)
 
 
 CHECKS = {
