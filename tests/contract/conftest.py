@@ -13,12 +13,16 @@ from flask import Flask
 from campaign_contract.config import Config, parse_config
 from campaign_contract.coverage import all_clauses
 from campaign_contract.coverage.table import summary
+from campaign_contract.layers import load_layers
+from campaign_contract.registry import REGISTRY
 from campaign_contract.scaffold import config_from_state, fetch_mock_state
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.fixtureset import default_fixtures
 from campaign_mock.http import create_app
 from campaign_mock.server import MockServer
+
+load_layers()
 
 #: Mock seconds per real second: a send to the default lists ends in a few real seconds.
 SPEED = 30.0
@@ -67,6 +71,24 @@ def suite_config(url: str, tmp_path: Path, send_wait: float = 30) -> Config:
         "send_wait": send_wait,
     }
     return parse_config(document, environ={})
+
+
+def kill_selection(name: str, first_break: str, only: tuple[str, ...]) -> tuple[str, ...]:
+    """What a kill test runs: the checks the clause table says judge this variant's clause.
+
+    So a kill proves what docs/coverage.md claims (these checks can fail that clause), and runs
+    in a fraction of the time of a whole rule or layer. A variant no clause names, or whose
+    first broken part those checks do not judge, runs over its own `only`.
+    """
+    named = tuple(
+        dict.fromkeys(check for c in all_clauses() if name in c.variants for check in c.checks)
+    )
+    chosen = [check for check in REGISTRY if check.name in named]
+    judged = {rule for check in chosen for rule in check.rules}
+    if not named or first_break not in judged:
+        return only
+    # A final check judges the run's traffic: the variant's own selection makes that traffic.
+    return (*named, *only) if all(check.final for check in chosen) else named
 
 
 @pytest.fixture

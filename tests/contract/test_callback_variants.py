@@ -14,7 +14,7 @@ from campaign_contract.selection import Selection
 
 from . import clause_variants_meac, clause_variants_vrq  # noqa: F401 (they register)
 from .callback_variants import CALLBACK_VARIANTS, callbacks_config, served
-from .conftest import KILLS
+from .conftest import KILLS, kill_selection
 from .variants import Variant
 
 #: The variants break callbacks only: the other layers' checks of the same rules (M-4) stay out.
@@ -66,7 +66,10 @@ def test_the_callbacks_layer_kills_the_variant(broken: Variant, tmp_path: Path) 
     with served(broken.apply) as url:
         report = run_selection(
             callbacks_config(url, tmp_path),
-            selection=Selection(only=broken.only, skip=OTHER_LAYERS),
+            selection=Selection(
+                only=kill_selection(broken.name, broken.breaks[0], broken.only),
+                skip=OTHER_LAYERS,
+            ),
             seed=7,
         )
     failed = {v.rule for v in report.verdicts if v.status is Status.FAIL}

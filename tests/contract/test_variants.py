@@ -11,7 +11,7 @@ from campaign_contract.runner import run_selection
 from campaign_contract.selection import Selection
 
 from . import clause_variants_meac, clause_variants_vrq  # noqa: F401 (they register)
-from .conftest import KILLS, MAX_EXAMPLES, served, suite_config
+from .conftest import KILLS, MAX_EXAMPLES, kill_selection, served, suite_config
 from .variants import VARIANTS, Variant
 
 #: A send on the mock at its test speed ends in about two seconds; more means it never will.
@@ -29,7 +29,10 @@ def test_the_suite_kills_the_variant(broken: Variant, tmp_path: Path) -> None:
     with served(broken.apply) as url:
         report = run_selection(
             suite_config(url, tmp_path, send_wait=SEND_WAIT),
-            selection=Selection(only=broken.only, skip=("callbacks",)),
+            selection=Selection(
+                only=kill_selection(broken.name, broken.breaks[0], broken.only),
+                skip=("callbacks",),
+            ),
             seed=7,
             max_examples=MAX_EXAMPLES,
         )

@@ -8,7 +8,7 @@ from typing import Any, Final
 from campaign_contract.envelope import envelope_problem
 from campaign_contract.exchange import Exchange
 from campaign_contract.probe import Probe
-from campaign_contract.schema.shape import campaign_problem, differences
+from campaign_contract.schema.shape import FIELDS, campaign_problem, differences
 from campaign_contract.schema.when import is_seed_spelling, parse_when
 from campaign_contract.schema.wire import ARRAY_KEY, Sent
 
@@ -130,7 +130,10 @@ def judge_campaign(t: Probe, answer: Exchange, ident: int | None) -> dict[str, A
     problem = campaign_problem(data)
     if problem is not None:
         t.fail(Part.SHAPE, f"{problem}: {answer.describe()}", answer)
-        if not isinstance(data.get("id"), int):
+        # A wrong field is R-2's; an answer without most of the campaign (only its id, say)
+        # is no campaign at all, which R-3 forbids too.
+        missing = [name for name in FIELDS if name not in data]
+        if not isinstance(data.get("id"), int) or len(missing) * 2 >= len(FIELDS):
             t.fail(Part.ANSWER, f"the answer is not the campaign: {answer.describe()}", answer)
         return None
     if ident is not None and data["id"] != ident:
