@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,22 +85,30 @@ class Run:
     rss_mib: float
 
 
+#: Runs the command in a fresh process whose only child it is, so RUSAGE_CHILDREN is that
+#: child's alone (ru_maxrss of children is the largest child a process ever had).
+MEASURE = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=120)
+wall = time.perf_counter() - started
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps([done.returncode, done.stderr, used.ru_utime + used.ru_stime, wall,
+                  used.ru_maxrss / 1024]))
+"""
+
+
 def run_cli(*args: str) -> Run:
-    """`campaign-mock ARGS` in a fresh child process (this one forks nothing else meanwhile)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "campaign_mock", *args],
+    """`campaign-mock ARGS` in a child process, measured."""
+    measured = subprocess.run(
+        [sys.executable, "-c", MEASURE, sys.executable, "-m", "campaign_mock", *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=150,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        check=True,
     )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    # ru_maxrss of children is the largest child so far: an upper bound for this one.
-    return Run(done.returncode, done.stderr, cpu, wall, after.ru_maxrss / 1024)
+    return Run(*json.loads(measured.stdout))
 
 
 @pytest.mark.parametrize("name", sorted(BOMBS))
