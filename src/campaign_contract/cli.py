@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -124,56 +126,71 @@ def run(
       campaign-contract run --config c.yaml --only V,R-1 --seed 42 --html report.html
       campaign-contract run --config c.yaml --skip callbacks --waivers waivers.yaml
     """
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        config = load_config(config_path)
-        waived = load_waivers(waivers) if waivers else []
-        selection = Selection(
-            level="core" if level == "core" else "all",
-            only=tuple(t for o in only for t in split_tokens(o)),
-            skip=tuple(t for s in skip for t in split_tokens(s)),
-        )
-        report = run_selection(
-            config,
-            base_url=base_url,
-            selection=selection,
-            seed=seed,
-            max_examples=max_examples,
-            waivers=waived,
-            progress=_progress,
-        )
-    except (ConfigError, WaiverError, SelectionError) as error:
-        _die(str(error))
-        return
-    except KeyboardInterrupt:
-        click.echo("campaign-contract: interrupted before any check ran", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    if report.unreachable:
-        click.echo(
-            f"campaign-contract: cannot judge the target: {printable(report.stopped or '')}",
-            err=True,
-        )
-    else:
-        click.echo(render_terminal(report, verbose=verbose), nl=False)
-    for path, render in (
-        (junitxml, render_junit),
-        (json_path, render_json),
-        (html_path, render_html),
-    ):
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(render(report), "utf-8")
-            click.echo(f"wrote {path}", err=True)
-    if report.unreachable:
-        sys.exit(EXIT_UNREACHABLE)
-    if report.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
-    sys.exit(0 if report.ok else EXIT_FAILED)
+    with _stop_signals():
+        try:
+            config = load_config(config_path)
+            waived = load_waivers(waivers) if waivers else []
+            selection = Selection(
+                level="core" if level == "core" else "all",
+                only=tuple(t for o in only for t in split_tokens(o)),
+                skip=tuple(t for s in skip for t in split_tokens(s)),
+            )
+            report = run_selection(
+                config,
+                base_url=base_url,
+                selection=selection,
+                seed=seed,
+                max_examples=max_examples,
+                waivers=waived,
+                progress=_progress,
+            )
+        except (ConfigError, WaiverError, SelectionError) as error:
+            _die(str(error))
+            return
+        except KeyboardInterrupt:
+            click.echo("campaign-contract: interrupted before any check ran", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        # The run is over: a second Ctrl-C must not cost the report that is being written.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if report.unreachable:
+            click.echo(
+                f"campaign-contract: cannot judge the target: {printable(report.stopped or '')}",
+                err=True,
+            )
+        else:
+            click.echo(render_terminal(report, verbose=verbose), nl=False)
+        for path, render in (
+            (junitxml, render_junit),
+            (json_path, render_json),
+            (html_path, render_html),
+        ):
+            if path:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                Path(path).write_text(render(report), "utf-8")
+                click.echo(f"wrote {path}", err=True)
+        if report.unreachable:
+            sys.exit(EXIT_UNREACHABLE)
+        if report.interrupted:
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(0 if report.ok else EXIT_FAILED)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
     """SIGTERM (a CI job cancelled) stops the run as Ctrl-C does, so the report is written."""
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGTERM acts as Ctrl-C while a run lasts; both handlers are put back after it."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 @main.command()

@@ -38,7 +38,7 @@ def preflight(client: Client, config: Config, login_problem: str | None = None) 
     for path in PROBES:
         answer = client.get(path)
         if not answer.answered:
-            raise PreflightError(f"{where} is unreachable: {answer.error}")
+            raise PreflightError(f"{where} is unreachable: {_plainly(answer.error or '')}")
         answers.append(answer)
         if _looks_like_the_api(answer):
             break
@@ -60,3 +60,21 @@ def preflight(client: Client, config: Config, login_problem: str | None = None) 
             f"{where} refuses the config's credentials (auth.method {method}, user "
             f"{config.auth.username!r}): HTTP 401"
         )
+
+
+#: Transport errors as a person would say them, most specific first; the raw text follows.
+_PLAIN = (
+    ("SSL", "the TLS handshake failed (a plain-HTTP server behind an https:// URL?)"),
+    ("Connection refused", "connection refused (nothing listens there)"),
+    ("Name or service not known", "the host name does not resolve"),
+    ("Temporary failure in name resolution", "the host name does not resolve"),
+    ("timed out", "no answer in time"),
+    ("no complete answer", "no complete answer in time"),
+)
+
+
+def _plainly(error: str) -> str:
+    for marker, told in _PLAIN:
+        if marker in error:
+            return f"{told} [{error[:160]}]"
+    return error[:240]

@@ -137,16 +137,18 @@ def run_selection(
             if stopped is not None:
                 results += _not_run(check, ctx, f"not started: {stopped}")
                 continue
-            if progress:
-                progress(index, len(ordered), check, None)
+            found: list[CheckResult] | None = None
             try:
+                if progress:
+                    progress(index, len(ordered), check, None)
                 found = run_check(check, ctx)
+                results += found
+                if progress:
+                    progress(index, len(ordered), check, found)
             except KeyboardInterrupt:
                 stopped = "interrupted (Ctrl-C)"
-                found = _not_run(check, ctx, f"{stopped} while it ran")
-            results += found
-            if progress:
-                progress(index, len(ordered), check, found)
+                if found is None:
+                    results += _not_run(check, ctx, f"{stopped} while it ran")
     finally:
         try:
             cleanup = ctx.close()
