@@ -30,6 +30,7 @@ Examples:
   campaign-mock serve --fixtures my-fixtures.yaml --threads 16
   campaign-mock serve --speed 60 --seed 7       # five minutes pass in five seconds
   campaign-mock serve --frozen --start-time 2030-01-01T09:00:00Z
+  campaign-mock serve --fixtures team.yaml --isolate accounts   # one world per account
   CAMPAIGN_MOCK_CONTROL_TOKEN=s3cret campaign-mock serve --host 0.0.0.0 \\
       --callback-allow hooks.internal --callback-allow 10.0.0.0/8
 \b
@@ -141,6 +142,12 @@ def main() -> None:
     type=click.FloatRange(0, min_open=True),
     help="Real seconds a /login/ session lasts; at most 10,000 are open (the oldest ends).",
 )
+@click.option(
+    "--isolate",
+    type=click.Choice(["accounts"]),
+    help="Give each account a world of its own: its campaigns, ids from 1, sends, journals "
+    "and reset (POST /_mock/reset with its credentials). Fixtures and the clock stay shared.",
+)
 def serve(
     host: str,
     port: int,
@@ -159,8 +166,16 @@ def serve(
     insecure_control: bool,
     callback_allow: tuple[str, ...],
     session_ttl: float,
+    isolate: str | None,
 ) -> None:
     """Serve the mock until Ctrl-C or SIGTERM."""
+    if isolate and no_auth:
+        click.echo(
+            "campaign-mock: --isolate accounts needs authentication (each request's account "
+            "chooses its world); drop --no-auth",
+            err=True,
+        )
+        sys.exit(2)
     _check_host(host, port)
     refusal = exposure_refusal(host, control_token, insecure_control)
     if refusal is not None:
@@ -186,6 +201,7 @@ def serve(
         journal_size=journal_size,
         control_token=control_token,
         callback_allow=callback_allow,
+        isolate=isolate,
     )
     hold_stop_signals()
     try:
@@ -200,6 +216,7 @@ def serve(
             auth=not no_auth,
             guarded=bool(control_token),
             allow=callback_allow,
+            isolated=bool(isolate),
         )
     )
     if received is None:
@@ -267,7 +284,13 @@ class FixturesRefused(click.ClickException):
 
 
 def _print_banner(
-    server: MockServer, fixtures: Fixtures, *, auth: bool, guarded: bool, allow: tuple[str, ...]
+    server: MockServer,
+    fixtures: Fixtures,
+    *,
+    auth: bool,
+    guarded: bool,
+    allow: tuple[str, ...],
+    isolated: bool = False,
 ) -> None:
     lines = [f"campaign-mock {__version__} serving on {server.url}"]
     if not is_loopback_host(server.host):
@@ -292,6 +315,11 @@ def _print_banner(
     else:
         lines.append("  authentication is off (--no-auth)")
         lines += _try_lines("curl ", server, fixtures)
+    if isolated:
+        lines.append(
+            "  isolated worlds: each account sees only its own campaigns (ids from 1); "
+            "POST /_mock/reset with its credentials resets its world alone"
+        )
     lines.append(f"  the spec it serves: {server.url}/openapi.yaml (OpenAPI 3.1, no credentials)")
     lines.append(
         "  control API: /_mock/state, /_mock/reset, /_mock/requests, /_mock/clock, "

@@ -20,6 +20,7 @@ from .domain.clock import MockClock
 from .domain.deliveries import Attempt
 from .domain.errors import CampaignError
 from .domain.models import Channel, Fixtures, State
+from .domain.worlds import Worlds
 from .fixtureset import fixtures_from_document, load_fixtures
 from .http import create_app
 from .http.context import MockState
@@ -74,11 +75,13 @@ class CampaignMock:
         port: int = 0,
         control_token: str | None = None,
         insecure_control: bool = False,
+        isolate: str | None = None,
     ) -> CampaignMock:
         """A live mock on `host:port` (0: a free port), served by background threads.
 
         Beyond loopback, `/_mock/` over HTTP needs `control_token` (send `control_headers`)
         unless `insecure_control=True`; this handle's own calls never need it.
+        `isolate="accounts"`: one world per account (`world(username)`).
         """
         from .exposure import exposure_refusal
         from .server import MockServer
@@ -86,7 +89,7 @@ class CampaignMock:
         refusal = exposure_refusal(host, control_token, insecure_control)
         if refusal is not None:
             raise ValueError(refusal)
-        app = create_app(_fixtures(fixtures), control_token=control_token)
+        app = create_app(_fixtures(fixtures), control_token=control_token, isolate=isolate)
         server = MockServer(app, host, port).start()
         return cls(server.app, server.url, server=server)
 
@@ -118,6 +121,19 @@ class CampaignMock:
     @property
     def backend(self) -> CampaignBackend:
         return self._state.backend
+
+    @property
+    def worlds(self) -> Worlds:
+        """The mock's worlds: the backend alone, or one per account (`isolate="accounts"`)."""
+        worlds = self._state.worlds
+        assert worlds is not None
+        return worlds
+
+    def world(self, account: str) -> CampaignWorld:
+        """What `account` sees with `isolate="accounts"`: its campaigns, journals, reset."""
+        if account not in {a.username for a in self.fixtures.accounts}:
+            raise LookupError(f"the fixtures have no account {account!r}")
+        return CampaignWorld(self, account)
 
     @property
     def fixtures(self) -> Fixtures:
@@ -170,15 +186,15 @@ class CampaignMock:
         clock = self.backend.clock
         if isinstance(clock, MockClock):
             clock.reset()
-        self.backend.configure_simulation(settings)
+        self.worlds.configure(settings)
         if self.backend.fixtures is fixtures:
-            self.backend.reset()
+            self.worlds.reset()
         else:
-            self.backend.load_fixtures(fixtures)
+            self.worlds.load_fixtures(fixtures)
         self._state.auth = auth
         if not self.intercepting:
             self.dispatcher.transport = transport
-        self._state.journal.clear()
+        self._clear_journals()
 
     def prepare(
         self,
@@ -199,14 +215,17 @@ class CampaignMock:
         if frozen_at is not None:
             self.clock.freeze(frozen_at)
         if auth is not None:
+            if not auth and self.worlds.isolated:
+                raise ValueError("auth=False: isolated worlds are chosen by account")
             self._state.auth = auth
         return self
 
     def load_fixtures(self, source: FixturesSource) -> Fixtures:
         """Replaces the fixtures and resets campaigns (`PUT /_mock/fixtures`)."""
         fixtures = _fixtures(source) or self.fixtures
-        self.backend.load_fixtures(fixtures)
-        self._state.journal.clear()
+        self.worlds.load_fixtures(fixtures)
+        self._clear_journals()
+        self._state.journals.clear()
         return fixtures
 
     def configure(
@@ -229,7 +248,7 @@ class CampaignMock:
             updated = self.backend.simulation.settings.updated(document)
         except CampaignError as exc:
             raise ValueError(exc.message) from None
-        self.backend.configure_simulation(updated)
+        self.worlds.configure(updated)
         return updated.to_wire()
 
     def force_state(self, ident: int, state: str) -> dict[str, object]:
@@ -296,17 +315,20 @@ class CampaignMock:
         return found
 
     def settle(self, *, step: float = 60.0, limit: float = 7 * 86_400.0) -> float:
-        """Steps the clock until every READY campaign has sent and every callback is answered
-        (or given up); returns the mock seconds it moved. Fails after `limit` seconds."""
+        """Steps the clock until every READY campaign (of every world) has sent and every
+        callback is answered (or given up); returns the mock seconds it moved. Fails after
+        `limit` seconds."""
         moved = 0.0
         while True:
             self.settle_deliveries()
-            simulation = self.backend.simulation
-            if simulation.sending() == 0 and simulation.outbox.next_due() is None:
+            held = self.worlds.backends()
+            sending = sum(w.simulation.sending() for w in held)
+            if sending == 0 and self.worlds.next_due() is None:
                 waiting = [
-                    int(c["when"])  # type: ignore[call-overload]
-                    for c in self.campaigns()
-                    if c["state"] == State.READY.value and c["when"] is not None
+                    c.when
+                    for w in held
+                    for c in w.campaigns()
+                    if c.state is State.READY and c.when is not None
                 ]
                 if not waiting:
                     return moved
@@ -336,8 +358,14 @@ class CampaignMock:
     # -- internals -----------------------------------------------------------------
 
     def _busy(self) -> int:
-        self.backend.tick()
-        return self.backend.simulation.outbox.busy(self.clock.now())
+        self.worlds.tick()
+        now = self.clock.now()
+        return sum(w.simulation.outbox.busy(now) for w in self.worlds.backends())
+
+    def _clear_journals(self) -> None:
+        self._state.journal.clear()
+        for journal in self._state.journals.values():
+            journal.clear()
 
     def _wait(self, done: Callable[[], bool], timeout: float) -> bool:
         outbox = self.backend.simulation.outbox
@@ -349,6 +377,44 @@ class CampaignMock:
             with outbox.lock:
                 outbox.lock.wait(min(left, _POLL))
         return True
+
+
+class CampaignWorld:
+    """One account's world of an isolated mock (`CampaignMock.world(username)`), as that
+    account's credentials see it over `/_mock/`."""
+
+    def __init__(self, mock: CampaignMock, account: str) -> None:
+        self.mock = mock
+        self.account = account
+
+    @property
+    def backend(self) -> CampaignBackend:
+        return self.mock.worlds.of(self.account)
+
+    def campaign(self, ident: int) -> dict[str, object]:
+        return self.backend.get_campaign(ident).to_wire()
+
+    def campaigns(self) -> list[dict[str, object]]:
+        return [c.to_wire() for c in self.backend.campaigns()]
+
+    @property
+    def deliveries(self) -> list[Attempt]:
+        return self.backend.simulation.outbox.entries()
+
+    @property
+    def requests(self) -> list[JournalEntry]:
+        journal = self.mock._state.journals.get(self.account)
+        return journal.entries() if journal is not None else []
+
+    def acknowledged(self, campaign: int, event: str) -> int:
+        return self.backend.simulation.outbox.count_acknowledged(campaign, Event(event))
+
+    def reset(self) -> None:
+        """This world afresh, ids from 1 (`POST /_mock/reset` with this account's credentials)."""
+        self.mock.worlds.reset(self.account)
+        journal = self.mock._state.journals.get(self.account)
+        if journal is not None:
+            journal.clear()
 
 
 def _fixtures(source: FixturesSource | None) -> Fixtures | None:

@@ -16,6 +16,7 @@ from ..domain.aggregation import Event
 from ..domain.backend import CampaignBackend
 from ..domain.clock import ClockMode, MockClock
 from ..domain.deliveries import Delivery, Outbox
+from ..domain.worlds import Worlds
 from .transport import HttpTransport, Transport, TransportError
 
 #: The shortest POST timeout a sped-up clock may bring (real seconds).
@@ -39,10 +40,22 @@ def step_aside() -> None:
 
 
 class Dispatcher:
-    """Sends callbacks for one backend through a replaceable `transport`."""
+    """Sends callbacks for one backend (or each of its `worlds`) through a `transport`."""
 
-    def __init__(self, backend: CampaignBackend, transport: Transport | None = None) -> None:
+    def __init__(
+        self,
+        backend: CampaignBackend,
+        transport: Transport | None = None,
+        *,
+        worlds: Worlds | None = None,
+    ) -> None:
         self.backend = backend
+        #: Every backend whose callbacks this dispatcher sends (`--isolate accounts`: one per
+        #: account, their outboxes sharing one lock); else `backend` alone.
+        self.backends: Callable[[], tuple[CampaignBackend, ...]] = (
+            worlds.backends if worlds is not None else lambda: (backend,)
+        )
+        self._turn = 0
         self.transport: Transport = transport or HttpTransport()
         #: Called between two pieces of background work; the server makes it wait for API
         #: requests in flight, so the simulation never slows the API down.
@@ -65,7 +78,8 @@ class Dispatcher:
             reading = clock.reading()
             if reading.mode is ClockMode.REAL:
                 horizon = reading.now + LOOKAHEAD * reading.speed
-        self.backend.tick(horizon, pause=self.step_aside)
+        for held in self.backends():
+            held.tick(horizon, pause=self.step_aside)
         with self.outbox.lock:
             self.outbox.lock.notify_all()  # retries may have come due on a moving clock
 
@@ -75,13 +89,14 @@ class Dispatcher:
         Returns the number of attempts made; a lane's next batch goes as soon as its head is
         acknowledged, so one call empties every healthy lane.
         """
-        self.backend.tick()
+        for held in self.backends():
+            held.tick()
         made = 0
         while limit is None or made < limit:
-            delivery = self.outbox.take(self.backend.clock.now())
-            if delivery is None:
+            taken = self._take()
+            if taken is None:
                 break
-            self.send(delivery)
+            self.send(*taken)
             made += 1
         return made
 
@@ -90,20 +105,33 @@ class Dispatcher:
         outbox = self.outbox
         try:
             while not stop.is_set():
-                delivery = outbox.take(self.backend.clock.now())
-                if delivery is None:
+                taken = self._take()
+                if taken is None:
                     with outbox.lock:
                         outbox.lock.wait(IDLE_WAIT)
                     continue
                 self.step_aside()
-                self.send(delivery)
+                self.send(*taken)
         finally:
             close = getattr(self.transport, "close_thread", None)
             if callable(close):
                 close()  # this thread's kept-alive connections
 
-    def send(self, delivery: Delivery) -> None:
-        """One POST; the outcome goes back to the outbox, stamped with the mock's time."""
+    def _take(self) -> tuple[Delivery, Outbox] | None:
+        """The next attempt due, and the outbox it came from; worlds take turns."""
+        now = self.backend.clock.now()
+        held = self.backends()
+        count = len(held)
+        for turn in range(count):
+            outbox = held[(self._turn + turn) % count].simulation.outbox
+            delivery = outbox.take(now)
+            if delivery is not None:
+                self._turn = (self._turn + turn + 1) % count
+                return delivery, outbox
+        return None
+
+    def send(self, delivery: Delivery, outbox: Outbox | None = None) -> None:
+        """One POST; the outcome goes back to its outbox, stamped with the mock's time."""
         status: int | None = None
         error: str | None = None
         body = delivery.batch.body()
@@ -115,7 +143,9 @@ class Dispatcher:
         except Exception as exc:  # a broken in-process handler must not kill the worker
             error = f"{type(exc).__name__}: {exc}"
         latency_ms = round((time.perf_counter() - started) * 1e3, 3)
-        self.outbox.record(delivery, self.backend.clock.now(), status, error, latency_ms)
+        (outbox or self.outbox).record(
+            delivery, self.backend.clock.now(), status, error, latency_ms
+        )
 
     def _timeout(self) -> float:
         """C-4's "no answer within 10 s" in the mock's time: on a clock sped up 600 times a
@@ -129,10 +159,18 @@ class Dispatcher:
                 return max(MIN_TIMEOUT, min(timeout, timeout / reading.speed))
         return timeout
 
-    def wait_acknowledged(self, campaign: int, event: Event, count: int, timeout: float) -> int:
-        """Blocks until `count` addresses of `event` are acknowledged for `campaign` (or the
-        timeout passes, in real seconds); returns how many are."""
-        outbox = self.outbox
+    def wait_acknowledged(
+        self,
+        campaign: int,
+        event: Event,
+        count: int,
+        timeout: float,
+        backend: CampaignBackend | None = None,
+    ) -> int:
+        """Blocks until `count` addresses of `event` are acknowledged for `campaign` of
+        `backend` (default: this dispatcher's) or the timeout passes, in real seconds;
+        returns how many are."""
+        outbox = (backend or self.backend).simulation.outbox
         deadline = time.monotonic() + timeout
         with self.waiting(), outbox.lock:
             while True:
@@ -142,13 +180,19 @@ class Dispatcher:
                     return found
                 outbox.lock.wait(min(left, IDLE_WAIT))
 
-    def wait_idle(self, timeout: float) -> bool:
-        """Blocks until nothing is due at the mock's current time and nothing is in flight."""
+    def wait_idle(
+        self, timeout: float, backends: tuple[CampaignBackend, ...] | None = None
+    ) -> bool:
+        """Blocks until nothing of `backends` (default: every one) is due at the mock's
+        current time and nothing is in flight."""
         deadline = time.monotonic() + timeout
         with self.waiting():
             while True:
-                self.backend.tick(pause=self.step_aside)
-                if self.outbox.busy(self.backend.clock.now()) == 0:
+                held = backends or self.backends()
+                for each in held:
+                    each.tick(pause=self.step_aside)
+                now = self.backend.clock.now()
+                if all(each.simulation.outbox.busy(now) == 0 for each in held):
                     return True
                 left = deadline - time.monotonic()
                 if left <= 0:

@@ -15,16 +15,18 @@ from ..domain.clock import Clock
 from ..domain.errors import CampaignError, NotFoundError
 from ..domain.models import Fixtures
 from ..domain.params import parse_id
+from ..domain.worlds import ACCOUNTS, Worlds
 from ..fixtureset import default_fixtures
 from . import campaigns, control, session, simulation
 from .auth import require_control_token, require_user
 from .body import MAX_BODY, Params, check_control_body, read_params
-from .context import MockState, state
+from .context import MockState, state, worlds
 from .envelope import HttpError, failure, from_campaign_error, from_http_error, success
 from .journal import BODY_PREVIEW, JournalEntry, RequestJournal, redacted, redacted_query
 from .selfcall import refuse_callbacks_to_itself
 from .simulation import dispatcher_of
 from .strict_json import StrictJSONProvider
+from .world import journal_of
 
 _PUBLIC_ENDPOINTS = {"session.login", "spec.openapi_document"}
 #: Whose bodies and query strings the request journal shows without their passwords.
@@ -53,13 +55,19 @@ def create_app(
     journal_size: int = 1000,
     control_token: str | None = None,
     callback_allow: tuple[str, ...] = (),
+    isolate: str | None = None,
 ) -> Flask:
     """A mock instance: pass a backend to share state, or fixtures and a clock to make one.
 
     `control_token`: required on every `/_mock/` route. `callback_allow`: the only callback
     destinations (`HOST`, `HOST:PORT`, `CIDR`; delivery/policy.py); empty, any but
     link-local and metadata addresses. No callback ever goes to a mock itself.
+    `isolate="accounts"`: a world of its own per account (http/world.py); needs `auth`.
     """
+    if isolate not in (None, ACCOUNTS):
+        raise ValueError(f"isolate: {isolate!r} is not an isolation; use {ACCOUNTS!r} or None")
+    if isolate and not auth:
+        raise ValueError("isolate='accounts' needs authentication: worlds are chosen by account")
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json = StrictJSONProvider(app)
@@ -71,6 +79,7 @@ def create_app(
         auth=auth,
         initial_fixtures=held.fixtures,
         control_token=control_token or None,
+        worlds=Worlds(held, isolated=isolate == ACCOUNTS),
     )
     app.register_blueprint(campaigns.blueprint)
     app.register_blueprint(session.blueprint)
@@ -101,6 +110,9 @@ def _check_request() -> Response | None:
         return None
     if state().auth and request.endpoint not in _PUBLIC_ENDPOINTS:
         g.user = require_user(request, state().backend)
+        if state().isolated:
+            g.account = g.user
+            g.world = worlds().of(g.user)
     else:
         g.user = "anonymous"
     if request.method in {"POST", "PUT"}:
@@ -149,7 +161,7 @@ def _http_exception(error: HTTPException) -> Response:
 def _journal_request(response: Response) -> Response:
     if request.path.startswith("/_mock/"):
         return response
-    journal = state().journal
+    journal = journal_of(g.get("account")) if state().isolated else state().journal
     params: Params = g.get("params", Params())
     body = request.get_data(cache=True) if params.values or params.errors else b""
     text = body[:BODY_PREVIEW].decode("utf-8", "replace")
@@ -161,7 +173,7 @@ def _journal_request(response: Response) -> Response:
         query = redacted_query(query)
     journal.record(
         JournalEntry(
-            seq=journal.next_seq(),
+            seq=state().journal.next_seq(),  # one sequence, so journals merge in order
             at=state().backend.clock.now(),
             method=request.method,
             path=request.path,

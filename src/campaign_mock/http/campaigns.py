@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, g
 
 from ..domain.params import CAMPAIGN_FIELDS, parse_create, parse_update
-from .context import backend
 from .envelope import success
+from .world import world
 
 blueprint = Blueprint("campaign", __name__)
 
@@ -14,21 +14,21 @@ blueprint = Blueprint("campaign", __name__)
 @blueprint.post("/campaign", strict_slashes=False)
 def create_campaign() -> Response:
     fields = parse_create(g.params.values, g.params.errors_for(CAMPAIGN_FIELDS))
-    return success(backend().create_campaign(fields).to_wire())
+    return success(world().create_campaign(fields).to_wire())
 
 
 @blueprint.get("/campaign/<positive_int:ident>", strict_slashes=False)
 def get_campaign(ident: int) -> Response:
-    return success(backend().get_campaign(ident).to_wire())
+    return success(world().get_campaign(ident).to_wire())
 
 
 @blueprint.put("/campaign/<positive_int:ident>", strict_slashes=False)
 def update_campaign(ident: int) -> Response:
-    backend().get_campaign(ident)  # V-4 step 4: a 404 comes before any field error
+    world().get_campaign(ident)  # V-4 step 4: a 404 comes before any field error
     fields = parse_update(g.params.values, g.params.errors_for(CAMPAIGN_FIELDS))
-    return success(backend().update_campaign(ident, fields).to_wire())
+    return success(world().update_campaign(ident, fields).to_wire())
 
 
 @blueprint.delete("/campaign/<positive_int:ident>", strict_slashes=False)
 def delete_campaign(ident: int) -> Response:
-    return success(backend().delete_campaign(ident).to_wire())
+    return success(world().delete_campaign(ident).to_wire())

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
 from ..domain.backend import CampaignBackend
 from ..domain.models import Fixtures
+from ..domain.worlds import Worlds
 from .journal import RequestJournal
 
 
@@ -21,6 +22,18 @@ class MockState:
     initial_fixtures: Fixtures
     #: Required on every `/_mock/` route when set (auth.require_control_token).
     control_token: str | None = None
+    #: The worlds requests act on (`--isolate accounts`; http/world.py); None: `backend` alone.
+    worlds: Worlds | None = None
+    #: With isolation, each account's request journal; `journal` keeps the anonymous ones.
+    journals: dict[str, RequestJournal] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.worlds is None:
+            self.worlds = Worlds(self.backend)
+
+    @property
+    def isolated(self) -> bool:
+        return self.worlds is not None and self.worlds.isolated
 
 
 def state() -> MockState:
@@ -29,4 +42,11 @@ def state() -> MockState:
 
 
 def backend() -> CampaignBackend:
+    """The mock's own backend: fixtures, sessions, clock, settings (and, not isolated, all)."""
     return state().backend
+
+
+def worlds() -> Worlds:
+    found = state().worlds
+    assert found is not None  # set in __post_init__
+    return found

@@ -1,5 +1,9 @@
 """The control API under `/_mock/`: reset, fixtures, state and the request journal.
 
+With `--isolate accounts`, reset, state and the request journal act on the world of the
+account the request's credentials name, and on every world without credentials; the routes
+of one campaign act on the caller's world only (http/world.py).
+
 No answer shows a password or an API key (`***` instead) unless asked with `?secrets=1`,
 the opt-in `campaign-contract init --from-mock` uses; a PUT of fixtures takes them, and an
 account sent back with `***` keeps the secrets it has.
@@ -11,23 +15,31 @@ from importlib import resources
 
 from flask import Blueprint, Response, request
 
+from ..domain.backend import CampaignBackend
 from ..domain.clock import Clock, MockClock
 from ..domain.errors import FixturesError, InvalidError
 from ..domain.models import Account, Channel, Fixtures, State
 from ..fixtureset import fixtures_from_document, fixtures_to_document
-from .context import backend, state
+from .context import backend, state, worlds
 from .envelope import success
-from .journal import REDACTED
+from .journal import REDACTED, JournalEntry
+from .world import caller, every_journal, journal_of, world
 
 blueprint = Blueprint("control", __name__, url_prefix="/_mock")
 
 
 @blueprint.post("/reset")
 def reset() -> Response:
-    """Back to the fixtures the mock was started with, or those last PUT."""
-    backend().reset()
-    state().journal.clear()
-    return success({"reset": True})
+    """Back to the fixtures the mock was started with, or those last PUT; isolated, the
+    caller's world alone (or every world, without credentials)."""
+    account = caller()
+    worlds().reset(account)
+    if account is None:
+        for _name, journal in every_journal():
+            journal.clear()
+        return success({"reset": True})
+    journal_of(account).clear()
+    return success({"reset": True, "account": account})
 
 
 @blueprint.get("/fixtures")
@@ -43,8 +55,10 @@ def put_fixtures() -> Response:
         fixtures = fixtures_from_document(document)
     except FixturesError as exc:
         raise InvalidError(str(exc), {"fixtures": [str(exc)]}) from None
-    backend().load_fixtures(fixtures)
-    state().journal.clear()
+    worlds().load_fixtures(fixtures)
+    for _name, journal in every_journal():
+        journal.clear()
+    state().journals.clear()
     return success(_shown(fixtures))
 
 
@@ -52,16 +66,21 @@ def put_fixtures() -> Response:
 def get_state() -> Response:
     """Everything held, for tests and for `campaign-contract init --from-mock`."""
     held = backend()
-    return success(
-        {
-            "fixtures": _shown(held.fixtures),
-            "campaigns": [c.to_wire() for c in held.campaigns()],
-            "next_id": held.next_id,
-            "now": held.clock.now(),
-            "clock": _clock_reading(held.clock),
-            "auth": state().auth,
-        }
-    )
+    answer: dict[str, object] = {"fixtures": _shown(held.fixtures)}
+    account = caller()
+    if state().isolated and account is None:
+        answer["worlds"] = {name: _world_state(w) for name, w in worlds().named()}
+    else:
+        answer.update(_world_state(world()))
+    answer.update(now=held.clock.now(), clock=_clock_reading(held.clock), auth=state().auth)
+    if state().isolated:
+        answer["isolate"] = "accounts"
+        answer["account"] = account
+    return success(answer)
+
+
+def _world_state(held: CampaignBackend) -> dict[str, object]:
+    return {"campaigns": [c.to_wire() for c in held.campaigns()], "next_id": held.next_id}
 
 
 def _shown(fixtures: Fixtures) -> dict[str, object]:
@@ -107,13 +126,25 @@ def _clock_reading(clock: Clock) -> dict[str, object]:
 @blueprint.get("/requests")
 def list_requests() -> Response:
     limit = request.args.get("limit", type=int)
-    entries = state().journal.entries(limit if limit and limit > 0 else None)
-    return success({"requests": [e.to_wire() for e in entries]})
+    newest = limit if limit and limit > 0 else None
+    if not state().isolated:
+        return success({"requests": [e.to_wire() for e in state().journal.entries(newest)]})
+    account = caller()
+    scope = [(account, journal_of(account))] if account is not None else every_journal()
+    merged: list[tuple[JournalEntry, str | None]] = sorted(
+        ((e, name) for name, journal in scope for e in journal.entries()),
+        key=lambda pair: pair[0].seq,
+    )
+    shown = merged[-newest:] if newest else merged
+    return success({"requests": [{**e.to_wire(), "account": name} for e, name in shown]})
 
 
 @blueprint.delete("/requests")
 def clear_requests() -> Response:
-    state().journal.clear()
+    account = caller()
+    scope = [(account, journal_of(account))] if account is not None else every_journal()
+    for _name, journal in scope:
+        journal.clear()
     return success({"cleared": True})
 
 
@@ -129,7 +160,7 @@ def set_payloads(ident: int) -> Response:
             {"payloads": ["must be an array drawn from email, sms"]},
         )
     payloads = tuple(Channel(p) for p in dict.fromkeys(raw))
-    return success(backend().set_payloads(ident, payloads).to_wire())
+    return success(world().set_payloads(ident, payloads).to_wire())
 
 
 @blueprint.put("/campaigns/<positive_int:ident>/state")
@@ -142,7 +173,7 @@ def force_state(ident: int) -> Response:
             f"state: must be one of {', '.join(State)}",
             {"state": [f"must be one of {', '.join(State)}"]},
         )
-    return success(backend().force_state(ident, State(raw)).to_wire())
+    return success(world().force_state(ident, State(raw)).to_wire())
 
 
 #: The normative description the mock implements, like Prism's and WireMock's own endpoints.

@@ -50,6 +50,10 @@ class RequestJournal:
         self._lock = threading.Lock()
         self._seq = 0
 
+    @property
+    def capacity(self) -> int:
+        return self._entries.maxlen or 0
+
     def next_seq(self) -> int:
         with self._lock:
             self._seq += 1

@@ -30,6 +30,7 @@ def login() -> Response:
     token = backend().login(username, password, session_now())
     if token is None:
         raise unauthorized("Wrong username, password or API key")
+    g.account = username  # with isolation, its world's request journal keeps the login
     response = success({"token": token, "username": username})
     response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="Lax")
     return response

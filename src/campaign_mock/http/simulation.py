@@ -1,4 +1,8 @@
-"""The simulation's control API under `/_mock/`: clock, settings, faults, delivery journal."""
+"""The simulation's control API under `/_mock/`: clock, settings, faults, delivery journal.
+
+The clock, settings and faults are the mock's, whatever world asks; with `--isolate
+accounts` the deliveries and a campaign's abort act on the caller's world (http/world.py).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ from ..domain.clock import ClockMode, ClockReading, MockClock
 from ..domain.errors import InvalidError, NotFoundError
 from ..domain.timestamp import MAX_TIMESTAMP, TimestampError, parse_when
 from . import numbers
-from .context import backend
+from .context import backend, worlds
 from .envelope import HttpError, success
+from .world import world
 
 blueprint = Blueprint("simulation", __name__, url_prefix="/_mock")
 
@@ -28,9 +33,8 @@ MAX_SPEED = 1_000_000.0
 
 
 def _install(setup: BlueprintSetupState) -> None:
-    setup.app.extensions.setdefault(
-        EXTENSION, Dispatcher(setup.app.extensions["campaign_mock"].backend)
-    )
+    held = setup.app.extensions["campaign_mock"]
+    setup.app.extensions.setdefault(EXTENSION, Dispatcher(held.backend, worlds=held.worlds))
 
 
 blueprint.record_once(_install)
@@ -67,8 +71,8 @@ def _reading() -> ClockReading:
 
 
 def _clock_answer() -> Response:
-    backend().tick()
-    return success({**_reading().to_wire(), "next_due": backend().simulation.outbox.next_due()})
+    worlds().tick()
+    return success({**_reading().to_wire(), "next_due": worlds().next_due()})
 
 
 @blueprint.get("/clock")
@@ -140,9 +144,9 @@ def resume_clock() -> Response:
 def _move_to(clock: MockClock, target: float) -> None:
     # Draw the sends up to the target while the clock still shows the old time, a chunk per
     # hold of the lock, so API requests made meanwhile find nothing heavy left to do.
-    backend().tick(horizon=target, pause=step_aside)
+    worlds().tick(horizon=target, pause=step_aside)
     clock.set(target)
-    backend().tick(pause=step_aside)
+    worlds().tick(pause=step_aside)
 
 
 # -- settings and faults ---------------------------------------------------------
@@ -157,7 +161,7 @@ def get_settings() -> Response:
 def put_settings() -> Response:
     """A partial update; nested objects (`email`, `delays`, `faults`...) may be partial."""
     held = backend()
-    held.configure_simulation(held.simulation.settings.updated(_object()))
+    worlds().configure(held.simulation.settings.updated(_object()))
     return success(held.simulation.settings.to_wire())
 
 
@@ -171,7 +175,7 @@ def put_faults() -> Response:
     """Callback-side faults (opt-in): `duplicate_rate`, `reorder`, `extra_delay`,
     `break_contract`; a partial update."""
     held = backend()
-    held.configure_simulation(held.simulation.settings.updated({"faults": _object()}))
+    worlds().configure(held.simulation.settings.updated({"faults": _object()}))
     return success(_faults())
 
 
@@ -190,7 +194,8 @@ def list_deliveries() -> Response:
     `?summary=1` for the counters alone."""
     campaign = request.args.get("campaign", type=int)
     with_body = request.args.get("body", "1") not in {"0", "false"}
-    outbox = backend().simulation.outbox
+    held = world()
+    outbox = held.simulation.outbox
     summary = request.args.get("summary", "0") not in {"0", "false"}
     entries = [] if summary else outbox.entries(campaign)
     now = backend().clock.now()
@@ -209,7 +214,7 @@ def list_deliveries() -> Response:
             "acknowledged": acknowledged,
             "busy": outbox.busy(now),
             "next_due": outbox.next_due(),
-            "sending": backend().simulation.sending(),
+            "sending": held.simulation.sending(),
         }
     )
 
@@ -221,6 +226,7 @@ def wait_deliveries() -> Response:
     document = _object()
     timeout = numbers.number(document, "timeout", default=10.0, high=MAX_WAIT)
     dispatcher = _dispatcher()
+    held = world()
     idle = document.get("idle") is True
     campaign, count, event = 0, 0, Event.DELIVERED
     if not idle:
@@ -242,8 +248,8 @@ def wait_deliveries() -> Response:
         )
     try:
         if idle:
-            return success({"reached": dispatcher.wait_idle(timeout)})
-        found = dispatcher.wait_acknowledged(campaign, event, count, timeout)
+            return success({"reached": dispatcher.wait_idle(timeout, (held,))})
+        found = dispatcher.wait_acknowledged(campaign, event, count, timeout, held)
         return success({"reached": found >= count, "acknowledged": found})
     finally:
         dispatcher.long_polls.release()
@@ -252,14 +258,14 @@ def wait_deliveries() -> Response:
 @blueprint.post("/deliveries/flush")
 def flush_deliveries() -> Response:
     """Every event so far is reported now, ignoring the window; waiting retries go now too."""
-    held = backend()
+    held = world()
     held.flush_callbacks()
     return success({"busy": held.simulation.outbox.busy(held.clock.now())})
 
 
 @blueprint.post("/deliveries/<positive_int:ident>/redeliver")
 def redeliver(ident: int) -> Response:
-    held = backend()
+    held = world()
     batch = held.simulation.outbox.redeliver(ident, held.clock.now())
     if batch is None:
         raise NotFoundError(f"delivery batch {ident} does not exist")
@@ -273,7 +279,7 @@ def abort_campaign(ident: int) -> Response:
     reason = document.get("error", "send aborted through the control API")
     if not isinstance(reason, str) or not reason:
         raise InvalidError("error: must be a text", {"error": ["must be a non-empty string"]})
-    return success(backend().abort_campaign(ident, reason).to_wire())
+    return success(world().abort_campaign(ident, reason).to_wire())
 
 
 # -- request reading -------------------------------------------------------------
