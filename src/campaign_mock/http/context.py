@@ -26,14 +26,13 @@ class MockState:
     worlds: Worlds | None = None
     #: With isolation, each account's request journal; `journal` keeps the anonymous ones.
     journals: dict[str, RequestJournal] = field(default_factory=dict)
+    #: `worlds.isolated`, read on every request: a plain attribute, so the default costs nothing.
+    isolated: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         if self.worlds is None:
             self.worlds = Worlds(self.backend)
-
-    @property
-    def isolated(self) -> bool:
-        return self.worlds is not None and self.worlds.isolated
+        self.isolated = self.worlds.isolated
 
 
 def state() -> MockState:
