@@ -313,6 +313,8 @@ def test_the_contract_suite_passes_against_an_isolated_mock(tmp_path: Path) -> N
         assert report.ok, failed
         assert {"R-3", "M-4", "M-5"} <= {v.rule for v in report.verdicts if v.status is Status.PASS}
         assert beside.names(BOB) == [(n + 1, f"bob-{n}") for n in range(3)]
+        assert beside.data("GET", "/_mock/state", BOB)["next_id"] == 4  # the suite's ids: demo's
+        assert beside.data("GET", "/_mock/state", ("demo", "demo-password"))["next_id"] > 10
         assert beside.names(ALICE) == []
     finally:
         server.stop()
@@ -337,3 +339,16 @@ def test_the_python_handle_shows_each_world(tmp_path: Path) -> None:
             handle.world("nobody")
         with pytest.raises(ValueError, match="chosen by account"):
             handle.prepare(auth=False)
+
+
+def test_a_control_token_and_an_account_go_together(tmp_path: Path) -> None:
+    """With a control token, the token goes in `X-Mock-Token` and the account in Basic."""
+    for mock in _serve(_team_fixtures(tmp_path), isolate="accounts", control_token="s3cret"):
+        mock.create(ALICE)
+        mock.create(BOB)
+        assert mock.call("POST", "/_mock/reset", ALICE).status_code == 401  # no token
+        token = {"X-Mock-Token": "s3cret"}
+        assert mock.data("POST", "/_mock/reset", ALICE, headers=token)["account"] == "alice"
+        bearer = {"Authorization": "Bearer s3cret"}  # the token alone names no account
+        worlds = mock.data("GET", "/_mock/state", headers=bearer)["worlds"]
+        assert {name: len(w["campaigns"]) for name, w in worlds.items()} == {"alice": 0, "bob": 1}
