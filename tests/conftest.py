@@ -1,9 +1,12 @@
-"""Shared test settings: Hypothesis profiles chosen by HYPOTHESIS_PROFILE."""
+"""Shared test settings: Hypothesis profiles chosen by HYPOTHESIS_PROFILE; the contract suite's
+kill, false-failure and clause-coverage tables printed at the end of the run."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("default", max_examples=50, deadline=None)
@@ -17,3 +20,45 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+#: Rows reported by tests/contract (kills and conforming variants), gathered from the reports
+#: in the process that prints the summary (the xdist controller, or the only process).
+KILLS: list[tuple[str, str, bool, str]] = []
+CONFORMING: list[tuple[str, bool, str, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call":
+        return  # setup and teardown reports carry the same properties
+    for name, value in report.user_properties:
+        if name == "contract.kill":
+            KILLS.append(tuple(value))  # type: ignore[arg-type]
+        elif name == "contract.conforming":
+            CONFORMING.append(tuple(value))  # type: ignore[arg-type]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if KILLS:
+        killed = sum(1 for _n, _r, k, _w in KILLS if k)
+        terminalreporter.section("contract suite: broken variants")
+        for name, rules, kill, why in sorted(KILLS):
+            terminalreporter.write_line(
+                f"{'killed' if kill else 'SURVIVED':<9} {name:<28} {rules:<10} {why}"
+            )
+        terminalreporter.write_line(f"kill rate: {killed}/{len(KILLS)}")
+    if CONFORMING:
+        falsely = sum(1 for _n, passed, _f, _r in CONFORMING if not passed)
+        terminalreporter.section("contract suite: conforming variants")
+        for name, passed, failed, reading in sorted(CONFORMING):
+            verdict = "passed" if passed else f"FAILED {failed}"
+            terminalreporter.write_line(f"{verdict:<9} {name:<28} {reading}")
+        terminalreporter.write_line(
+            f"false-failure rate: {falsely}/{len(CONFORMING)} conforming variants failed"
+        )
+    if KILLS or CONFORMING:
+        from campaign_contract.coverage import all_clauses
+        from campaign_contract.coverage.table import summary
+
+        terminalreporter.section("contract suite: clause coverage")
+        terminalreporter.write_line(f"clause coverage: {summary(all_clauses())}")

@@ -12,7 +12,6 @@ from flask import Flask
 
 from campaign_contract.config import Config, parse_config
 from campaign_contract.coverage import all_clauses
-from campaign_contract.coverage.table import summary
 from campaign_contract.layers import load_layers
 from campaign_contract.registry import REGISTRY
 from campaign_contract.scaffold import config_from_state, fetch_mock_state
@@ -97,24 +96,11 @@ def mock_url() -> Iterator[str]:
         yield url
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if KILLS:
-        killed = sum(1 for _n, _r, k, _w in KILLS if k)
-        terminalreporter.section("contract suite: broken variants")
-        for name, rules, kill, why in KILLS:
-            terminalreporter.write_line(
-                f"{'killed' if kill else 'SURVIVED':<9} {name:<28} {rules:<10} {why}"
-            )
-        terminalreporter.write_line(f"kill rate: {killed}/{len(KILLS)}")
-    if CONFORMING:
-        falsely = sum(1 for _n, passed, _f, _r in CONFORMING if not passed)
-        terminalreporter.section("contract suite: conforming variants")
-        for name, passed, failed, reading in CONFORMING:
-            verdict = "passed" if passed else f"FAILED {failed}"
-            terminalreporter.write_line(f"{verdict:<9} {name:<28} {reading}")
-        terminalreporter.write_line(
-            f"false-failure rate: {falsely}/{len(CONFORMING)} conforming variants failed"
-        )
-    if KILLS or CONFORMING:
-        terminalreporter.section("contract suite: clause coverage")
-        terminalreporter.write_line(f"clause coverage: {summary(all_clauses())}")
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Rows a test adds to KILLS or CONFORMING travel on its report (tests/conftest.py prints
+    them), so the tables are whole when xdist runs tests in several processes."""
+    kills, conforming = len(KILLS), len(CONFORMING)
+    yield
+    item.user_properties += [("contract.kill", list(row)) for row in KILLS[kills:]]
+    item.user_properties += [("contract.conforming", list(row)) for row in CONFORMING[conforming:]]
