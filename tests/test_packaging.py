@@ -26,7 +26,9 @@ SUITE_ONLY = frozenset(
     {"schemathesis", "hypothesis", "jsonschema", "graphql-core", "hypothesis-graphql", "rich"}
 )
 #: Installs reach the package index (pip's own configuration); give them room on a slow day.
-pytestmark = pytest.mark.timeout(1800)
+# One worker builds once: `python -m build` writes into the source tree, so two builds at once
+# (xdist workers) clobber each other's files.
+pytestmark = [pytest.mark.timeout(1800), pytest.mark.xdist_group("packaging")]
 
 USER_TESTS = """
 import sys
