@@ -22,7 +22,7 @@ serve: $(STAMP) ## serve the mock with its built-in fixtures on http://$(HOST):$
 
 # Most tests wait on sped-up clocks and servers, not on the CPU: four workers cut the run to
 # about a third on two cores. `make test PYTEST_ARGS=` runs them in one process.
-PYTEST_ARGS ?= -n 4 --dist loadgroup
+PYTEST_ARGS ?= -n 4
 
 test: $(STAMP) ## the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

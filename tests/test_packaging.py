@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -26,9 +27,7 @@ SUITE_ONLY = frozenset(
     {"schemathesis", "hypothesis", "jsonschema", "graphql-core", "hypothesis-graphql", "rich"}
 )
 #: Installs reach the package index (pip's own configuration); give them room on a slow day.
-# One worker builds once: `python -m build` writes into the source tree, so two builds at once
-# (xdist workers) clobber each other's files.
-pytestmark = [pytest.mark.timeout(1800), pytest.mark.xdist_group("packaging")]
+pytestmark = pytest.mark.timeout(1800)
 
 USER_TESTS = """
 import sys
@@ -106,10 +105,19 @@ def _run(
     )
 
 
+#: What a checkout may hold that is no part of the source.
+NOT_SOURCE = (".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".mypy_cache",
+              ".ruff_cache", ".pytest_cache", ".hypothesis", ".campaign-contract")  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    built = _run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], cwd=out)
+    # `python -m build` writes into the tree it builds: build a copy, so builds in parallel
+    # (xdist workers, a developer's editor) never clobber each other's files.
+    source = tmp_path_factory.mktemp("source") / "campaign-kit"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SOURCE))
+    built = _run([sys.executable, "-m", "build", "--outdir", str(out), str(source)], cwd=out)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return out
 

@@ -11,9 +11,6 @@ import pytest
 
 from serving import served_mock, user_env
 
-# One clone and one `make serve` for the session: these tests share a worker.
-pytestmark = pytest.mark.xdist_group("fresh-clone")
-
 #: Small: this proves the commands work end to end, tests/contract/test_full_run.py the rules.
 MAX_EXAMPLES = "3"
 

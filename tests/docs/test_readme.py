@@ -8,11 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
-
-# One clone and one `make serve` for the session: these tests share a worker.
-pytestmark = pytest.mark.xdist_group("fresh-clone")
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
