@@ -10,8 +10,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,12 +21,8 @@ from campaign_contract.runner import run_selection
 from campaign_contract.selection import Selection
 
 from .conftest import config_document
+from .hostile import Poison, serve_poison
 
-PROBE_BODY = b'{"success": false, "data": {"error": "no such campaign", "code": "not_found"}}'
-PROBE = (
-    b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
-    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(PROBE_BODY), PROBE_BODY)
-)
 #: Parts that passed against such servers before a check needed an answer to vouch for.
 ONCE_VACUOUS = ("R-2", "R-3", "M-1", "M-4", "M-5", "Q-5p", "V-3p")
 
@@ -56,47 +50,6 @@ def deep_json(conn: socket.socket, _stop: threading.Event) -> None:
 
 def silent(conn: socket.socket, stop: threading.Event) -> None:
     stop.wait(30)
-
-
-Poison = Callable[[socket.socket, threading.Event], None]
-
-
-@contextmanager
-def serve_poison(poison: Poison) -> Iterator[str]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def talk(conn: socket.socket) -> None:
-        with conn:
-            try:
-                conn.settimeout(5)
-                request = conn.recv(65536)
-                if b"/campaign/2147483647 " in request:
-                    conn.sendall(PROBE)
-                else:
-                    poison(conn, stop)
-            except OSError:
-                return
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            threading.Thread(target=talk, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(2)
-        listener.close()
 
 
 @pytest.mark.parametrize("poison", [endless_body, many_headers, deep_json, silent],

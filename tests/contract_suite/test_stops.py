@@ -26,6 +26,7 @@ from campaign_contract.selection import Selection
 
 from .apps import create_app, serve
 from .conftest import config_document
+from .hostile import serve_poison
 
 CLI = [sys.executable, "-m", "campaign_contract"]
 
@@ -104,49 +105,17 @@ def test_wrong_credentials_exit_3_naming_the_user(tmp_path: Path) -> None:
     assert "refuses the config's credentials" in done.stderr and "'nobody'" in done.stderr
 
 
+def trickle(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+    while not stop.wait(0.5):
+        conn.sendall(b" ")
+
+
 @pytest.fixture
 def trickling_url() -> Iterator[str]:
     """Answers preflight's probe as the API; every other answer trickles a byte every 0.5 s."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    listener.settimeout(0.2)
-    stop = threading.Event()
-    body = b'{"success": false, "data": {"error": "no", "code": "not_found"}}'
-    probe = (
-        b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
-        b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
-    )
-
-    def talk(conn: socket.socket) -> None:
-        with conn:
-            try:
-                request = conn.recv(65536)
-                if b"/campaign/2147483647 " in request:
-                    conn.sendall(probe)
-                    return
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
-                while not stop.wait(0.5):
-                    conn.sendall(b" ")
-            except OSError:
-                return
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            threading.Thread(target=talk, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(2)
-        listener.close()
+    with serve_poison(trickle) as url:
+        yield url
 
 
 def test_a_trickling_body_costs_each_request_its_deadline_not_for_ever(
