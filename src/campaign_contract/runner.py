@@ -134,7 +134,9 @@ def run_selection(
         for index, check in enumerate(ordered, 1):
             if stopped is None and time.monotonic() > deadline:
                 stopped = f"the run's deadline (limits.run_deadline, {run_limit:g} s) passed"
-            if stopped is not None:
+            # Final checks only judge what the run saw (the client sends nothing past the
+            # deadline), so they still run after it: an interrupt alone skips them.
+            if stopped is not None and not (check.final and not stopped.startswith("interrupted")):
                 results += _not_run(check, ctx, f"not started: {stopped}")
                 continue
             found: list[CheckResult] | None = None

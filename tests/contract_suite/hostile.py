@@ -21,8 +21,11 @@ Poison = Callable[[socket.socket, threading.Event], None]
 
 
 @contextmanager
-def serve_poison(poison: Poison) -> Iterator[str]:
-    """Serve on a free loopback port until the block ends; yields the base URL."""
+def serve_poison(poison: Poison, *, probe: bool = True) -> Iterator[str]:
+    """Serve on a free loopback port until the block ends; yields the base URL.
+
+    With `probe=False` every connection, preflight's too, goes to `poison` before any read.
+    """
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
@@ -33,7 +36,7 @@ def serve_poison(poison: Poison) -> Iterator[str]:
         with conn:
             try:
                 conn.settimeout(5)
-                if PROBE_PATH in conn.recv(65536):
+                if probe and PROBE_PATH in conn.recv(65536):
                     conn.sendall(PROBE_ANSWER)
                 else:
                     poison(conn, stop)

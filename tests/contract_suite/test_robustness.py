@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from campaign_contract.selection import Selection
 
 from .apps import create_app, serve
 from .conftest import config_document
+from .hostile import serve_poison
 
 ROBUSTNESS = Selection(only=("robustness",))
 #: V-4 as the robustness layer judges it (the schema and stateful layers judge it too).
@@ -109,32 +111,14 @@ def test_a_hanging_server_costs_at_most_the_time_limit(tmp_path: Path) -> None:
 @pytest.fixture
 def garbage_url() -> Iterator[str]:
     """A server that answers every connection with bytes that are not HTTP, or hangs up."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(50)
-    listener.settimeout(0.2)
-    stop = threading.Event()
+    connections = itertools.count(1)
 
-    def answer() -> None:
-        count = 0
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            with conn:
-                count += 1
-                if count % 2:
-                    conn.sendall(b"\x00\xffNOT HTTP AT ALL\r\n\r\n")
+    def garbage(conn: socket.socket, _stop: threading.Event) -> None:
+        if next(connections) % 2:
+            conn.sendall(b"\x00\xffNOT HTTP AT ALL\r\n\r\n")
 
-    thread = threading.Thread(target=answer, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(2)
-        listener.close()
+    with serve_poison(garbage, probe=False) as url:
+        yield url
 
 
 def test_garbage_and_resets_stop_the_run_at_preflight_with_a_report(
