@@ -11,7 +11,7 @@ from dataclasses import replace
 from . import lifecycle
 from .clock import Clock, MockClock
 from .errors import ConflictError, InvalidError, NotFoundError, UnresolvedReferenceError
-from .models import Campaign, Channel, Fixtures, State
+from .models import Actor, Campaign, Channel, Fixtures, State, Transition
 from .params import CampaignFields
 from .sessions import Sessions
 from .settings import SimulationSettings
@@ -117,6 +117,7 @@ class CampaignBackend:
                 event_callback=fields.event_callback,
                 payloads=self._fixtures.payloads,
             )
+            campaign.history.append(_created(state, self._clock.now()))
             self._next_id += 1
             self._campaigns[campaign.id] = campaign
             self._schedule(campaign)
@@ -149,7 +150,7 @@ class CampaignBackend:
             campaign.name = fields.name if "name" in fields.present else campaign.name
             campaign.domain = domain
             campaign.segments = list(segments)
-            campaign.state = state
+            campaign.move(state, self._clock.now(), Actor.CLIENT)
             campaign.when = when
             if "event_callback" in fields.present:
                 campaign.event_callback = fields.event_callback
@@ -180,7 +181,7 @@ class CampaignBackend:
         """Puts a campaign in any state, bypassing M-2: for tests of how clients show states."""
         with self._lock:
             campaign = self._find(ident)
-            campaign.state = state
+            campaign.move(state, self._clock.now(), Actor.CONTROL)
             self._schedule(campaign)
             return _copy(campaign)
 
@@ -296,7 +297,7 @@ class CampaignBackend:
             campaign = self._campaigns.get(ident)
             if campaign is not None and campaign.state is State.READY and campaign.when == when:
                 lifecycle.check_server_transition(State.READY, State.SENDING)
-                campaign.state = State.SENDING
+                campaign.move(State.SENDING, now, Actor.SERVER)
                 self._simulation.start(campaign, self._fixtures, now)
 
     def _end_sends(self, now: float) -> None:
@@ -305,7 +306,7 @@ class CampaignBackend:
             if campaign is None or campaign.state is not State.SENDING:
                 continue  # moved by hand through the control API meanwhile
             lifecycle.check_server_transition(State.SENDING, ending.state)
-            campaign.state = ending.state
+            campaign.move(ending.state, now, Actor.SERVER)
             campaign.error = ending.error
 
 
@@ -318,5 +319,9 @@ def _require_when(state: State, when: int | None) -> None:
         )
 
 
+def _created(state: State, now: float) -> Transition:
+    return Transition(state, now, Actor.CLIENT)
+
+
 def _copy(campaign: Campaign) -> Campaign:
-    return replace(campaign, segments=list(campaign.segments))
+    return replace(campaign, segments=list(campaign.segments), history=list(campaign.history))

@@ -91,6 +91,26 @@ class ContactList:
     generated: GeneratedContacts | None = None
 
 
+class Actor(StrEnum):
+    """Who moved a campaign: an API client, the server's own sending (M-4), or the control API."""
+
+    CLIENT = "client"
+    SERVER = "server"
+    CONTROL = "control"
+
+
+@dataclass(slots=True, frozen=True)
+class Transition:
+    """One entry of a campaign's state history, at the mock's time `at`."""
+
+    state: State
+    at: float
+    by: Actor
+
+    def to_wire(self) -> dict[str, object]:
+        return {"state": self.state.value, "at": self.at, "by": self.by.value}
+
+
 @dataclass(slots=True)
 class Campaign:
     """A campaign as the API shows it (R-2), plus the payloads it carries (A-2)."""
@@ -105,6 +125,14 @@ class Campaign:
     event_callback: str | None
     payloads: tuple[Channel, ...] = (Channel.EMAIL, Channel.SMS)
     error: str | None = field(default=None)
+    #: Every state it has been in, first the one it was created in; not part of R-2's data.
+    history: builtins.list[Transition] = field(default_factory=builtins.list)
+
+    def move(self, state: State, at: float, by: Actor) -> None:
+        """Sets the state and records the transition (a PUT to the same state records none)."""
+        if state is not self.state or not self.history:
+            self.history.append(Transition(state, at, by))
+        self.state = state
 
     def to_wire(self) -> dict[str, object]:
         """The `data` object of R-2, with the mock's extra `payloads` field."""
