@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
+from .background import TICK_SECONDS, Background
 from .channel import ConnectionLimits, use_mock_channels
 from .delivery import Dispatcher, policy
 from .delivery.dispatcher import MAX_LONG_POLLS, step_aside
@@ -17,7 +18,6 @@ from .http.simulation import EXTENSION as DELIVERY_EXTENSION
 from .traffic import ApiTraffic
 
 DEFAULT_THREADS = 8
-TICK_SECONDS = 0.05
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
@@ -78,11 +78,11 @@ class MockServer:
         policy.serving(*self._listening)
         # The simulation's ticker and callback workers, when the app has a dispatcher.
         if self._dispatcher is not None:
-            self._dispatcher.step_aside = self._let_requests_pass
             self._dispatcher.waiting = self._traffic.waiting
-        self._on_tick = on_tick or (self._dispatcher.tick if self._dispatcher else None)
-        self._tick_seconds = tick_seconds
-        self._stopping = threading.Event()
+        self._background = Background(
+            app, on_tick=on_tick, tick_seconds=tick_seconds, step=self._let_requests_pass
+        )
+        self._stopping = self._background.stopping
         self._threads: list[threading.Thread] = []
 
     @property
@@ -158,6 +158,7 @@ class MockServer:
         self.request_stop()
         for thread in self._threads:
             thread.join(timeout)
+        self._background.stop(timeout)
         if self._listening is not None:
             policy.stopped(*self._listening)
             self._listening = None
@@ -178,38 +179,6 @@ class MockServer:
         self.stop()
 
     def start_background(self) -> None:
-        """Starts the ticker and the delivery workers: what runs beside the HTTP server.
-
-        `serve_forever()` calls it; another WSGI server hosting `self.app` (the benchmarks run
-        gunicorn and granian) calls it to carry the same background load.
-        """
-        self._start_delivery_workers()
-        if self._on_tick is None:
-            return
-        tick = self._on_tick
-
-        def run() -> None:
-            while not self._stopping.wait(self._tick_seconds):
-                try:
-                    tick()
-                except Exception:  # keep ticking; the failure is the app's to report
-                    self.app.logger.exception("tick failed")
-
-        thread = threading.Thread(target=run, name="campaign-mock-ticker", daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
-    def _start_delivery_workers(self) -> None:
-        """Callback POSTs run on their own threads, never on a request's (C-4: a slow or dead
-        receiver stalls no API call); the loop body is `Dispatcher.work`."""
-        if self._dispatcher is None:
-            return
-        for number in range(self._dispatcher.outbox.settings.workers):
-            thread = threading.Thread(
-                target=self._dispatcher.work,
-                args=(self._stopping,),
-                name=f"campaign-mock-delivery-{number}",
-                daemon=True,
-            )
-            thread.start()
-            self._threads.append(thread)
+        """Starts the ticker and the delivery workers (`background.Background`): what runs
+        beside the HTTP server. `serve_forever()` calls it."""
+        self._background.start()

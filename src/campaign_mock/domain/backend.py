@@ -6,16 +6,28 @@ import heapq
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from typing import Any
 
 from . import lifecycle
 from .clock import Clock, MockClock
+from .deliveries import Batch
 from .errors import ConflictError, InvalidError, NotFoundError, UnresolvedReferenceError
 from .models import Actor, Campaign, Channel, Fixtures, State, Transition
 from .params import CampaignFields
 from .sessions import Sessions
 from .settings import SimulationSettings
 from .simulation import CHUNK, Simulation
+
+
+@dataclass(slots=True, frozen=True)
+class WorldMeta:
+    """A world's state beside its campaigns, as a shared store keeps it."""
+
+    next_id: int
+    fixtures: Fixtures
+    settings: SimulationSettings
 
 
 class CampaignBackend:
@@ -31,7 +43,8 @@ class CampaignBackend:
         settings: SimulationSettings | None = None,
         sessions: Sessions | None = None,
     ) -> None:
-        self._lock = threading.RLock()
+        #: Every operation holds it; a shared store (store/shared.py) puts its own in.
+        self._lock: AbstractContextManager[Any] = threading.RLock()
         self._clock: Clock = clock or MockClock()
         self._simulation = Simulation(settings or SimulationSettings())
         self._fixtures = fixtures
@@ -41,6 +54,13 @@ class CampaignBackend:
         self._due: list[tuple[float, int, int]] = []  # (starts at, id, its `when`)
         self._sessions = sessions if sessions is not None else Sessions()
         self._next_id = 1
+        #: What changed since `take_changes()`: campaign ids, and whether the rest (next id,
+        #: fixtures, settings) did; a shared store (store/shared.py) writes just those.
+        self._changed: set[int] = set()
+        self._meta_changed = False
+        #: Requests bring due sends forward (M-4) themselves; with a shared store only the
+        #: instance holding the sends moves them, on its ticker.
+        self.requests_catch_up = True
 
     # -- fixtures and lifetime -------------------------------------------------
 
@@ -55,6 +75,8 @@ class CampaignBackend:
     def reset(self) -> None:
         """A fresh server on the same fixtures: campaigns and sessions gone, ids from 1."""
         with self._lock:
+            self._changed.update(self._campaigns)
+            self._meta_changed = True
             self._campaigns.clear()
             self._due.clear()
             self._sessions.clear()
@@ -119,7 +141,9 @@ class CampaignBackend:
             )
             campaign.history.append(_created(state, self._clock.now()))
             self._next_id += 1
+            self._meta_changed = True
             self._campaigns[campaign.id] = campaign
+            self._changed.add(campaign.id)
             self._schedule(campaign)
             self._catch_up()
             return _copy(campaign)
@@ -154,6 +178,7 @@ class CampaignBackend:
             campaign.when = when
             if "event_callback" in fields.present:
                 campaign.event_callback = fields.event_callback
+            self._changed.add(ident)
             self._schedule(campaign)
             self._catch_up()
             return _copy(campaign)
@@ -165,6 +190,7 @@ class CampaignBackend:
             campaign = self._find(ident)
             lifecycle.check_deletable(campaign.state)
             del self._campaigns[ident]
+            self._changed.add(ident)
             return _copy(campaign)
 
     # -- the control API's view ------------------------------------------------
@@ -175,6 +201,7 @@ class CampaignBackend:
             campaign = self._find(ident)
             lifecycle.check_editable(campaign.state)
             campaign.payloads = payloads
+            self._changed.add(ident)
             return _copy(campaign)
 
     def force_state(self, ident: int, state: State) -> Campaign:
@@ -182,6 +209,7 @@ class CampaignBackend:
         with self._lock:
             campaign = self._find(ident)
             campaign.move(state, self._clock.now(), Actor.CONTROL)
+            self._changed.add(ident)
             self._schedule(campaign)
             return _copy(campaign)
 
@@ -225,12 +253,18 @@ class CampaignBackend:
     def configure_simulation(self, settings: SimulationSettings) -> None:
         with self._lock:
             self._simulation.configure(settings)
+            self._meta_changed = True
 
     def flush_callbacks(self) -> None:
         """Every event so far goes out now, whatever its window; waiting retries too."""
         with self._lock:
             self._catch_up()
             self._simulation.flush(self._clock.now())
+
+    def redeliver(self, batch: int) -> Batch | None:
+        """Sends callback batch `batch` once more, whatever its state; None if there is none."""
+        with self._lock:
+            return self._simulation.outbox.redeliver(batch, self._clock.now())
 
     def abort_campaign(self, ident: int, reason: str) -> Campaign:
         """An injected fault: a SENDING campaign's send cannot go on, so it ends in ERROR."""
@@ -244,6 +278,46 @@ class CampaignBackend:
                 )
             self._end_sends(self._clock.now())
             return _copy(campaign)
+
+    # -- what a shared store copies (store/shared.py) ------------------------------
+
+    def take_changes(self) -> tuple[dict[int, Campaign | None], bool]:
+        """Campaigns changed since the last call (None: deleted), and whether the world's
+        other state did; the caller holds the lock."""
+        changed = {i: self._campaigns.get(i) for i in self._changed}
+        meta, self._meta_changed = self._meta_changed, False
+        self._changed = set()
+        return changed, meta
+
+    def world_meta(self) -> WorldMeta:
+        """Next id, fixtures and settings: the world's state beside its campaigns."""
+        return WorldMeta(self._next_id, self._fixtures, self._simulation.settings)
+
+    def adopt(self, campaigns: dict[int, Campaign | None], meta: WorldMeta | None) -> None:
+        """Takes what another instance wrote (None: a campaign deleted); the caller holds
+        the lock. New fixtures or settings replace these; campaigns simply replace theirs."""
+        if meta is not None:
+            self._next_id = meta.next_id
+            self._fixtures = meta.fixtures
+            if meta.settings != self._simulation.settings:
+                self._simulation.configure(meta.settings)
+        for ident, campaign in campaigns.items():
+            if campaign is None:
+                self._campaigns.pop(ident, None)
+            else:
+                self._campaigns[ident] = campaign
+                self._schedule(campaign)
+
+    def forget_campaigns(self) -> None:
+        """Drops every campaign held here (a reset seen in the store); the caller holds the
+        lock and adopts the store's campaigns next."""
+        self._campaigns.clear()
+        self._due.clear()
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]:
+        """The lock every operation holds; a shared store takes it around a whole sync."""
+        return self._lock
 
     # -- internals -------------------------------------------------------------
 
@@ -278,6 +352,8 @@ class CampaignBackend:
 
     def _catch_up(self) -> None:
         """Moves due READY campaigns to SENDING and on (M-4), at the clock's time."""
+        if not self.requests_catch_up:
+            return
         now = self._clock.now()
         self._start_due(now)
         # States only: handing events to the outbox is the ticker's job, not a request's.
@@ -298,6 +374,7 @@ class CampaignBackend:
             if campaign is not None and campaign.state is State.READY and campaign.when == when:
                 lifecycle.check_server_transition(State.READY, State.SENDING)
                 campaign.move(State.SENDING, now, Actor.SERVER)
+                self._changed.add(ident)
                 self._simulation.start(campaign, self._fixtures, now)
 
     def _end_sends(self, now: float) -> None:
@@ -308,6 +385,7 @@ class CampaignBackend:
             lifecycle.check_server_transition(State.SENDING, ending.state)
             campaign.move(ending.state, now, Actor.SERVER)
             campaign.error = ending.error
+            self._changed.add(campaign.id)
 
 
 def _require_when(state: State, when: int | None) -> None:

@@ -36,6 +36,16 @@ class ClockReading:
         return {"now": self.now, "mode": self.mode.value, "speed": self.speed}
 
 
+@dataclass(slots=True, frozen=True)
+class ClockState:
+    """A `MockClock`'s settings, to share it through a store."""
+
+    frozen: bool
+    speed: float
+    real_anchor: float
+    mock_anchor: float
+
+
 class MockClock:
     """A controllable clock: real time (optionally sped up), or frozen and moved by hand.
 
@@ -105,6 +115,19 @@ class MockClock:
         with self._lock:
             self._anchor(self._now())
             self._speed = speed
+
+    def state(self) -> ClockState:
+        """What another process needs to read the same time (anchors are Unix seconds)."""
+        with self._lock:
+            return ClockState(self._frozen, self._speed, self._real_anchor, self._mock_anchor)
+
+    def load_state(self, state: ClockState) -> None:
+        """Takes another process's clock, as `state()` gave it."""
+        with self._lock:
+            self._frozen = state.frozen
+            self._speed = state.speed
+            self._real_anchor = state.real_anchor
+            self._mock_anchor = state.mock_anchor
 
     def _now(self) -> float:
         if self._frozen:

@@ -174,6 +174,39 @@ class Outbox:
     in_flight: Counter[str] = field(default_factory=Counter)
     _next_id: int = 1
     _cursor: int = 0
+    #: A replica (another instance sends): it shows the journal but hands out nothing.
+    paused: bool = False
+
+    def state(self) -> dict[str, object]:
+        """The picklable part, for a checkpoint; the caller holds `lock`."""
+        return {
+            "batches": self.batches,
+            "lanes": self.lanes,
+            "extras": self.extras,
+            "journal": self.journal,
+            "acknowledged": self.acknowledged,
+            "next_id": self._next_id,
+        }
+
+    def load(self, state: object, *, in_flight_lost: bool) -> None:
+        """Takes a checkpoint's state in place; with `in_flight_lost`, attempts in flight then
+        are due again (the instance making them is gone), so none is lost."""
+        assert isinstance(state, dict)
+        with self.lock:
+            self.batches = state["batches"]
+            self.lanes = state["lanes"]
+            self.extras = state["extras"]
+            self.journal = state["journal"]
+            self.acknowledged = state["acknowledged"]
+            self._next_id = state["next_id"]
+            self._cursor = 0
+            self.epoch += 1  # outcomes of attempts made before the load are ignored
+            self.in_flight.clear()
+            if in_flight_lost:
+                for batch in self.batches.values():
+                    batch.in_flight = False
+                self.extras = [e for e in self.extras if not e.in_flight]
+            self.lock.notify_all()
 
     def reset(self) -> None:
         """Forgets everything; attempts still in flight are ignored when they report."""
@@ -226,6 +259,8 @@ class Outbox:
         (each attempt up to `timeout`) can never hold every worker.
         """
         with self.lock:
+            if self.paused:
+                return None
             for extra in self.extras:
                 if not extra.in_flight and extra.next_at <= now and self._may_go(extra.batch):
                     extra.in_flight = True

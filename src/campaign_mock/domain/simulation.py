@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .aggregation import EventBuckets
 from .audience import Recipient, recipients
 from .deliveries import Outbox
-from .models import Campaign, Fixtures, State
+from .models import Campaign, Channel, Fixtures, State
 from .outcomes import MessageSimulator, campaign_rng
 from .settings import SimulationSettings
 
@@ -36,6 +36,27 @@ class SendJob:
     buckets: EventBuckets
     ended: State | None = None
     error: str | None = None
+    #: Who it sends to (list, segments, payloads): how `remaining` is rebuilt after a restore.
+    audience: tuple[int, tuple[int, ...], tuple[Channel, ...]] = (0, (), ())
+
+    def __getstate__(self) -> dict[str, object]:
+        """Picklable for a checkpoint: the audience walk is kept as a position, not a generator."""
+        state = {name: getattr(self, name) for name in self.__slots__}
+        state["remaining"] = self.remaining is not None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        if self.remaining is False:  # type: ignore[comparison-overlap]
+            self.remaining = None
+
+    def resume(self, fixtures: Fixtures) -> None:
+        """After a restore: the walk continues after the contacts already messaged."""
+        if self.remaining is True:  # type: ignore[comparison-overlap]
+            list_id, segments, payloads = self.audience
+            walk = recipients(fixtures, list_id, list(segments), payloads)
+            self.remaining = itertools.islice(walk, self.simulator.sent, None)
 
     @property
     def generated_until(self) -> float:
@@ -74,6 +95,25 @@ class Simulation:
         self._endings.clear()
         self.outbox.reset()
 
+    def checkpoint(self) -> tuple[object, ...]:
+        """Everything in progress, picklable (`restore` takes it back); the caller holds the
+        backend's lock, this takes the outbox's."""
+        with self.outbox.lock:
+            return (dict(self._jobs), list(self._endings), self.outbox.state())
+
+    def restore(self, saved: tuple[object, ...], fixtures: Fixtures, *, resume: bool) -> None:
+        """Takes a checkpoint's state in place (held references stay valid). With `resume`
+        this simulation carries the sends on: walks are rebuilt and attempts that were in
+        flight are made again (their outcome never reached the checkpoint)."""
+        jobs, endings, outbox = saved
+        assert isinstance(jobs, dict) and isinstance(endings, list)
+        self._jobs = jobs
+        self._endings = endings
+        if resume:
+            for job in self._jobs.values():
+                job.resume(fixtures)
+        self.outbox.load(outbox, in_flight_lost=resume)
+
     def start(self, campaign: Campaign, fixtures: Fixtures, now: float) -> None:
         """READY → SENDING has just happened at `now`: build the audience (A-1, A-2) lazily."""
         walk = recipients(fixtures, campaign.list, campaign.segments, campaign.payloads)
@@ -94,6 +134,7 @@ class Simulation:
             remaining=itertools.chain([first], walk),
             simulator=simulator,
             buckets=buckets,
+            audience=(campaign.list, tuple(campaign.segments), campaign.payloads),
         )
 
     def advance(
@@ -159,6 +200,26 @@ class Simulation:
         for ident in [i for i, j in self._jobs.items() if j.ended and j.buckets.is_empty()]:
             del self._jobs[ident]
         return endings
+
+    def has_job(self, campaign: int) -> bool:
+        return campaign in self._jobs
+
+    def signature(self) -> tuple[int, ...]:
+        """Changes whenever a checkpoint would: sends' progress, batches, journal, acks."""
+        outbox = self.outbox
+        with outbox.lock:
+            progress = sum(
+                j.simulator.sent + j.buckets.pending_events() for j in self._jobs.values()
+            )
+            return (
+                len(self._jobs),
+                progress,
+                len(outbox.batches),
+                len(outbox.journal),
+                len(outbox.extras),
+                sum(outbox.acknowledged.values()),
+                outbox.epoch,
+            )
 
     def pending_events(self) -> int:
         """Events drawn but not yet handed to the outbox."""

@@ -266,7 +266,7 @@ def flush_deliveries() -> Response:
 @blueprint.post("/deliveries/<positive_int:ident>/redeliver")
 def redeliver(ident: int) -> Response:
     held = world()
-    batch = held.simulation.outbox.redeliver(ident, held.clock.now())
+    batch = held.redeliver(ident)
     if batch is None:
         raise NotFoundError(f"delivery batch {ident} does not exist")
     return success({"batch": batch.id, "campaign": batch.campaign, "state": batch.state.value})

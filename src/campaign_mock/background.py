@@ -1,0 +1,78 @@
+"""What runs beside any HTTP server hosting the mock: the simulation's ticker and the callback
+workers. waitress (`server.MockServer`) and granian's workers (`workers.py`) both start it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from flask import Flask
+
+from .delivery import Dispatcher
+from .delivery.dispatcher import step_aside
+from .http.simulation import EXTENSION as DELIVERY_EXTENSION
+
+TICK_SECONDS = 0.05
+
+
+class Background:
+    """The ticker (`on_tick` every `tick_seconds`, default the dispatcher's tick, so the
+    simulation moves with no request arriving) and one thread per callback worker (C-4: a
+    slow or dead receiver stalls no API call)."""
+
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        on_tick: Callable[[], None] | None = None,
+        tick_seconds: float = TICK_SECONDS,
+        step: Callable[[], None] = step_aside,
+    ) -> None:
+        self.app = app
+        self.dispatcher: Dispatcher | None = app.extensions.get(DELIVERY_EXTENSION)
+        if self.dispatcher is not None:
+            self.dispatcher.step_aside = step
+        self._on_tick = on_tick or (self.dispatcher.tick if self.dispatcher else None)
+        self._tick_seconds = tick_seconds
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._start_delivery_workers()
+        if self._on_tick is None:
+            return
+        tick = self._on_tick
+
+        def run() -> None:
+            while not self.stopping.wait(self._tick_seconds):
+                try:
+                    tick()
+                except Exception:  # keep ticking; the failure is the app's to report
+                    self.app.logger.exception("tick failed")
+
+        thread = threading.Thread(target=run, name="campaign-mock-ticker", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stops the threads, then lets a shared store's instance hand its sends over."""
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout)
+        if self.dispatcher is not None:
+            stop = getattr(self.dispatcher.backend, "stop", None)
+            if callable(stop):
+                stop()
+
+    def _start_delivery_workers(self) -> None:
+        if self.dispatcher is None:
+            return
+        for number in range(self.dispatcher.outbox.settings.workers):
+            thread = threading.Thread(
+                target=self.dispatcher.work,
+                args=(self.stopping,),
+                name=f"campaign-mock-delivery-{number}",
+                daemon=True,
+            )
+            thread.start()
+            self.threads.append(thread)

@@ -1,0 +1,125 @@
+"""What a shared store keeps for the mock, and the one interface SQLite and Redis implement.
+
+The world (campaigns, the next id, fixtures, settings, the clock) is written record by
+record under the store's own exclusive lock (SQLite `BEGIN IMMEDIATE`, a redis-py `Lock`);
+every write bumps one version, so an instance that sees the version it last read knows its
+copy is current, and one that does not reads just the campaigns changed since. Sessions are
+single atomic operations. The sends (jobs, callback outbox, delivery journal) belong to the
+instance holding the lease; it publishes them as a checkpoint, which another instance
+resumes from when the lease passes to it. Instances that do not hold it send it commands
+(flush, abort, redeliver) and wait for the answer.
+
+Records are pickled: a store is as trusted as the mock's own memory, so never point the mock
+at a store that others can write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..domain.backend import WorldMeta
+from ..domain.clock import ClockState
+from ..domain.models import Campaign
+
+#: Real seconds a lease lasts unless renewed: how long the sends wait after their holder dies.
+LEASE_SECONDS = 3.0
+
+
+@dataclass(slots=True, frozen=True)
+class Changes:
+    """What the store holds beyond `since`: changed campaigns (None: deleted) and, if they
+    changed, the world's meta and clock. `full`: a reset happened (or `since` was 0), so
+    `campaigns` is every campaign and the reader drops the ones it has first."""
+
+    version: int
+    full: bool
+    campaigns: dict[int, Campaign | None]
+    meta: WorldMeta | None
+    clock: ClockState | None
+
+
+@dataclass(slots=True, frozen=True)
+class Write:
+    """One synchronised operation's changes, written atomically with a version bump."""
+
+    campaigns: dict[int, Campaign | None]
+    meta: WorldMeta | None = None
+    clock: ClockState | None = None
+    reset: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.campaigns) or self.meta is not None or self.clock is not None or self.reset
+
+
+class StateStore(Protocol):
+    """A place several mock processes share; every method is safe from any thread."""
+
+    #: The `--state` URL, without a password.
+    label: str
+
+    def locked(self) -> AbstractContextManager[None]:
+        """Exclusive across every process on this store, for a read-modify-write."""
+        ...
+
+    def version(self) -> int:
+        """The version of the last write (0: nothing written yet); one cheap read."""
+        ...
+
+    def changes(self, since: int) -> Changes:
+        """Everything written after version `since`, read atomically."""
+        ...
+
+    def write(self, write: Write) -> int:
+        """Writes the changes and returns the new version; inside `locked()`."""
+        ...
+
+    # -- sessions (V-5) ---------------------------------------------------------
+
+    def open_session(self, token: str, username: str, ends_at: float, capacity: int) -> None:
+        """Stores a session; past `capacity`, the oldest end."""
+        ...
+
+    def session_user(self, token: str, now: float) -> str | None: ...
+
+    def close_session(self, token: str) -> None: ...
+
+    def clear_sessions(self) -> None: ...
+
+    # -- the sends: a lease, a checkpoint, commands -------------------------------
+
+    def hold_lease(self, holder: str, seconds: float = LEASE_SECONDS) -> bool:
+        """Takes the sends' lease, or renews it if `holder` has it; False if another does."""
+        ...
+
+    def release_lease(self, holder: str) -> None:
+        """Gives the lease up at once (a clean stop), so another instance need not wait."""
+        ...
+
+    def lease_holder(self) -> str | None: ...
+
+    def save_checkpoint(self, holder: str, blob: bytes) -> bool:
+        """Publishes the sends' state if `holder` still holds the lease; False if not."""
+        ...
+
+    def checkpoint_version(self) -> int: ...
+
+    def load_checkpoint(self) -> tuple[int, bytes] | None: ...
+
+    def send_command(self, blob: bytes) -> int:
+        """Queues a command for the lease holder; returns its id."""
+        ...
+
+    def take_commands(self) -> Iterator[tuple[int, bytes]]:
+        """Commands queued so far, oldest first, each handed out once."""
+        ...
+
+    def answer(self, ident: int, blob: bytes) -> None: ...
+
+    def wait_answer(self, ident: int, timeout: float) -> bytes | None:
+        """The answer to command `ident`, waiting up to `timeout` real seconds."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,241 @@
+"""`--state redis://host:port/0`: the mock's state in Redis (redis-py), shared by processes
+on any number of machines.
+
+The exclusive lock and the sends' lease are redis-py `Lock`s (Lua scripts, with a timeout,
+so a holder killed with `kill -9` frees them when they expire). A write is one MULTI/EXEC
+transaction; the checkpoint is written only while the lease is still this holder's (WATCH on
+the lease). Commands go through a list and their answers come back with BLPOP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+from redis.lock import Lock
+
+from .base import LEASE_SECONDS, Changes, Write
+
+#: Real seconds the world lock lasts if its holder dies mid-operation.
+LOCK_SECONDS = 10.0
+#: Real seconds a process waits for the world lock before the request fails.
+LOCK_WAIT = 30.0
+#: Seconds an answer waits for its asker before Redis drops it.
+ANSWER_TTL = 60
+
+
+class RedisStore:
+    """Keys under one prefix in one Redis database."""
+
+    def __init__(self, url: str, prefix: str = "campaign-mock:") -> None:
+        # Typed loosely: redis-py's stubs type every reply as bytes | str | list.
+        self.client: Any = redis.Redis.from_url(url, socket_timeout=LOCK_WAIT + 5)
+        parts = urlsplit(url)
+        self.label = (
+            f"{parts.scheme}://{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path}"
+        )
+        self.client.ping()
+        self._p = prefix
+        self._local = threading.local()
+
+    def _k(self, name: str) -> str:
+        return self._p + name
+
+    # -- the lock ----------------------------------------------------------------------
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        lock = Lock(
+            self.client,
+            self._k("lock"),
+            timeout=LOCK_SECONDS,
+            sleep=0.001,
+            blocking_timeout=LOCK_WAIT,
+            thread_local=False,
+        )
+        if not lock.acquire():
+            raise TimeoutError(f"the store's lock was held for over {LOCK_WAIT:.0f} s")
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # -- the world ---------------------------------------------------------------------
+
+    def version(self) -> int:
+        return int(self.client.get(self._k("version")) or 0)
+
+    def changes(self, since: int) -> Changes:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.get(self._k("version"))
+        pipe.get(self._k("reset"))
+        pipe.get(self._k("meta_version"))
+        pipe.get(self._k("clock_version"))
+        pipe.zrangebyscore(self._k("log"), f"({since}", "+inf")
+        raw_version, raw_reset, raw_meta, raw_clock, changed = pipe.execute()
+        version = int(raw_version or 0)
+        full = since == 0 or int(raw_reset or 0) > since
+        read = self.client.pipeline(transaction=True)
+        if full:
+            read.hgetall(self._k("campaigns"))
+        else:
+            read.hmget(self._k("campaigns"), changed) if changed else read.echo(b"")
+        read.get(self._k("meta"))
+        read.get(self._k("clock"))
+        records, meta, clock = read.execute()
+        campaigns: dict[int, Any] = {}
+        if full:
+            campaigns = {int(i): pickle.loads(r) for i, r in records.items()}
+        elif changed:
+            campaigns = {
+                int(i): None if r is None else pickle.loads(r)
+                for i, r in zip(changed, records, strict=True)
+            }
+        take_meta = full or int(raw_meta or 0) > since
+        take_clock = full or int(raw_clock or 0) > since
+        return Changes(
+            version=version,
+            full=full,
+            campaigns=campaigns,
+            meta=pickle.loads(meta) if take_meta and meta else None,
+            clock=pickle.loads(clock) if take_clock and clock else None,
+        )
+
+    def write(self, write: Write) -> int:
+        # Inside locked(): no other writer, so the next version is known before the MULTI,
+        # which sets it with the records (a reader never sees a version before its records).
+        version = self.version() + 1
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(self._k("version"), version)
+        if write.reset:
+            pipe.delete(self._k("campaigns"), self._k("log"))
+            pipe.set(self._k("reset"), version)
+        for ident, campaign in write.campaigns.items():
+            if campaign is None:
+                pipe.hdel(self._k("campaigns"), ident)
+            else:
+                pipe.hset(self._k("campaigns"), str(ident), pickle.dumps(campaign, 5))
+            pipe.zadd(self._k("log"), {str(ident): version})
+        if write.meta is not None:
+            pipe.set(self._k("meta"), pickle.dumps(write.meta, 5))
+            pipe.set(self._k("meta_version"), version)
+        if write.clock is not None:
+            pipe.set(self._k("clock"), pickle.dumps(write.clock, 5))
+            pipe.set(self._k("clock_version"), version)
+        pipe.execute()
+        return version
+
+    # -- sessions: a key each, expiring by itself, and their order of login ----------------
+
+    def open_session(self, token: str, username: str, ends_at: float, capacity: int) -> None:
+        ttl_ms = max(1, int((ends_at - time.time()) * 1000))
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(self._k(f"session:{token}"), username, px=ttl_ms)
+        pipe.zadd(self._k("sessions"), {token: ends_at})
+        pipe.zremrangebyscore(self._k("sessions"), "-inf", time.time())
+        pipe.zcard(self._k("sessions"))
+        count = pipe.execute()[-1]
+        if count > capacity:
+            oldest = self.client.zpopmin(self._k("sessions"), count - capacity)
+            if oldest:
+                self.client.delete(*(self._k(f"session:{t.decode()}") for t, _ in oldest))
+
+    def session_user(self, token: str, now: float) -> str | None:
+        found = self.client.get(self._k(f"session:{token}"))
+        return None if found is None else bytes(found).decode()
+
+    def close_session(self, token: str) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(self._k(f"session:{token}"))
+        pipe.zrem(self._k("sessions"), token)
+        pipe.execute()
+
+    def clear_sessions(self) -> None:
+        tokens = self.client.zrange(self._k("sessions"), 0, -1)
+        pipe = self.client.pipeline(transaction=True)
+        for token in tokens:
+            pipe.delete(self._k(f"session:{token.decode()}"))
+        pipe.delete(self._k("sessions"))
+        pipe.execute()
+
+    # -- the sends ---------------------------------------------------------------------
+
+    def _lease(self, seconds: float) -> Lock:
+        return Lock(self.client, self._k("lease"), timeout=seconds, thread_local=False)
+
+    def hold_lease(self, holder: str, seconds: float = LEASE_SECONDS) -> bool:
+        lease = self._lease(seconds)
+        if self.client.get(self._k("lease")) == holder.encode():
+            lease.local.token = holder.encode()
+            try:
+                return bool(lease.reacquire())
+            except redis.exceptions.LockError:
+                return False
+        return bool(lease.acquire(blocking=False, token=holder))
+
+    def release_lease(self, holder: str) -> None:
+        lease = self._lease(LEASE_SECONDS)
+        lease.local.token = holder.encode()
+        with contextlib.suppress(redis.exceptions.LockError):  # expired, or taken by another
+            lease.release()
+
+    def lease_holder(self) -> str | None:
+        found = self.client.get(self._k("lease"))
+        return None if found is None else bytes(found).decode()
+
+    def save_checkpoint(self, holder: str, blob: bytes) -> bool:
+        with self.client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(self._k("lease"))
+                if pipe.get(self._k("lease")) != holder.encode():
+                    return False
+                pipe.multi()
+                pipe.set(self._k("checkpoint"), blob)
+                pipe.incr(self._k("checkpoint_version"))
+                pipe.execute()
+                return True
+            except redis.exceptions.WatchError:
+                return False
+
+    def checkpoint_version(self) -> int:
+        return int(self.client.get(self._k("checkpoint_version")) or 0)
+
+    def load_checkpoint(self) -> tuple[int, bytes] | None:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.get(self._k("checkpoint_version"))
+        pipe.get(self._k("checkpoint"))
+        version, blob = pipe.execute()
+        return None if blob is None else (int(version or 0), bytes(blob))
+
+    def send_command(self, blob: bytes) -> int:
+        ident = int(self.client.incr(self._k("command_seq")))
+        self.client.rpush(self._k("commands"), pickle.dumps((ident, blob), 5))
+        return ident
+
+    def take_commands(self) -> Iterator[tuple[int, bytes]]:
+        while True:
+            item = self.client.lpop(self._k("commands"))
+            if item is None:
+                return
+            ident, blob = pickle.loads(item)
+            yield ident, blob
+
+    def answer(self, ident: int, blob: bytes) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.rpush(self._k(f"answer:{ident}"), blob)
+        pipe.expire(self._k(f"answer:{ident}"), ANSWER_TTL)
+        pipe.execute()
+
+    def wait_answer(self, ident: int, timeout: float) -> bytes | None:
+        found = self.client.blpop([self._k(f"answer:{ident}")], timeout=max(0.01, timeout))
+        return None if found is None else bytes(found[1])
+
+    def close(self) -> None:
+        self.client.close()

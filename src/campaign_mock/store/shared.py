@@ -1,0 +1,393 @@
+"""`StoredBackend`: the in-memory backend, kept in step with a store several instances share.
+
+Every operation runs under `SyncedLock`: the process's lock, then (for a write) the store's
+exclusive lock; the instance first reads what others wrote since its last version, then
+writes back what it changed. Reads check the version only (one cheap read) and fetch just
+the campaigns changed since.
+
+Only the instance holding the sends' lease (`StateStore.hold_lease`) moves campaigns on
+(M-4), draws messages and delivers callbacks; it checkpoints them every `CHECKPOINT_EVERY`
+seconds. The others show that checkpoint (the delivery journal is at most that stale) and
+send it commands for what changes the sends. When the holder dies, its lease expires and
+another instance resumes from the checkpoint: sends that began after it restart from their
+first message. Nothing is lost; what was delivered after the checkpoint is delivered again.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+from ..domain.backend import CampaignBackend
+from ..domain.clock import MockClock
+from ..domain.deliveries import Batch
+from ..domain.errors import CampaignError, ConflictError
+from ..domain.models import Campaign, Fixtures, State
+from ..domain.sessions import Sessions
+from ..domain.settings import SimulationSettings
+from ..domain.simulation import CHUNK
+from .base import LEASE_SECONDS, StateStore, Write
+
+#: Real seconds between two checkpoints of the sends while they change.
+CHECKPOINT_EVERY = 1.0
+#: Real seconds between two renewals of the lease (a third of its life).
+RENEW_EVERY = LEASE_SECONDS / 3
+#: Real seconds an instance waits for the lease holder to answer a command.
+COMMAND_WAIT = 10.0
+
+
+class SyncedLock:
+    """The backend's lock, reaching every instance on the store (see the module docstring).
+
+    Reentrant like the RLock it replaces; only the outermost hold talks to the store.
+    """
+
+    def __init__(self, backend: StoredBackend) -> None:
+        self._backend = backend
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._reading = threading.local()
+        self._store_hold: Any = None
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Holds the lock for a read: the world is brought up to date, nothing is written."""
+        previous = getattr(self._reading, "on", False)
+        self._reading.on = True
+        try:
+            with self:
+                yield
+        finally:
+            self._reading.on = previous
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        self._depth += 1
+        if self._depth > 1:
+            return
+        try:
+            if not getattr(self._reading, "on", False):
+                self._store_hold = self._backend.store.locked()
+                self._store_hold.__enter__()
+            self._backend.sync_in()
+        except BaseException:
+            self._leave(None, None, None)
+            raise
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._leave(kind, error, trace)
+
+    def _leave(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            if self._depth == 1 and self._store_hold is not None:
+                hold, self._store_hold = self._store_hold, None
+                try:
+                    if kind is None or issubclass(kind, CampaignError):
+                        self._backend.sync_out()
+                finally:
+                    hold.__exit__(kind, error, trace)
+        finally:
+            self._depth -= 1
+            self._lock.release()
+
+
+class SharedClock(MockClock):
+    """The mock's clock, the same on every instance: each move is written to the store."""
+
+    def attach(self, backend: StoredBackend) -> None:
+        self._backend = backend
+
+    def _moved(self, move: Callable[[], Any]) -> Any:
+        backend: StoredBackend | None = getattr(self, "_backend", None)
+        if backend is None:
+            return move()
+        with backend.lock:
+            result = move()
+            backend.clock_moved()
+            return result
+
+    def set(self, now: float) -> None:
+        self._moved(lambda: MockClock.set(self, now))
+
+    def advance(self, seconds: float) -> float:
+        return float(self._moved(lambda: MockClock.advance(self, seconds)))
+
+    def freeze(self) -> None:
+        self._moved(lambda: MockClock.freeze(self))
+
+    def resume(self) -> None:
+        self._moved(lambda: MockClock.resume(self))
+
+    def reset(self) -> None:
+        self._moved(lambda: MockClock.reset(self))
+
+    def set_speed(self, speed: float) -> None:
+        self._moved(lambda: MockClock.set_speed(self, speed))
+
+
+class StoredBackend(CampaignBackend):
+    """A `CampaignBackend` whose state lives in `store`, shared with other instances."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        fixtures: Fixtures,
+        clock: SharedClock,
+        settings: SimulationSettings | None = None,
+        sessions: Sessions | None = None,
+    ) -> None:
+        super().__init__(fixtures, clock, settings, sessions)
+        self.store = store
+        self.instance = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.requests_catch_up = False  # only the lease holder moves campaigns on
+        self.simulation.outbox.paused = True  # until this instance holds the lease
+        self._synced = SyncedLock(self)
+        self._lock = self._synced
+        self._seen = 0
+        self._clock_dirty = False
+        self._reset_pending = False
+        self._leading = False
+        self._renewed = 0.0
+        self._checkpointed = 0.0
+        self._signature: tuple[int, ...] = ()
+        self._replica_version = 0
+        self._shared_clock = clock
+        clock.attach(self)
+        self._join()
+
+    # -- joining and synchronising -----------------------------------------------------
+
+    def _join(self) -> None:
+        """The first instance writes its fixtures, settings and clock; later ones take the
+        store's (a restart finds its campaigns, ids and clock where they were)."""
+        with self._synced:
+            if self._seen == 0:
+                self._meta_changed = True
+                self._clock_dirty = True
+
+    @property
+    def leading(self) -> bool:
+        """Whether this instance holds the sends' lease."""
+        return self._leading
+
+    def sync_in(self) -> None:
+        """Takes what other instances wrote since this one last looked."""
+        version = self.store.version()
+        if version == self._seen:
+            return
+        changes = self.store.changes(self._seen)
+        if changes.full:
+            if self._seen and not self._reset_pending:
+                self.simulation.reset()  # another instance reset the mock
+            self.forget_campaigns()
+        self.adopt(changes.campaigns, changes.meta)
+        if changes.clock is not None:
+            MockClock.load_state(self._shared_clock, changes.clock)
+        self._seen = changes.version
+
+    def sync_out(self) -> None:
+        """Writes this operation's changes, if it made any."""
+        campaigns, meta = self.take_changes()
+        clock = self._shared_clock.state() if self._clock_dirty else None
+        write = Write(
+            campaigns=campaigns,
+            meta=self.world_meta() if meta else None,
+            clock=clock,
+            reset=self._reset_pending,
+        )
+        self._clock_dirty = False
+        self._reset_pending = False
+        if write:
+            self._seen = self.store.write(write)
+
+    def clock_moved(self) -> None:
+        self._clock_dirty = True
+
+    # -- reads: the version, not the store's lock --------------------------------------
+
+    def get_campaign(self, ident: int) -> Campaign:
+        with self._synced.reading():
+            return super().get_campaign(ident)
+
+    def campaigns(self) -> list[Campaign]:
+        with self._synced.reading():
+            return super().campaigns()
+
+    def check_credentials(self, username: str, password: str) -> bool:
+        with self._synced.reading():
+            return super().check_credentials(username, password)
+
+    @property
+    def fixtures(self) -> Fixtures:
+        with self._synced.reading():
+            return self._fixtures
+
+    # -- sessions: in the store, so any instance knows every session --------------------
+
+    def login(self, username: str, password: str, now: float) -> str | None:
+        if not self.check_credentials(username, password):
+            return None
+        token = secrets.token_urlsafe(24)
+        sessions = self._sessions
+        self.store.open_session(token, username, time.time() + sessions.ttl, sessions.capacity)
+        return token
+
+    def session_user(self, token: str, now: float) -> str | None:
+        return self.store.session_user(token, time.time())
+
+    def logout(self, token: str) -> None:
+        self.store.close_session(token)
+
+    def reset(self) -> None:
+        with self._synced:
+            super().reset()
+            self.store.clear_sessions()
+            self._reset_pending = True
+
+    # -- the sends: the lease holder's ------------------------------------------------
+
+    def flush_callbacks(self) -> None:
+        self._on_holder("flush_callbacks")
+
+    def abort_campaign(self, ident: int, reason: str) -> Campaign:
+        found = self._on_holder("abort_campaign", ident, reason)
+        assert isinstance(found, Campaign)
+        return found
+
+    def redeliver(self, batch: int) -> Batch | None:
+        found = self._on_holder("redeliver", batch)
+        assert found is None or isinstance(found, Batch)
+        return found
+
+    def tick(
+        self,
+        horizon: float | None = None,
+        budget: int = CHUNK,
+        pause: Callable[[], None] | None = None,
+    ) -> None:
+        """The ticker: keeps or takes the lease; the holder runs the sends, the others show
+        its checkpoint."""
+        self._keep_lease()
+        if not self._leading:
+            self._follow()
+            return
+        self._run_commands()
+        super().tick(horizon, budget, pause)
+        self._checkpoint()
+
+    def stop(self) -> None:
+        """A clean stop: a last checkpoint, then the lease goes at once."""
+        if self._leading:
+            self._checkpoint(force=True)
+            self.store.release_lease(self.instance)
+            self._leading = False
+
+    def _keep_lease(self) -> None:
+        now = time.monotonic()
+        if now - self._renewed < RENEW_EVERY:
+            return
+        self._renewed = now
+        held = self.store.hold_lease(self.instance)
+        if held and not self._leading:
+            self._take_over()
+        elif not held and self._leading:
+            self._leading = False  # another instance took it: it resumes from the checkpoint
+            self.simulation.outbox.paused = True
+
+    def _take_over(self) -> None:
+        """Becomes the holder: resumes the last checkpoint and every send it lacks."""
+        with self._synced:
+            saved = self.store.load_checkpoint()
+            if saved is not None:
+                blob = pickle.loads(saved[1])
+                self.simulation.restore(blob, self._fixtures, resume=True)
+            else:
+                self.simulation.reset()
+            self._restart_orphans()
+            self.simulation.outbox.paused = False
+            self._leading = True
+        self._checkpoint(force=True)
+
+    def _restart_orphans(self) -> None:
+        """SENDING campaigns the checkpoint has no send for (their holder died before it
+        checkpointed them): each starts again from its first message, at its start."""
+        for campaign in self._campaigns.values():
+            if campaign.state is State.SENDING and not self.simulation.has_job(campaign.id):
+                started = next(
+                    (t.at for t in reversed(campaign.history) if t.state is State.SENDING),
+                    self.clock.now(),
+                )
+                self.simulation.start(campaign, self._fixtures, started)
+
+    def _follow(self) -> None:
+        """Not the holder: the world and the holder's last checkpoint, for reading."""
+        with self._synced.reading():
+            version = self.store.checkpoint_version()
+            if version != self._replica_version:
+                saved = self.store.load_checkpoint()
+                if saved is not None:
+                    self.simulation.restore(pickle.loads(saved[1]), self._fixtures, resume=False)
+                    self._replica_version = saved[0]
+
+    def _checkpoint(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._checkpointed < CHECKPOINT_EVERY:
+            return
+        with self._synced.reading():
+            signature = self.simulation.signature()
+            if not force and signature == self._signature:
+                return
+            blob = pickle.dumps(self.simulation.checkpoint(), 5)
+        if self.store.save_checkpoint(self.instance, blob):
+            self._signature = signature
+            self._checkpointed = now
+
+    def _on_holder(self, name: str, *args: object) -> object:
+        """Runs a change to the sends where they are: here, or on the lease holder."""
+        if self._leading:
+            value = getattr(CampaignBackend, name)(self, *args)
+            self._checkpoint(force=True)
+            return value
+        ident = self.store.send_command(pickle.dumps((name, args), 5))
+        answer = self.store.wait_answer(ident, COMMAND_WAIT)
+        if answer is None:
+            raise ConflictError(
+                f"no instance answered for the sends within {COMMAND_WAIT:.0f} s; try again",
+                {},
+            )
+        ok, value = pickle.loads(answer)
+        if not ok:
+            raise value
+        self._replica_version = -1  # show the holder's newer checkpoint at the next tick
+        return value
+
+    def _run_commands(self) -> None:
+        ran = False
+        for ident, blob in self.store.take_commands():
+            name, args = pickle.loads(blob)
+            try:
+                answer: tuple[bool, object] = (True, getattr(CampaignBackend, name)(self, *args))
+            except CampaignError as error:
+                answer = (False, error)
+            self.store.answer(ident, pickle.dumps(answer, 5))
+            ran = True
+        if ran:
+            self._checkpoint(force=True)

@@ -1,0 +1,260 @@
+"""`--state sqlite:///path/mock.db`: the mock's state in one SQLite file (stdlib `sqlite3`).
+
+Survives a restart, and several processes on one machine share it (`--workers N`). The
+store's exclusive lock is SQLite's own: `BEGIN IMMEDIATE` takes the database's write lock;
+readers read a consistent snapshot (WAL mode) without waiting for writers.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .base import LEASE_SECONDS, Changes, Write
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
+CREATE TABLE IF NOT EXISTS campaigns (id INTEGER PRIMARY KEY, record BLOB, version INTEGER);
+CREATE INDEX IF NOT EXISTS campaigns_by_version ON campaigns (version);
+CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, username TEXT, ends_at REAL);
+CREATE TABLE IF NOT EXISTS lease (name TEXT PRIMARY KEY, holder TEXT, until REAL);
+CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY, version INTEGER, blob BLOB);
+CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB,
+                                     taken INTEGER DEFAULT 0, answer BLOB);
+"""
+#: Real seconds a process waits for another's write lock before the request fails.
+BUSY_TIMEOUT = 30.0
+#: How often a waiting command looks for its answer.
+POLL = 0.005
+
+
+class SqliteStore:
+    """One SQLite file; a connection per thread (sqlite3 connections are not shared)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.label = f"sqlite:///{path}"
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._transaction():
+            pass  # creates the schema on first use
+
+    # -- connections and the lock ---------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            self._local.conn = conn
+            self._local.depth = 0
+        return conn
+
+    @contextmanager
+    def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
+        """A transaction on this thread's connection; nested ones join the outer one."""
+        conn = self._connection()
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield conn
+            finally:
+                self._local.depth -= 1
+            return
+        conn.execute(f"BEGIN {mode}")
+        self._local.depth = 1
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+        finally:
+            self._local.depth = 0
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._transaction("IMMEDIATE"):
+            yield
+
+    # -- the world -------------------------------------------------------------------
+
+    def version(self) -> int:
+        return int(self._meta(self._connection(), "version") or 0)
+
+    def changes(self, since: int) -> Changes:
+        with self._transaction("DEFERRED") as conn:
+            version = int(self._meta(conn, "version") or 0)
+            reset_at = int(self._meta(conn, "reset") or 0)
+            full = since == 0 or reset_at > since
+            rows = conn.execute(
+                "SELECT id, record FROM campaigns WHERE version > ?", (0 if full else since,)
+            ).fetchall()
+            campaigns = {
+                int(i): (None if r is None else pickle.loads(r))
+                for i, r in rows
+                if not (full and r is None)
+            }
+            meta_at = int(self._meta(conn, "meta_version") or 0)
+            clock_at = int(self._meta(conn, "clock_version") or 0)
+            meta = self._meta(conn, "meta") if full or meta_at > since else None
+            clock = self._meta(conn, "clock") if full or clock_at > since else None
+        return Changes(
+            version=version,
+            full=full,
+            campaigns=campaigns,
+            meta=None if meta is None else pickle.loads(meta),
+            clock=None if clock is None else pickle.loads(clock),
+        )
+
+    def write(self, write: Write) -> int:
+        with self._transaction() as conn:
+            version = int(self._meta(conn, "version") or 0) + 1
+            self._put(conn, "version", version)
+            if write.reset:
+                conn.execute("DELETE FROM campaigns")
+                self._put(conn, "reset", version)
+            for ident, campaign in write.campaigns.items():
+                record = None if campaign is None else pickle.dumps(campaign, 5)
+                conn.execute(
+                    "INSERT OR REPLACE INTO campaigns (id, record, version) VALUES (?, ?, ?)",
+                    (ident, record, version),
+                )
+            if write.meta is not None:
+                self._put(conn, "meta", pickle.dumps(write.meta, 5))
+                self._put(conn, "meta_version", version)
+            if write.clock is not None:
+                self._put(conn, "clock", pickle.dumps(write.clock, 5))
+                self._put(conn, "clock_version", version)
+            return version
+
+    # -- sessions --------------------------------------------------------------------
+
+    def open_session(self, token: str, username: str, ends_at: float, capacity: int) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM sessions WHERE ends_at <= ?", (time.time(),))
+            conn.execute("INSERT INTO sessions VALUES (?, ?, ?)", (token, username, ends_at))
+            conn.execute(
+                "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions "
+                "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
+                (capacity,),
+            )
+
+    def session_user(self, token: str, now: float) -> str | None:
+        row = (
+            self._connection()
+            .execute("SELECT username, ends_at FROM sessions WHERE token = ?", (token,))
+            .fetchone()
+        )
+        if row is None or row[1] <= now:
+            return None
+        return str(row[0])
+
+    def close_session(self, token: str) -> None:
+        self._connection().execute("DELETE FROM sessions WHERE token = ?", (token,))
+
+    def clear_sessions(self) -> None:
+        self._connection().execute("DELETE FROM sessions")
+
+    # -- the sends -------------------------------------------------------------------
+
+    def hold_lease(self, holder: str, seconds: float = LEASE_SECONDS) -> bool:
+        with self._transaction() as conn:
+            now = time.time()
+            row = conn.execute("SELECT holder, until FROM lease WHERE name = 'sends'").fetchone()
+            if row is not None and row[0] != holder and row[1] > now:
+                return False
+            conn.execute(
+                "INSERT OR REPLACE INTO lease VALUES ('sends', ?, ?)", (holder, now + seconds)
+            )
+            return True
+
+    def release_lease(self, holder: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM lease WHERE name = 'sends' AND holder = ?", (holder,))
+
+    def lease_holder(self) -> str | None:
+        row = (
+            self._connection()
+            .execute("SELECT holder, until FROM lease WHERE name = 'sends'")
+            .fetchone()
+        )
+        return None if row is None or row[1] <= time.time() else str(row[0])
+
+    def save_checkpoint(self, holder: str, blob: bytes) -> bool:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT holder FROM lease WHERE name = 'sends'").fetchone()
+            if row is None or row[0] != holder:
+                return False
+            found = conn.execute("SELECT version FROM checkpoint WHERE id = 1").fetchone()
+            version = (found[0] if found else 0) + 1
+            conn.execute("INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)", (version, blob))
+            return True
+
+    def checkpoint_version(self) -> int:
+        row = self._connection().execute("SELECT version FROM checkpoint WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
+
+    def load_checkpoint(self) -> tuple[int, bytes] | None:
+        row = (
+            self._connection()
+            .execute("SELECT version, blob FROM checkpoint WHERE id = 1")
+            .fetchone()
+        )
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def send_command(self, blob: bytes) -> int:
+        with self._transaction() as conn:
+            cursor = conn.execute("INSERT INTO commands (body) VALUES (?)", (blob,))
+            return int(cursor.lastrowid or 0)
+
+    def take_commands(self) -> Iterator[tuple[int, bytes]]:
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, body FROM commands WHERE taken = 0 ORDER BY id"
+            ).fetchall()
+            conn.execute("UPDATE commands SET taken = 1 WHERE taken = 0")
+        for ident, body in rows:
+            yield int(ident), bytes(body)
+
+    def answer(self, ident: int, blob: bytes) -> None:
+        with self._transaction() as conn:
+            conn.execute("UPDATE commands SET answer = ? WHERE id = ?", (blob, ident))
+
+    def wait_answer(self, ident: int, timeout: float) -> bytes | None:
+        deadline = time.monotonic() + timeout
+        conn = self._connection()
+        while True:
+            row = conn.execute("SELECT answer FROM commands WHERE id = ?", (ident,)).fetchone()
+            if row is not None and row[0] is not None:
+                conn.execute("DELETE FROM commands WHERE id = ?", (ident,))
+                return bytes(row[0])
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(POLL)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- helpers -----------------------------------------------------------------------
+
+    @staticmethod
+    def _meta(conn: sqlite3.Connection, key: str) -> Any:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    @staticmethod
+    def _put(conn: sqlite3.Connection, key: str, value: object) -> None:
+        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
