@@ -18,7 +18,7 @@ from campaign_contract.outcome import CheckResult, Status
 from campaign_contract.preflight import PreflightError, preflight
 from campaign_contract.probe import NotExercisedError, Probe
 from campaign_contract.registry import REGISTRY, Check, CheckRegistry
-from campaign_contract.report.model import RunMeta, RunReport
+from campaign_contract.report.model import CALLBACK_LOG, CallbackLog, RunMeta, RunReport
 from campaign_contract.selection import Resolved, Selection, resolve
 from campaign_contract.spec import openapi_sha256
 from campaign_contract.verdict import judge
@@ -173,8 +173,18 @@ def run_selection(
     if stopped is not None:
         warnings.append(f"the run stopped early: {stopped}; this report is partial")
     interrupted = stopped is not None and stopped.startswith("interrupted")
+    callbacks: CallbackLog | None = ctx.shared(CALLBACK_LOG, lambda: None)
+    known = frozenset(s for s in (config.auth.password, config.auth.api_key) if s)
     return RunReport(
-        meta, verdicts, warnings, notes, cleanup, stopped=stopped, interrupted=interrupted
+        meta,
+        verdicts,
+        warnings,
+        notes,
+        cleanup,
+        stopped=stopped,
+        interrupted=interrupted,
+        callbacks=callbacks,
+        secrets=known,
     )
 
 

@@ -18,6 +18,7 @@ from campaign_contract.callbacks.plan import (
 from campaign_contract.callbacks.receiver import Received, Receiver
 from campaign_contract.context import RunContext
 from campaign_contract.probe import Probe
+from campaign_contract.report.model import CALLBACK_LOG, CallbackLog, SeenCallback
 
 #: C-3: a callback is made at most this many seconds (server time) after each event it reports.
 MAX_DELAY = 300.0
@@ -88,6 +89,7 @@ def _observe(ctx: RunContext) -> Observation:
     ctx.on_close(receiver.close)
     sends = plan_sends(ctx.config, lambda rule: rule in ctx.selected)
     found = Observation(receiver.base_url, sends, limit=ctx.config.limits.callback_wait)
+    posted = time.time()
     start_sends(ctx, receiver, sends)
     began = time.monotonic()
     _wait(ctx, receiver, found)
@@ -99,7 +101,24 @@ def _observe(ctx: RunContext) -> Observation:
             "(noise: scanners, forgeries or a misrouted server); they were not judged"
         )
     found.ended_at = time.time()
+    ctx.shared(CALLBACK_LOG, lambda: _log(found, posted, ctx))
     return found
+
+
+def _log(found: Observation, posted: float, ctx: RunContext) -> CallbackLog:
+    """What the report draws: each callback's arrival, `when`, events and answer."""
+    seen = tuple(
+        SeenCallback(
+            arrived=r.received.arrived - posted,
+            when=r.form.when,
+            events=tuple(event for _channel, _address, event in r.form.reports()),
+            send=r.send.label if r.send is not None else "?",
+            status=r.received.status,
+        )
+        for r in found.reports
+    )
+    limits = ctx.config.limits
+    return CallbackLog(posted, limits.clock_speed, limits.clock_skew, seen, MAX_DELAY)
 
 
 def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:

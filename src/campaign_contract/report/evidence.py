@@ -17,6 +17,8 @@ class Step:
     curl: str
     response: str
     status: int | None
+    #: "METHOD URL", to name the request where it is only referred to.
+    request: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +28,13 @@ class Shown:
     steps: tuple[Step, ...]
 
 
-def shown_findings(verdict: RuleVerdict) -> tuple[list[Shown], int]:
-    """The first findings of a verdict, rendered, and how many more there are."""
+def shown_findings(
+    verdict: RuleVerdict, secrets: frozenset[str] | None = None
+) -> tuple[list[Shown], int]:
+    """The first findings of a verdict, rendered, and how many more there are.
+
+    `secrets`: see `RunReport.secrets` (None redacts every credential).
+    """
     shown: list[Shown] = []
     total = 0
     for result in verdict.results:
@@ -35,15 +42,16 @@ def shown_findings(verdict: RuleVerdict) -> tuple[list[Shown], int]:
             total += 1
             if len(shown) < SHOWN_FINDINGS:
                 steps = tuple(
-                    Step(to_curl(e), response_text(e), e.status) for e in finding.evidence
+                    Step(to_curl(e, secrets), response_text(e), e.status, f"{e.method} {e.url}")
+                    for e in finding.evidence
                 )
                 shown.append(Shown(result.check, finding.message, steps))
     return shown, total - len(shown)
 
 
-def failure_text(verdict: RuleVerdict) -> str:
+def failure_text(verdict: RuleVerdict, secrets: frozenset[str] | None = None) -> str:
     """A failure told as plain text: each finding's requests, responses, then the rule."""
-    shown, more = shown_findings(verdict)
+    shown, more = shown_findings(verdict, secrets)
     lines = []
     for finding in shown:
         lines.append(f"{finding.check}: {finding.message}")

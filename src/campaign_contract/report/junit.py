@@ -60,7 +60,7 @@ def render_junit(report: RunReport) -> str:
             failure = ET.SubElement(
                 case, "failure", message=_xml_safe(verdict.reason[:500]), type="fail"
             )
-            failure.text = _xml_safe(failure_text(verdict))
+            failure.text = _xml_safe(failure_text(verdict, report.secrets))
         elif verdict.status is Status.WAIVED:
             ET.SubElement(
                 case, "skipped", type="waived", message=f"waived: {verdict.waiver_reason}"

@@ -28,6 +28,62 @@ class RunMeta:
     run_tag: str
 
 
+#: `RunContext.shared` key under which the callbacks layer leaves its `CallbackLog`.
+CALLBACK_LOG = "report.callback_log"
+
+
+@dataclass(frozen=True, slots=True)
+class SeenCallback:
+    """One callback that reached the suite's receiver, as the timeline picture draws it."""
+
+    #: Real seconds after the sends were posted.
+    arrived: float
+    when: int | None
+    #: The event of each message it reports (empty: unreadable).
+    events: tuple[str, ...]
+    send: str
+    #: What the receiver answered (None: kept unanswered).
+    status: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackLog:
+    """Every callback the run's receiver got, to draw over time against C-3's bound."""
+
+    #: time.time() just before the first send was posted.
+    posted: float
+    #: limits.clock_speed and limits.clock_skew: how server time relates to real time.
+    speed: float
+    skew: float
+    callbacks: tuple[SeenCallback, ...]
+    #: C-3: seconds (server time) a callback may come after its events.
+    bound: float = 300.0
+
+    def server_at_post(self) -> float:
+        """A lower bound of the server's clock when the sends were posted (as C-3 reads it).
+
+        Each callback S bounds it: the clock had passed `when_S` by its arrival. A real
+        server's clock is also taken to be this machine's (within the skew C-3 allows).
+        """
+        bounds = [
+            c.when - self.speed * c.arrived
+            for c in self.callbacks
+            if c.when is not None
+            and (self.speed != 1.0 or c.when <= self.posted + c.arrived + self.skew)
+        ]
+        if self.speed == 1.0:
+            bounds.append(self.posted)
+        return max(bounds, default=self.posted)
+
+    def delays(self) -> list[float | None]:
+        """At least how many server seconds each callback came after its `when`."""
+        start = self.server_at_post()
+        return [
+            None if c.when is None else start + self.speed * c.arrived - c.when
+            for c in self.callbacks
+        ]
+
+
 @dataclass(slots=True)
 class RunReport:
     meta: RunMeta
@@ -40,6 +96,11 @@ class RunReport:
     interrupted: bool = False
     #: Preflight failed: the target is unreachable or is not the API; no check ran.
     unreachable: bool = False
+    #: The callbacks the receiver got (None: the callbacks layer did not run).
+    callbacks: CallbackLog | None = None
+    #: The configured password and API key: redacted wherever they appear, while a wrong
+    #: credential the suite made up is shown as sent. None: every credential is redacted.
+    secrets: frozenset[str] | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:

@@ -11,7 +11,35 @@ _OPTIONAL_TEXT = {"type": ["string", "null"]}
 _STEP = {
     "type": "object",
     "required": ["curl", "response", "status"],
-    "properties": {"curl": _TEXT, "response": _TEXT, "status": {"type": ["integer", "null"]}},
+    "properties": {
+        "curl": _TEXT, "response": _TEXT, "status": {"type": ["integer", "null"]}, "request": _TEXT,
+    },
+}  # fmt: skip
+
+_OPTIONAL_NUMBER = {"type": ["number", "null"]}
+_CALLBACKS = {
+    "type": ["object", "null"],
+    "required": ["speed", "skew", "bound", "callbacks"],
+    "properties": {
+        "speed": {"type": "number"},
+        "skew": {"type": "number"},
+        "bound": {"type": "number"},
+        "callbacks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["arrived", "when", "events", "send", "status", "late_at_least"],
+                "properties": {
+                    "arrived": {"type": "number"},
+                    "when": {"type": ["integer", "null"]},
+                    "events": {"type": "array", "items": _TEXT},
+                    "send": _TEXT,
+                    "status": {"type": ["integer", "null"]},
+                    "late_at_least": _OPTIONAL_NUMBER,
+                },
+            },
+        },
+    },
 }
 
 _RULE = {
@@ -96,6 +124,7 @@ REPORT_SCHEMA: Final[dict[str, Any]] = {
         "warnings": {"type": "array", "items": _TEXT},
         "waiver_notes": {"type": "array", "items": _TEXT},
         "stopped": _OPTIONAL_TEXT,
+        "callbacks": _CALLBACKS,
         "cleanup": {
             "type": "array",
             "items": {

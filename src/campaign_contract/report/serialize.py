@@ -7,7 +7,7 @@ from typing import Any
 
 from campaign_contract import rules
 from campaign_contract.report.evidence import shown_findings
-from campaign_contract.report.model import RunReport
+from campaign_contract.report.model import CallbackLog, RunReport
 
 FORMAT_VERSION = 1
 
@@ -16,7 +16,7 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
     verdicts = []
     for verdict in report.verdicts:
         part = rules.part(verdict.rule)
-        shown, more = shown_findings(verdict)
+        shown, more = shown_findings(verdict, report.secrets)
         verdicts.append(
             {
                 "id": part.id,
@@ -58,4 +58,27 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         "waiver_notes": list(report.waiver_notes),
         "stopped": report.stopped,
         "cleanup": [{"id": c.id, "outcome": c.outcome} for c in report.cleanup],
+        "callbacks": _callbacks(report.callbacks),
+    }
+
+
+def _callbacks(log: CallbackLog | None) -> dict[str, Any] | None:
+    """The callbacks the receiver got: arrival (real s after the sends), and C-3's lateness."""
+    if log is None:
+        return None
+    return {
+        "speed": log.speed,
+        "skew": log.skew,
+        "bound": log.bound,
+        "callbacks": [
+            {
+                "arrived": round(c.arrived, 3),
+                "when": c.when,
+                "events": list(c.events),
+                "send": c.send,
+                "status": c.status,
+                "late_at_least": None if late is None else round(late, 3),
+            }
+            for c, late in zip(log.callbacks, log.delays(), strict=True)
+        ],
     }

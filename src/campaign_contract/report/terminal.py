@@ -65,7 +65,7 @@ def render_terminal(report: RunReport, verbose: bool = False) -> str:
     for verdict in failed:
         part = rules.part(verdict.rule)
         out += ["", click.style(f"--- {part.id} [{part.level.value}] failed", fg="red", bold=True)]
-        out.append(textwrap.indent(printable(failure_text(verdict)), "  "))
+        out.append(textwrap.indent(printable(failure_text(verdict, report.secrets)), "  "))
     for note in [*report.waiver_notes, *report.warnings]:
         out.append(click.style(f"! {printable(note)}", fg="yellow"))
     counts = report.counts()
