@@ -56,6 +56,13 @@ def test_the_live_fixture(campaign_mock, callback_sink):
     assert spec.ok and spec.text.startswith("openapi: 3.1")
 
 
+def test_the_dashboard(campaign_mock):
+    page = requests.get(campaign_mock.url + "/", timeout=10)
+    assert page.ok and "<h1>Campaigns</h1>" in page.text, page.text[:500]
+    style = requests.get(campaign_mock.url + "/_mock/ui/static/dashboard.css", timeout=10)
+    assert style.ok and "font" in style.text
+
+
 def test_in_process():
     with campaign_mock.intercept(API, fixtures="shop.yaml") as mock:
         data = {"name": "n", "domain": 3, "list": 5}
@@ -146,6 +153,10 @@ def test_the_wheel_and_the_sdist_carry_what_runs(dist: Path) -> None:
         "campaign_mock/openapi.yaml",
         "campaign_mock/fixtures/default.yaml",
         "campaign_mock/pytest_plugin.py",
+        "campaign_mock/templates/dashboard/base.html",
+        "campaign_mock/templates/dashboard/_campaign.html",
+        "campaign_mock/static/dashboard.css",
+        "campaign_mock/static/dashboard.js",
         "campaign_contract/openapi.yaml",
         "campaign_contract/rules.yaml",
         "campaign_contract/coverage/V.yaml",
@@ -186,7 +197,7 @@ def test_the_plugin_runs_a_users_tests(venv: Venv, tmp_path: Path) -> None:
     (tmp_path / "shop.yaml").write_text(FIXTURES)
     (tmp_path / "test_shop.py").write_text(USER_TESTS)
     ran = venv.run(venv.bin("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=tmp_path)
-    assert ran.returncode == 0 and "3 passed" in ran.stdout, ran.stdout + ran.stderr
+    assert ran.returncode == 0 and "4 passed" in ran.stdout, ran.stdout + ran.stderr
 
 
 def test_the_contract_extra_brings_the_suite(venv: Venv, tmp_path: Path) -> None:

@@ -17,11 +17,12 @@ from ..domain.models import Fixtures
 from ..domain.params import parse_id
 from ..domain.worlds import ACCOUNTS, Worlds
 from ..fixtureset import default_fixtures
-from . import campaigns, control, session, simulation
+from . import campaigns, control, dashboard, dashboard_guard, session, simulation
 from .auth import require_control_token, require_user
 from .body import MAX_BODY, Params, check_control_body, read_params
 from .context import MockState, state, worlds
 from .envelope import HttpError, failure, from_campaign_error, from_http_error, success
+from .failures import failed_answers
 from .journal import BODY_PREVIEW, JournalEntry, RequestJournal, redacted, redacted_query
 from .selfcall import refuse_callbacks_to_itself
 from .simulation import dispatcher_of
@@ -86,6 +87,7 @@ def create_app(
     app.register_blueprint(control.blueprint)
     app.register_blueprint(control.spec_blueprint)
     app.register_blueprint(simulation.blueprint)
+    app.register_blueprint(dashboard.blueprint)  # `/` and `/_mock/ui/`: pages for people
     dispatcher_of(app).transport = HttpTransport(policy=DestinationPolicy(callback_allow))
     app.before_request(_check_request)
     app.after_request(_journal_request)
@@ -103,6 +105,8 @@ def _check_request() -> Response | None:
         raise request.routing_exception
     if request.method == "OPTIONS":
         return _options()
+    if request.blueprint == dashboard.NAME:  # `/` too: the dashboard is the control surface
+        return dashboard_guard.check(request, state().control_token)
     if request.path.startswith("/_mock/"):
         require_control_token(request, state().control_token)
         if request.method in {"POST", "PUT"}:
@@ -159,21 +163,26 @@ def _http_exception(error: HTTPException) -> Response:
 
 
 def _journal_request(response: Response) -> Response:
-    if request.path.startswith("/_mock/"):
+    if request.path.startswith("/_mock/") or request.blueprint == dashboard.NAME:
         return response
     journal = journal_of(g.get("account")) if state().isolated else state().journal
     params: Params = g.get("params", Params())
     body = request.get_data(cache=True) if params.values or params.errors else b""
     text = body[:BODY_PREVIEW].decode("utf-8", "replace")
     query = request.query_string.decode("latin-1")
+    known: tuple[str, ...] = ()
     if request.endpoint in _SECRET_ENDPOINTS:
         secret = params.values.get("password")
         known = (secret,) if isinstance(secret, str) else ()
         text = redacted(request.content_type, body, known)[:BODY_PREVIEW]
         query = redacted_query(query)
+    seq = state().journal.next_seq()  # one sequence, so journals merge in order
+    failed = g.get("failure_text")
+    if failed is not None and not any(s and s in failed for s in known):  # for the dashboard
+        failed_answers().keep(seq, failed)
     journal.record(
         JournalEntry(
-            seq=state().journal.next_seq(),  # one sequence, so journals merge in order
+            seq=seq,
             at=state().backend.clock.now(),
             method=request.method,
             path=request.path,

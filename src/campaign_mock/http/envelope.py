@@ -14,9 +14,16 @@ _PAGE = """<!doctype html>
 <style>body{{font:15px system-ui,sans-serif;margin:2em;max-width:60em}}
 pre{{background:#f4f4f4;padding:1em;overflow:auto}} .bad{{color:#a00}}</style></head>
 <body><h1 class="{cls}">{title}</h1><p>{summary}</p><pre>{body}</pre>
-<p><small>campaign-mock: send <code>Accept: application/json</code> for the API's JSON.</small>
+<p><small>campaign-mock: send <code>Accept: application/json</code> for the API's JSON;
+<a href="/">the dashboard</a> shows every campaign.</small>
 </p></body></html>
 """
+
+
+#: The API's campaign answers a browser gets as the dashboard's campaign page (V-1).
+_CAMPAIGN_PAGES = frozenset(
+    {"campaign.get_campaign", "campaign.create_campaign", "campaign.update_campaign"}
+)
 
 
 class HttpError(Exception):
@@ -82,16 +89,26 @@ def wants_html() -> bool:
 def _render(body: dict[str, object], status: int) -> Response:
     g.success = body["success"]
     text = dumps(body)
+    if not body["success"]:
+        g.failure_text = text  # the request journal's dashboard shows it (http/failures.py)
     if not wants_html():
         return Response(text, status, mimetype="application/json")
     data = body["data"]
     ok = bool(body["success"])
+    if ok and request.endpoint in _CAMPAIGN_PAGES and isinstance(data, dict):
+        from .dashboard import api_campaign_page  # it imports this module
+
+        return Response(api_campaign_page(data, _pretty(body)), status, mimetype="text/html")
     title = "OK" if ok else "Request failed"
     summary = "" if ok or not isinstance(data, dict) else str(data.get("error", ""))
     page = _PAGE.format(
         title=html.escape(title),
         cls="" if ok else "bad",
         summary=html.escape(summary),
-        body=html.escape(dumps(body, indent=2, separators=(",", ": "))),
+        body=html.escape(_pretty(body)),
     )
     return Response(page, status, mimetype="text/html")
+
+
+def _pretty(body: dict[str, object]) -> str:
+    return dumps(body, indent=2, separators=(",", ": "))

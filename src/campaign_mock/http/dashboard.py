@@ -1,0 +1,239 @@
+"""The mock's dashboard: pages for people at `/` and `/_mock/ui/`, server-rendered.
+
+Jinja templates and one stylesheet and script in the package (no build step, no CDN); the
+pages poll small HTML fragments (`/_mock/ui/part/...`) every second, so they follow a send
+without reloading. The buttons POST to `/_mock/ui/do/...`, which call the same backend
+methods as the control API's routes. Guarded like `/_mock/` (dashboard_guard.py); read
+only except for those buttons; no password or API key is ever shown.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from flask import Blueprint, Response, g, jsonify, redirect, render_template, request
+from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..delivery.dispatcher import step_aside
+from ..domain.clock import MockClock
+from ..domain.errors import CampaignError, NotFoundError
+from ..domain.models import State
+from ..domain.timestamp import MAX_TIMESTAMP
+from .context import state, worlds
+from .dashboard_views import (
+    World,
+    campaign_page,
+    campaign_table,
+    clock_view,
+    fixtures_view,
+    moment,
+    request_detail,
+    request_views,
+    world_named,
+)
+from .world import world as request_world
+
+NAME = "dashboard"
+blueprint = Blueprint(
+    NAME,
+    __name__,
+    template_folder="../templates",
+    static_folder="../static",
+    static_url_path="/_mock/ui/static",
+)
+#: The longest one press of "advance" may move the clock: ten years.
+MAX_ADVANCE = 10 * 366 * 86_400.0
+
+
+@blueprint.app_template_filter("moment")
+def _moment_filter(at: float | None) -> str:
+    return moment(at)
+
+
+def _page(template: str, **values: object) -> str:
+    return render_template(
+        f"dashboard/{template}",
+        clock=clock_view(),
+        isolated=worlds().isolated,
+        here=request.full_path.rstrip("?"),
+        **values,
+    )
+
+
+def _chosen_state() -> str | None:
+    chosen = request.args.get("state")
+    return chosen if chosen in State.__members__ else None
+
+
+def _world() -> World:
+    found = world_named(request.args.get("world") or None)
+    if found is None:
+        raise NotFoundError(f"no world {request.args.get('world')!r}")
+    return found
+
+
+# -- pages -----------------------------------------------------------------------
+
+
+@blueprint.get("/")
+def home() -> str:
+    """What a browser opening the URL the mock prints sees: the campaigns."""
+    return campaigns()
+
+
+@blueprint.get("/_mock/ui/")
+def campaigns() -> str:
+    return _page("campaigns.html", title="Campaigns", table=campaign_table(_chosen_state()))
+
+
+@blueprint.get("/_mock/ui/campaigns/<positive_int:ident>")
+def campaign(ident: int) -> Response | str:
+    world = _world()
+    try:
+        shown = campaign_page(world, ident)
+    except NotFoundError as exc:
+        return Response(_page("missing.html", title="Not found", message=exc.message), 404)
+    return _page("campaign.html", title=shown.row.name, page=shown, actions=True)
+
+
+@blueprint.get("/_mock/ui/fixtures")
+def fixtures() -> str:
+    return _page("fixtures.html", title="Fixtures", fixtures=fixtures_view())
+
+
+@blueprint.get("/_mock/ui/requests")
+def requests() -> str:
+    failed = request.args.get("failed") == "1"
+    return _page(
+        "requests.html", title="Requests", requests=request_views(failed_only=failed), failed=failed
+    )
+
+
+@blueprint.get("/_mock/ui/requests/<positive_int:seq>")
+def one_request(seq: int) -> Response | str:
+    found = request_detail(seq)
+    if found is None:
+        message = f"request {seq} is not in the journal (it keeps the newest only)"
+        return Response(_page("missing.html", title="Not found", message=message), 404)
+    view, envelope = found
+    return _page("request.html", title=f"Request {seq}", view=view, envelope=envelope)
+
+
+def api_campaign_page(data: dict[str, object], envelope: str) -> str:
+    """V-1: the API's own answer about a campaign, for a browser: the dashboard's campaign
+    page (read only, linked to the live one), with the JSON it would have got."""
+    ident = data.get("id")
+    assert isinstance(ident, int)
+    shown = campaign_page(World(g.get("account"), request_world()), ident)
+    return _page(
+        "api_campaign.html",
+        title=shown.row.name,
+        page=shown,
+        actions=False,
+        envelope=Markup(escape(envelope)),  # html.escape: `&quot;`, as the generic page
+    )
+
+
+# -- live fragments --------------------------------------------------------------
+
+
+@blueprint.get("/_mock/ui/part/clock")
+def part_clock() -> str:
+    return render_template("dashboard/_clock.html", clock=clock_view())
+
+
+@blueprint.get("/_mock/ui/part/campaigns")
+def part_campaigns() -> str:
+    return render_template(
+        "dashboard/_campaigns.html",
+        table=campaign_table(_chosen_state()),
+        isolated=worlds().isolated,
+    )
+
+
+@blueprint.get("/_mock/ui/part/campaigns/<positive_int:ident>")
+def part_campaign(ident: int) -> str:
+    return render_template(
+        "dashboard/_campaign.html",
+        page=campaign_page(_world(), ident),
+        actions=True,
+        here=request.args.get("here", "/"),
+    )
+
+
+@blueprint.get("/_mock/ui/part/requests")
+def part_requests() -> str:
+    failed = request.args.get("failed") == "1"
+    return render_template(
+        "dashboard/_requests.html",
+        requests=request_views(failed_only=failed),
+        isolated=worlds().isolated,
+    )
+
+
+# -- the buttons -----------------------------------------------------------------
+
+
+def _done(ok: bool, message: str, status: int = 200) -> BaseResponse:
+    """JSON for the page's script; for a plain form, back to the page it came from."""
+    if request.accept_mimetypes.best == "application/json":
+        answer = jsonify({"ok": ok, "message": message})
+        answer.status_code = status
+        return answer
+    target = request.form.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return redirect(target, 303)
+
+
+@blueprint.post("/_mock/ui/do/redeliver/<positive_int:batch>")
+def do_redeliver(batch: int) -> BaseResponse:
+    backend = _world().backend
+    found = backend.simulation.outbox.redeliver(batch, backend.clock.now())
+    if found is None:
+        return _done(False, f"delivery batch {batch} does not exist", 404)
+    return _done(True, f"callback #{batch} of campaign {found.campaign} queued to go again")
+
+
+@blueprint.post("/_mock/ui/do/flush")
+def do_flush() -> BaseResponse:
+    _world().backend.flush_callbacks()
+    return _done(True, "every event so far and every waiting retry goes out now")
+
+
+@blueprint.post("/_mock/ui/do/abort/<positive_int:ident>")
+def do_abort(ident: int) -> BaseResponse:
+    reason = request.form.get("error") or "send aborted from the dashboard"
+    try:
+        aborted = _world().backend.abort_campaign(ident, reason)
+    except CampaignError as exc:
+        return _done(False, exc.message, 409)
+    return _done(True, f"campaign {aborted.id} aborted: it ends in ERROR")
+
+
+@blueprint.post("/_mock/ui/do/clock/freeze", defaults={"move": "freeze"})
+@blueprint.post("/_mock/ui/do/clock/resume", defaults={"move": "resume"})
+@blueprint.post("/_mock/ui/do/clock/advance", defaults={"move": "advance"})
+def do_clock(move: str) -> BaseResponse:
+    clock = state().backend.clock
+    if not isinstance(clock, MockClock):
+        return _done(False, "this mock runs on a clock the dashboard cannot move", 409)
+    if move == "freeze":
+        clock.freeze()
+        return _done(True, f"clock frozen at {moment(clock.now())}")
+    if move == "resume":
+        clock.resume()
+        return _done(True, "clock running")
+    try:
+        seconds = float(request.form.get("seconds", ""))
+    except ValueError:
+        return _done(False, "seconds: must be a number", 400)
+    if not 0 < seconds <= MAX_ADVANCE or clock.now() + seconds > MAX_TIMESTAMP:
+        return _done(False, "seconds: must be more than 0 and at most ten years", 400)
+    target = clock.now() + seconds
+    # As POST /_mock/clock/advance: draw the sends up to the target, then move, then tick.
+    worlds().tick(horizon=target, pause=step_aside)
+    clock.set(target)
+    worlds().tick(pause=step_aside)
+    return _done(True, f"clock moved {seconds:g} s to {moment(clock.now())}")

@@ -1,0 +1,75 @@
+"""Who may see the dashboard: whoever may use `/_mock/` (auth.require_control_token).
+
+With a control token set, a browser cannot send `X-Mock-Token` by itself, so the dashboard
+also takes the token once as `?token=...`: that sets a cookie (HttpOnly, SameSite=Strict,
+holding a digest of the token, not the token) and redirects to the same page without it,
+so the token stays out of the address bar and the history. The cookie opens the dashboard's
+own routes only, never the rest of `/_mock/`. Its POSTs (the buttons) must come from the
+dashboard's own origin: a SameSite=Strict cookie is not sent cross-site, and `Origin`,
+when a browser sends it, must be this mock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import urlencode, urlsplit
+
+from flask import Request, Response, render_template
+
+from .auth import CONTROL_CHALLENGE, require_control_token
+from .envelope import HttpError, from_http_error, wants_html
+
+COOKIE = "campaign_mock_dashboard"
+
+
+def cookie_value(token: str) -> str:
+    """What the cookie holds: a keyed digest, so the cookie jar never holds the token."""
+    return hmac.new(token.encode(), b"campaign-mock dashboard", hashlib.sha256).hexdigest()
+
+
+def check(request: Request, token: str | None) -> Response | None:
+    """None when the request may go on; else the answer: a redirect that sets the cookie,
+    a 403 for a POST from another origin, or a 401: a page asking for the token for a
+    browser, the control API's envelope for anything else (V-1)."""
+    if token is None:
+        return None
+    given = request.args.get("token")
+    if given is not None and request.method in {"GET", "HEAD"}:
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            wrong = HttpError(
+                401, "unauthorized", "?token= is not the control token", CONTROL_CHALLENGE
+            )
+            return _refuse(wrong)
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
+        target = request.path + (f"?{urlencode(kept)}" if kept else "")
+        answer = Response(status=303, headers={"Location": target})
+        answer.set_cookie(COOKIE, cookie_value(token), httponly=True, samesite="Strict", path="/")
+        return answer
+    cookie = request.cookies.get(COOKIE) if "Cookie" in request.headers else None
+    if cookie is not None and hmac.compare_digest(cookie.encode(), cookie_value(token).encode()):
+        if request.method == "POST" and not _same_origin(request):
+            return Response("A dashboard button must be pressed on this mock's own page", 403)
+        return None
+    try:
+        require_control_token(request, token)
+    except HttpError as refused:
+        return _refuse(refused)
+    return None
+
+
+def _refuse(error: HttpError) -> Response:
+    """The control API's 401 envelope; for a browser, a page that asks for the token."""
+    if not wants_html():
+        return from_http_error(error)
+    wrong = error.message.startswith("?token=")
+    page = render_template("dashboard/token.html", wrong=wrong)
+    return Response(page, 401, CONTROL_CHALLENGE)
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:  # old browsers, curl: the SameSite cookie is the guard
+        return True
+    parts = urlsplit(origin)
+    return parts.netloc.lower() == request.host.lower()
