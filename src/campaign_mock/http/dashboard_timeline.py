@@ -1,7 +1,7 @@
 """A campaign's reported events drawn as a picture: inline SVG, no script, no library.
 
-One panel per channel; in each, one line per event type: how many addresses of that type
-the callbacks report per slice of mock time (a callback's `when` is its earliest event,
+One panel per channel; in each, a bar per event type and slice of mock time: how many
+addresses of that type the callbacks report in it (a callback's `when` is its earliest event,
 C-2). Counted from every batch the outbox made for the campaign, sent or not.
 """
 
@@ -66,7 +66,6 @@ def _panel(channel: str, points: list[TimelinePoint], top: int, start: int, step
         counts.setdefault(point.event, [0] * SLICES)[slot] += point.count
     peak = max(max(c) for c in counts.values()) or 1
     inner = WIDTH - LEFT - 10
-    x = [LEFT + inner * (i + 0.5) / SLICES for i in range(SLICES)]
     base = top + PANEL
 
     def y(value: int) -> float:
@@ -84,20 +83,20 @@ def _panel(channel: str, points: list[TimelinePoint], top: int, start: int, step
         f"{escape(_short(start + step * SLICES))}</text>",
     ]
     order = [e.value for events in CHANNEL_EVENTS.values() for e in events]
-    for event in sorted(counts, key=order.index):
+    kinds = sorted(counts, key=order.index)
+    bar = inner / SLICES / (len(kinds) + 1)  # the types side by side in each slice, a gap
+    for rank, event in enumerate(kinds):
         values = counts[event]
         colour = COLOURS.get(event, "#333")
-        line = " ".join(f"{x[i]:.1f},{y(v):.1f}" for i, v in enumerate(values))
-        out.append(
-            f'<g class="event" data-event="{escape(event)}" data-total="{sum(values)}">'
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{line}"/>'
-        )
+        out.append(f'<g class="event" data-event="{escape(event)}" data-total="{sum(values)}">')
         for i, value in enumerate(values):
             if value:
+                left = LEFT + inner * i / SLICES + bar * (rank + 0.5)
                 out.append(
-                    f'<circle cx="{x[i]:.1f}" cy="{y(value):.1f}" r="3" fill="{colour}">'
+                    f'<rect x="{left:.1f}" y="{y(value):.1f}" width="{bar:.1f}" '
+                    f'height="{base - y(value):.1f}" fill="{colour}">'
                     f"<title>{value} {escape(event)} from "
-                    f"{escape(_short(start + step * i))}</title></circle>"
+                    f"{escape(_short(start + step * i))}</title></rect>"
                 )
         out.append("</g>")
     out.append("</g>")

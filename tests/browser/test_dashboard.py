@@ -1,0 +1,210 @@
+"""The mock's dashboard in a real headless Chromium (issue 11, item 1): a person watches a
+campaign send without reloading, opens its callbacks and redelivers one to a receiver that
+counts it, and moves the mock's clock from the page.
+
+A live mock (`CampaignMock.serve`: waitress and delivery workers) on a frozen clock, which
+the tests move through the mock's Python handle (`mock.clock`) or the page's own buttons;
+a `SinkServer` is the integrator's receiver. Each test saves a screenshot in its tmp dir.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+
+from campaign_mock import CampaignMock
+from campaign_mock.sink import CallbackSink, SinkServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+TOKEN = "browser-test-control-token"
+#: Real seconds a page may take to show what changed: it polls every second.
+SHOWN = 10_000
+
+
+@pytest.fixture
+def mock() -> Iterator[CampaignMock]:
+    with CampaignMock.serve() as served:
+        served.clock.freeze()
+        yield served
+
+
+@pytest.fixture
+def sink() -> Iterator[CallbackSink]:
+    with SinkServer() as server:
+        yield server.open()
+
+
+def expect(locator: Any) -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def shown_time(at: float) -> str:
+    """The dashboard's spelling of a mock time."""
+    moment = datetime.fromtimestamp(at, UTC)
+    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    return text + (f".{moment.microsecond // 1000:03d}Z" if moment.microsecond else "Z")
+
+
+def create_ready(mock: CampaignMock, sink: CallbackSink, in_seconds: float = 60) -> int:
+    """A READY campaign to the Customers list (6 contacts), its callbacks to `sink`."""
+    when = int(mock.clock.now()) + int(in_seconds)
+    answer = requests.post(
+        f"{mock.url}/campaign",
+        auth=mock.auth,
+        data={
+            "name": "Spring sale",
+            "domain": 1,
+            "list": 1,
+            "state": "READY",
+            "when": when,
+            "event_callback": sink.url,
+        },
+        timeout=10,
+    ).json()
+    assert answer["success"], answer
+    ident: int = answer["data"]["id"]
+    return ident
+
+
+def send_to_the_end(mock: CampaignMock, ident: int) -> None:
+    """To `when` (the send starts), then on until every event is reported and answered."""
+    when = mock.campaign(ident)["when"]
+    assert isinstance(when, int)
+    mock.clock.advance(when - mock.clock.now())
+    mock.clock.advance(7200)
+    mock.settle_deliveries()
+    assert mock.campaign(ident)["state"] == "DONE"
+
+
+def wait_until(done: Any, timeout: float = 10.0) -> bool:
+    """Real time, for a receiver on another thread."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_campaign_goes_ready_sending_done_without_a_reload(
+    page: Page, mock: CampaignMock, sink: CallbackSink, tmp_path: Path
+) -> None:
+    ident = create_ready(mock, sink)
+    page.goto(mock.url + "/")
+    row = page.locator(f'tr[data-campaign="{ident}"]')
+    state = row.locator("td.state-cell .state")
+    expect(state).to_have_text("READY")
+    expect(row).to_contain_text("Customers (1)")
+    page.evaluate("window.stillTheSamePage = true")
+
+    mock.clock.advance(60)  # its `when`
+    expect(state).to_have_text("SENDING", timeout=SHOWN)
+    mock.clock.advance(7200)
+    expect(state).to_have_text("DONE", timeout=SHOWN)
+
+    history = row.locator("ol.history li")
+    expect(history).to_have_count(3)
+    expect(history.nth(0)).to_contain_text("READY")
+    expect(history.nth(0)).to_contain_text("by client")
+    expect(history.nth(1)).to_contain_text("SENDING")
+    expect(history.nth(1)).to_contain_text("by server")
+    expect(history.nth(2)).to_contain_text("DONE")
+    assert page.evaluate("window.stillTheSamePage") is True  # never reloaded
+    # the state filter
+    page.locator('[data-state-filter="DONE"]').click()
+    expect(page.locator(f'tr[data-campaign="{ident}"]')).to_be_visible()
+    page.locator('[data-state-filter="READY"]').click()
+    expect(page.locator("tr[data-campaign]")).to_have_count(0)
+    page.locator('[data-state-filter="DONE"]').click()
+    page.screenshot(path=tmp_path / "dashboard.png", full_page=True)
+
+
+def test_open_a_campaigns_callbacks_and_redeliver_one(
+    page: Page, mock: CampaignMock, sink: CallbackSink, tmp_path: Path
+) -> None:
+    ident = create_ready(mock, sink)
+    send_to_the_end(mock, ident)
+    page.goto(mock.url + "/")
+    page.locator(f'tr[data-campaign="{ident}"] a').first.click()
+    expect(page.locator("#campaign-state")).to_have_text("DONE")
+    expect(page.locator("svg.timeline g.channel")).to_have_count(2)  # email and sms
+    expect(
+        page.locator('svg.timeline [data-channel="email"] [data-event="delivered"]')
+    ).to_be_visible()
+
+    callback = page.locator("details.callback").last  # the oldest: batch 1
+    batch = callback.get_attribute("data-batch")
+    callback.locator("summary").click()
+    expect(callback.locator("code.url")).to_have_text(sink.url)
+    expect(callback.locator("pre.body")).to_contain_text("event=")
+    expect(callback.locator("tr.attempt")).to_have_count(1)
+    expect(callback.locator("tr.attempt")).to_contain_text("200")
+    expect(callback.locator("tr.attempt")).to_contain_text("acknowledged")
+
+    received = len(sink.callbacks)
+    assert received > 0
+    callback.locator("button.redeliver").click()
+    expect(page.locator("#flash")).to_contain_text(f"callback #{batch}")
+    assert wait_until(lambda: len(sink.callbacks) == received + 1), sink.callbacks
+    # the page shows the new attempt without a reload, and the callback stays open
+    reopened = page.locator(f"#batch-{batch}")
+    expect(reopened.locator("tr.attempt")).to_have_count(2, timeout=SHOWN)
+    expect(reopened.locator("tr.attempt").nth(1)).to_contain_text("redelivery")
+    assert reopened.evaluate("d => d.open") is True
+    # what the receiver got once more is the body the page shows for that callback
+    assert sink.callbacks[-1].body.decode() == reopened.locator("pre.body").inner_text()
+    page.screenshot(path=tmp_path / "campaign.png", full_page=True)
+
+
+def test_advance_the_clock_from_the_page(page: Page, mock: CampaignMock, tmp_path: Path) -> None:
+    mock.clock.resume()
+    page.goto(mock.url + "/")
+    expect(page.locator("#clock-mode")).to_have_text("running")
+    page.locator("#clock-freeze").click()
+    expect(page.locator("#clock-mode")).to_have_text("frozen", timeout=SHOWN)
+    assert mock.clock.frozen
+    frozen_at = mock.clock.now()
+    expect(page.locator("#clock-now")).to_have_text(shown_time(frozen_at), timeout=SHOWN)
+
+    page.locator("#advance-seconds").fill("3600")
+    page.locator("#clock-advance").click()
+    expect(page.locator("#clock-now")).to_have_text(shown_time(frozen_at + 3600), timeout=SHOWN)
+    assert mock.clock.now() == frozen_at + 3600  # the mock's own clock moved, not the page's
+    page.screenshot(path=tmp_path / "clock.png")
+
+    page.locator("#clock-resume").click()
+    expect(page.locator("#clock-mode")).to_have_text("running", timeout=SHOWN)
+    assert not mock.clock.frozen
+
+
+def test_with_a_control_token_the_dashboard_asks_for_it_once(
+    page: Page, sink: CallbackSink, tmp_path: Path
+) -> None:
+    with CampaignMock.serve(control_token=TOKEN) as guarded:
+        guarded.clock.freeze()
+        ident = create_ready(guarded, sink)
+        refused = page.goto(guarded.url + "/")
+        assert refused is not None and refused.status == 401
+        expect(page.locator("h1")).to_contain_text("the control token")
+        page.locator('input[name="token"]').fill(TOKEN)
+        page.locator("button").click()
+        expect(page.locator(f'tr[data-campaign="{ident}"] td.state-cell .state')).to_have_text(
+            "READY"
+        )
+        assert TOKEN not in page.url
+        # polling and buttons go on with the cookie alone
+        page.locator("#clock-advance").click()
+        expect(page.locator(f'tr[data-campaign="{ident}"] td.state-cell .state')).to_have_text(
+            "SENDING", timeout=SHOWN
+        )
+        page.screenshot(path=tmp_path / "token.png")
