@@ -21,17 +21,9 @@ from ..domain.errors import CampaignError, NotFoundError
 from ..domain.models import State
 from ..domain.timestamp import MAX_TIMESTAMP
 from .context import state, worlds
-from .dashboard_views import (
-    World,
-    campaign_page,
-    campaign_table,
-    clock_view,
-    fixtures_view,
-    moment,
-    request_detail,
-    request_views,
-    world_named,
-)
+from .dashboard_campaign import campaign_page
+from .dashboard_records import fixtures_view, request_detail, request_views
+from .dashboard_views import World, campaign_table, clock_view, moment, world_named
 from .world import world as request_world
 
 NAME = "dashboard"

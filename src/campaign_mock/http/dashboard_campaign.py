@@ -1,0 +1,157 @@
+"""One campaign's page: facts, audience and messages, the event timeline, and every callback
+request with its attempts, read from the world's outbox (copies, taken under its lock)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from ..domain.audience import recipients
+from ..domain.backend import CampaignBackend
+from ..domain.deliveries import Attempt, BatchState
+from ..domain.models import ContactList
+from .dashboard_timeline import TimelinePoint, timeline_svg
+from .dashboard_views import CampaignRow, World, campaign_row, list_name, moment
+
+#: The most callback requests one campaign page lists (the newest); the timeline counts all.
+MAX_BATCHES = 200
+#: The most recipients a campaign page lists as its messages.
+MAX_MESSAGES = 20
+
+
+@dataclass(slots=True, frozen=True)
+class AttemptView:
+    number: int
+    kind: str
+    at: str
+    status: int | None
+    error: str | None
+    latency_ms: float
+    outcome: str
+    retry_at: str | None
+
+
+@dataclass(slots=True)
+class CallbackView:
+    """One callback request (a batch): what was POSTed where, and every attempt at it."""
+
+    batch: int
+    url: str
+    body: str
+    channel: str
+    event: str
+    count: int
+    when: str
+    state: str
+    due_at: str
+    next_retry: str | None
+    attempts: list[AttemptView] = field(default_factory=list)
+
+
+@dataclass(slots=True, frozen=True)
+class Message:
+    email: str | None
+    telephone: str | None
+
+
+@dataclass(slots=True)
+class CampaignPage:
+    world: str | None
+    row: CampaignRow
+    wire: dict[str, object]
+    domain: str
+    payloads: list[str]
+    audience: str
+    messages: list[Message]
+    more_messages: bool
+    callbacks: list[CallbackView]
+    batches_total: int
+    attempts_total: int
+    timeline: str
+    envelope: str | None = None
+
+
+def list_size(contact_list: ContactList | None) -> int:
+    if contact_list is None:
+        return 0
+    generated = contact_list.generated.count if contact_list.generated else 0
+    return len(contact_list.contacts) + generated
+
+
+def _attempt(attempt: Attempt) -> AttemptView:
+    return AttemptView(
+        number=attempt.attempt,
+        kind=attempt.kind.value,
+        at=moment(attempt.at),
+        status=attempt.status,
+        error=attempt.error,
+        latency_ms=attempt.latency_ms,
+        outcome=attempt.outcome,
+        retry_at=moment(attempt.retry_at) if attempt.retry_at is not None else None,
+    )
+
+
+def _callbacks(backend: CampaignBackend, ident: int) -> tuple[list[CallbackView], int, int, str]:
+    """The newest `MAX_BATCHES` callback requests with their attempts, the totals, and the
+    timeline of every event they report."""
+    outbox = backend.simulation.outbox
+    with outbox.lock:
+        batches = [b for b in outbox.batches.values() if b.campaign == ident]
+        taken = [(b, b.state, b.next_at, b.attempts) for b in sorted(batches, key=lambda b: b.id)]
+    points = [
+        TimelinePoint(
+            b.chunk.channel.value, b.chunk.event.value, b.chunk.when, len(b.chunk.addresses)
+        )
+        for b, *_ in taken
+    ]
+    attempts = outbox.entries(ident)
+    by_batch: dict[int, list[AttemptView]] = {}
+    for attempt in attempts:
+        by_batch.setdefault(attempt.batch, []).append(_attempt(attempt))
+    shown: list[CallbackView] = []
+    for batch, batch_state, next_at, tried in reversed(taken[-MAX_BATCHES:]):
+        pending = batch_state is BatchState.PENDING
+        shown.append(
+            CallbackView(
+                batch=batch.id,
+                url=batch.url,
+                body=batch.body().decode("ascii"),
+                channel=batch.chunk.channel.value,
+                event=batch.chunk.event.value,
+                count=len(batch.chunk.addresses),
+                when=moment(batch.chunk.when),
+                state=batch_state.value,
+                due_at=moment(batch.due_at),
+                next_retry=moment(next_at) if pending and tried else None,
+                attempts=by_batch.get(batch.id, []),
+            )
+        )
+    return shown, len(taken), len(attempts), timeline_svg(points)
+
+
+def campaign_page(world: World, ident: int) -> CampaignPage:
+    """Raises the backend's NotFoundError for a campaign the world does not hold."""
+    backend = world.backend
+    campaign = backend.get_campaign(ident)
+    fixtures = backend.fixtures
+    contact_list = fixtures.contact_list(campaign.list)
+    domain = fixtures.domain(campaign.domain)
+    walk = recipients(fixtures, campaign.list, campaign.segments, campaign.payloads)
+    sample = list(itertools.islice(walk, MAX_MESSAGES + 1))
+    size = list_size(contact_list)
+    reach = "the whole list" if not campaign.segments else "its segments"
+    callbacks, total, tried, timeline = _callbacks(backend, ident)
+    return CampaignPage(
+        world=world.name,
+        row=campaign_row(world.name, campaign, fixtures),
+        wire=campaign.to_wire(),
+        domain=f"{domain.name} ({domain.id})" if domain else f"domain {campaign.domain}",
+        payloads=[p.value for p in campaign.payloads],
+        audience=f"{list_name(fixtures, campaign.list)}: {size} contacts; sends to {reach}",
+        messages=[Message(e, t) for e, t in sample[:MAX_MESSAGES]],
+        more_messages=len(sample) > MAX_MESSAGES,
+        callbacks=callbacks,
+        batches_total=total,
+        attempts_total=tried,
+        timeline=timeline,
+    )
