@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import socket
 import sys
+from typing import NoReturn
 
 import click
 import yaml
+from flask import Flask
 
 from . import __version__
+from .assembly import ServeOptions, build_app
 from .delivery.policy import DestinationPolicy
-from .domain.backend import CampaignBackend
-from .domain.clock import MockClock
 from .domain.errors import FixturesError, InvalidError
 from .domain.models import Fixtures
-from .domain.sessions import DEFAULT_TTL, Sessions
-from .domain.settings import SimulationSettings
+from .domain.sessions import DEFAULT_TTL
 from .domain.timestamp import TimestampError, parse_when
 from .exposure import EXIT_EXPOSED, exposure_refusal, is_loopback_host
 from .fixtureset import default_fixtures, fixtures_to_document, load_fixtures
-from .http import create_app
 from .server import DEFAULT_THREADS, MockServer, hold_stop_signals
+from .store import MEMORY, StoreUrlError, open_store
+from .store.shared import StoredBackend
+from .workers import check_listen, free_port, serve_workers
 
 _SERVE_EXAMPLES = """
 \b
@@ -31,12 +33,15 @@ Examples:
   campaign-mock serve --speed 60 --seed 7       # five minutes pass in five seconds
   campaign-mock serve --frozen --start-time 2030-01-01T09:00:00Z
   campaign-mock serve --fixtures team.yaml --isolate accounts   # one world per account
+  campaign-mock serve --state sqlite:///mock.db                 # survives a restart
+  campaign-mock serve --state redis://localhost:6379/0 --workers 2   # one mock, 2 processes
   CAMPAIGN_MOCK_CONTROL_TOKEN=s3cret campaign-mock serve --host 0.0.0.0 \\
       --callback-allow hooks.internal --callback-allow 10.0.0.0/8
 \b
 Beyond loopback, /_mock/ needs a control token (or --insecure-control); without
 either, serve exits with status 4. An address it cannot listen on (an unknown host,
-a port in use, no permission) exits with status 5; a refused fixtures file with 3.
+a port in use, no permission) exits with status 5; a refused fixtures file with 3;
+a --state store it cannot open or reach with 6.
 \b
 Then, with the built-in fixtures (create a campaign, read it back):
   curl -u demo:demo-password http://127.0.0.1:8080/campaign -d name=Hello -d domain=1 -d list=1
@@ -45,6 +50,8 @@ Then, with the built-in fixtures (create a campaign, read it back):
 
 #: `serve`'s exit status when it cannot listen where it was told (1 stays a crash).
 EXIT_CANNOT_LISTEN = 5
+#: `serve`'s exit status when its --state store cannot be opened or reached.
+EXIT_STORE = 6
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -143,6 +150,22 @@ def main() -> None:
     help="Real seconds a /login/ session lasts; at most 10,000 are open (the oldest ends).",
 )
 @click.option(
+    "--state",
+    "state_url",
+    default=MEMORY,
+    show_default=True,
+    metavar="memory|sqlite:///PATH|redis://HOST:PORT/DB",
+    envvar="CAMPAIGN_MOCK_STATE",
+    help="Where campaigns, ids, sessions, sends and journals live. SQLite survives a restart; "
+    "several processes or machines on one store act as one mock.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Serve with granian in this many processes (needs --state sqlite or redis beyond 1). "
+    "Without it, one waitress process.",
+)
+@click.option(
     "--isolate",
     type=click.Choice(["accounts"]),
     help="Give each account a world of its own: its campaigns, ids from 1, sends, journals "
@@ -166,6 +189,8 @@ def serve(
     insecure_control: bool,
     callback_allow: tuple[str, ...],
     session_ttl: float,
+    state_url: str,
+    workers: int | None,
     isolate: str | None,
 ) -> None:
     """Serve the mock until Ctrl-C or SIGTERM."""
@@ -185,38 +210,59 @@ def serve(
         DestinationPolicy(callback_allow)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--callback-allow") from None
+    if state_url != MEMORY and isolate:
+        _refuse("--isolate accounts keeps its worlds in memory; drop --state or --isolate")
+    if workers and workers > 1 and state_url == MEMORY:
+        _refuse(
+            f"--workers {workers} needs a store they share: --state sqlite:///mock.db "
+            "or --state redis://localhost:6379/0"
+        )
     fixtures = _fixtures_or_exit(fixtures_path)
     try:
         start = None if start_time is None else float(parse_when(start_time))
-        settings = SimulationSettings().updated(
-            {"seed": seed, "window": window, "send_rate": send_rate, "workers": delivery_workers}
+        options = ServeOptions(
+            fixtures_path=fixtures_path,
+            auth=not no_auth,
+            journal_size=journal_size,
+            seed=seed,
+            speed=speed,
+            frozen=frozen,
+            start=start,
+            window=window,
+            send_rate=send_rate,
+            delivery_workers=delivery_workers,
+            control_token=control_token,
+            callback_allow=callback_allow,
+            session_ttl=session_ttl,
+            isolate=isolate,
+            state=state_url,
         )
+        options.settings()
     except (TimestampError, InvalidError) as exc:
         raise click.ClickException(str(exc)) from None
-    clock = MockClock(start=start, frozen=frozen, speed=speed)
-    held = CampaignBackend(fixtures, clock, settings, Sessions(ttl=session_ttl))
-    app = create_app(
-        backend=held,
-        auth=not no_auth,
-        journal_size=journal_size,
-        control_token=control_token,
-        callback_allow=callback_allow,
-        isolate=isolate,
-    )
+    if workers:
+        _serve_workers(options, fixtures, host, port, workers, threads)
+        return
+    try:
+        app = build_app(options, fixtures)
+    except StoreUrlError as exc:
+        raise StoreUnreachable(str(exc)) from None
     hold_stop_signals()
     try:
         server = MockServer(app, host, port, threads=threads)
     except (OSError, ValueError) as exc:  # waitress says ValueError for a host it cannot use
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CannotListen(f"cannot listen on {host}:{port}: {reason}") from None
+    shown = app.extensions["campaign_mock"].backend.fixtures  # a store's, when it had some
     received = server.serve_until_signalled(
         on_ready=lambda: _print_banner(
             server,
-            fixtures,
+            shown,
             auth=not no_auth,
             guarded=bool(control_token),
             allow=callback_allow,
             isolated=bool(isolate),
+            state=_state_line(app),
         )
     )
     if received is None:
@@ -291,8 +337,11 @@ def _print_banner(
     guarded: bool,
     allow: tuple[str, ...],
     isolated: bool = False,
+    state: str | None = None,
 ) -> None:
     lines = [f"campaign-mock {__version__} serving on {server.url}"]
+    if state:
+        lines.append(state)
     if not is_loopback_host(server.host):
         lines.append(
             f"  warning: {server.host} can be reached from other machines; "
@@ -334,6 +383,50 @@ def _print_banner(
     )
     click.echo("\n".join(lines), err=True)
     sys.stderr.flush()
+
+
+def _state_line(app: Flask) -> str | None:
+    """Where the state lives, when not in memory, and whether this instance found some."""
+    held = app.extensions["campaign_mock"].backend
+    if not isinstance(held, StoredBackend):
+        return None
+    found = len(held.campaigns())
+    return (
+        f"  state: {held.store.label} ({found} campaigns there, next id {held.next_id}; "
+        "every instance on this store is the same mock)"
+    )
+
+
+def _serve_workers(
+    options: ServeOptions, fixtures: Fixtures, host: str, port: int, workers: int, threads: int
+) -> None:
+    """granian in `workers` processes; it takes SIGINT and SIGTERM itself."""
+    try:
+        open_store(options.state)  # one line now, not one traceback per worker
+    except StoreUrlError as exc:
+        raise StoreUnreachable(str(exc)) from None
+    port = port or free_port(host)
+    refused = check_listen(host, port)
+    if refused is not None:
+        raise CannotListen(f"cannot listen on {host}:{port}: {refused}")
+    click.echo(
+        f"campaign-mock {__version__} serving on http://{host}:{port} with granian, "
+        f"{workers} worker process{'es' if workers > 1 else ''}, state: {options.state}",
+        err=True,
+    )
+    serve_workers(options, host, port, workers, threads)
+    click.echo("campaign-mock stopped", err=True)
+
+
+def _refuse(message: str) -> NoReturn:
+    click.echo(f"campaign-mock: {message}", err=True)
+    sys.exit(2)
+
+
+class StoreUnreachable(click.ClickException):
+    """Exit 6: the --state store cannot be opened or reached; one line, no traceback."""
+
+    exit_code = EXIT_STORE
 
 
 def _try_lines(curl: str, server: MockServer, fixtures: Fixtures) -> list[str]:

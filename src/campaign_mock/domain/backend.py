@@ -281,6 +281,10 @@ class CampaignBackend:
 
     # -- what a shared store copies (store/shared.py) ------------------------------
 
+    def store_status(self) -> dict[str, object]:
+        """Where this state lives (`GET /_mock/store`): here, in this process's memory."""
+        return {"state": "memory", "shared": False, "sending": True}
+
     def take_changes(self) -> tuple[dict[int, Campaign | None], bool]:
         """Campaigns changed since the last call (None: deleted), and whether the world's
         other state did; the caller holds the lock."""

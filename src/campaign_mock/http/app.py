@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter
 
@@ -17,6 +17,7 @@ from ..domain.models import Fixtures
 from ..domain.params import parse_id
 from ..domain.worlds import ACCOUNTS, Worlds
 from ..fixtureset import default_fixtures
+from ..store import store_errors
 from . import campaigns, control, dashboard, dashboard_guard, session, simulation
 from .auth import require_control_token, require_user
 from .body import MAX_BODY, Params, check_control_body, read_params
@@ -94,6 +95,8 @@ def create_app(
     app.register_error_handler(CampaignError, _campaign_error)
     app.register_error_handler(HttpError, from_http_error)
     app.register_error_handler(HTTPException, _http_exception)
+    for error in store_errors():
+        app.register_error_handler(error, _store_unavailable)
     return app
 
 
@@ -140,6 +143,12 @@ def _campaign_error(error: CampaignError) -> Response:
     if isinstance(error, NotFoundError):  # V-4 step 4: a missing id is a 404
         return failure(404, error.code, error.message, error.errors)
     return from_campaign_error(error)
+
+
+def _store_unavailable(error: Exception) -> Response:
+    """The shared store (--state) did not answer: a 503 naming it, never a traceback."""
+    current_app.logger.warning("campaign-mock: the state store failed: %s", error)
+    return failure(503, "unavailable", f"The mock's state store did not answer: {error}")
 
 
 def _http_exception(error: HTTPException) -> Response:

@@ -79,6 +79,12 @@ def get_state() -> Response:
     return success(answer)
 
 
+@blueprint.get("/store")
+def get_store() -> Response:
+    """Where the state lives; on a shared store, this instance and whether it sends."""
+    return success(backend().store_status())
+
+
 def _world_state(held: CampaignBackend) -> dict[str, object]:
     return {"campaigns": [c.to_wire() for c in held.campaigns()], "next_id": held.next_id}
 

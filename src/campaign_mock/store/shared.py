@@ -183,6 +183,16 @@ class StoredBackend(CampaignBackend):
                 self._meta_changed = True
                 self._clock_dirty = True
 
+    def store_status(self) -> dict[str, object]:
+        return {
+            "state": self.store.label,
+            "shared": True,
+            "instance": self.instance,
+            "sending": self._leading,
+            "lease_holder": self.store.lease_holder(),
+            "version": self._seen,
+        }
+
     @property
     def leading(self) -> bool:
         """Whether this instance holds the sends' lease."""
