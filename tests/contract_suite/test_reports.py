@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import xml.etree.ElementTree as ET
 
@@ -20,6 +21,7 @@ from campaign_contract.report import (
     render_junit,
     render_terminal,
 )
+from campaign_contract.report.model import CallbackLog, SeenCallback
 from campaign_contract.report.schema import REPORT_SCHEMA
 
 
@@ -126,3 +128,95 @@ def test_report_ok_ignores_rules_left_out(report: RunReport) -> None:
         if verdict.selected and verdict.status is not Status.WAIVED:
             verdict.status = Status.PASS
     assert report.ok
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {token}"}
+
+
+def _fail(report: RunReport, rule: str, *findings: Finding) -> None:
+    """Make `rule` fail with these findings in `report`."""
+    verdict = next(v for v in report.verdicts if v.rule == rule)
+    result = CheckResult(f"check.of_{rule}", rule, Status.FAIL, "failed")
+    result.findings = list(findings)
+    verdict.status, verdict.results, verdict.selected = Status.FAIL, [result], True
+
+
+def test_a_wrong_credential_is_shown_as_sent_and_the_configured_ones_never(
+    report: RunReport,
+) -> None:
+    report.secrets = frozenset({"secret", "key-1"})
+    wrong = [
+        _basic("alice", "secret-not-it"),
+        _basic("nobody-cc-1", "secret"),
+        {"Authorization": "Basic !!!not-base64"},
+        {"Authorization": "Bearer cc-token"},
+        _basic("alice", "key-1"),
+    ]
+    findings = [
+        Finding(
+            f"accepted {n}", (Exchange("GET", "http://target.example/campaign/1", h, status=200),)
+        )
+        for n, h in enumerate(wrong)
+    ]
+    _fail(report, "V-5", *findings[:3])
+    _fail(report, "V-3", *findings[3:])
+    login = Exchange(
+        "POST",
+        "http://target.example/login/",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        b"username=alice&password=secret-not-it",
+        status=200,
+    )
+    _fail(report, "V-1", Finding("a wrong password opens a session", (login,)))
+    pages = [render_html(report), render_json(report), render_junit(report)]
+    pages.append(click.unstyle(render_terminal(report)))
+    for page in pages:
+        assert "secret" not in page and "key-1" not in page and "YWxpY2U6c2VjcmV0" not in page
+        assert "alice:REDACTED-not-it" in page and "nobody-cc-1:REDACTED" in page
+        assert "Basic !!!not-base64" in page and "alice:REDACTED" in page
+        assert "password=REDACTED-not-it" in page
+    assert "Bearer cc-token" in render_html(report)
+    # Without the secrets (a report made by hand), every credential is redacted.
+    report.secrets = None
+    assert "not-it" not in render_html(report) and "!!!not-base64" not in render_html(report)
+
+
+def test_html_shows_a_request_several_findings_start_from_once(report: RunReport) -> None:
+    creation = Exchange(
+        "POST", "http://target.example/campaign", {}, b"name=x", 200, [], b'{"id": 7}'
+    )
+    callback = Exchange("POST", "http://127.0.0.1:9/cb/run/list-1", {}, b"event=delivered")
+    read = Exchange("GET", "http://target.example/campaign/7", {}, status=200)
+    _fail(report, "C-1", Finding("a callback is missing", (creation, callback)))
+    _fail(report, "C-2", Finding("a body is not a form", (creation, callback)))
+    _fail(report, "M-4", Finding("DONE too soon", (creation, read)))
+    page = render_html(report)
+    assert page.count("name=x") == 1  # the creation, shown once under Setup
+    setup = page[page.index('<section id="setup">') :]
+    assert 'id="setup-1"' in setup and "name=x" in setup
+    assert page.count('href="#setup-1"') == 3
+    # A callback (what the findings are about) stays in each finding, as does a last step.
+    assert page.count("event=delivered") == 2
+    assert page.count("http://target.example/campaign/7") == 1
+    top = page[: page.index("<table>")]
+    assert [f'href="#{r}"' in top for r in ("C-1", "C-2", "M-4", "V-4")] == [True] * 4
+
+
+def test_json_carries_the_callbacks_and_their_lateness(report: RunReport) -> None:
+    seen = (
+        SeenCallback(0.5, 1_000, ("submitted", "submitted"), "list-1", 200),
+        SeenCallback(1.0, 1_000, ("delivered",), "list-1", 503),
+        SeenCallback(2.0, None, (), "list-1", 200),
+    )
+    report.callbacks = CallbackLog(posted=5_000.0, speed=600.0, skew=30.0, callbacks=seen)
+    document = json.loads(render_json(report))
+    jsonschema.validate(document, REPORT_SCHEMA)
+    got = document["callbacks"]["callbacks"]
+    # The server clock had passed 1000 by 0.5 s in, so at 1.0 s in it read at least 1300.
+    assert [c["late_at_least"] for c in got] == [0.0, 300.0, None]
+    assert got[0]["events"] == ["submitted", "submitted"] and got[1]["status"] == 503
+    page = render_html(report)
+    assert page.count('class="callback"') == 2 and page.count('class="c3-bound"') == 1
+    assert page.count('class="bar"') >= 2 and "C-3: 300 s" in page

@@ -30,7 +30,7 @@ header.verdict-fail{border-color:#cf222e;background:#fff5f5}header .facts{color:
 nav.failing ol{margin:.3em 0;padding-left:1.6em}nav.failing li{margin:.25em 0}
 nav.failing .gist{color:#555}
 table{border-collapse:collapse;width:100%}td,th{padding:.25em .5em;text-align:left;
-vertical-align:top;border-bottom:1px solid #ddd}td.rule,th.rule{white-space:nowrap}
+vertical-align:top;border-bottom:1px solid #ddd}td.rule-cell,th.rule-cell{white-space:nowrap}
 td.status{white-space:nowrap}td.says{width:38%}
 pre{background:#f6f6f6;padding:.6em;margin:.3em 0;overflow-x:auto;white-space:pre-wrap;
 word-break:break-all}pre.curl{background:#eef4ff}
@@ -70,7 +70,7 @@ def _row(verdict: RuleVerdict) -> str:
     )
     listed = f'<ul class="checks">{checks}</ul>' if checks else ""
     return (
-        f'<tr><td class="rule">{_rule(part.id, verdict.status is Status.FAIL)}</td>'
+        f'<tr><td class="rule-cell">{_rule(part.id, verdict.status is Status.FAIL)}</td>'
         f'<td class="status {status}">{label}</td><td class="says">{escape(part.summary)}</td>'
         f"<td>{escape(why or '')}{note}{listed}</td></tr>"
     )
@@ -186,7 +186,9 @@ def render_html(report: RunReport) -> str:
         out.append(f'<p class="note">{escape(note)}</p>')
     for level, verdicts in report.by_level().items():
         out.append(f"<h2>{level.value} rules</h2><table>")
-        out.append('<tr><th class="rule">rule</th><th>verdict</th><th>says</th><th>why</th></tr>')
+        out.append(
+            '<tr><th class="rule-cell">rule</th><th>verdict</th><th>says</th><th>why</th></tr>'
+        )
         out += [_row(v) for v in verdicts]
         out.append("</table>")
     if report.callbacks is not None:
