@@ -57,7 +57,7 @@ def test_the_live_fixture(campaign_mock, callback_sink):
 
 
 def test_the_dashboard(campaign_mock):
-    page = requests.get(campaign_mock.url + "/", timeout=10)
+    page = requests.get(campaign_mock.url + "/", headers={"Accept": "text/html"}, timeout=10)
     assert page.ok and "<h1>Campaigns</h1>" in page.text, page.text[:500]
     style = requests.get(campaign_mock.url + "/_mock/ui/static/dashboard.css", timeout=10)
     assert style.ok and "font" in style.text

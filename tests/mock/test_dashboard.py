@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from campaign_mock.delivery import CallableTransport
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.fixtureset import fixtures_from_document
-from campaign_mock.http import create_app
+from campaign_mock.http import create_app, dashboard_views
 from campaign_mock.http.simulation import dispatcher_of
 
 from .conftest import NOW
@@ -80,6 +80,8 @@ def mock() -> Iterator[tuple[Flask, MockClock, Receiver]]:
 
 
 def text(client: FlaskClient, url: str, status: int = 200, **kwargs: Any) -> str:
+    """The page at `url`, asked for as a browser does."""
+    kwargs["headers"] = {"Accept": BROWSER, **kwargs.get("headers", {})}
     answer = client.get(url, **kwargs)
     assert answer.status_code == status, (url, answer.status_code, answer.data[:300])
     return answer.get_data(as_text=True)
@@ -138,6 +140,37 @@ def test_the_root_is_the_dashboard_and_lists_campaigns_with_their_history(mock: 
     ]
     assert steps[0][1] == "2026-11-27 00:00:00Z" and steps[1][1] == "2026-11-27 00:01:00Z"
     assert "by control" in _row(page, 2)  # forced to ERROR through the control API
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_the_root_is_no_page_for_a_client_that_is_not_a_browser(accept: str | None) -> None:
+    """V-1: JSON unless text/html is preferred; `/` is no API path (V-4: 404, before 401)."""
+    app, _, _ = make_app(control_token=TOKEN)
+    headers = {"Accept": accept} if accept else {}
+    answer = app.test_client().get("/", headers=headers)
+    assert answer.status_code == 404 and answer.mimetype == "application/json"
+    assert answer.json == {
+        "success": False,
+        "data": {
+            "error": "No such resource: /; open it in a browser for the mock's dashboard "
+            "(Accept: text/html)",
+            "code": "not_found",
+            "errors": {},
+        },
+    }
+
+
+def test_the_table_lists_the_newest_campaigns_only(
+    mock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, _, _ = mock
+    client = app.test_client()
+    monkeypatch.setattr(dashboard_views, "MAX_ROWS", 2)
+    for n in range(3):
+        create(client, name=f"Campaign {n}")
+    page = text(client, "/_mock/ui/")
+    assert re.findall(r'<tr data-campaign="(\d+)"', page) == ["3", "2"]
+    assert "The newest 2 of 3 shown" in page
 
 
 def test_campaigns_filter_by_state(mock: Any) -> None:
@@ -282,13 +315,19 @@ def test_the_apis_campaign_url_is_the_same_page_for_a_browser(mock: Any) -> None
 def test_a_control_token_guards_the_dashboard_too() -> None:
     app, _, _ = make_app(control_token=TOKEN)
     client = app.test_client()
-    for url in ["/", "/_mock/ui/fixtures", "/_mock/ui/part/clock", "/_mock/ui/static/x.css"]:
-        assert "the control token" in text(client, url, 401, headers={"Accept": BROWSER})
+    for url in [
+        "/_mock/ui/",
+        "/_mock/ui/fixtures",
+        "/_mock/ui/part/clock",
+        "/_mock/ui/static/x.css",
+    ]:
+        assert "the control token" in text(client, url, 401)
         refused = client.get(url)  # not a browser: the control API's envelope
         assert refused.status_code == 401 and refused.json is not None
         assert refused.json["data"]["code"] == "unauthorized"
     assert client.post("/_mock/ui/do/clock/freeze").status_code == 401
-    assert "not the token" in text(client, "/?token=wrong", 401, headers={"Accept": BROWSER})
+    assert "the control token" in text(client, "/", 401)
+    assert "not the token" in text(client, "/?token=wrong", 401)
     assert text(client, "/_mock/ui/fixtures", headers={"X-Mock-Token": TOKEN})
     assert text(client, "/", headers={"Authorization": f"Bearer {TOKEN}"})
     # ?token= sets a cookie (a digest, not the token) and drops the token from the URL

@@ -18,9 +18,15 @@ from urllib.parse import urlencode, urlsplit
 from flask import Request, Response, render_template
 
 from .auth import CONTROL_CHALLENGE, require_control_token
-from .envelope import HttpError, from_http_error, wants_html
+from .envelope import HttpError, failure, from_http_error, wants_html
 
 COOKIE = "campaign_mock_dashboard"
+#: `/` is the dashboard for a browser only; to any other client it is what it always was,
+#: a path the API does not have (V-1: JSON unless `text/html` is preferred; V-4: a 404).
+HOME = "dashboard.home"
+NOT_FOR_MACHINES = (
+    "No such resource: /; open it in a browser for the mock's dashboard (Accept: text/html)"
+)
 
 
 def cookie_value(token: str) -> str:
@@ -29,9 +35,12 @@ def cookie_value(token: str) -> str:
 
 
 def check(request: Request, token: str | None) -> Response | None:
-    """None when the request may go on; else the answer: a redirect that sets the cookie,
+    """None when the request may go on; else the answer: `/` for a client that is no
+    browser (a 404 envelope, before any credentials), a redirect that sets the cookie,
     a 403 for a POST from another origin, or a 401: a page asking for the token for a
     browser, the control API's envelope for anything else (V-1)."""
+    if request.endpoint == HOME and not wants_html():
+        return failure(404, "not_found", NOT_FOR_MACHINES)
     if token is None:
         return None
     given = request.args.get("token")

@@ -16,6 +16,9 @@ from ..domain.clock import ClockMode, ClockReading, MockClock
 from ..domain.models import Campaign, Fixtures, State, Transition
 from .context import state, worlds
 
+#: The most campaigns the table lists (the newest): it is redrawn every second.
+MAX_ROWS = 500
+
 
 def moment(at: float | None) -> str:
     """Mock time as people read it: `2026-11-27 00:00:05Z` (UTC)."""
@@ -156,6 +159,8 @@ class CampaignTable:
     counts: dict[str, int]
     chosen: str | None
     isolated: bool
+    #: How many matched; `rows` holds the newest `MAX_ROWS` of them.
+    matched: int = 0
 
 
 def campaign_table(chosen: str | None) -> CampaignTable:
@@ -169,4 +174,4 @@ def campaign_table(chosen: str | None) -> CampaignTable:
             if chosen is None or campaign.state.value == chosen:
                 rows.append(campaign_row(world.name, campaign, fixtures))
     rows.sort(key=lambda r: (r.id, r.world or ""), reverse=True)
-    return CampaignTable(rows, counts, chosen, worlds().isolated)
+    return CampaignTable(rows[:MAX_ROWS], counts, chosen, worlds().isolated, len(rows))

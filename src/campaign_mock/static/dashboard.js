@@ -37,7 +37,7 @@
 
   var busy = false;
   function tick() {
-    if (busy) return Promise.resolve();
+    if (busy || document.hidden) return Promise.resolve();  // a hidden tab costs nothing
     busy = true;
     var regions = Array.prototype.slice.call(document.querySelectorAll("[data-live]"));
     return Promise.all(regions.map(refresh)).then(function () { busy = false; });
