@@ -181,8 +181,7 @@ def _done(ok: bool, message: str, status: int = 200) -> BaseResponse:
 
 @blueprint.post("/_mock/ui/do/redeliver/<positive_int:batch>")
 def do_redeliver(batch: int) -> BaseResponse:
-    backend = _world().backend
-    found = backend.simulation.outbox.redeliver(batch, backend.clock.now())
+    found = _world().backend.redeliver(batch)  # on a shared store: the sending instance
     if found is None:
         return _done(False, f"delivery batch {batch} does not exist", 404)
     return _done(True, f"callback #{batch} of campaign {found.campaign} queued to go again")
