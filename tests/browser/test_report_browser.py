@@ -29,11 +29,12 @@ NARROW = {"width": 380, "height": 800}
 
 
 def run_cli_report(tmp_path: Path, url: str, only: str) -> Path:
-    """`campaign-contract run ... --html report.html` against `url`; the page's path."""
+    """`campaign-contract run ... --html report.html` against a broken `url`; the page."""
     page = tmp_path / "report.html"
     args = ["run", "--base-url", url, "--config", str(write_config(tmp_path)), "--only", only]
     args += ["--skip", "schema,stateful,callbacks", "--seed", "3", "--html", str(page)]
-    CliRunner().invoke(main, args, catch_exceptions=False)
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 1, result.output  # a rule failed
     return page
 
 

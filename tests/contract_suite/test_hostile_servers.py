@@ -16,7 +16,7 @@ import pytest
 
 from campaign_contract.config import parse_config
 from campaign_contract.outcome import Status
-from campaign_contract.report import render_json, render_junit, render_terminal
+from campaign_contract.report import render_html, render_json, render_junit, render_terminal
 from campaign_contract.runner import run_selection
 from campaign_contract.selection import Selection
 
@@ -76,5 +76,5 @@ def test_the_suite_finishes_with_a_report_and_passes_nothing_it_could_not_judge(
     passed = {v.rule for v in report.verdicts if v.status is Status.PASS}
     assert not passed & set(ONCE_VACUOUS), sorted(passed)
     assert "V-4" in {v.rule for v in report.verdicts if v.status is Status.FAIL}
-    for render in (render_terminal, render_json, render_junit):
+    for render in (render_terminal, render_json, render_junit, render_html):
         assert render(report)

@@ -19,7 +19,7 @@ _STEP = {
 _OPTIONAL_NUMBER = {"type": ["number", "null"]}
 _CALLBACKS = {
     "type": ["object", "null"],
-    "required": ["speed", "skew", "bound", "callbacks"],
+    "required": ["speed", "skew", "bound", "callbacks", "more_callbacks"],
     "properties": {
         "speed": {"type": "number"},
         "skew": {"type": "number"},
@@ -39,6 +39,7 @@ _CALLBACKS = {
                 },
             },
         },
+        "more_callbacks": {"type": "integer", "minimum": 0},
     },
 }
 

@@ -10,6 +10,8 @@ from campaign_contract.report.evidence import shown_findings
 from campaign_contract.report.model import CallbackLog, RunReport
 
 FORMAT_VERSION = 1
+#: Callbacks listed at most (the first ones); the rest are counted.
+MAX_LISTED = 10_000
 
 
 def report_to_dict(report: RunReport) -> dict[str, Any]:
@@ -79,6 +81,7 @@ def _callbacks(log: CallbackLog | None) -> dict[str, Any] | None:
                 "status": c.status,
                 "late_at_least": None if late is None else round(late, 3),
             }
-            for c, late in zip(log.callbacks, log.delays(), strict=True)
+            for c, late in list(zip(log.callbacks, log.delays(), strict=True))[:MAX_LISTED]
         ],
+        "more_callbacks": max(len(log.callbacks) - MAX_LISTED, 0),
     }

@@ -21,6 +21,8 @@ COUNTS_TOP, COUNTS_HEIGHT = 22, 150
 LATE_TOP, LATE_HEIGHT = 230, 130
 HEIGHT = LATE_TOP + LATE_HEIGHT + 44
 SLOTS = 40
+#: Callbacks drawn as dots at most (the first ones); the bars count every one.
+MAX_DOTS = 2000
 COLOURS = {
     "submitted": "#8c959f",
     "delivered": "#1a7f37",
@@ -205,7 +207,7 @@ def _late_panel(
     for number, (callback, x, late, counted) in enumerate(
         zip(log.callbacks, xs, delays, judged, strict=True), 1
     ):
-        if late is None:
+        if late is None or number > MAX_DOTS:
             continue
         colour = _colour(_events(callback)[0])
         fill = colour if counted else "none"
@@ -239,9 +241,10 @@ def _summary(log: CallbackLog, delays: list[float | None], judged: list[bool]) -
         else ""
     )
     late = sum(1 for d in counted if d > log.bound + log.skew)
+    drawn = f" (the first {MAX_DOTS} drawn as dots)" if len(log.callbacks) > MAX_DOTS else ""
     return (
-        f"{len(log.callbacks)} callbacks reporting {events} events{worst}; {late} past "
-        f"C-3's {log.bound:g} s (+ limits.clock_skew {log.skew:g} s)."
+        f"{len(log.callbacks)} callbacks{drawn} reporting {events} events{worst}; {late} "
+        f"past C-3's {log.bound:g} s (+ limits.clock_skew {log.skew:g} s)."
     )
 
 
