@@ -1,0 +1,179 @@
+"""`--state redis://...` on a real redis-server: several processes are one mock."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+from tests.serving import THIS_PYTHON, free_port
+
+from campaign_mock.sink import SinkServer
+
+from .conftest import REDIS_MISSING
+from .instances import (
+    AUTH,
+    SEND_OPTIONS,
+    Instance,
+    big_fixtures,
+    campaign_state,
+    events_of,
+    instances,
+    lost_and_repeated,
+    settled,
+    start,
+    wait_until,
+)
+from .sends import SEND_TIMEOUT, reference_events, start_send
+
+
+def test_two_instances_behind_one_client_are_one_mock(redis_url: str, tmp_path: Path) -> None:
+    with instances(redis_url, tmp_path, 2) as (a, b):
+        turn = [a, b]
+        ids = []
+        for n in range(10):  # alternating, as a load balancer would
+            made = turn[n % 2].data(
+                turn[n % 2].post("/campaign", data={"name": f"c{n}", "domain": 1, "list": 1})
+            )
+            ids.append(made["id"])
+        assert ids == list(range(1, 11)), "one id sequence, never reused (M-5)"
+        b.data(b.put("/campaign/3", data={"name": "renamed"}))
+        assert a.data(a.get("/campaign/3"))["name"] == "renamed"
+        deleted = requests.delete(f"{a.url}/campaign/4", auth=AUTH, timeout=10)
+        assert deleted.json()["success"]
+        gone = b.get("/campaign/4")
+        assert gone.status_code == 404 and gone.json()["success"] is False
+        # A session opened on one instance works on the other, and ends on both.
+        token = a.data(a.post("/login/", data={"username": AUTH[0], "password": AUTH[1]}))
+        cookie = {"sergiosgc_auth": str(token["token"])}
+        assert requests.get(f"{b.url}/campaign/1", cookies=cookie, timeout=10).json()["success"]
+        requests.post(f"{b.url}/logout/", cookies=cookie, timeout=10)
+        assert requests.get(f"{a.url}/campaign/1", cookies=cookie, timeout=10).status_code == 401
+        # One clock: frozen on one, frozen on the other.
+        frozen = a.data(a.post("/_mock/clock/freeze"))
+        seen = b.data(b.get("/_mock/clock"))
+        assert seen["mode"] == "frozen" and seen["now"] == frozen["now"]
+        # A reset on one is a fresh mock on both: ids from 1 again.
+        b.data(b.post("/_mock/reset"))
+        assert a.get("/campaign/1").status_code == 404
+        again = a.data(a.post("/campaign", data={"name": "x", "domain": 1, "list": 1}))
+        assert again["id"] == 1
+        holders = [each.store()["sending"] for each in (a, b)]
+        assert sorted(holders) == [False, True], "exactly one instance holds the sends"
+
+
+def test_fifty_racing_puts_to_ready_over_two_instances_send_once(
+    redis_url: str, tmp_path: Path, sink_server: SinkServer
+) -> None:
+    expected = reference_events(tmp_path, sink_server)
+    options = ("--fixtures", str(big_fixtures(tmp_path)), *SEND_OPTIONS)
+    sink = sink_server.open()
+    with instances(redis_url, tmp_path, 2, *options) as (a, b):
+        a.data(a.put("/_mock/settings", json={"delays": {"opened": 10, "clicked": 5}}))
+        now = int(float(str(a.data(a.get("/_mock/clock"))["now"])))
+        fields = {"name": "big", "domain": 1, "list": 10, "state": "SCHEDULED", "when": now}
+        ident = a.data(a.post("/campaign", data=fields))["id"]
+        ready = {"state": "READY", "event_callback": sink.url_for(ident)}
+        answers: list[requests.Response] = []
+        gate = threading.Barrier(50)
+
+        def put(instance: Instance) -> None:
+            gate.wait()
+            answers.append(instance.put(f"/campaign/{ident}", data=ready))
+
+        racers = [threading.Thread(target=put, args=([a, b][n % 2],)) for n in range(50)]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join(60)
+        assert len(answers) == 50 and all(r.status_code == 200 for r in answers)
+        codes = {r.json()["data"].get("code") for r in answers if not r.json()["success"]}
+        assert codes <= {"conflict"}, codes  # a PUT after the send began (M-5)
+        wait_until(lambda: settled(b, int(ident)), SEND_TIMEOUT, "the send to end")
+    got = events_of(sink)
+    lost, repeated = lost_and_repeated(got, expected)
+    assert not lost and set(got) == set(expected)
+    assert repeated == 0, f"{repeated} events delivered twice: the campaign sent more than once"
+
+
+def test_kill_the_instance_holding_a_send_and_the_other_finishes_it(
+    redis_url: str, tmp_path: Path, sink_server: SinkServer
+) -> None:
+    expected = reference_events(tmp_path, sink_server)
+    options = ("--fixtures", str(big_fixtures(tmp_path)), *SEND_OPTIONS)
+    sink = sink_server.open()
+    with instances(redis_url, tmp_path, 2, *options) as pair:
+        ident = start_send(pair[1], sink)
+        wait_until(lambda: len(sink.events()) >= len(expected) // 4, 60, "a quarter of the send")
+        holder = next(each for each in pair if each.store()["sending"])
+        survivor = next(each for each in pair if each is not holder)
+        assert campaign_state(survivor, ident) == "SENDING"
+        holder.kill()
+        before = sum(events_of(sink).values())
+        wait_until(lambda: survivor.store()["sending"], 30, "the survivor to take the lease")
+        wait_until(lambda: settled(survivor, ident), SEND_TIMEOUT, "the send to end")
+    got = events_of(sink)
+    lost, repeated = lost_and_repeated(got, expected)
+    assert not lost, f"{len(lost)} events lost, e.g. {sorted(lost)[:3]}"
+    assert set(got) == set(expected)
+    print(
+        f"\nredis kill -9: {len(expected)} events, {before} before the kill, "
+        f"{repeated} delivered twice"
+    )
+
+
+def test_a_store_that_goes_away_is_a_503_not_a_traceback(tmp_path: Path) -> None:
+
+
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip(REDIS_MISSING)
+    port = free_port()
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(_answers(port), 20, "redis-server")
+        mock = start(f"redis://127.0.0.1:{port}/0", tmp_path)
+        try:
+            assert mock.data(mock.post("/campaign", data={"name": "a", "domain": 1, "list": 1}))
+            server.terminate()
+            server.wait(10)
+            answer = mock.get("/campaign/1")
+            assert answer.status_code == 503
+            body = answer.json()
+            assert body["success"] is False and "state store" in body["data"]["error"]
+        finally:
+            mock.stop()
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(10)
+
+
+def _answers(port: int) -> object:
+    def check() -> bool:
+        try:
+            return bool(redis.Redis(port=port).ping())
+        except redis.ConnectionError:
+            return False
+
+    return check
+
+
+def test_an_unreachable_store_is_one_line_and_exit_6(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*THIS_PYTHON, "serve", "--port", "0", "--state", f"redis://127.0.0.1:{free_port()}/0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 6, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach Redis" in lines[0], done.stderr
