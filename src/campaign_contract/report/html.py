@@ -146,19 +146,18 @@ def _top(report: RunReport, failed: list[tuple[RuleVerdict, list[Shown], int]]) 
     if failed:
         out.append('<nav class="failing" aria-label="failing rules">')
         out.append(f"<h2>Failing rules ({len(failed)})</h2><ol>")
-        for verdict_, shown, _more in failed:
-            part = rules.part(verdict_.rule)
+        for failure, shown, _more in failed:
+            part = rules.part(failure.rule)
             out.append(
                 f"<li>{_rule(part.id, link=True)} {escape(part.summary)}"
-                f' <span class="gist">— {escape(_gist(shown, verdict_))}</span></li>'
+                f' <span class="gist">— {escape(_gist(shown, failure))}</span></li>'
             )
         out.append("</ol></nav>")
     elif report.ok:
         out.append(
             '<p class="pass" id="all-passed">Every selected rule part passed or was waived.</p>'
         )
-    else:
-        unexercised = counts.get(Status.NOT_EXERCISED.value, 0)
+    elif unexercised := counts.get(Status.NOT_EXERCISED.value, 0):
         out.append(
             f'<p class="fail">No rule failed, but {unexercised} selected rule parts were not '
             "exercised (see the tables).</p>"
