@@ -208,3 +208,27 @@ def test_with_a_control_token_the_dashboard_asks_for_it_once(
             "SENDING", timeout=SHOWN
         )
         page.screenshot(path=tmp_path / "token.png")
+
+
+def test_flush_then_abort_a_sending_campaign_from_its_page(
+    page: Page, mock: CampaignMock, sink: CallbackSink, tmp_path: Path
+) -> None:
+    mock.configure(send_rate=0.01)  # a message every 100 s: it keeps sending
+    ident = create_ready(mock, sink)
+    mock.clock.advance(60)  # its `when`: the first message goes
+    mock.clock.advance(30)  # its first events happened; their 60 s window is still open
+    page.goto(f"{mock.url}/_mock/ui/campaigns/{ident}")
+    expect(page.locator("#campaign-state")).to_have_text("SENDING")
+    expect(page.locator("details.callback")).to_have_count(0)
+    assert sink.callbacks == []
+
+    page.locator("#flush").click()
+    expect(page.locator("#flash")).to_contain_text("goes out now")
+    assert wait_until(lambda: len(sink.callbacks) > 0), "flush sent nothing"
+    expect(page.locator("details.callback").first).to_be_visible(timeout=SHOWN)
+
+    page.locator("#abort").click()
+    expect(page.locator("#campaign-state")).to_have_text("ERROR", timeout=SHOWN)
+    assert mock.campaign(ident)["state"] == "ERROR"
+    expect(page.locator("#abort")).to_have_count(0)  # nothing left to abort
+    page.screenshot(path=tmp_path / "aborted.png", full_page=True)
