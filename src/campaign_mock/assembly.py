@@ -78,7 +78,7 @@ def build_app(options: ServeOptions, fixtures: Fixtures | None = None) -> Flask:
     else:
         shared = SharedClock(start=options.start, frozen=options.frozen, speed=options.speed)
         held = StoredBackend(store, loaded, shared, options.settings(), sessions)
-    return create_app(
+    app = create_app(
         backend=held,
         auth=options.auth,
         journal_size=options.journal_size,
@@ -86,3 +86,6 @@ def build_app(options: ServeOptions, fixtures: Fixtures | None = None) -> Flask:
         callback_allow=options.callback_allow,
         isolate=options.isolate,
     )
+    if store is not None:
+        app.extensions["campaign_mock"].journal.share(store)
+    return app

@@ -41,6 +41,10 @@ def test_two_instances_behind_one_client_are_one_mock(redis_url: str, tmp_path: 
             )
             ids.append(made["id"])
         assert ids == list(range(1, 11)), "one id sequence, never reused (M-5)"
+        journal = b.data(b.get("/_mock/requests"))["requests"]
+        posts = [e for e in journal if e["method"] == "POST" and e["path"] == "/campaign"]
+        assert len(posts) == 10, "one request journal for both instances"
+        assert [e["seq"] for e in journal] == sorted({e["seq"] for e in journal})
         b.data(b.put("/campaign/3", data={"name": "renamed"}))
         assert a.data(a.get("/campaign/3"))["name"] == "renamed"
         deleted = requests.delete(f"{a.url}/campaign/4", auth=AUTH, timeout=10)

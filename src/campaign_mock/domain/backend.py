@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,6 +19,22 @@ from .params import CampaignFields
 from .sessions import Sessions
 from .settings import SimulationSettings
 from .simulation import CHUNK, Simulation
+
+
+class _Untracked:
+    """Where changes go when no store copies them: nowhere, so memory stays flat."""
+
+    def add(self, ident: int) -> None:
+        pass
+
+    def update(self, idents: Iterable[int]) -> None:
+        pass
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(())
+
+
+_UNTRACKED = _Untracked()
 
 
 @dataclass(slots=True, frozen=True)
@@ -56,7 +72,7 @@ class CampaignBackend:
         self._next_id = 1
         #: What changed since `take_changes()`: campaign ids, and whether the rest (next id,
         #: fixtures, settings) did; a shared store (store/shared.py) writes just those.
-        self._changed: set[int] = set()
+        self._changed: set[int] | _Untracked = _UNTRACKED  # a store calls track_changes()
         self._meta_changed = False
         #: Requests bring due sends forward (M-4) themselves; with a shared store only the
         #: instance holding the sends moves them, on its ticker.
@@ -284,6 +300,10 @@ class CampaignBackend:
     def store_status(self) -> dict[str, object]:
         """Where this state lives (`GET /_mock/store`): here, in this process's memory."""
         return {"state": "memory", "shared": False, "sending": True}
+
+    def track_changes(self) -> None:
+        """From now on, remember what changed (in memory alone nothing reads it)."""
+        self._changed = set()
 
     def take_changes(self) -> tuple[dict[int, Campaign | None], bool]:
         """Campaigns changed since the last call (None: deleted), and whether the world's

@@ -11,7 +11,7 @@ import re
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote_plus
 
 BODY_PREVIEW = 4096
@@ -42,13 +42,37 @@ class JournalEntry:
         return asdict(self)
 
 
+class JournalStore(Protocol):
+    """Where instances sharing a store keep one journal (store/sqlite_store.py, redis_store.py)."""
+
+    def journal_append(self, entries: list[str], capacity: int) -> None:
+        """Appends JSON entries (numbered by the store, in order), keeping the newest
+        `capacity`."""
+        ...
+
+    def journal_entries(self) -> list[tuple[int, str]]:
+        """(number, JSON entry) of every entry kept, oldest first."""
+        ...
+
+    def journal_clear(self) -> None: ...
+
+
 class RequestJournal:
-    """Keeps the newest `capacity` entries, so memory stays flat however long the mock runs."""
+    """Keeps the newest `capacity` entries, so memory stays flat however long the mock runs.
+
+    Shared (`share()`), every entry goes to the store as it is made, so a request to one
+    instance is in the journal any instance shows.
+    """
 
     def __init__(self, capacity: int = 1000) -> None:
         self._entries: deque[JournalEntry] = deque(maxlen=capacity)
         self._lock = threading.Lock()
         self._seq = 0
+        self._shared: JournalStore | None = None
+
+    def share(self, store: JournalStore) -> None:
+        """From now on the journal is the store's, the same on every instance."""
+        self._shared = store
 
     @property
     def capacity(self) -> int:
@@ -60,16 +84,31 @@ class RequestJournal:
             return self._seq
 
     def record(self, entry: JournalEntry) -> None:
+        if self._shared is not None:  # written before the answer goes, so any instance sees it
+            self._shared.journal_append([json.dumps(entry.to_wire())], self.capacity)
+            return
         self._entries.append(entry)  # deque.append is atomic
 
     def entries(self, limit: int | None = None) -> list[JournalEntry]:
-        with self._lock:
-            items = list(self._entries)
+        if self._shared is not None:
+            items = [_entry(seq, text) for seq, text in self._shared.journal_entries()]
+        else:
+            with self._lock:
+                items = list(self._entries)
         return items[-limit:] if limit else items
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+        if self._shared is not None:
+            self._shared.journal_clear()
+
+
+def _entry(seq: int, text: str) -> JournalEntry:
+    """A shared entry, numbered by the store (each instance's own numbers would collide)."""
+    fields = json.loads(text)
+    fields["seq"] = seq
+    return JournalEntry(**fields)
 
 
 def redacted(content_type: str | None, body: bytes, known: tuple[str, ...] = ()) -> str:

@@ -237,5 +237,25 @@ class RedisStore:
         found = self.client.blpop([self._k(f"answer:{ident}")], timeout=max(0.01, timeout))
         return None if found is None else bytes(found[1])
 
+    # -- the request journal: one list, trimmed to its capacity ------------------------
+
+    def journal_append(self, entries: list[str], capacity: int) -> None:
+        last = int(self.client.incrby(self._k("journal_seq"), len(entries)))
+        first = last - len(entries) + 1
+        pipe = self.client.pipeline(transaction=True)
+        pipe.rpush(self._k("journal"), *(f"{first + i} {e}" for i, e in enumerate(entries)))
+        pipe.ltrim(self._k("journal"), -capacity, -1)
+        pipe.execute()
+
+    def journal_entries(self) -> list[tuple[int, str]]:
+        found = []
+        for raw in self.client.lrange(self._k("journal"), 0, -1):
+            seq, _, entry = bytes(raw).decode().partition(" ")
+            found.append((int(seq), entry))
+        return found
+
+    def journal_clear(self) -> None:
+        self.client.delete(self._k("journal"))
+
     def close(self) -> None:
         self.client.close()

@@ -155,6 +155,7 @@ class StoredBackend(CampaignBackend):
         sessions: Sessions | None = None,
     ) -> None:
         super().__init__(fixtures, clock, settings, sessions)
+        self.track_changes()
         self.store = store
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.requests_catch_up = False  # only the lease holder moves campaigns on

@@ -25,6 +25,7 @@ CREATE INDEX IF NOT EXISTS campaigns_by_version ON campaigns (version);
 CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, username TEXT, ends_at REAL);
 CREATE TABLE IF NOT EXISTS lease (name TEXT PRIMARY KEY, holder TEXT, until REAL);
 CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY, version INTEGER, blob BLOB);
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT);
 CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB,
                                      taken INTEGER DEFAULT 0, answer BLOB);
 """
@@ -241,6 +242,23 @@ class SqliteStore:
             if time.monotonic() >= deadline:
                 return None
             time.sleep(POLL)
+
+    # -- the request journal -------------------------------------------------------
+
+    def journal_append(self, entries: list[str], capacity: int) -> None:
+        with self._transaction() as conn:
+            conn.executemany("INSERT INTO journal (entry) VALUES (?)", [(e,) for e in entries])
+            conn.execute(
+                "DELETE FROM journal WHERE seq <= (SELECT MAX(seq) FROM journal) - ?",
+                (capacity,),
+            )
+
+    def journal_entries(self) -> list[tuple[int, str]]:
+        rows = self._connection().execute("SELECT seq, entry FROM journal ORDER BY seq")
+        return [(int(seq), str(entry)) for seq, entry in rows]
+
+    def journal_clear(self) -> None:
+        self._connection().execute("DELETE FROM journal")
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
