@@ -245,6 +245,20 @@ def test_the_buttons_redeliver_flush_and_abort(mock: Any) -> None:
     assert outside.headers["Location"] == "/"
 
 
+def test_no_other_site_can_press_a_button(mock: Any) -> None:
+    """Without a token too: a form on another site's page POSTing to a local mock."""
+    app, clock, _ = mock
+    client = app.test_client()
+    before = clock.now()
+    answer = client.post(
+        "/_mock/ui/do/clock/advance",
+        data={"seconds": "86400"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert answer.status_code == 403 and clock.now() == before
+    assert press(client, "/_mock/ui/do/clock/advance", seconds="1")["ok"]  # no Origin: curl
+
+
 def test_the_clock_buttons_move_the_mocks_clock(mock: Any) -> None:
     app, clock, _ = mock
     client = app.test_client()
@@ -342,6 +356,8 @@ def test_a_control_token_guards_the_dashboard_too() -> None:
     # a button pressed on another site's page is refused
     foreign = client.post("/_mock/ui/do/flush", headers={"Origin": "http://evil.example"})
     assert foreign.status_code == 403
+    own = client.post("/_mock/ui/do/flush", headers={"Origin": "http://localhost"})
+    assert own.status_code == 303
     style = client.get("/_mock/ui/static/dashboard.css")
     style.close()
     assert style.status_code == 200
@@ -358,6 +374,10 @@ def test_no_page_shows_a_password_or_an_api_key() -> None:
     client.get("/campaign/1", headers=basic("ana", API_KEY))
     client.get("/campaign/1", headers=basic("ana", OTHER_PASSWORD))
     client.get("/campaign/1", headers=basic("rui", OTHER_PASSWORD))
+    # what a careless client may send: its secrets where it should not
+    create(client, name=f"campaign {API_KEY}")
+    client.get(f"/campaign/1?password={PASSWORD}&key={API_KEY}", headers=basic())
+    client.post("/campaign", data={"name": PASSWORD, "list": 99, "domain": 1}, headers=basic())
     advance(app, 7300)
     dispatcher_of(app).deliver_due()
     urls = [
@@ -366,6 +386,7 @@ def test_no_page_shows_a_password_or_an_api_key() -> None:
         "/_mock/ui/?state=DONE",
         "/_mock/ui/campaigns/1?world=ana",
         "/_mock/ui/part/campaigns/1?world=ana",
+        "/_mock/ui/campaigns/2?world=ana",
         "/_mock/ui/fixtures",
         "/_mock/ui/requests",
         "/_mock/ui/requests?failed=1",
@@ -378,6 +399,8 @@ def test_no_page_shows_a_password_or_an_api_key() -> None:
     assert len(urls) > 16
     pages = {url: text(client, url) for url in urls}
     pages["V-1"] = text(client, "/campaign/1", headers={**basic(), "Accept": BROWSER})
+    pages["V-1 named"] = text(client, "/campaign/2", headers={**basic(), "Accept": BROWSER})
+    assert "campaign ***" in pages["/_mock/ui/campaigns/2?world=ana"]
     for url, page in pages.items():
         for secret in (PASSWORD, API_KEY, OTHER_PASSWORD):
             assert secret not in page, (url, secret)

@@ -23,6 +23,7 @@ from ..domain.timestamp import MAX_TIMESTAMP
 from .context import state, worlds
 from .dashboard_campaign import campaign_page
 from .dashboard_records import fixtures_view, request_detail, request_views
+from .dashboard_scrub import scrub
 from .dashboard_views import World, campaign_table, clock_view, moment, world_named
 from .world import world as request_world
 
@@ -36,6 +37,15 @@ blueprint = Blueprint(
 )
 #: The longest one press of "advance" may move the clock: ten years.
 MAX_ADVANCE = 10 * 366 * 86_400.0
+
+
+@blueprint.after_request
+def _without_secrets(response: BaseResponse) -> BaseResponse:
+    """Every page and fragment, scrubbed of the fixtures' secrets (dashboard_scrub.py)."""
+    if response.mimetype in {"text/html", "application/json"} and not response.direct_passthrough:
+        fixtures = state().backend.fixtures
+        response.set_data(scrub(response.get_data(as_text=True), fixtures))
+    return response
 
 
 @blueprint.app_template_filter("moment")
@@ -81,9 +91,8 @@ def campaigns() -> str:
 
 @blueprint.get("/_mock/ui/campaigns/<positive_int:ident>")
 def campaign(ident: int) -> Response | str:
-    world = _world()
     try:
-        shown = campaign_page(world, ident)
+        shown = campaign_page(_world(), ident)
     except NotFoundError as exc:
         return Response(_page("missing.html", title="Not found", message=exc.message), 404)
     return _page("campaign.html", title=shown.row.name, page=shown, actions=True)
@@ -118,13 +127,14 @@ def api_campaign_page(data: dict[str, object], envelope: str) -> str:
     ident = data.get("id")
     assert isinstance(ident, int)
     shown = campaign_page(World(g.get("account"), request_world()), ident)
-    return _page(
+    page = _page(
         "api_campaign.html",
         title=shown.row.name,
         page=shown,
         actions=False,
         envelope=Markup(escape(envelope)),  # html.escape: `&quot;`, as the generic page
     )
+    return scrub(page, state().backend.fixtures)
 
 
 # -- live fragments --------------------------------------------------------------
@@ -150,7 +160,6 @@ def part_campaign(ident: int) -> str:
         "dashboard/_campaign.html",
         page=campaign_page(_world(), ident),
         actions=True,
-        here=request.args.get("here", "/"),
     )
 
 

@@ -4,9 +4,10 @@ With a control token set, a browser cannot send `X-Mock-Token` by itself, so the
 also takes the token once as `?token=...`: that sets a cookie (HttpOnly, SameSite=Strict,
 holding a digest of the token, not the token) and redirects to the same page without it,
 so the token stays out of the address bar and the history. The cookie opens the dashboard's
-own routes only, never the rest of `/_mock/`. Its POSTs (the buttons) must come from the
-dashboard's own origin: a SameSite=Strict cookie is not sent cross-site, and `Origin`,
-when a browser sends it, must be this mock.
+own routes only, never the rest of `/_mock/`. Its POSTs (the buttons), token or not, must
+come from the dashboard's own origin: a SameSite=Strict cookie is not sent cross-site, and
+`Origin`, when a browser sends it, must be this mock, so another site's page cannot press
+them on a developer's local mock.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def check(request: Request, token: str | None) -> Response | None:
     browser, the control API's envelope for anything else (V-1)."""
     if request.endpoint == HOME and not wants_html():
         return failure(404, "not_found", NOT_FOR_MACHINES)
+    if request.method == "POST" and not _same_origin(request):  # token or not: no CSRF
+        return Response("A dashboard button must be pressed on this mock's own page", 403)
     if token is None:
         return None
     given = request.args.get("token")
@@ -57,8 +60,6 @@ def check(request: Request, token: str | None) -> Response | None:
         return answer
     cookie = request.cookies.get(COOKIE) if "Cookie" in request.headers else None
     if cookie is not None and hmac.compare_digest(cookie.encode(), cookie_value(token).encode()):
-        if request.method == "POST" and not _same_origin(request):
-            return Response("A dashboard button must be pressed on this mock's own page", 403)
         return None
     try:
         require_control_token(request, token)

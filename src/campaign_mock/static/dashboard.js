@@ -27,6 +27,7 @@
         region.innerHTML = html;
         region.dataset.shown = html;
         region.querySelectorAll("details[id]").forEach(function (d) { if (open[d.id]) d.open = true; });
+        if (document.body.classList.contains("offline")) flash("", true);
         document.body.classList.remove("offline");
       })
       .catch(function (error) {
@@ -52,7 +53,12 @@
       .then(function (answer) {
         return answer.json().catch(function () { return { ok: false, message: "the mock answered " + answer.status }; });
       })
-      .then(function (result) { flash(result.message, result.ok); busy = false; return tick(); })
+      .then(function (result) {
+        var told = result.message || (result.data && result.data.error) || "done";
+        flash(told, result.ok === true);
+        busy = false;
+        return tick();
+      })
       .catch(function (error) { flash(error.message, false); });
   });
 
