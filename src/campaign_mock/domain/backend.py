@@ -301,6 +301,10 @@ class CampaignBackend:
         """Where this state lives (`GET /_mock/store`): here, in this process's memory."""
         return {"state": "memory", "shared": False, "sending": True}
 
+    def due_by(self, now: float) -> bool:
+        """Whether a READY campaign may be due to start at `now` (entries may be stale)."""
+        return bool(self._due) and self._due[0][0] <= now
+
     def track_changes(self) -> None:
         """From now on, remember what changed (in memory alone nothing reads it)."""
         self._changed = set()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import pickle
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +30,17 @@ LOCK_WAIT = 30.0
 ANSWER_TTL = 60
 
 
+_JOURNAL_APPEND = """
+local last = redis.call('INCRBY', KEYS[1], #ARGV - 1)
+local first = last - (#ARGV - 1) + 1
+for i = 2, #ARGV do
+  redis.call('RPUSH', KEYS[2], (first + i - 2) .. ' ' .. ARGV[i])
+end
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[1]), -1)
+return last
+"""
+
+
 class RedisStore:
     """Keys under one prefix in one Redis database."""
 
@@ -43,7 +53,8 @@ class RedisStore:
         )
         self.client.ping()
         self._p = prefix
-        self._local = threading.local()
+        #: One round trip per request's journal entry: number, append and trim, atomically.
+        self._append = self.client.register_script(_JOURNAL_APPEND)
 
     def _k(self, name: str) -> str:
         return self._p + name
@@ -240,12 +251,9 @@ class RedisStore:
     # -- the request journal: one list, trimmed to its capacity ------------------------
 
     def journal_append(self, entries: list[str], capacity: int) -> None:
-        last = int(self.client.incrby(self._k("journal_seq"), len(entries)))
-        first = last - len(entries) + 1
-        pipe = self.client.pipeline(transaction=True)
-        pipe.rpush(self._k("journal"), *(f"{first + i} {e}" for i, e in enumerate(entries)))
-        pipe.ltrim(self._k("journal"), -capacity, -1)
-        pipe.execute()
+        self._append(
+            keys=[self._k("journal_seq"), self._k("journal")], args=[capacity, *entries]
+        )
 
     def journal_entries(self) -> list[tuple[int, str]]:
         found = []

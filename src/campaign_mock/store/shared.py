@@ -242,9 +242,8 @@ class StoredBackend(CampaignBackend):
         with self._synced.reading():
             return super().campaigns()
 
-    def check_credentials(self, username: str, password: str) -> bool:
-        with self._synced.reading():
-            return super().check_credentials(username, password)
+    # check_credentials reads this instance's fixtures without asking the store: they change
+    # only with PUT /_mock/fixtures, and the ticker brings them in within TICK_SECONDS.
 
     @property
     def fixtures(self) -> Fixtures:
@@ -301,8 +300,14 @@ class StoredBackend(CampaignBackend):
             self._follow()
             return
         self._run_commands()
-        super().tick(horizon, budget, pause)
+        if self._has_work():
+            super().tick(horizon, budget, pause)
         self._checkpoint()
+
+    def _has_work(self) -> bool:
+        """Sends in progress or a campaign due: only then the tick takes the store's lock."""
+        with self._synced.reading():  # brings in campaigns made READY elsewhere
+            return bool(self.simulation.sending()) or self.due_by(self.clock.now())
 
     def stop(self) -> None:
         """A clean stop: a last checkpoint, then the lease goes at once."""

@@ -43,6 +43,8 @@ class SqliteStore:
         self.label = f"sqlite:///{path}"
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        # This process's writers queue here rather than in SQLite's busy handler, which sleeps.
+        self._writer = threading.Lock()
         with self._transaction():
             pass  # creates the schema on first use
 
@@ -70,17 +72,24 @@ class SqliteStore:
             finally:
                 self._local.depth -= 1
             return
-        conn.execute(f"BEGIN {mode}")
-        self._local.depth = 1
+        writing = mode == "IMMEDIATE"
+        if writing:
+            self._writer.acquire()
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+            conn.execute(f"BEGIN {mode}")
+            self._local.depth = 1
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+            finally:
+                self._local.depth = 0
         finally:
-            self._local.depth = 0
+            if writing:
+                self._writer.release()
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -219,6 +228,9 @@ class SqliteStore:
             return int(cursor.lastrowid or 0)
 
     def take_commands(self) -> Iterator[tuple[int, bytes]]:
+        waiting = self._connection().execute("SELECT 1 FROM commands WHERE taken = 0 LIMIT 1")
+        if waiting.fetchone() is None:
+            return  # the usual case, without taking the write lock
         with self._transaction() as conn:
             rows = conn.execute(
                 "SELECT id, body FROM commands WHERE taken = 0 ORDER BY id"
