@@ -22,7 +22,7 @@ from campaign_mock import CampaignMock
 from campaign_mock.sink import CallbackSink, SinkServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 TOKEN = "browser-test-control-token"
 #: Real seconds a page may take to show what changed: it polls every second.
@@ -232,3 +232,29 @@ def test_flush_then_abort_a_sending_campaign_from_its_page(
     assert mock.campaign(ident)["state"] == "ERROR"
     expect(page.locator("#abort")).to_have_count(0)  # nothing left to abort
     page.screenshot(path=tmp_path / "aborted.png", full_page=True)
+
+
+def test_the_apis_campaign_url_is_the_same_page_for_a_browser(
+    browser: Browser, mock: CampaignMock, sink: CallbackSink, tmp_path: Path
+) -> None:
+    """V-1: a browser that opens GET /campaign/<id> (with the API's credentials, V-5) gets
+    the campaign's page, linked to the live one in the dashboard."""
+    ident = create_ready(mock, sink)
+    send_to_the_end(mock, ident)
+    username, password = mock.auth
+    context = browser.new_context(http_credentials={"username": username, "password": password})
+    try:
+        page = context.new_page()
+        page.goto(f"{mock.url}/campaign/{ident}")
+        expect(page.locator("#campaign-name")).to_have_text("Spring sale")
+        expect(page.locator("#campaign-state")).to_have_text("DONE")
+        expect(page.locator("details.callback")).not_to_have_count(0)
+        expect(page.locator("button.redeliver")).to_have_count(0)  # the dashboard's
+        page.locator("details.json summary").click()
+        expect(page.locator("details.json pre")).to_contain_text('"state": "DONE"')
+        page.screenshot(path=tmp_path / "api-page.png", full_page=True)
+        page.get_by_role("link", name="Open this campaign in the dashboard").click()
+        expect(page).to_have_url(f"{mock.url}/_mock/ui/campaigns/{ident}")
+        expect(page.locator("button.redeliver")).not_to_have_count(0)
+    finally:
+        context.close()
