@@ -8,6 +8,7 @@ by a prober in its own process, on the same campaign before and during its send,
 the driver's nor the receiver's work is counted against the mock.
 
     python bench/sending.py [--contacts 1000000] [--step 240]
+    python bench/sending.py --states memory,redis://127.0.0.1:6379/15   # Redis vs memory
 """
 
 from __future__ import annotations
@@ -124,6 +125,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--step", type=float, default=240.0, help="clock step, seconds")
+    parser.add_argument(
+        "--states",
+        type=lambda text: [s.strip() for s in text.split(",") if s.strip()],
+        default=["memory"],
+        help="comma-separated --state values, run one after the other and compared to the "
+        "first (e.g. memory,redis://127.0.0.1:6379/15,sqlite:////tmp/bench.db) [memory]",
+    )
     parser.add_argument("--receiver", help=argparse.SUPPRESS)
     parser.add_argument("--prober", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -159,38 +167,55 @@ def main() -> None:
     port_file = work / "receiver.port"
     receiver = subprocess.Popen([sys.executable, __file__, "--receiver", str(port_file)])
     mock_port = work / "mock.port"
-    mock = subprocess.Popen(
-        [sys.executable, "-c", _SERVE, str(fixtures), str(mock_port), str(START)],
-    )
+    walls: dict[str, float] = {}
     try:
-        run(args, wait_for_file(port_file), wait_for_file(mock_port), mock.pid)
+        for state in args.states:
+            print(f"\n== state: {state}")
+            if state.startswith("redis://"):
+                _empty_redis(state)
+            elif state.startswith("sqlite:///"):
+                Path(state.removeprefix("sqlite:///")).unlink(missing_ok=True)
+            mock_port.unlink(missing_ok=True)
+            mock = subprocess.Popen(
+                [sys.executable, "-c", _SERVE, str(fixtures), str(mock_port), str(START), state],
+            )
+            try:
+                walls[state] = run(
+                    args, wait_for_file(port_file), wait_for_file(mock_port), mock.pid
+                )
+            finally:
+                mock.terminate()
+                mock.wait(30)
     finally:
-        mock.terminate()
         receiver.terminate()
-        mock.wait(10)
         receiver.wait(10)
+    if len(walls) > 1:
+        base_state, base = next(iter(walls.items()))
+        print()
+        for state, wall in walls.items():
+            print(f"wall time {state:<36} {wall:7.1f} s   {wall / base:.2f}x {base_state}")
 
 
 #: Serves the mock like `campaign-mock serve --frozen`, writing the port it got to a file.
 _SERVE = """
 import sys
 from pathlib import Path
-from campaign_mock.domain.backend import CampaignBackend
-from campaign_mock.domain.clock import MockClock
-from campaign_mock.domain.settings import SimulationSettings
+from campaign_mock.assembly import ServeOptions, build_app
 from campaign_mock.fixtureset import load_fixtures
-from campaign_mock.http import create_app
 from campaign_mock.server import MockServer
-clock = MockClock(start=float(sys.argv[3]), frozen=True)
-backend = CampaignBackend(load_fixtures(sys.argv[1]), clock, SimulationSettings(seed=1))
-server = MockServer(create_app(backend=backend, journal_size=100), port=0)
+options = ServeOptions(
+    fixtures_path=sys.argv[1], start=float(sys.argv[3]), frozen=True, seed=1, journal_size=100,
+    state=sys.argv[4],
+)
+server = MockServer(build_app(options, load_fixtures(sys.argv[1])), port=0)
 Path(sys.argv[2]).write_text(str(server.port))
 server.serve_forever()
 """
 
 
-def run(args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: int) -> None:
+def run(args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: int) -> float:
     base = f"http://127.0.0.1:{mock_port}"
+    counted = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{receiver_port}/").read())
     hook = f"http://127.0.0.1:{receiver_port}/hook?bench=1"
     huge = call(
         base,
@@ -234,7 +259,8 @@ def run(args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: 
     after = [took for at, took in samples[-IDLE_SAMPLES:] if at >= end]
     idle = before + after
     state = call(base, "GET", f"/campaign/{huge['id']}", auth=True)["state"]
-    counts = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{receiver_port}/").read())
+    total = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{receiver_port}/").read())
+    counts = {key: total[key] - counted[key] for key in total}  # this run's, not earlier ones'
     acknowledged = sum(summary["acknowledged"].get(str(huge["id"]), {}).values())
     rss = peak_rss_mib(mock_pid)
     idle_median, busy_median = statistics.median(idle), statistics.median(busy)
@@ -258,6 +284,15 @@ def run(args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: 
     print(f"sending / idle ratio     {busy_median / idle_median:.2f} (median)")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine load average     {load} on {os.cpu_count()} CPUs")
+    return wall
+
+
+def _empty_redis(url: str) -> None:
+    """The bench's Redis database starts empty (the mock would join what it finds)."""
+    import redis
+
+    with redis.Redis.from_url(url) as client:
+        client.flushdb()
 
 
 if __name__ == "__main__":
