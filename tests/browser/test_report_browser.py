@@ -8,6 +8,7 @@ under the test's tmp_path (the failing one also report-failure.png, after follow
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 
 from campaign_contract.cli import main
 from campaign_contract.report import render_html
+from campaign_contract.robustness.wrong import PREFIX as WRONG_PREFIX
 from campaign_contract.runner import run_selection
 from campaign_contract.selection import Selection
 from contract.callback_variants import CALLBACK_VARIANTS, callbacks_config, served
@@ -108,10 +110,10 @@ def test_a_failing_report_leads_from_its_top_list_to_the_failing_curl(
     assert in_viewport(page, target.locator("h3"))
     page.screenshot(path=str(tmp_path / "report-failure.png"))
 
-    # The wrong credentials the suite made up are shown as sent; the configured password
-    # never is, not even inside them.
+    # The wrong password the suite made up is shown as sent; the configured password never is.
     text = page.locator("body").inner_text()
-    assert "-u alice:REDACTED-not-it" in text
+    assert re.search(rf"-u alice:{WRONG_PREFIX}[0-9a-f]+(?![\w-])", text)
+    assert "REDACTED-" not in text
     assert PASSWORD not in page.content()
 
 

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
+import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import click
 import jsonschema
 import pytest
+from click.testing import CliRunner
+from flask import Flask
 
 from campaign_contract import rules
+from campaign_contract.cli import main
 from campaign_contract.exchange import Exchange
 from campaign_contract.outcome import CheckResult, Finding, RuleVerdict, Status
 from campaign_contract.report import (
@@ -23,6 +31,10 @@ from campaign_contract.report import (
 )
 from campaign_contract.report.model import CallbackLog, SeenCallback
 from campaign_contract.report.schema import REPORT_SCHEMA
+from campaign_contract.robustness.wrong import invent_wrong
+
+from .apps import API_KEY, PASSWORD, USERNAME, create_app, serve
+from .test_cli import write_config
 
 
 def make_report() -> RunReport:
@@ -220,3 +232,79 @@ def test_json_carries_the_callbacks_and_their_lateness(report: RunReport) -> Non
     page = render_html(report)
     assert page.count('class="callback"') == 2 and page.count('class="c3-bound"') == 1
     assert page.count('class="bar"') >= 2 and "C-3: 300 s" in page
+
+
+def ignoring_passwords(app: Flask, seen: list[str]) -> Flask:
+    """`app` broken to let any user:password in by Basic, any password at /login/.
+
+    `seen` gets every password sent.
+    """
+    inner = app.wsgi_app
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        try:
+            decoded = base64.b64decode(token, validate=True).decode()
+        except ValueError:
+            decoded = ""
+        if scheme.lower() == "basic" and ":" in decoded:
+            seen.append(decoded.partition(":")[2])
+            environ["HTTP_AUTHORIZATION"] = _basic(USERNAME, PASSWORD)["Authorization"]
+        if environ.get("PATH_INFO", "").rstrip("/") == "/login":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            form = dict(parse_qsl(environ["wsgi.input"].read(length).decode()))
+            if form.get("username") == USERNAME:
+                seen.append(form.get("password", ""))
+                form["password"] = PASSWORD
+            body = urlencode(form).encode()
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+def test_a_run_reports_the_exact_wrong_password_it_sent_and_never_the_real_one(
+    tmp_path: Path,
+) -> None:
+    seen: list[str] = []
+    html, report = tmp_path / "report.html", tmp_path / "report.json"
+    with serve(ignoring_passwords(create_app(), seen)) as url:
+        args = ["run", "--base-url", url, "--config", str(write_config(tmp_path))]
+        args += ["--only", "V-5", "--skip", "schema,stateful,callbacks", "--seed", "3"]
+        result = CliRunner().invoke(
+            main, [*args, "--html", str(html), "--json", str(report)], catch_exceptions=False
+        )
+    assert result.exit_code == 1, result.output  # a wrong password was let in: V-5 fails
+    invented = set(seen) - {PASSWORD, API_KEY}
+    assert len(invented) == 1, seen  # one wrong password per run, by Basic and at /login/
+    wrong = invented.pop()
+    assert PASSWORD not in wrong and API_KEY not in wrong
+    page, document = html.read_text("utf-8"), json.loads(report.read_text("utf-8"))
+    v5 = next(r for r in document["rules"] if r["id"] == "V-5")
+    assert v5["status"] == "fail"
+    curls = [s["curl"] for f in v5["findings"] for s in f["steps"]]
+    for shown in (page, "\n".join(curls)):
+        # The Basic replay and the /login/ form, exactly as sent (and ending there).
+        assert re.search(rf"-u alice:{wrong}(?![\w-])", shown)
+        assert re.search(rf"password={wrong}(?![\w-])", shown)
+        # The unknown user was tried with the real password: that one is redacted.
+        assert re.search(r"-u nobody-cc-[0-9a-f]+:REDACTED(?![\w-])", shown)
+    for text in (page, report.read_text("utf-8")):
+        assert PASSWORD not in text and API_KEY not in text and "REDACTED-" not in text
+
+
+@pytest.mark.parametrize(
+    ("known", "shape"),
+    [
+        ((PASSWORD, API_KEY), "cc-wrong-"),
+        (("c", "-"), "xxxx"),  # in every "cc-wrong-…": the fallback
+        (("c", "xx"), "yyyy"),
+    ],
+)
+def test_the_invented_password_holds_no_configured_secret(
+    known: tuple[str, ...], shape: str
+) -> None:
+    made = {invent_wrong(known) for _ in range(20)}
+    assert all(w.startswith(shape) and len(w) >= 16 for w in made)
+    assert not any(s in w for s in known for w in made)

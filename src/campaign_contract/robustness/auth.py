@@ -7,6 +7,7 @@ from campaign_contract.http import BasicAuth
 from campaign_contract.probe import Probe
 from campaign_contract.registry import check
 from campaign_contract.robustness.targets import MISSING, readable_path, require_auth
+from campaign_contract.robustness.wrong import wrong_password
 
 
 def expect_unauthorized(t: Probe, answer: Exchange, what: str) -> None:
@@ -36,12 +37,16 @@ def missing_credentials_are_401(t: Probe) -> None:
 
 @check("V-4", "V-3p", "V-5")
 def wrong_credentials_are_401(t: Probe) -> None:
-    """A wrong password, an unknown user or a broken Authorization header is a 401."""
+    """A wrong password, an unknown user or a broken Authorization header is a 401.
+
+    The wrong password is made up (see `wrong`), so reports show it as sent; the unknown user
+    is tried with the real password (shown REDACTED), so only the user name is wrong.
+    """
     require_auth(t)
     auth = t.ctx.config.auth
     path = readable_path(t)
     for credentials in (
-        BasicAuth(auth.username, auth.password + "-not-it"),
+        BasicAuth(auth.username, wrong_password(t.ctx)),
         BasicAuth(f"nobody-{t.ctx.run_tag.strip('[]')}", auth.password),
     ):
         t.begin()

@@ -7,6 +7,7 @@ from campaign_contract.http import SessionAuth, session_token
 from campaign_contract.probe import Probe
 from campaign_contract.registry import check
 from campaign_contract.robustness.targets import MISSING, require_auth
+from campaign_contract.robustness.wrong import wrong_password
 
 
 def _authenticated(campaign_id: int | None, answer: Exchange) -> bool:
@@ -62,7 +63,7 @@ def wrong_login_is_refused(t: Probe) -> None:
     """POST /login/ with a wrong password gives no session, and is a 401."""
     require_auth(t)
     auth = t.ctx.config.auth
-    form = {"username": auth.username, "password": auth.password + "-not-it"}
+    form = {"username": auth.username, "password": wrong_password(t.ctx)}
     login = t.post("/login/", form=form, auth=None)
     from_data, from_cookie = session_token(login)
     t.expect(
