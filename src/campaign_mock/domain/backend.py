@@ -287,7 +287,7 @@ class CampaignBackend:
         with self._lock:
             self._catch_up()
             campaign = self._find(ident)
-            if not self._simulation.abort(ident, self._clock.now(), reason):
+            if not self._simulation.abort(ident, self._clock.now(), reason, Actor.CONTROL):
                 raise ConflictError(
                     f"campaign {ident} is {campaign.state}, not SENDING",
                     {"state": [f"campaign is {campaign.state}"]},
@@ -411,7 +411,7 @@ class CampaignBackend:
             if campaign is None or campaign.state is not State.SENDING:
                 continue  # moved by hand through the control API meanwhile
             lifecycle.check_server_transition(State.SENDING, ending.state)
-            campaign.move(ending.state, now, Actor.SERVER)
+            campaign.move(ending.state, now, ending.by)
             campaign.error = ending.error
             self._changed.add(campaign.id)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .aggregation import EventBuckets
 from .audience import Recipient, recipients
 from .deliveries import Outbox
-from .models import Campaign, Channel, Fixtures, State
+from .models import Actor, Campaign, Channel, Fixtures, State
 from .outcomes import MessageSimulator, campaign_rng
 from .settings import SimulationSettings
 
@@ -73,6 +73,8 @@ class Ending:
     campaign: int
     state: State
     error: str | None = None
+    #: Who ended it: the send itself, or a fault injected through the control API.
+    by: Actor = Actor.SERVER
 
 
 class Simulation:
@@ -171,7 +173,7 @@ class Simulation:
                 self.outbox.add(job.campaign, job.url, job.buckets.release_until(now), now)
         self.outbox.flush(now)
 
-    def abort(self, campaign: int, now: float, reason: str) -> bool:
+    def abort(self, campaign: int, now: float, reason: str, by: Actor = Actor.SERVER) -> bool:
         """The send cannot go on (an injected fault): no more messages, no events after `now`."""
         job = self._jobs.get(campaign)
         if job is None or job.ended is not None:
@@ -180,7 +182,7 @@ class Simulation:
         job.remaining = None
         job.buckets.drop_after(now)
         job.ended = State.ERROR
-        self._endings.append(Ending(campaign, State.ERROR, reason))
+        self._endings.append(Ending(campaign, State.ERROR, reason, by))
         self._release(job, now)
         return True
 
