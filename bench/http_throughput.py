@@ -33,7 +33,12 @@ AUTH = "Basic " + base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
 POST_BODY = "name=bench&domain=1&list=1"
 DEFAULT_SERVER_THREADS = 8  # campaign_mock.server.DEFAULT_THREADS, what `serve` runs with
 SERVERS = ("waitress", "gunicorn", "granian")
+STORES = ("memory", "sqlite", "redis")
 TARGET_RATIO = 0.70
+#: Two worker processes on a shared store against one in-memory process, on GET.
+TARGET_SCALE = 1.6
+#: Twice the p99 the issue measured for `campaign-mock serve` on GET (33 ms).
+TARGET_P99_MS = 66.0
 
 EXAMPLES = """\
 examples:
@@ -42,6 +47,7 @@ examples:
   python bench/http_throughput.py --quick              # smoke run: 1 x 3 s, soak 20k
   python bench/http_throughput.py --servers waitress --no-prism --duration 5
   python bench/http_throughput.py --json reports/bench.json --check
+  python bench/http_throughput.py --stores sqlite,redis --servers waitress,granian --no-prism
 
 Run as root and wrk is installed with apt-get if missing; otherwise `sudo apt-get install wrk`.
 Prism is installed with npm into bench/.node/ on first use.
@@ -75,6 +81,9 @@ class Target:
     stateful: bool = True
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    #: `campaign-mock serve` as shipped (what the targets compare against), and its --state.
+    shipped: bool = False
+    store: str = "memory"
 
     @property
     def label(self) -> str:
@@ -182,6 +191,74 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def ensure_redis() -> str | None:
+    """A redis-server of the bench's own on a free port (installed with apt-get as root)."""
+    binary = shutil.which("redis-server")
+    if binary is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        note("redis-server is missing; installing the Debian package")
+        subprocess.run(["apt-get", "install", "-y", "-qq", "redis-server"], check=True)
+        binary = shutil.which("redis-server")
+    if binary is None:
+        note("redis-server is not installed: the Redis rows are skipped")
+        return None
+    port = free_port()
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    REDIS_SERVERS.append(server)
+    time.sleep(0.5)
+    return f"redis://127.0.0.1:{port}/0"
+
+
+REDIS_SERVERS: list[subprocess.Popen[bytes]] = []
+
+
+class StoreUrls:
+    """A fresh `--state` per target (a SQLite file, a Redis database), so no two share one."""
+
+    def __init__(self, args: argparse.Namespace, log_dir: Path) -> None:
+        self._dir = log_dir
+        self._redis = ensure_redis() if "redis" in args.stores else None
+        self._made = 0
+        self.stores = [s for s in args.stores if s != "redis" or self._redis]
+
+    def fresh(self, store: str) -> str:
+        self._made += 1
+        if store == "sqlite":
+            return f"sqlite:///{self._dir / f'bench-{self._made}.db'}"
+        if store == "redis":
+            assert self._redis is not None
+            return f"{self._redis.rsplit('/', 1)[0]}/{self._made % 16}"
+        return "memory"
+
+
+def mock_argv(bin_dir: Path, port: int, state: str, workers: int | None) -> list[str]:
+    argv = [str(bin_dir / "campaign-mock"), "serve", "--port", str(port), "--state", state]
+    return argv + (["--workers", str(workers)] if workers else [])
+
+
+def store_target(bin_dir: Path, urls: StoreUrls, store: str, workers: int | None) -> Target:
+    port = free_port()
+    server = "waitress" if workers is None else f"granian-x{workers}"
+    argv = mock_argv(bin_dir, port, urls.fresh(store), workers)
+    target = Target(server, f"mock+{store}", argv, port)
+    target.store = store
+    return target
+
+
+def store_targets(args: argparse.Namespace, urls: StoreUrls) -> list[Target]:
+    """The shipped mock on each store: one waitress process, and granian with 1 and 2
+    workers (memory: 1 only; several processes need a shared store)."""
+    bin_dir = venv_bin(args)
+    targets: list[Target] = []
+    for store in urls.stores:
+        runs: list[int | None] = [1] if store == "memory" else [None, 1, 2]
+        targets += [store_target(bin_dir, urls, store, workers) for workers in runs]
+    return targets
+
+
 def make_targets(args: argparse.Namespace, with_prism: bool) -> list[Target]:
     bin_dir = venv_bin(args)
     threads = str(args.server_threads)
@@ -206,7 +283,7 @@ def make_targets(args: argparse.Namespace, with_prism: bool) -> list[Target]:
                 argv += ["--blocking-threads", threads, "--host", "127.0.0.1", "--port", str(port)]
                 argv += ["--working-dir", str(BENCH), "--no-ws"]
                 argv += ["servers:app" if app == "mock" else "bare_app:app"]
-            targets.append(Target(server, app, argv, port))
+            targets.append(Target(server, app, argv, port, shipped=argv[1:2] == ["serve"]))
     if with_prism:
         port = free_port()
         argv = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(OPENAPI)]
@@ -276,11 +353,26 @@ def log_tail(target: Target, lines: int = 20) -> str:
     return "\n".join(target.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+def rss_kib(group: int) -> int:
+    """The RSS of every process in process group `group` (a server and its workers)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[2]) != group:
+                continue
+            status = (entry / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        total += next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")),
+            0,
+        )
+    if not total:
+        raise RuntimeError(f"no process in group {group}")
+    return total
 
 
 # -- HTTP ---------------------------------------------------------------------------------------
@@ -448,21 +540,19 @@ class Soak:
         return self.growth_kib <= min(2048, self.before_kib * 0.02)
 
 
-def soak(wrk: str, args: argparse.Namespace, log_dir: Path) -> Soak:
-    """`campaign-mock serve` as users run it, RSS before and after `--soak` GET requests.
+def soak(wrk: str, args: argparse.Namespace, log_dir: Path, target: Target) -> Soak:
+    """One mock as users run it (`target`), RSS before and after `--soak` GET requests; with
+    granian workers, the RSS of every process of the server's group.
 
     wrk has no request count, so the soak runs in chunks of at most 30 s, each sized from the
     rate of the one before, until `--soak` requests are done; RSS is read after each chunk and
     sampled twice a second for the peak.
     """
-    bin_dir = venv_bin(args)
-    port = free_port()
-    argv = [str(bin_dir / "campaign-mock"), "serve", "--port", str(port)]
-    target = Target("waitress", "mock-soak", argv, port)
     endpoint = ENDPOINTS[0]
     with running([target], log_dir):
         assert target.proc is not None
         pid = target.proc.pid
+        time.sleep(1.0)  # granian's workers come up after the first one answers
         prepare(target)
         cold = rss_kib(pid)
         run_wrk(wrk, target, endpoint, args, max(args.warmup, 2))  # fills the journal
@@ -507,7 +597,7 @@ def ratio(numerator: float | None, denominator: float | None) -> str:
 
 def report(
     summaries: dict[str, list[Summary]],
-    memory: Soak | None,
+    memory: list[tuple[str, Soak]],
     args: argparse.Namespace,
     load: tuple[float, float],
 ) -> list[str]:
@@ -569,38 +659,106 @@ def report(
             print("PASS" if ok else "MISS")
             if not ok:
                 missed.append(f"{title}: mock/prism {prod.rps / prism.rps:.2f}")
-    if memory is not None:
-        mib = 1024.0
+    missed += report_stores(summaries)
+    for label, soaked in memory:
+        missed += report_memory(label, soaked)
+    return missed
+
+
+def report_memory(label: str, memory: Soak) -> list[str]:
+    """One soak's table; the target missed, if it is."""
+    missed: list[str] = []
+    mib = 1024.0
+    print()
+    print(f"memory: {label}, {memory.requests:,} x GET /campaign/1")
+    rows = [
+        ("RSS at start (campaign 1 created)", memory.cold_kib, ""),
+        ("RSS after warm-up (journal full)", memory.before_kib, ""),
+        (
+            f"RSS after {memory.requests:,} more requests",
+            memory.after_kib,
+            f"   (peak {memory.peak_kib / mib:.1f} MiB, {memory.seconds:.0f} s)",
+        ),
+    ]
+    for row_label, kib, extra in rows:
+        print(f"  {row_label:<40} {kib / mib:7.1f} MiB{extra}")
+    step = max(1, len(memory.samples) // 6)
+    series = memory.samples[::step] + (
+        [memory.samples[-1]] if (len(memory.samples) - 1) % step else []
+    )
+    print(
+        "  RSS along the way: "
+        + ", ".join(f"{n / 1000:,.0f}k {kib / mib:.1f}" for n, kib in series)
+        + " MiB"
+    )
+    per_request = memory.growth_kib * 1024 / max(memory.requests, 1)
+    print(
+        f"  growth {memory.growth_kib / mib:+.2f} MiB ({per_request:+.2f} B/request); "
+        f"journal holds {memory.journal_entries} entries; flat: "
+        + ("PASS" if memory.flat else "MISS")
+    )
+    if not memory.flat:
+        missed.append(f"{label}: memory grew {memory.growth_kib / mib:.2f} MiB")
+    return missed
+
+
+def report_stores(summaries: dict[str, list[Summary]]) -> list[str]:
+    """The shipped mock on each store and server against the shipped default, and the
+    targets: the default within 70% of the fastest bare ceiling with p99 at most 66 ms, and
+    two workers on a shared store at least 1.6x one in-memory process on GET."""
+    missed: list[str] = []
+    for title, rows in summaries.items():
+        by_key = {(s.server, s.app): s for s in rows}
+        default = by_key.get(("waitress", "mock"))
+        stored = [s for s in rows if s.app.startswith("mock+")]
+        bares = [s for s in rows if s.app == "bare"]
+        if default is None:
+            continue
         print()
-        print(f"memory: campaign-mock serve (waitress), {memory.requests:,} x GET /campaign/1")
-        rows = [
-            ("RSS at start (campaign 1 created)", memory.cold_kib, ""),
-            ("RSS after warm-up (journal full)", memory.before_kib, ""),
-            (
-                f"RSS after {memory.requests:,} more requests",
-                memory.after_kib,
-                f"   (peak {memory.peak_kib / mib:.1f} MiB, {memory.seconds:.0f} s)",
-            ),
-        ]
-        for label, kib, extra in rows:
-            print(f"  {label:<40} {kib / mib:7.1f} MiB{extra}")
-        step = max(1, len(memory.samples) // 6)
-        series = memory.samples[::step] + (
-            [memory.samples[-1]] if (len(memory.samples) - 1) % step else []
+        print(f"{title}: the shipped mock, `campaign-mock serve [--state S] [--workers N]`")
+        header = (
+            f"  {'server':<11} {'state':<7} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}"
+            f" {'/default':>9}"
         )
-        print(
-            "  RSS along the way: "
-            + ", ".join(f"{n / 1000:,.0f}k {kib / mib:.1f}" for n, kib in series)
-            + " MiB"
-        )
-        per_request = memory.growth_kib * 1024 / max(memory.requests, 1)
-        print(
-            f"  growth {memory.growth_kib / mib:+.2f} MiB ({per_request:+.2f} B/request); "
-            f"journal holds {memory.journal_entries} entries; flat: "
-            + ("PASS" if memory.flat else "MISS")
-        )
-        if not memory.flat:
-            missed.append(f"memory grew {memory.growth_kib / mib:.2f} MiB")
+        print(header)
+        print("  " + "-" * (len(header) - 2))
+        for row in [default, *stored]:
+            state = row.app.partition("+")[2] or "memory"
+            print(
+                f"  {row.server:<11} {state:<7} {row.rps:8.0f} {row.p50_ms:7.1f} "
+                f"{row.p99_ms:7.1f} {row.rps / default.rps:9.2f}"
+            )
+        if bares:
+            ceiling = max(bares, key=lambda s: s.rps)
+            share = default.rps / ceiling.rps
+            verdict = "PASS" if share >= TARGET_RATIO else "MISS"
+            print(
+                f"  target default >= {TARGET_RATIO:.0%} of the fastest bare Flask "
+                f"({ceiling.server}, {ceiling.rps:.0f} req/s): {share:.0%} {verdict}"
+            )
+            if verdict == "MISS":
+                missed.append(f"{title}: default/fastest bare {share:.2f}")
+        if title.startswith("GET"):
+            ok = default.p99_ms <= TARGET_P99_MS
+            print(
+                f"  target default p99 <= {TARGET_P99_MS:.0f} ms: {default.p99_ms:.1f} ms ", end=""
+            )
+            print("PASS" if ok else "MISS")
+            if not ok:
+                missed.append(f"{title}: default p99 {default.p99_ms:.1f} ms")
+            two = [s for s in stored if s.server == "granian-x2"]
+            if two:
+                best = max(two, key=lambda s: s.rps)
+                scale = best.rps / default.rps
+                verdict = "PASS" if scale >= TARGET_SCALE else "MISS"
+                one = by_key.get(("granian-x1", "mock+memory"))
+                versus = f", {best.rps / one.rps:.2f}x granian-x1 in memory" if one else ""
+                print(
+                    f"  target 2 workers on a store >= {TARGET_SCALE}x one in-memory process: "
+                    f"{best.app} {scale:.2f}x the default{versus} {verdict}"
+                )
+                if verdict == "MISS":
+                    missed.append(f"{title}: 2 workers {scale:.2f}x")
     return missed
 
 
@@ -639,6 +797,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-prism", action="store_true", help="skip the Prism row")
     parser.add_argument(
+        "--stores",
+        type=lambda text: [s.strip() for s in text.split(",") if s.strip()],
+        default=list(STORES),
+        help=f"comma-separated subset of {','.join(STORES)}: the shipped mock on each store, "
+        "1 waitress process and granian with 1 and 2 workers [all]; '' for none",
+    )
+    parser.add_argument(
         "--soak",
         type=int,
         default=100_000,
@@ -656,6 +821,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     unknown = sorted(set(args.servers) - set(SERVERS))
     if unknown or not args.servers:
         parser.error(f"--servers takes a subset of {','.join(SERVERS)}, not {unknown}")
+    if set(args.stores) - set(STORES):
+        parser.error(f"--stores takes a subset of {','.join(STORES)}")
     if args.wrk_threads > args.connections:
         parser.error("--wrk-threads cannot exceed --connections")
     return args
@@ -666,21 +833,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     wrk = ensure_wrk()
     ensure_python_servers(venv_bin(args), args.servers)
     with_prism = not args.no_prism and ensure_prism()
-    targets = make_targets(args, with_prism)
     log_dir = Path(tempfile.mkdtemp(prefix="campaign-bench-"))
-    note(f"{len(targets)} targets; server logs in {log_dir}")
-    with running(targets, log_dir):
-        sanity_check(targets)
-        load_before = os.getloadavg()[0]
-        summaries = measure(wrk, targets, args)
-        load = (load_before, os.getloadavg()[0])
-    memory = soak(wrk, args, log_dir) if args.soak > 0 else None
+    try:
+        urls = StoreUrls(args, log_dir)
+        targets = make_targets(args, with_prism) + store_targets(args, urls)
+        note(f"{len(targets)} targets; server logs in {log_dir}")
+        with running(targets, log_dir):
+            time.sleep(1.0)  # granian's other workers come up after the first answers
+            sanity_check(targets)
+            load_before = os.getloadavg()[0]
+            summaries = measure(wrk, targets, args)
+            load = (load_before, os.getloadavg()[0])
+        memory: list[tuple[str, Soak]] = []
+        if args.soak > 0:
+            bin_dir = venv_bin(args)
+            port = free_port()
+            shipped = [str(bin_dir / "campaign-mock"), "serve", "--port", str(port)]
+            soaked = [
+                (
+                    "campaign-mock serve (waitress, memory)",
+                    Target("waitress", "mock-soak", shipped, port),
+                )
+            ]
+            for store in urls.stores:
+                for workers in [1] if store == "memory" else [None, 2]:
+                    target = store_target(bin_dir, urls, store, workers)
+                    soaked.append(
+                        (f"campaign-mock serve --state {store} ({target.server})", target)
+                    )
+            memory = [(label, soak(wrk, args, log_dir, target)) for label, target in soaked]
+    finally:
+        for server in REDIS_SERVERS:
+            server.terminate()
     missed = report(summaries, memory, args, load)
     if args.json:
         document = {
             "settings": {k: v for k, v in vars(args).items() if k not in {"json", "check"}},
             "results": {t: [asdict(s) for s in rows] for t, rows in summaries.items()},
-            "memory": asdict(memory) if memory else None,
+            "memory": {label: asdict(soaked) for label, soaked in memory},
             "load_average": load,
             "missed": missed,
         }

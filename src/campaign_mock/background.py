@@ -4,6 +4,7 @@ workers. waitress (`server.MockServer`) and granian's workers (`workers.py`) bot
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask
@@ -13,6 +14,8 @@ from .delivery.dispatcher import step_aside
 from .http.simulation import EXTENSION as DELIVERY_EXTENSION
 
 TICK_SECONDS = 0.05
+#: Real seconds between two log lines of a tick that keeps failing.
+LOG_EVERY = 10.0
 
 
 class Background:
@@ -44,11 +47,22 @@ class Background:
         tick = self._on_tick
 
         def run() -> None:
+            quiet_until = 0.0
             while not self.stopping.wait(self._tick_seconds):
                 try:
                     tick()
-                except Exception:  # keep ticking; the failure is the app's to report
-                    self.app.logger.exception("tick failed")
+                    quiet_until = 0.0
+                except Exception as error:  # keep ticking; the failure is the app's to report
+                    # A store that went away fails every tick: once in full, then a line
+                    # every LOG_EVERY seconds while it lasts.
+                    now = time.monotonic()
+                    if not quiet_until:
+                        self.app.logger.exception("tick failed")
+                    elif now >= quiet_until:
+                        self.app.logger.warning("tick still failing: %s", error)
+                    else:
+                        continue
+                    quiet_until = now + LOG_EVERY
 
         thread = threading.Thread(target=run, name="campaign-mock-ticker", daemon=True)
         thread.start()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter
 
@@ -30,6 +31,7 @@ from .simulation import dispatcher_of
 from .strict_json import StrictJSONProvider
 from .world import journal_of
 
+_NO_PARAMS = Params()
 _PUBLIC_ENDPOINTS = {"session.login", "spec.openapi_document"}
 #: Whose bodies and query strings the request journal shows without their passwords.
 _SECRET_ENDPOINTS = {"session.login", "session.logout"}
@@ -101,30 +103,37 @@ def create_app(
 
 
 def _check_request() -> Response | None:
-    """V-4: routing, then credentials, then the body; the application comes last."""
-    g.started = time.perf_counter()
-    g.params = Params()
-    if request.routing_exception is not None:
-        raise request.routing_exception
-    if request.method == "OPTIONS":
+    """V-4: routing, then credentials, then the body; the application comes last.
+
+    The request, `g` and the mock's state are looked up once: each proxy lookup costs.
+    """
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    held: Any = g._get_current_object()
+    mock = state()
+    held.started = time.perf_counter()
+    held.params = Params()
+    if req.routing_exception is not None:
+        raise req.routing_exception
+    method = req.method
+    if method == "OPTIONS":
         return _options()
-    if request.blueprint == dashboard.NAME:  # `/` too: the dashboard is the control surface
-        return dashboard_guard.check(request, state().control_token)
-    if request.path.startswith("/_mock/"):
-        require_control_token(request, state().control_token)
-        if request.method in {"POST", "PUT"}:
-            check_control_body(request)
+    if req.blueprint == dashboard.NAME:  # `/` too: the dashboard is the control surface
+        return dashboard_guard.check(req, mock.control_token)
+    if req.path.startswith("/_mock/"):
+        require_control_token(req, mock.control_token)
+        if method in {"POST", "PUT"}:
+            check_control_body(req)
         return None
-    if state().auth and request.endpoint not in _PUBLIC_ENDPOINTS:
-        g.user = require_user(request, state().backend)
-        if state().isolated:
-            g.account = g.user
-            g.world = worlds().of(g.user)
+    if mock.auth and req.endpoint not in _PUBLIC_ENDPOINTS:
+        held.user = require_user(req, mock.backend)
+        if mock.isolated:
+            held.account = held.user
+            held.world = worlds().of(held.user)
     else:
-        g.user = "anonymous"
-    if request.method in {"POST", "PUT"}:
-        g.params = read_params(request)
-        refuse_callbacks_to_itself(request, g.params)
+        held.user = "anonymous"
+    if method in {"POST", "PUT"}:
+        held.params = read_params(req)
+        refuse_callbacks_to_itself(req, held.params)
     return None
 
 
@@ -148,6 +157,7 @@ def _campaign_error(error: CampaignError) -> Response:
 def _store_unavailable(error: Exception) -> Response:
     """The shared store (--state) did not answer: a 503 naming it, never a traceback."""
     current_app.logger.warning("campaign-mock: the state store failed: %s", error)
+    g.store_failed = True  # nor can the journal be written
     return failure(503, "unavailable", f"The mock's state store did not answer: {error}")
 
 
@@ -172,37 +182,43 @@ def _http_exception(error: HTTPException) -> Response:
 
 
 def _journal_request(response: Response) -> Response:
-    if request.path.startswith("/_mock/") or request.blueprint == dashboard.NAME:
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    if req.path.startswith("/_mock/") or req.blueprint == dashboard.NAME:
         return response
-    journal = journal_of(g.get("account")) if state().isolated else state().journal
-    params: Params = g.get("params", Params())
-    body = request.get_data(cache=True) if params.values or params.errors else b""
+    held: Any = g._get_current_object()
+    if held.get("store_failed"):
+        return response
+    mock = state()
+    journal = journal_of(held.get("account")) if mock.isolated else mock.journal
+    params: Params = held.get("params", _NO_PARAMS)
+    body = req.get_data(cache=True) if params.values or params.errors else b""
     text = body[:BODY_PREVIEW].decode("utf-8", "replace")
-    query = request.query_string.decode("latin-1")
+    query = req.query_string.decode("latin-1")
     known: tuple[str, ...] = ()
-    if request.endpoint in _SECRET_ENDPOINTS:
+    if req.endpoint in _SECRET_ENDPOINTS:
         secret = params.values.get("password")
         known = (secret,) if isinstance(secret, str) else ()
-        text = redacted(request.content_type, body, known)[:BODY_PREVIEW]
+        text = redacted(req.content_type, body, known)[:BODY_PREVIEW]
         query = redacted_query(query)
-    seq = state().journal.next_seq()  # one sequence, so journals merge in order
-    failed = g.get("failure_text")
+    seq = mock.journal.next_seq()  # one sequence, so journals merge in order
+    failed = held.get("failure_text")
     if failed is not None and not any(s and s in failed for s in known):  # for the dashboard
         failed_answers().keep(seq, failed)
-    journal.record(
-        JournalEntry(
-            seq=seq,
-            at=state().backend.clock.now(),
-            method=request.method,
-            path=request.path,
-            query=query,
-            content_type=request.content_type,
-            body=text,
-            status=response.status_code,
-            success=g.get("success"),
-            duration_ms=round(
-                (time.perf_counter() - g.get("started", time.perf_counter())) * 1e3, 3
-            ),
-        )
+    now = time.perf_counter()
+    entry = JournalEntry(
+        seq=seq,
+        at=mock.backend.clock.now(),
+        method=req.method,
+        path=req.path,
+        query=query,
+        content_type=req.content_type,
+        body=text,
+        status=response.status_code,
+        success=held.get("success"),
+        duration_ms=round((now - held.get("started", now)) * 1e3, 3),
     )
+    try:
+        journal.record(entry)
+    except store_errors() as error:  # the answer stands; only its journal line is lost
+        current_app.logger.warning("campaign-mock: the request journal's store failed: %s", error)
     return response

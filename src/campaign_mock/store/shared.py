@@ -53,31 +53,41 @@ class SyncedLock:
     def __init__(self, backend: StoredBackend) -> None:
         self._backend = backend
         self._lock = threading.RLock()
-        self._depth = 0
-        self._reading = threading.local()
+        self._local = threading.local()  # this thread's depth, and whether it only reads
         self._store_hold: Any = None
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """Holds the lock for a read: the world is brought up to date, nothing is written."""
-        previous = getattr(self._reading, "on", False)
-        self._reading.on = True
+        """Holds the lock for a read: the world is brought up to date, nothing is written.
+
+        The version is read before the process's lock is taken, so reads of a current world
+        never queue behind another thread's round trip to the store.
+        """
+        local = self._local
+        outermost = not getattr(local, "depth", 0)
+        version = self._backend.store.version() if outermost else None
+        previous = getattr(local, "reading", False)
+        local.reading = True
+        local.version = version
         try:
             with self:
                 yield
         finally:
-            self._reading.on = previous
+            local.reading = previous
 
     def __enter__(self) -> None:
         self._lock.acquire()
-        self._depth += 1
-        if self._depth > 1:
+        local = self._local
+        local.depth = getattr(local, "depth", 0) + 1
+        if local.depth > 1:
             return
         try:
-            if not getattr(self._reading, "on", False):
+            if getattr(local, "reading", False):
+                self._backend.sync_in(local.version)
+            else:
                 self._store_hold = self._backend.store.locked()
                 self._store_hold.__enter__()
-            self._backend.sync_in()
+                self._backend.sync_in()
         except BaseException:
             self._leave(None, None, None)
             raise
@@ -96,8 +106,9 @@ class SyncedLock:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        local = self._local
         try:
-            if self._depth == 1 and self._store_hold is not None:
+            if local.depth == 1 and self._store_hold is not None:
                 hold, self._store_hold = self._store_hold, None
                 try:
                     if kind is None or issubclass(kind, CampaignError):
@@ -105,7 +116,9 @@ class SyncedLock:
                 finally:
                     hold.__exit__(kind, error, trace)
         finally:
-            self._depth -= 1
+            local.depth -= 1
+            if not local.depth:
+                local.reading = False
             self._lock.release()
 
 
@@ -199,10 +212,18 @@ class StoredBackend(CampaignBackend):
         """Whether this instance holds the sends' lease."""
         return self._leading
 
-    def sync_in(self) -> None:
-        """Takes what other instances wrote since this one last looked."""
-        version = self.store.version()
+    def sync_in(self, version: int | None = None) -> None:
+        """Takes what other instances wrote since this one last looked (`version`: the
+        store's, if the caller just read it)."""
+        if version is None:
+            version = self.store.version()
         if version == self._seen:
+            return
+        if version < self._seen:  # another store behind the same URL (emptied, replaced)
+            version = self.store.version()
+            if version < self._seen:
+                self._seen = 0  # read it whole, as a newcomer would
+        if version <= self._seen:
             return
         changes = self.store.changes(self._seen)
         if changes.full:
