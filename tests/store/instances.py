@@ -153,6 +153,18 @@ def settled(instance: Instance, ident: int) -> bool:
     return summary["sending"] == 0 and summary["next_due"] is None
 
 
+#: Callback attempts that may be in flight when an instance dies: `--delivery-workers`'
+#: default. Their receiver got them; the acknowledgment died with the instance (C-4's
+#: at-least-once), so they are the only batches a crash may deliver twice.
+IN_FLIGHT = 4
+
+
+def repeated_callbacks(sink: CallbackSink) -> int:
+    """Callbacks whose body came more than once."""
+    bodies = Counter(c.body for c in sink.callbacks)
+    return sum(n - 1 for n in bodies.values())
+
+
 def lost_and_repeated(
     got: Counter[tuple[str, str, str]], expected: Iterable[tuple[str, str, str]]
 ) -> tuple[set[tuple[str, str, str]], int]:

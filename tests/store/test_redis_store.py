@@ -17,6 +17,7 @@ from campaign_mock.sink import SinkServer
 from .conftest import REDIS_MISSING
 from .instances import (
     AUTH,
+    IN_FLIGHT,
     SEND_OPTIONS,
     Instance,
     big_fixtures,
@@ -24,6 +25,7 @@ from .instances import (
     events_of,
     instances,
     lost_and_repeated,
+    repeated_callbacks,
     settled,
     start,
     wait_until,
@@ -124,15 +126,15 @@ def test_kill_the_instance_holding_a_send_and_the_other_finishes_it(
     lost, repeated = lost_and_repeated(got, expected)
     assert not lost, f"{len(lost)} events lost, e.g. {sorted(lost)[:3]}"
     assert set(got) == set(expected)
+    twice = repeated_callbacks(sink)
     print(
         f"\nredis kill -9: {len(expected)} events, {before} before the kill, "
-        f"{repeated} delivered twice"
+        f"{repeated} delivered twice in {twice} callbacks"
     )
+    assert twice <= IN_FLIGHT, "only attempts in flight at the kill may come again (C-4)"
 
 
 def test_a_store_that_goes_away_is_a_503_not_a_traceback(tmp_path: Path) -> None:
-
-
 
     binary = shutil.which("redis-server")
     if binary is None:

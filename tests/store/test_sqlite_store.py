@@ -7,11 +7,13 @@ from pathlib import Path
 from campaign_mock.sink import SinkServer
 
 from .instances import (
+    IN_FLIGHT,
     SEND_OPTIONS,
     big_fixtures,
     campaign_state,
     events_of,
     lost_and_repeated,
+    repeated_callbacks,
     settled,
     start,
     wait_until,
@@ -71,7 +73,9 @@ def test_a_send_interrupted_by_a_restart_resumes_and_loses_no_event(
     lost, repeated = lost_and_repeated(got, expected)
     assert not lost, f"{len(lost)} events lost across the restart, e.g. {sorted(lost)[:3]}"
     assert set(got) == set(expected), "events nobody would have sent"
+    twice = repeated_callbacks(sink)
     print(
         f"\nsqlite restart: {len(expected)} events, {received_before} before the kill, "
-        f"{repeated} delivered twice"
+        f"{repeated} delivered twice in {twice} callbacks"
     )
+    assert twice <= IN_FLIGHT, "only attempts in flight at the kill may come again (C-4)"

@@ -9,10 +9,12 @@ order; lanes never wait for each other, so one dead receiver stalls no other cam
 from __future__ import annotations
 
 import functools
+import hashlib
 import random
 import re
 import threading
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import quote_plus, urlsplit
@@ -76,6 +78,16 @@ class Batch:
             values = [quote_plus(a, safe="") for a in chunk.addresses]
         head = f"event={chunk.event.value}&when={chunk.when}&"
         return (head + "&".join(map(str.__add__, keys, values))).encode("ascii")
+
+
+def batch_key(campaign: int, chunk: Chunk) -> bytes:
+    """What a batch reports, as 16 bytes: the same events make the same key, whichever
+    instance cut them, so an acknowledgment recorded by one is known to the next (C-4)."""
+    digest = hashlib.blake2b(digest_size=16)
+    head = f"{campaign}|{chunk.channel.value}|{chunk.event.value}|{chunk.when}|"
+    digest.update(head.encode())
+    digest.update("\n".join(chunk.addresses).encode("utf-8", "surrogatepass"))
+    return digest.digest()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -176,6 +188,11 @@ class Outbox:
     _cursor: int = 0
     #: A replica (another instance sends): it shows the journal but hands out nothing.
     paused: bool = False
+    #: Told the key of each batch acknowledged (a shared store keeps them, store/shared.py).
+    on_acknowledged: Callable[[bytes], None] | None = None
+    #: Keys of batches acknowledged before this outbox took the sends over: made again,
+    #: they count as acknowledged and are not sent twice (C-4).
+    acknowledged_before: set[bytes] = field(default_factory=set)
 
     def state(self) -> dict[str, object]:
         """The picklable part, for a checkpoint; the caller holds `lock`."""
@@ -216,6 +233,7 @@ class Outbox:
             self.extras.clear()
             self.journal.clear()
             self.acknowledged.clear()
+            self.acknowledged_before = set()
             self.in_flight.clear()
             self.epoch += 1
             self._next_id = 1
@@ -248,6 +266,8 @@ class Outbox:
                 )
                 self._next_id += 1
                 self.batches[batch.id] = batch
+                if self._known_acknowledged(batch):
+                    continue
                 self.lanes.setdefault(batch.lane, deque()).append(batch)
             self.lock.notify_all()
 
@@ -295,6 +315,7 @@ class Outbox:
         latency_ms: float,
     ) -> None:
         """C-4: any 2xx acknowledges; otherwise retry with backoff until the retry window ends."""
+        acknowledged_key: bytes | None = None
         with self.lock:
             if delivery.epoch != self.epoch:
                 return
@@ -322,6 +343,8 @@ class Outbox:
                     batch.next_at = retry_at
                     batch.in_flight = False
             chunk = batch.chunk
+            if ok and delivery.extra is None:
+                acknowledged_key = batch_key(batch.campaign, batch.chunk)
             self.journal.append(
                 Attempt(
                     batch=batch.id,
@@ -343,6 +366,8 @@ class Outbox:
                 )
             )
             self.lock.notify_all()
+        if acknowledged_key is not None and self.on_acknowledged is not None:
+            self.on_acknowledged(acknowledged_key)
 
     def flush(self, now: float) -> None:
         """Everything waiting (a window, a retry's backoff, a fault's delay) becomes due now."""
@@ -398,11 +423,28 @@ class Outbox:
             return head if ready else None
         return next((b for b in lane if not b.in_flight and b.next_at <= now), None)
 
+    def forget_acknowledged(self, keys: set[bytes]) -> None:
+        """Batches with these keys were acknowledged elsewhere: pending ones end so, and
+        ones made later are born so. The caller holds `lock`."""
+        self.acknowledged_before = keys
+        for batch in list(self.batches.values()):
+            if batch.state is BatchState.PENDING and not batch.in_flight:
+                self._known_acknowledged(batch)
+
+    def _known_acknowledged(self, batch: Batch) -> bool:
+        if not self.acknowledged_before:
+            return False
+        if batch_key(batch.campaign, batch.chunk) not in self.acknowledged_before:
+            return False
+        self._finish(batch, BatchState.ACKNOWLEDGED)
+        self.acknowledged[batch.campaign, batch.chunk.event] += len(batch.chunk.addresses)
+        return True
+
     def _finish(self, batch: Batch, state: BatchState) -> None:
         batch.state = state
         batch.in_flight = False
         lane = self.lanes.get(batch.lane)
-        if lane is not None:
+        if lane is not None and batch in lane:  # not yet in one: born acknowledged
             lane.remove(batch)
             if not lane:
                 del self.lanes[batch.lane]

@@ -108,6 +108,14 @@ class StateStore(Protocol):
 
     def load_checkpoint(self) -> tuple[int, bytes] | None: ...
 
+    def acknowledge(self, key: bytes) -> None:
+        """Records that the batch with this key was acknowledged (C-4: never sent again)."""
+        ...
+
+    def acknowledged(self) -> set[bytes]:
+        """Every batch key recorded since the last reset."""
+        ...
+
     def send_command(self, blob: bytes) -> int:
         """Queues a command for the lease holder; returns its id."""
         ...

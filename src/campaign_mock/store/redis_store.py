@@ -126,7 +126,7 @@ class RedisStore:
         pipe = self.client.pipeline(transaction=True)
         pipe.set(self._k("version"), version)
         if write.reset:
-            pipe.delete(self._k("campaigns"), self._k("log"))
+            pipe.delete(self._k("campaigns"), self._k("log"), self._k("acknowledged"))
             pipe.set(self._k("reset"), version)
         for ident, campaign in write.campaigns.items():
             if campaign is None:
@@ -225,6 +225,12 @@ class RedisStore:
         version, blob = pipe.execute()
         return None if blob is None else (int(version or 0), bytes(blob))
 
+    def acknowledge(self, key: bytes) -> None:
+        self.client.sadd(self._k("acknowledged"), key)
+
+    def acknowledged(self) -> set[bytes]:
+        return {bytes(key) for key in self.client.smembers(self._k("acknowledged"))}
+
     def send_command(self, blob: bytes) -> int:
         ident = int(self.client.incr(self._k("command_seq")))
         self.client.rpush(self._k("commands"), pickle.dumps((ident, blob), 5))
@@ -251,9 +257,7 @@ class RedisStore:
     # -- the request journal: one list, trimmed to its capacity ------------------------
 
     def journal_append(self, entries: list[str], capacity: int) -> None:
-        self._append(
-            keys=[self._k("journal_seq"), self._k("journal")], args=[capacity, *entries]
-        )
+        self._append(keys=[self._k("journal_seq"), self._k("journal")], args=[capacity, *entries])
 
     def journal_entries(self) -> list[tuple[int, str]]:
         found = []

@@ -15,6 +15,7 @@ first message. Nothing is lost; what was delivered after the checkpoint is deliv
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import secrets
@@ -35,6 +36,7 @@ from ..domain.sessions import Sessions
 from ..domain.settings import SimulationSettings
 from ..domain.simulation import CHUNK
 from .base import LEASE_SECONDS, StateStore, Write
+from .url import store_errors
 
 #: Real seconds between two checkpoints of the sends while they change.
 CHECKPOINT_EVERY = 1.0
@@ -348,6 +350,7 @@ class StoredBackend(CampaignBackend):
         elif not held and self._leading:
             self._leading = False  # another instance took it: it resumes from the checkpoint
             self.simulation.outbox.paused = True
+            self.simulation.outbox.on_acknowledged = None
 
     def _take_over(self) -> None:
         """Becomes the holder: resumes the last checkpoint and every send it lacks."""
@@ -359,9 +362,19 @@ class StoredBackend(CampaignBackend):
             else:
                 self.simulation.reset()
             self._restart_orphans()
-            self.simulation.outbox.paused = False
+            outbox = self.simulation.outbox
+            with outbox.lock:
+                outbox.forget_acknowledged(self.store.acknowledged())
+            outbox.on_acknowledged = self._acknowledged
+            outbox.paused = False
             self._leading = True
         self._checkpoint(force=True)
+
+    def _acknowledged(self, key: bytes) -> None:
+        """Each acknowledgment is recorded as it comes, so a takeover never resends it; if
+        the store cannot take it, a crash before the next one may repeat that batch."""
+        with contextlib.suppress(*store_errors()):
+            self.store.acknowledge(key)
 
     def _restart_orphans(self) -> None:
         """SENDING campaigns the checkpoint has no send for (their holder died before it

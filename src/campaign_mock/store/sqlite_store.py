@@ -25,6 +25,7 @@ CREATE INDEX IF NOT EXISTS campaigns_by_version ON campaigns (version);
 CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, username TEXT, ends_at REAL);
 CREATE TABLE IF NOT EXISTS lease (name TEXT PRIMARY KEY, holder TEXT, until REAL);
 CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY, version INTEGER, blob BLOB);
+CREATE TABLE IF NOT EXISTS acknowledged (key BLOB PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT);
 CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB,
                                      taken INTEGER DEFAULT 0, answer BLOB);
@@ -132,6 +133,7 @@ class SqliteStore:
             self._put(conn, "version", version)
             if write.reset:
                 conn.execute("DELETE FROM campaigns")
+                conn.execute("DELETE FROM acknowledged")
                 self._put(conn, "reset", version)
             for ident, campaign in write.campaigns.items():
                 record = None if campaign is None else pickle.dumps(campaign, 5)
@@ -221,6 +223,14 @@ class SqliteStore:
             .fetchone()
         )
         return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def acknowledge(self, key: bytes) -> None:
+        with self._transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO acknowledged VALUES (?)", (key,))
+
+    def acknowledged(self) -> set[bytes]:
+        rows = self._connection().execute("SELECT key FROM acknowledged")
+        return {bytes(key) for (key,) in rows}
 
     def send_command(self, blob: bytes) -> int:
         with self._transaction() as conn:
