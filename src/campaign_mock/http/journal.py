@@ -10,6 +10,7 @@ import json
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 from urllib.parse import unquote_plus
@@ -73,6 +74,7 @@ class RequestJournal:
         self._lock = threading.Lock()
         self._seq = 0
         self._shared: JournalStore | None = None
+        self._group = _GroupCommit()
 
     def share(self, store: JournalStore) -> None:
         """From now on the journal is the store's, the same on every instance."""
@@ -88,8 +90,10 @@ class RequestJournal:
             return self._seq
 
     def record(self, entry: JournalEntry) -> None:
-        if self._shared is not None:  # written before the answer goes, so any instance sees it
-            self._shared.journal_append([json.dumps(entry.to_wire())], self.capacity)
+        shared = self._shared
+        if shared is not None:  # written before the answer goes, so any instance sees it
+            text = json.dumps(entry.to_wire())
+            self._group.write(text, lambda rows: shared.journal_append(rows, self.capacity))
             return
         self._entries.append(entry)  # deque.append is atomic
 
@@ -106,6 +110,50 @@ class RequestJournal:
             self._entries.clear()
         if self._shared is not None:
             self._shared.journal_clear()
+
+
+class _GroupCommit:
+    """Entries of requests answered at once go to the store in one write (a database's group
+    commit): the first waiting writes everything queued while the others wait for it, so
+    threads never queue one store write each behind each other."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queued: list[str] = []
+        self._added = 0  # entries queued so far
+        self._written = 0  # of those, written (or failed)
+        self._writing = False
+        self._failed: dict[int, BaseException] = {}
+
+    def write(self, row: str, flush: Callable[[list[str]], None]) -> None:
+        """Returns once `row` is in the store; raises what the write of its group raised."""
+        rows: list[str] | None = None
+        with self._cond:
+            self._queued.append(row)
+            self._added += 1
+            mine = self._added
+            while self._writing and self._written < mine:
+                self._cond.wait()
+            if self._written < mine:  # nobody writes and mine is waiting: write the group
+                self._writing = True
+                rows, self._queued = self._queued, []
+                first = self._written + 1
+        if rows is not None:
+            failure: BaseException | None = None
+            try:
+                flush(rows)
+            except BaseException as error:  # every writer of the group gets it
+                failure = error
+            with self._cond:
+                if failure is not None:
+                    self._failed.update(dict.fromkeys(range(first, first + len(rows)), failure))
+                self._written = first + len(rows) - 1
+                self._writing = False
+                self._cond.notify_all()
+        with self._cond:
+            failed = self._failed.pop(mine, None)
+        if failed is not None:
+            raise failed
 
 
 def _entry(seq: int, text: str) -> JournalEntry:
