@@ -369,10 +369,14 @@ def _print_banner(
             "  isolated worlds: each account sees only its own campaigns (ids from 1); "
             "POST /_mock/reset with its credentials resets its world alone"
         )
+    lines.append(
+        f"  dashboard: {server.url}/ in a browser"
+        + (" (open it once with ?token=<control token>)" if guarded else "")
+    )
     lines.append(f"  the spec it serves: {server.url}/openapi.yaml (OpenAPI 3.1, no credentials)")
     lines.append(
         "  control API: /_mock/state, /_mock/reset, /_mock/requests, /_mock/clock, "
-        "/_mock/deliveries, /_mock/settings"
+        "/_mock/deliveries, /_mock/settings, /_mock/store"
         + (" (token required: Authorization: Bearer or X-Mock-Token)" if guarded else "")
         + "; Ctrl-C stops"
     )
