@@ -74,9 +74,7 @@ class Background:
         for thread in self.threads:
             thread.join(timeout)
         if self.dispatcher is not None:
-            stop = getattr(self.dispatcher.backend, "stop", None)
-            if callable(stop):
-                stop()
+            self.dispatcher.backend.stop()
 
     def _start_delivery_workers(self) -> None:
         if self.dispatcher is None:

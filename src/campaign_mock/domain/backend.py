@@ -297,6 +297,9 @@ class CampaignBackend:
 
     # -- what a shared store copies (store/shared.py) ------------------------------
 
+    def stop(self) -> None:
+        """The server is stopping; in memory there is nothing to hand over."""
+
     def store_status(self) -> dict[str, object]:
         """Where this state lives (`GET /_mock/store`): here, in this process's memory."""
         return {"state": "memory", "shared": False, "sending": True}

@@ -423,7 +423,7 @@ class Outbox:
             return head if ready else None
         return next((b for b in lane if not b.in_flight and b.next_at <= now), None)
 
-    def forget_acknowledged(self, keys: set[bytes]) -> None:
+    def adopt_acknowledged(self, keys: set[bytes]) -> None:
         """Batches with these keys were acknowledged elsewhere: pending ones end so, and
         ones made later are born so. The caller holds `lock`."""
         self.acknowledged_before = keys

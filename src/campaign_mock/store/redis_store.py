@@ -97,7 +97,7 @@ class RedisStore:
         if full:
             read.hgetall(self._k("campaigns"))
         else:
-            read.hmget(self._k("campaigns"), changed) if changed else read.echo(b"")
+            read.hmget(self._k("campaigns"), changed or ["-"])  # HMGET needs a field
         read.get(self._k("meta"))
         read.get(self._k("clock"))
         records, meta, clock = read.execute()

@@ -385,7 +385,7 @@ class StoredBackend(CampaignBackend):
             self._restart_orphans()
             outbox = self.simulation.outbox
             with outbox.lock:
-                outbox.forget_acknowledged(self.store.acknowledged())
+                outbox.adopt_acknowledged(self.store.acknowledged())
             outbox.on_acknowledged = self._acknowledged
             outbox.paused = False
             self._leading = True
