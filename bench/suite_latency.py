@@ -2,8 +2,8 @@
 
 http.server (wsgiref) writes an answer in several sends with Nagle's algorithm on; a
 keep-alive client whose kernel delays ACKs then waits ~40 ms for each answer's tail. The
-suite's client (campaign_contract.http.Client, with transport.QuickAckAdapter) must not pay
-that. Both servers run in this process, serving the same app build (built-in fixtures, Basic
+suite's client (campaign_contract.transport.http.Client, with QuickAckAdapter) must not
+pay that. Both servers run in this process, serving the same app build (built-in fixtures, Basic
 auth); the requests are the suite's kind (create, read, update, a 404, delete, each with Basic
 auth and Accept: application/json), sent round-robin over the targets in several rounds so a
 slow patch of the machine hits all alike. Also measured: the same client with requests' plain
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.contract.conftest import mock_app, served
 from tests.contract.stdlib_served import stdlib_served
 
-from campaign_contract.http import BasicAuth, Client
+from campaign_contract.transport.http import BasicAuth, Client
 
 AUTH = BasicAuth("demo", "demo-password")
 

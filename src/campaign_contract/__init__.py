@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from importlib import metadata
-
-try:
-    __version__ = metadata.version("campaign-kit")
-except metadata.PackageNotFoundError:  # running from a source tree
-    __version__ = "0.1.0+src"
-
-from campaign_contract.config import Config, ConfigError, load_config
-from campaign_contract.outcome import Status
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
-from campaign_contract.runner import run_selection
-from campaign_contract.selection import Selection
+from campaign_contract._version import __version__
+from campaign_contract.config.model import Config, ConfigError, load_config
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 
 __all__ = [
     "Config",

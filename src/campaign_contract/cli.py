@@ -10,18 +10,19 @@ from pathlib import Path
 
 import click
 
-from campaign_contract import __version__, rules
-from campaign_contract.cleanup import clean as clean_campaigns
-from campaign_contract.config import ConfigError, load_config
-from campaign_contract.ledger import Ledger
-from campaign_contract.outcome import CheckResult, Status
-from campaign_contract.registry import Check
+from campaign_contract._version import __version__
+from campaign_contract.config.model import ConfigError, load_config
+from campaign_contract.config.scaffold import TEMPLATE, MockStateError, render_from_mock
+from campaign_contract.engine import rules
+from campaign_contract.engine.cleanup import clean as clean_campaigns
+from campaign_contract.engine.ledger import Ledger
+from campaign_contract.engine.outcome import CheckResult, Status
+from campaign_contract.engine.registry import Check
+from campaign_contract.engine.runner import open_client, run_selection
+from campaign_contract.engine.selection import Selection, SelectionError, split_tokens
+from campaign_contract.engine.waiver import WaiverError, load_waivers
 from campaign_contract.report import render_html, render_json, render_junit, render_terminal
 from campaign_contract.report.terminal import printable
-from campaign_contract.runner import open_client, run_selection
-from campaign_contract.scaffold import TEMPLATE, MockStateError, render_from_mock
-from campaign_contract.selection import Selection, SelectionError, split_tokens
-from campaign_contract.waiver import WaiverError, load_waivers
 
 #: Exit codes, so CI can tell them apart: 0 conforms (every selected rule part passed or was
 #: waived), 1 does not conform, 2 usage or config error, 3 target unreachable or preflight

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from click.testing import CliRunner
 
 from campaign_contract.cli import main
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 from campaign_contract.report import render_html
 from campaign_contract.robustness.wrong import PREFIX as WRONG_PREFIX
-from campaign_contract.runner import run_selection
-from campaign_contract.selection import Selection
 from contract.callback_variants import CALLBACK_VARIANTS, callbacks_config, served
 from contract_suite.apps import PASSWORD, create_app, serve
 from contract_suite.test_cli import write_config

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import Flask
 
-from campaign_contract.config import CallbackConfig, Config
+from campaign_contract.config.model import CallbackConfig, Config
 from campaign_mock.delivery.transport import Transport, TransportError
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.models import State

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from campaign_contract.config import Config, parse_config
+from campaign_contract.config.model import Config, parse_config
+from campaign_contract.config.scaffold import config_from_state, fetch_mock_state
 from campaign_contract.coverage import all_clauses
-from campaign_contract.layers import load_layers
-from campaign_contract.registry import REGISTRY
-from campaign_contract.scaffold import config_from_state, fetch_mock_state
+from campaign_contract.engine.layers import load_layers
+from campaign_contract.engine.registry import REGISTRY
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.fixtureset import default_fixtures

@@ -8,11 +8,11 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from campaign_contract.cli import main
-from campaign_contract.layers import load_layers
-from campaign_contract.outcome import Status
-from campaign_contract.registry import REGISTRY, CheckRegistry
-from campaign_contract.runner import run_selection
-from campaign_contract.selection import Selection
+from campaign_contract.engine.layers import load_layers
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.registry import REGISTRY, CheckRegistry
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 from campaign_contract.stateful.sending import (
     a_send_that_cannot_go_on_ends_in_error,
     error_state_is_final,

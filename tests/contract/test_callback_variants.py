@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from campaign_contract.outcome import Status
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 from campaign_contract.report.evidence import failure_text
-from campaign_contract.runner import run_selection
-from campaign_contract.selection import Selection
 
 from . import clause_variants_meac, clause_variants_vrq  # noqa: F401 (they register)
 from .callback_variants import CALLBACK_VARIANTS, callbacks_config, served

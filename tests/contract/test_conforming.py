@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from campaign_contract.outcome import Status
-from campaign_contract.runner import run_selection
-from campaign_contract.selection import Selection
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 
 from .conforming import CONFORMING_VARIANTS, DEFAULT_ONLY, Conforming
 from .conftest import CONFORMING, MAX_EXAMPLES, served, suite_config

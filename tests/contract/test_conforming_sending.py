@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
-from campaign_contract.http import BasicAuth, Client
-from campaign_contract.outcome import Status
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 from campaign_contract.report.evidence import failure_text
 from campaign_contract.report.model import RunReport
-from campaign_contract.runner import run_selection
-from campaign_contract.selection import Selection
+from campaign_contract.transport.http import BasicAuth, Client
 
 from .callback_variants import SETTINGS, SPEED, callbacks_config, served
 from .conforming import Conforming

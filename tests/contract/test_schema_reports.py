@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from campaign_contract.outcome import Status
-from campaign_contract.registry import REGISTRY
-from campaign_contract.runner import run_selection
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.registry import REGISTRY
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 from campaign_contract.schema import fuzz, judge
-from campaign_contract.selection import Selection
 from campaign_mock.domain.backend import CampaignBackend
 
 from .conftest import served, suite_config

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from campaign_contract.outcome import Status
-from campaign_contract.runner import run_selection
-from campaign_contract.selection import Selection
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 
 from . import clause_variants_meac, clause_variants_vrq  # noqa: F401 (they register)
 from .conftest import KILLS, MAX_EXAMPLES, kill_selection, served, suite_config

@@ -13,7 +13,7 @@ try:
 except ImportError:  # the package is not installed: test the source tree
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
-from campaign_contract.config import Config, parse_config
+from campaign_contract.config.model import Config, parse_config
 
 from .apps import API_KEY, BOUNCING_DOMAIN, LIST_ID, PASSWORD, USERNAME, create_app, serve
 

@@ -13,7 +13,7 @@ PROBE_ANSWER = (
     b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
     b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(PROBE_BODY), PROBE_BODY)
 )
-#: The path preflight GETs first (campaign_contract.preflight.PROBE_ID).
+#: The path preflight GETs first (campaign_contract.engine.preflight.PROBE_ID).
 PROBE_PATH = b"/campaign/2147483647 "
 
 #: Gets the connection after its first read, and an event set when the server stops.

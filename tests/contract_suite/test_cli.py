@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from flask import Flask, jsonify
 
 from campaign_contract.cli import main
-from campaign_contract.config import load_config
+from campaign_contract.config.model import load_config
 
 from .apps import create_app, serve
 from .conftest import config_document
@@ -212,8 +212,8 @@ def test_a_waiver_turns_a_failure_into_exit_0(runner: CliRunner, tmp_path: Path)
 def test_clean_deletes_what_an_interrupted_run_left(
     runner: CliRunner, tmp_path: Path, conforming_url: str
 ) -> None:
-    from campaign_contract.ledger import Ledger, LedgerEntry
-    from campaign_contract.runner import open_client
+    from campaign_contract.engine.ledger import Ledger, LedgerEntry
+    from campaign_contract.engine.runner import open_client
 
     path = write_config(tmp_path)
     config = load_config(path)

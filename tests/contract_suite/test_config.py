@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from campaign_contract.config import ConfigError, load_config, parse_config
+from campaign_contract.config.model import ConfigError, load_config, parse_config
 
 from .conftest import config_document
 

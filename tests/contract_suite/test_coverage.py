@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from campaign_contract import rules
 from campaign_contract.cli import main
 from campaign_contract.coverage import Clause, CoverageError, all_clauses, parse_clauses
 from campaign_contract.coverage.table import render_markdown
-from campaign_contract.layers import load_layers
-from campaign_contract.registry import REGISTRY, Check
+from campaign_contract.engine import rules
+from campaign_contract.engine.layers import load_layers
+from campaign_contract.engine.registry import REGISTRY, Check
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "coverage.md"
 #: The modules of tests/contract whose import registers broken variants.

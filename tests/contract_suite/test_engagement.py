@@ -15,11 +15,11 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask, Response, request
 
-from campaign_contract.config import ConfigError, parse_config
-from campaign_contract.outcome import Status
-from campaign_contract.runner import run_selection
-from campaign_contract.scaffold import config_from_state
-from campaign_contract.selection import Selection
+from campaign_contract.config.model import ConfigError, parse_config
+from campaign_contract.config.scaffold import config_from_state
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 
 from .apps import envelope, serve
 from .conftest import config_document

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from campaign_contract.config import parse_config
-from campaign_contract.outcome import Status
+from campaign_contract.config.model import parse_config
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 from campaign_contract.report import render_html, render_json, render_junit, render_terminal
-from campaign_contract.runner import run_selection
-from campaign_contract.selection import Selection
 
 from .conftest import config_document
 from .hostile import Poison, serve_poison

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import shlex
 
-from campaign_contract.curl import response_text, to_curl
-from campaign_contract.exchange import Exchange
-from campaign_contract.http import BasicAuth, Client, SessionAuth
+from campaign_contract.transport.curl import response_text, to_curl
+from campaign_contract.transport.exchange import Exchange
+from campaign_contract.transport.http import BasicAuth, Client, SessionAuth
 
 
 def test_a_refused_connection_is_recorded_not_raised() -> None:

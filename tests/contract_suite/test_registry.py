@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 import campaign_contract
-from campaign_contract.config import Config
-from campaign_contract.layers import LAYERS, load_layers
-from campaign_contract.outcome import Status
-from campaign_contract.probe import Probe
-from campaign_contract.registry import REGISTRY, CheckRegistry
-from campaign_contract.runner import run_selection
-from campaign_contract.selection import Selection, SelectionError, resolve
+from campaign_contract.config.model import Config
+from campaign_contract.engine.layers import LAYERS, load_layers
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import REGISTRY, CheckRegistry
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection, SelectionError, resolve
 
 
 def test_public_api_is_pinned() -> None:

@@ -17,10 +17,9 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from campaign_contract import rules
 from campaign_contract.cli import main
-from campaign_contract.exchange import Exchange
-from campaign_contract.outcome import CheckResult, Finding, RuleVerdict, Status
+from campaign_contract.engine import rules
+from campaign_contract.engine.outcome import CheckResult, Finding, RuleVerdict, Status
 from campaign_contract.report import (
     RunMeta,
     RunReport,
@@ -32,6 +31,7 @@ from campaign_contract.report import (
 from campaign_contract.report.model import CallbackLog, SeenCallback
 from campaign_contract.report.schema import REPORT_SCHEMA
 from campaign_contract.robustness.wrong import invent_wrong
+from campaign_contract.transport.exchange import Exchange
 
 from .apps import API_KEY, PASSWORD, USERNAME, create_app, serve
 from .test_cli import write_config

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from campaign_contract.config import Config, parse_config
-from campaign_contract.layers import load_layers
-from campaign_contract.outcome import Status
-from campaign_contract.registry import REGISTRY
+from campaign_contract.config.model import Config, parse_config
+from campaign_contract.engine.layers import load_layers
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.registry import REGISTRY
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 from campaign_contract.report.model import RunReport
-from campaign_contract.runner import run_selection
-from campaign_contract.selection import Selection
 
 from .apps import create_app, serve
 from .conftest import config_document

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from campaign_contract.config import parse_config
-from campaign_contract.outcome import Status
-from campaign_contract.runner import run_selection
-from campaign_contract.selection import Selection
+from campaign_contract.config.model import parse_config
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 
 from .apps import create_app, serve
 from .conftest import config_document

@@ -6,14 +6,14 @@ import datetime as dt
 import json
 import xml.etree.ElementTree as ET
 
-from campaign_contract.config import Config
-from campaign_contract.outcome import CheckResult, RuleVerdict, Status
-from campaign_contract.probe import Probe
-from campaign_contract.registry import CheckRegistry
+from campaign_contract.config.model import Config
+from campaign_contract.engine.outcome import CheckResult, RuleVerdict, Status
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import CheckRegistry
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
+from campaign_contract.engine.waiver import WaiverError, apply_waivers, parse_waivers
 from campaign_contract.report import render_json, render_junit, render_terminal
-from campaign_contract.runner import run_selection
-from campaign_contract.selection import Selection
-from campaign_contract.waiver import WaiverError, apply_waivers, parse_waivers
 
 TODAY = dt.date(2026, 6, 1)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from campaign_contract.outcome import RuleVerdict, Status
-from campaign_contract.waiver import WaiverError, apply_waivers, load_waivers, parse_waivers
+from campaign_contract.engine.outcome import RuleVerdict, Status
+from campaign_contract.engine.waiver import WaiverError, apply_waivers, load_waivers, parse_waivers
 
 TODAY = dt.date(2026, 6, 1)
 

@@ -39,8 +39,8 @@ import pytest
 import requests
 import yaml
 
-from campaign_contract.config import load_config
-from campaign_contract.waiver import load_waivers
+from campaign_contract.config.model import load_config
+from campaign_contract.engine.waiver import load_waivers
 from campaign_mock.fixtureset import default_fixtures, fixtures_from_document, load_fixtures
 
 pytest_plugins = ["pytester"]

@@ -17,12 +17,12 @@ import pytest
 import requests
 import yaml
 
-from campaign_contract.config import parse_config
-from campaign_contract.layers import load_layers
-from campaign_contract.outcome import Status
-from campaign_contract.runner import run_selection
-from campaign_contract.scaffold import config_from_state, fetch_mock_state
-from campaign_contract.selection import Selection
+from campaign_contract.config.model import parse_config
+from campaign_contract.config.scaffold import config_from_state, fetch_mock_state
+from campaign_contract.engine.layers import load_layers
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.runner import run_selection
+from campaign_contract.engine.selection import Selection
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.domain.settings import SimulationSettings

@@ -11,8 +11,8 @@ from campaign_contract.callbacks.view import (
     sends_for,
     unexercised_unless_one_ended,
 )
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 
 
 @check("A-1")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from campaign_contract.callbacks.observe import MAX_DELAY
 from campaign_contract.callbacks.plan import FINAL_EVENTS, Send, address_key
 from campaign_contract.callbacks.view import complete, fail, messages, no_callback, sends_for
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 
 
 def _missing(send: Send, events: dict[tuple[str, str], set[str]]) -> list[str]:

@@ -9,8 +9,8 @@ from campaign_contract.callbacks.observe import EventKey, Observation, Report
 from campaign_contract.callbacks.plan import Send
 from campaign_contract.callbacks.receiver import ACK_WITHIN
 from campaign_contract.callbacks.view import complete, fail, no_callback, sends_for
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 
 
 @check("C-1")

@@ -15,8 +15,8 @@ from campaign_contract.callbacks.observe import Observation
 from campaign_contract.callbacks.outage import HOLD_FACTOR, hold_limit, twin_of
 from campaign_contract.callbacks.plan import FINAL_EVENTS, Send
 from campaign_contract.callbacks.view import fail, no_callback, sends_for
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 
 #: Server seconds allowed for `when` being a whole second (rounded, not only truncated).
 ROUNDING = 2.0

@@ -17,8 +17,8 @@ from campaign_contract.callbacks.ending import ROUNDING, clock_bound
 from campaign_contract.callbacks.observe import QUIET, Observation
 from campaign_contract.callbacks.plan import Send
 from campaign_contract.callbacks.view import Sighting, complete, fail, messages, sends_for
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 
 RULES = ("C-1", "M-4")
 

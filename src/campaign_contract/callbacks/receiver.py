@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from campaign_contract.exchange import Exchange
+from campaign_contract.transport.exchange import Exchange
 
 #: Body bytes kept per request; the rest is read and dropped, and the request flagged.
 MAX_BODY = 4 * 1024 * 1024

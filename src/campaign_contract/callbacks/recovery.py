@@ -17,8 +17,8 @@ from campaign_contract.callbacks.observe import EventKey, Observation, Report
 from campaign_contract.callbacks.outage import FAILURES
 from campaign_contract.callbacks.plan import FINAL_EVENTS, Send
 from campaign_contract.callbacks.view import fail, sends_for
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 
 #: A sequence whose later intervals are not this much longer than its earlier ones is flat...
 FLAT_RATIO = 1.25

@@ -9,8 +9,8 @@ from campaign_contract.callbacks.events import RANK
 from campaign_contract.callbacks.observe import MAX_DELAY, EventKey, Observation, Report
 from campaign_contract.callbacks.plan import FINAL_EVENTS
 from campaign_contract.callbacks.view import fail, messages, sends_for
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 
 
 def _first_reports(found: Observation) -> list[Report]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from campaign_contract.callbacks.observe import Observation, Report, observation
 from campaign_contract.callbacks.plan import Send, address_key
-from campaign_contract.probe import Probe
+from campaign_contract.engine.probe import Probe
 
 #: Callbacks shown as evidence of one finding.
 SHOWN = 4

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from campaign_contract import rules
+from campaign_contract.engine import rules
 
 #: The group files in CONTRACT.md's order; missing files are skipped.
 GROUP_FILES = tuple(f"{group}.yaml" for group in rules.GROUPS)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from campaign_contract import rules
-from campaign_contract.curl import response_text, to_curl
-from campaign_contract.outcome import RuleVerdict
+from campaign_contract.engine import rules
+from campaign_contract.engine.outcome import RuleVerdict
+from campaign_contract.transport.curl import response_text, to_curl
 
 #: Findings shown per rule part; the rest are counted.
 SHOWN_FINDINGS = 3

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from html import escape
 
-from campaign_contract import rules
-from campaign_contract.outcome import RuleVerdict, Status
+from campaign_contract.engine import rules
+from campaign_contract.engine.outcome import RuleVerdict, Status
 from campaign_contract.report.evidence import Shown, Step, shown_findings
 from campaign_contract.report.model import RunReport
 from campaign_contract.report.setup import Setup, find_setup

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from campaign_contract import rules
-from campaign_contract.outcome import Status
+from campaign_contract.engine import rules
+from campaign_contract.engine.outcome import Status
 from campaign_contract.report.evidence import failure_text
 from campaign_contract.report.model import RunMeta, RunReport
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from campaign_contract import rules
-from campaign_contract.cleanup import CleanupResult
-from campaign_contract.outcome import RuleVerdict, Status
+from campaign_contract.engine import rules
+from campaign_contract.engine.cleanup import CleanupResult
+from campaign_contract.engine.outcome import RuleVerdict, Status
 
 
 @dataclass(frozen=True, slots=True)

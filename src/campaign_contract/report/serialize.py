@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from campaign_contract import rules
+from campaign_contract.engine import rules
 from campaign_contract.report.evidence import shown_findings
 from campaign_contract.report.model import CallbackLog, RunReport
 

@@ -7,8 +7,8 @@ import textwrap
 
 import click
 
-from campaign_contract import rules
-from campaign_contract.outcome import RuleVerdict, Status
+from campaign_contract.engine import rules
+from campaign_contract.engine.outcome import RuleVerdict, Status
 from campaign_contract.report.evidence import failure_text
 from campaign_contract.report.model import RunReport
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 from campaign_contract.robustness.targets import MISSING, readable_path
 
 

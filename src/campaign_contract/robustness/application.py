@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from campaign_contract.envelope import errors_problem
-from campaign_contract.exchange import Exchange
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.envelope import errors_problem
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
+from campaign_contract.transport.exchange import Exchange
 
 #: A well-formed list id that no test server holds.
 UNKNOWN_LIST = "999999999"

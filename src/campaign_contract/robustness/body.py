@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from campaign_contract.http import FORM, JSON
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 from campaign_contract.robustness.targets import MISSING, ONE_MIB, require_auth
+from campaign_contract.transport.http import FORM, JSON
 
 BROKEN_JSON = (b'{"name": ', b"{name: 1}", b'{"name": "x",}', b"\xff\xfe{}")
 NOT_OBJECTS = (b"[]", b'"text"', b"42", b"null", b"true", b'[{"name": "x"}]')

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from campaign_contract.http import FORM, JSON
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 from campaign_contract.robustness.targets import MISSING, ONE_MIB
+from campaign_contract.transport.http import FORM, JSON
 
 
 def _exactly_one_mib(content_type: str) -> bytes:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from campaign_contract.exchange import Exchange
-from campaign_contract.http import SessionAuth, session_token
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 from campaign_contract.robustness.targets import MISSING, require_auth
 from campaign_contract.robustness.wrong import wrong_password
+from campaign_contract.transport.exchange import Exchange
+from campaign_contract.transport.http import SessionAuth, session_token
 
 
 def _authenticated(campaign_id: int | None, answer: Exchange) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from campaign_contract.probe import Probe
+from campaign_contract.engine.probe import Probe
 
 #: Digits, so routed; so large no server holds it (and some may overflow on it).
 HUGE_ID: Final = "99999999999999999999"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from campaign_contract.envelope import envelope_problem
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.envelope import envelope_problem
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 
 
 @check("V-2", "V-4", final=True)

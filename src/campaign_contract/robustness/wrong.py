@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Final
 
-from campaign_contract.context import RunContext
+from campaign_contract.engine.context import RunContext
 
 PREFIX: Final = "cc-wrong-"
 #: Fresh tokens tried before falling back to one repeated character (see `invent_wrong`).

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 from campaign_contract.schema.target import base_form, base_json, foreign_segment, segment_ids
 from campaign_contract.schema.when import LATEST
 

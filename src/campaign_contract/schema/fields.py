@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaign_contract.exchange import Exchange
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 from campaign_contract.schema.target import (
     FUTURE,
     UNKNOWN_ID,
@@ -15,6 +14,7 @@ from campaign_contract.schema.target import (
     foreign_segment,
     segment_ids,
 )
+from campaign_contract.transport.exchange import Exchange
 
 
 def _refused(t: Probe, rule: str, answer: Exchange, code: str, what: str) -> None:

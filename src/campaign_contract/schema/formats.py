@@ -6,13 +6,13 @@ import json
 from typing import Any, Final
 from urllib.parse import quote
 
-from campaign_contract.exchange import Exchange
-from campaign_contract.http import FORM, JSON
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 from campaign_contract.schema.shape import campaign_problem
 from campaign_contract.schema.target import FUTURE, base_form, base_json, create, segment_ids
 from campaign_contract.schema.when import parse_when
+from campaign_contract.transport.exchange import Exchange
+from campaign_contract.transport.http import FORM, JSON
 
 BOUNDARY = "cc-schema-boundary"
 

@@ -12,8 +12,8 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
 from schemathesis import GenerationMode
 
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 from campaign_contract.schema.judge import (
     JUDGED,
     Part,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from campaign_contract.envelope import envelope_problem
-from campaign_contract.exchange import Exchange
-from campaign_contract.probe import Probe
+from campaign_contract.engine.envelope import envelope_problem
+from campaign_contract.engine.probe import Probe
 from campaign_contract.schema.shape import FIELDS, campaign_problem, differences
 from campaign_contract.schema.when import is_seed_spelling, parse_when
 from campaign_contract.schema.wire import ARRAY_KEY, Sent
+from campaign_contract.transport.exchange import Exchange
 
 #: openapi.yaml's failure statuses before the application (V-4).
 PRE_APPLICATION = (400, 404, 405, 413, 415)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any, Final
 
-from campaign_contract.exchange import Exchange
-from campaign_contract.probe import Probe
+from campaign_contract.engine.probe import Probe
+from campaign_contract.transport.exchange import Exchange
 
 #: 2100-01-01T00:00:00Z: a send time no test run reaches, so nothing sends by accident.
 FUTURE: Final = 4_102_444_800

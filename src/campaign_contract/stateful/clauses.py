@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 from campaign_contract.schema.target import FUTURE, past
 from campaign_contract.stateful.model import CLIENT, FINAL, NEEDS_WHEN
 from campaign_contract.stateful.reach import MAX_POLL, create_in, state_of

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaign_contract.exchange import Exchange
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 from campaign_contract.schema.shape import campaign_problem
 from campaign_contract.schema.target import FUTURE
 from campaign_contract.stateful.reach import create_in
+from campaign_contract.transport.exchange import Exchange
 
 #: Fields the deleted campaign must show as they were just before the DELETE.
 KEPT = ("id", "name", "domain", "list", "segments", "state", "when", "event_callback")

@@ -16,13 +16,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from campaign_contract.exchange import Exchange
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 from campaign_contract.schema.shape import campaign_problem
 from campaign_contract.schema.target import FUTURE, foreign_segment, past, segment_ids
 from campaign_contract.stateful.model import FINAL, SENT, STATES, Expected, ModelCampaign, expect
 from campaign_contract.stateful.reach import wait_until
+from campaign_contract.transport.exchange import Exchange
 
 ABSENT: Final = "<absent>"
 RULES: Final = ("M-1", "M-2", "M-3", "M-4", "M-5", "R-2", "R-3", "Q-4", "Q-5p", "Q-6s")

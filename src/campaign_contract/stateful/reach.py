@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from campaign_contract.exchange import Exchange
-from campaign_contract.probe import Probe
+from campaign_contract.engine.probe import Probe
 from campaign_contract.schema.target import FUTURE, base_form, past
 from campaign_contract.stateful.model import FINAL
+from campaign_contract.transport.exchange import Exchange
 
 #: The longest pause between two polls of a campaign's state.
 MAX_POLL = 2.0

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 
-from campaign_contract.http import race_puts
-from campaign_contract.probe import Probe
-from campaign_contract.registry import check
+from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import check
 from campaign_contract.schema.target import past
 from campaign_contract.stateful.model import FINAL, SENT, STATES
 from campaign_contract.stateful.reach import (
@@ -16,6 +15,7 @@ from campaign_contract.stateful.reach import (
     state_of,
     wait_until,
 )
+from campaign_contract.transport.http import race_puts
 
 
 @check("M-4")

@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 
 import requests
 
-from campaign_contract.exchange import BODY_LIMIT, Exchange
-from campaign_contract.transport import QuickAckAdapter
+from campaign_contract.transport.exchange import BODY_LIMIT, Exchange
+from campaign_contract.transport.keepalive import QuickAckAdapter
 
 SESSION_COOKIE: Final = "sergiosgc_auth"
 JSON: Final = "application/json"

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from campaign_contract.cleanup import CleanupResult, clean
-from campaign_contract.config import Config
-from campaign_contract.exchange import Exchange
-from campaign_contract.http import Client
-from campaign_contract.ledger import Ledger, LedgerEntry
+from campaign_contract.config.model import Config
+from campaign_contract.engine.cleanup import CleanupResult, clean
+from campaign_contract.engine.ledger import Ledger, LedgerEntry
+from campaign_contract.transport.exchange import Exchange
+from campaign_contract.transport.http import Client
 
 T = TypeVar("T")
 

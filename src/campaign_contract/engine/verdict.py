@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from campaign_contract import rules
-from campaign_contract.outcome import CheckResult, RuleVerdict, Status
+from campaign_contract.engine import rules
+from campaign_contract.engine.outcome import CheckResult, RuleVerdict, Status
 
 
 def judge(

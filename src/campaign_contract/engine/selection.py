@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from campaign_contract import rules
-from campaign_contract.registry import Check
+from campaign_contract.engine import rules
+from campaign_contract.engine.registry import Check
 
 LevelChoice = Literal["core", "all"]
 

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from campaign_contract import rules
+from campaign_contract.engine import rules
 
 if TYPE_CHECKING:
-    from campaign_contract.probe import Probe
+    from campaign_contract.engine.probe import Probe
 
 CheckFunction = Callable[["Probe"], None]
 

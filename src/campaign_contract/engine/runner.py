@@ -8,21 +8,21 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 
-from campaign_contract import __version__
-from campaign_contract.config import Config, ConfigError
-from campaign_contract.context import RunContext
-from campaign_contract.http import BasicAuth, Client
-from campaign_contract.layers import load_layers
-from campaign_contract.ledger import Ledger
-from campaign_contract.outcome import CheckResult, Status
-from campaign_contract.preflight import PreflightError, preflight
-from campaign_contract.probe import NotExercisedError, Probe
-from campaign_contract.registry import REGISTRY, Check, CheckRegistry
+from campaign_contract._version import __version__
+from campaign_contract.config.model import Config, ConfigError
+from campaign_contract.engine.context import RunContext
+from campaign_contract.engine.layers import load_layers
+from campaign_contract.engine.ledger import Ledger
+from campaign_contract.engine.outcome import CheckResult, Status
+from campaign_contract.engine.preflight import PreflightError, preflight
+from campaign_contract.engine.probe import NotExercisedError, Probe
+from campaign_contract.engine.registry import REGISTRY, Check, CheckRegistry
+from campaign_contract.engine.selection import Resolved, Selection, resolve
+from campaign_contract.engine.verdict import judge
+from campaign_contract.engine.waiver import Waiver, apply_waivers
 from campaign_contract.report.model import CALLBACK_LOG, CallbackLog, RunMeta, RunReport
-from campaign_contract.selection import Resolved, Selection, resolve
 from campaign_contract.spec import openapi_sha256
-from campaign_contract.verdict import judge
-from campaign_contract.waiver import Waiver, apply_waivers
+from campaign_contract.transport.http import BasicAuth, Client
 
 #: Called before a check (results None) and after it (its results).
 Progress = Callable[[int, int, Check, list[CheckResult] | None], None]

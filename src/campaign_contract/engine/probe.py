@@ -6,12 +6,12 @@ import random
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from campaign_contract import envelope
-from campaign_contract.context import RunContext
-from campaign_contract.exchange import Exchange
-from campaign_contract.http import Client
-from campaign_contract.outcome import CheckResult, Finding, Status
-from campaign_contract.registry import Check
+from campaign_contract.engine import envelope
+from campaign_contract.engine.context import RunContext
+from campaign_contract.engine.outcome import CheckResult, Finding, Status
+from campaign_contract.engine.registry import Check
+from campaign_contract.transport.exchange import Exchange
+from campaign_contract.transport.http import Client
 
 #: A check reports at most this many findings per rule part.
 MAX_FINDINGS = 5

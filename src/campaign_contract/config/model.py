@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import yaml
 
-from campaign_contract.envvars import UnsetVariableError, substitute
+from campaign_contract.config.envvars import UnsetVariableError, substitute
 
 AuthMethod = Literal["basic", "session", "none"]
 PAYLOADS = ("email", "sms")

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from campaign_contract import rules
-from campaign_contract.outcome import CheckResult, RuleVerdict, Status
+from campaign_contract.engine import rules
+from campaign_contract.engine.outcome import CheckResult, RuleVerdict, Status
 
 
 class WaiverError(ValueError):
@@ -77,8 +77,8 @@ def parse_waivers(data: Any, source: str = "waivers") -> list[Waiver]:
 
 def known_checks(rule: str) -> set[str]:
     """Names of the registered checks that judge this rule or rule part."""
-    from campaign_contract.layers import load_layers
-    from campaign_contract.registry import REGISTRY
+    from campaign_contract.engine.layers import load_layers
+    from campaign_contract.engine.registry import REGISTRY
 
     load_layers()
     parts = {p.id for p in rules.expand(rule)}

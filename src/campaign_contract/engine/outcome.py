@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from campaign_contract.exchange import Exchange
+from campaign_contract.transport.exchange import Exchange
 
 
 class Status(StrEnum):

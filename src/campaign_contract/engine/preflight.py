@@ -8,9 +8,9 @@ server answers the same way, so it never stops a run on a fault a check should r
 
 from __future__ import annotations
 
-from campaign_contract.config import Config
-from campaign_contract.exchange import Exchange
-from campaign_contract.http import Client
+from campaign_contract.config.model import Config
+from campaign_contract.transport.exchange import Exchange
+from campaign_contract.transport.http import Client
 
 #: An id no test campaign has: any conforming server answers its GET with the envelope.
 PROBE_ID = 2_147_483_647

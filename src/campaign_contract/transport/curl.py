@@ -15,7 +15,7 @@ import re
 import shlex
 from urllib.parse import parse_qsl, urlencode
 
-from campaign_contract.exchange import Exchange
+from campaign_contract.transport.exchange import Exchange
 
 REDACTED = "REDACTED"
 #: Bodies longer than this are described rather than spelled out.

@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from campaign_contract.http import Client
-from campaign_contract.ledger import Ledger, LedgerEntry
+from campaign_contract.engine.ledger import Ledger, LedgerEntry
+from campaign_contract.transport.http import Client
 
 POLL_SECONDS = 5.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from campaign_contract.exchange import Exchange
+from campaign_contract.transport.exchange import Exchange
 
 #: V-3's list of stable failure codes.
 CODES: Final = frozenset(

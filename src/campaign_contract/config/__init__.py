@@ -1,0 +1,1 @@
+"""The suite's YAML configuration, its variables and the files `init` writes."""

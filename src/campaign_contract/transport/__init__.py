@@ -1,0 +1,1 @@
+"""The wire: an HTTP client that records every exchange, keep-alive, curl renderings."""
