@@ -31,7 +31,7 @@ PRISM = NODE_PREFIX / "node_modules" / ".bin" / "prism"
 USERNAME, PASSWORD = "demo", "demo-password"
 AUTH = "Basic " + base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
 POST_BODY = "name=bench&domain=1&list=1"
-DEFAULT_SERVER_THREADS = 8  # campaign_mock.server.DEFAULT_THREADS, what `serve` runs with
+DEFAULT_SERVER_THREADS = 8  # campaign_mock.serving.server.DEFAULT_THREADS, what `serve` runs with
 SERVERS = ("waitress", "gunicorn", "granian")
 STORES = ("memory", "sqlite", "redis")
 TARGET_RATIO = 0.70

@@ -201,8 +201,8 @@ _SERVE = """
 import sys
 from pathlib import Path
 from campaign_mock.assembly import ServeOptions, build_app
-from campaign_mock.fixtureset import load_fixtures
-from campaign_mock.server import MockServer
+from campaign_mock.fixtures.document import load_fixtures
+from campaign_mock.serving.server import MockServer
 options = ServeOptions(
     fixtures_path=sys.argv[1], start=float(sys.argv[3]), frozen=True, seed=1, journal_size=100,
     state=sys.argv[4],

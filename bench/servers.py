@@ -8,7 +8,7 @@ import bare_app
 from flask import Flask
 
 from campaign_mock.http import create_app
-from campaign_mock.server import DEFAULT_THREADS, MockServer, hold_stop_signals
+from campaign_mock.serving.server import DEFAULT_THREADS, MockServer, hold_stop_signals
 
 
 def start_background(served: Flask) -> None:
@@ -32,7 +32,7 @@ if __name__ != "__main__":
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Serve the mock or the bare app on waitress exactly as `campaign-mock serve` "
-        "does (campaign_mock.server.MockServer).",
+        "does (campaign_mock.serving.server.MockServer).",
         epilog="examples:\n"
         "  .venv/bin/python bench/servers.py bare --port 9001\n"
         "  .venv/bin/python bench/servers.py mock --port 9002 --threads 16",

@@ -24,21 +24,21 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .clock_control import ClockControl
-    from .handle import CampaignMock
-    from .http import create_app
-    from .inprocess import Interception, intercept
-    from .sink import CallbackSink, ReceivedEvent, SinkServer
+    from campaign_mock.http import create_app
+    from campaign_mock.testing.clock_control import ClockControl
+    from campaign_mock.testing.handle import CampaignMock
+    from campaign_mock.testing.inprocess import Interception, intercept
+    from campaign_mock.testing.sink import CallbackSink, ReceivedEvent, SinkServer
 
 _WHERE = {
-    "CallbackSink": ".sink",
-    "CampaignMock": ".handle",
-    "ClockControl": ".clock_control",
-    "Interception": ".inprocess",
-    "ReceivedEvent": ".sink",
-    "SinkServer": ".sink",
+    "CallbackSink": ".testing.sink",
+    "CampaignMock": ".testing.handle",
+    "ClockControl": ".testing.clock_control",
+    "Interception": ".testing.inprocess",
+    "ReceivedEvent": ".testing.sink",
+    "SinkServer": ".testing.sink",
     "create_app": ".http",
-    "intercept": ".inprocess",
+    "intercept": ".testing.inprocess",
 }
 
 

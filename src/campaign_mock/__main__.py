@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .cli import main
+from campaign_mock.cli import main
 
 main(prog_name="campaign-mock")

@@ -9,15 +9,15 @@ from dataclasses import asdict, dataclass
 
 from flask import Flask
 
-from .domain.backend import CampaignBackend
-from .domain.clock import MockClock
-from .domain.models import Fixtures
-from .domain.sessions import Sessions
-from .domain.settings import SimulationSettings
-from .fixtureset import default_fixtures, load_fixtures
-from .http import create_app
-from .store import MEMORY, open_store
-from .store.shared import SharedClock, StoredBackend
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.clock import MockClock
+from campaign_mock.domain.models import Fixtures
+from campaign_mock.domain.sessions import Sessions
+from campaign_mock.domain.settings import SimulationSettings
+from campaign_mock.fixtures.document import default_fixtures, load_fixtures
+from campaign_mock.http import create_app
+from campaign_mock.store import MEMORY, open_store
+from campaign_mock.store.shared import SharedClock, StoredBackend
 
 
 @dataclass(slots=True, frozen=True)

@@ -10,19 +10,19 @@ import click
 import yaml
 from flask import Flask
 
-from . import __version__
-from .assembly import ServeOptions, build_app
-from .delivery.policy import DestinationPolicy
-from .domain.errors import FixturesError, InvalidError
-from .domain.models import Fixtures
-from .domain.sessions import DEFAULT_TTL
-from .domain.timestamp import TimestampError, parse_when
-from .exposure import EXIT_EXPOSED, exposure_refusal, is_loopback_host
-from .fixtureset import default_fixtures, fixtures_to_document, load_fixtures
-from .server import DEFAULT_THREADS, MockServer, hold_stop_signals
-from .store import MEMORY, StoreUrlError, open_store
-from .store.shared import StoredBackend
-from .workers import check_listen, free_port, serve_workers
+from campaign_mock import __version__
+from campaign_mock.assembly import ServeOptions, build_app
+from campaign_mock.delivery.policy import DestinationPolicy
+from campaign_mock.domain.errors import FixturesError, InvalidError
+from campaign_mock.domain.models import Fixtures
+from campaign_mock.domain.sessions import DEFAULT_TTL
+from campaign_mock.domain.timestamp import TimestampError, parse_when
+from campaign_mock.fixtures.document import default_fixtures, fixtures_to_document, load_fixtures
+from campaign_mock.serving.exposure import EXIT_EXPOSED, exposure_refusal, is_loopback_host
+from campaign_mock.serving.server import DEFAULT_THREADS, MockServer, hold_stop_signals
+from campaign_mock.serving.workers import check_listen, free_port, serve_workers
+from campaign_mock.store import MEMORY, StoreUrlError, open_store
+from campaign_mock.store.shared import StoredBackend
 
 _SERVE_EXAMPLES = """
 \b

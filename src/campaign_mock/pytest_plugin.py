@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .handle import CampaignMock
-    from .sink import CallbackSink, SinkServer
+    from campaign_mock.testing.handle import CampaignMock
+    from campaign_mock.testing.sink import CallbackSink, SinkServer
 
 MARKER = "campaign_mock"
 #: What the marker and an indirect parameter may set, as `CampaignMock.prepare` takes them.
@@ -34,7 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def campaign_mock_session() -> Iterator[CampaignMock]:
     """One live mock on a free port for the whole session; `campaign_mock` resets it."""
-    from .handle import CampaignMock
+    from campaign_mock.testing.handle import CampaignMock
 
     with CampaignMock.serve() as mock:
         yield mock
@@ -52,7 +52,7 @@ def campaign_mock(
 @pytest.fixture(scope="session")
 def callback_sink_server() -> Iterator[SinkServer]:
     """The local HTTP receiver behind every `callback_sink`."""
-    from .sink import SinkServer
+    from campaign_mock.testing.sink import SinkServer
 
     with SinkServer() as server:
         yield server

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from campaign_mock import CampaignMock
-from campaign_mock.sink import CallbackSink, SinkServer
+from campaign_mock.testing.sink import CallbackSink, SinkServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

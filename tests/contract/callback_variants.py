@@ -20,7 +20,7 @@ from campaign_mock.delivery.transport import Transport, TransportError
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.models import State
 from campaign_mock.domain.params import CampaignFields
-from campaign_mock.http.simulation import dispatcher_of
+from campaign_mock.http.control.sending import dispatcher_of
 
 from .conftest import served as mock_served
 from .conftest import suite_config

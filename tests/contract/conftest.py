@@ -17,9 +17,9 @@ from campaign_contract.engine.layers import load_layers
 from campaign_contract.engine.registry import REGISTRY
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
-from campaign_mock.fixtureset import default_fixtures
+from campaign_mock.fixtures.document import default_fixtures
 from campaign_mock.http import create_app
-from campaign_mock.server import MockServer
+from campaign_mock.serving.server import MockServer
 
 load_layers()
 

@@ -19,8 +19,8 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from flask import Flask
 
-from campaign_mock.http.simulation import dispatcher_of
-from campaign_mock.server import TICK_SECONDS
+from campaign_mock.http.control.sending import dispatcher_of
+from campaign_mock.serving.server import TICK_SECONDS
 
 #: The largest body read (waitress's limit in MockServer); a larger one is a 400.
 MAX_BODY = 64 * 1024 * 1024

@@ -41,7 +41,7 @@ import yaml
 
 from campaign_contract.config.model import load_config
 from campaign_contract.engine.waiver import load_waivers
-from campaign_mock.fixtureset import default_fixtures, fixtures_from_document, load_fixtures
+from campaign_mock.fixtures.document import default_fixtures, fixtures_from_document, load_fixtures
 
 pytest_plugins = ["pytester"]
 
@@ -339,6 +339,6 @@ def _sending_campaign(url: str, ident: int) -> None:
 
 
 def _default_document() -> dict[str, Any]:
-    from campaign_mock.fixtureset import fixtures_to_document
+    from campaign_mock.fixtures.document import fixtures_to_document
 
     return fixtures_to_document(default_fixtures())

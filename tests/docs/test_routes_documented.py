@@ -10,7 +10,7 @@ import requests
 import yaml
 
 from campaign_mock.http import create_app
-from campaign_mock.server import MockServer
+from campaign_mock.serving.server import MockServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from campaign_mock.http import create_app
-from campaign_mock.server import MockServer
+from campaign_mock.serving.server import MockServer
 
 #: 2026-11-27T00:00:00Z: "now" for every test app.
 NOW = 1_795_737_600

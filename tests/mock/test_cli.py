@@ -127,7 +127,7 @@ def test_port_in_use_is_one_line() -> None:
 
 def test_built_in_fixtures_pass_the_full_check() -> None:
     """The shipped fixtures skip the JSON Schema pass at start-up; here they take it."""
-    from campaign_mock.fixtureset import (
+    from campaign_mock.fixtures.document import (
         default_fixtures,
         fixtures_from_document,
         fixtures_to_document,

@@ -17,9 +17,10 @@ from flask.testing import FlaskClient
 
 from campaign_mock.delivery import CallableTransport
 from campaign_mock.domain.clock import MockClock
-from campaign_mock.fixtureset import fixtures_from_document
-from campaign_mock.http import create_app, dashboard_views
-from campaign_mock.http.simulation import dispatcher_of
+from campaign_mock.fixtures.document import fixtures_from_document
+from campaign_mock.http import create_app
+from campaign_mock.http.control.sending import dispatcher_of
+from campaign_mock.http.dashboard import views as dashboard_views
 
 from .conftest import NOW
 

@@ -8,7 +8,7 @@ import socket
 import pytest
 import requests
 
-from campaign_mock.server import MockServer
+from campaign_mock.serving.server import MockServer
 
 from .conftest import BASIC, Api
 

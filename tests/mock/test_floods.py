@@ -18,9 +18,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from campaign_mock.channel import ConnectionLimits
 from campaign_mock.http import create_app
-from campaign_mock.server import MockServer
+from campaign_mock.serving.connection import ConnectionLimits
+from campaign_mock.serving.server import MockServer
 
 from .conftest import FixedClock
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.http import create_app
-from campaign_mock.server import MockServer
+from campaign_mock.serving.server import MockServer
 
 from .conftest import NOW
 

@@ -26,11 +26,11 @@ from campaign_contract.engine.selection import Selection
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.domain.settings import SimulationSettings
-from campaign_mock.fixtureset import default_fixtures, fixtures_to_document, load_fixtures
-from campaign_mock.handle import CampaignMock
+from campaign_mock.fixtures.document import default_fixtures, fixtures_to_document, load_fixtures
 from campaign_mock.http import create_app
-from campaign_mock.server import MockServer
-from campaign_mock.sink import SinkServer
+from campaign_mock.serving.server import MockServer
+from campaign_mock.testing.handle import CampaignMock
+from campaign_mock.testing.sink import SinkServer
 
 #: 2030-03-17T17:46:40Z: where the frozen clock starts.
 START = 1_900_000_000.0

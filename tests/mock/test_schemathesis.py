@@ -22,7 +22,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from campaign_mock.http import create_app
-from campaign_mock.server import MockServer
+from campaign_mock.serving.server import MockServer
 from spec import DOCUMENT, pointer, resolve, validator
 
 from .conftest import BASIC, FUTURE, FixedClock

@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 )
 
 from campaign_mock.http import create_app
-from campaign_mock.server import MockServer
+from campaign_mock.serving.server import MockServer
 
 from .conftest import FUTURE, NOW, PAST, FixedClock
 

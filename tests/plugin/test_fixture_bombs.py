@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from campaign_mock.http import create_app
-from campaign_mock.server import MockServer
+from campaign_mock.serving.server import MockServer
 
 #: `campaign-mock` exits 3 for a refused fixtures file (1 is a crash, 2 a usage error).
 REFUSED = 3

@@ -1,4 +1,4 @@
-"""The fixtures' shape check (campaign_mock/shape.py) picks the error jsonschema would pick.
+"""The fixtures' shape check (fixtures/shape.py) picks the error jsonschema would pick.
 
 The base install has no jsonschema; this compares the two on documents drawn near the fixtures
 schema (valid parts, wrong types, missing and unknown keys, out-of-range numbers), so the one
@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaign_mock.domain.errors import FixturesError
-from campaign_mock.fixtureset import _SCHEMA, fixtures_from_document
-from campaign_mock.shape import KEYWORDS, best_error
+from campaign_mock.fixtures.document import _SCHEMA, fixtures_from_document
+from campaign_mock.fixtures.shape import KEYWORDS, best_error
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3) | st.floats(-2, 2) | st.text(max_size=3),

@@ -14,9 +14,9 @@ from campaign_mock.delivery import CallableTransport, Dispatcher
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.domain.settings import SimulationSettings
-from campaign_mock.fixtureset import default_fixtures
+from campaign_mock.fixtures.document import default_fixtures
 from campaign_mock.http import create_app
-from campaign_mock.http.simulation import dispatcher_of
+from campaign_mock.http.control.sending import dispatcher_of
 
 from .conftest import START
 

@@ -16,7 +16,11 @@ from campaign_mock.domain.errors import InvalidError
 from campaign_mock.domain.models import Channel, ContactList, GeneratedContacts
 from campaign_mock.domain.outcomes import Fate, MessageSimulator, campaign_rng, magic_email_fate
 from campaign_mock.domain.settings import SimulationSettings
-from campaign_mock.fixtureset import default_fixtures, fixtures_from_document, fixtures_to_document
+from campaign_mock.fixtures.document import (
+    default_fixtures,
+    fixtures_from_document,
+    fixtures_to_document,
+)
 
 from .conftest import START
 

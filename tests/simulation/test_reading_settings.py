@@ -12,7 +12,7 @@ from campaign_mock.domain.errors import InvalidError
 from campaign_mock.domain.models import Channel, State
 from campaign_mock.domain.params import CampaignFields
 from campaign_mock.domain.settings import SimulationSettings
-from campaign_mock.fixtureset import default_fixtures
+from campaign_mock.fixtures.document import default_fixtures
 
 from .conftest import START
 

@@ -1,11 +1,11 @@
-"""The gate between API requests and background work (`campaign_mock.traffic`)."""
+"""The gate between API requests and background work (`campaign_mock.serving.traffic`)."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from campaign_mock.traffic import ApiTraffic
+from campaign_mock.serving.traffic import ApiTraffic
 
 #: Far longer than any of these waits should take: the tests prove who waits for whom.
 LONG = 5.0

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from tests.serving import free_port
 
-from campaign_mock.sink import SinkServer
+from campaign_mock.testing.sink import SinkServer
 
 REDIS_MISSING = "redis-server is not installed: apt-get install redis-server (Redis store tests)"
 

@@ -18,7 +18,7 @@ import pytest
 import requests
 from tests.serving import THIS_PYTHON, free_port
 
-from campaign_mock.sink import CallbackSink
+from campaign_mock.testing.sink import CallbackSink
 
 AUTH = ("demo", "demo-password")
 #: A list big enough that its send lasts a few real seconds at SEND_OPTIONS.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from campaign_mock.sink import CallbackSink, SinkServer
+from campaign_mock.testing.sink import CallbackSink, SinkServer
 
 from .instances import (
     QUICK_DELAYS,

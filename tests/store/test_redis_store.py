@@ -12,7 +12,7 @@ import redis
 import requests
 from tests.serving import THIS_PYTHON, free_port
 
-from campaign_mock.sink import SinkServer
+from campaign_mock.testing.sink import SinkServer
 
 from .conftest import REDIS_MISSING
 from .instances import (

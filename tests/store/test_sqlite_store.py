@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from campaign_mock.sink import SinkServer
+from campaign_mock.testing.sink import SinkServer
 
 from .instances import (
     IN_FLIGHT,

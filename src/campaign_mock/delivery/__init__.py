@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from .dispatcher import Dispatcher
-from .transport import CallableTransport, HttpTransport, Transport, TransportError
+from campaign_mock.delivery.dispatcher import Dispatcher
+from campaign_mock.delivery.transport import (
+    CallableTransport,
+    HttpTransport,
+    Transport,
+    TransportError,
+)
 
 __all__ = ["CallableTransport", "Dispatcher", "HttpTransport", "Transport", "TransportError"]

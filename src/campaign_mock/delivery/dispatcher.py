@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
-from ..domain.aggregation import Event
-from ..domain.backend import CampaignBackend
-from ..domain.clock import ClockMode, MockClock
-from ..domain.deliveries import Delivery, Outbox
-from ..domain.worlds import Worlds
-from .transport import HttpTransport, Transport, TransportError
+from campaign_mock.delivery.transport import HttpTransport, Transport, TransportError
+from campaign_mock.domain.aggregation import Event
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.clock import ClockMode, MockClock
+from campaign_mock.domain.deliveries import Delivery, Outbox
+from campaign_mock.domain.worlds import Worlds
 
 #: The shortest POST timeout a sped-up clock may bring (real seconds).
 MIN_TIMEOUT = 0.5

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from .deadline import attempt_deadline, https_context, on_deadline
-from .policy import DestinationPolicy, RefusedDestination
+from campaign_mock.delivery.deadline import attempt_deadline, https_context, on_deadline
+from campaign_mock.delivery.policy import DestinationPolicy, RefusedDestination
 
 CONTENT_TYPE = "application/x-www-form-urlencoded"
 #: Bytes of a receiver's answer read to keep the connection; a longer answer closes it.

@@ -14,7 +14,7 @@ from array import array
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .models import Channel
+from campaign_mock.domain.models import Channel
 
 
 class Event(StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .models import Channel, ContactList, Fixtures
+from campaign_mock.domain.models import Channel, ContactList, Fixtures
 
 #: One contact's messages: its email address and telephone, None where no message goes.
 Recipient = tuple[str | None, str | None]

@@ -10,15 +10,20 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import lifecycle
-from .clock import Clock, MockClock
-from .deliveries import Batch
-from .errors import ConflictError, InvalidError, NotFoundError, UnresolvedReferenceError
-from .models import Actor, Campaign, Channel, Fixtures, State, Transition
-from .params import CampaignFields
-from .sessions import Sessions
-from .settings import SimulationSettings
-from .simulation import CHUNK, Simulation
+from campaign_mock.domain import lifecycle
+from campaign_mock.domain.clock import Clock, MockClock
+from campaign_mock.domain.deliveries import Batch
+from campaign_mock.domain.errors import (
+    ConflictError,
+    InvalidError,
+    NotFoundError,
+    UnresolvedReferenceError,
+)
+from campaign_mock.domain.models import Actor, Campaign, Channel, Fixtures, State, Transition
+from campaign_mock.domain.params import CampaignFields
+from campaign_mock.domain.sessions import Sessions
+from campaign_mock.domain.settings import SimulationSettings
+from campaign_mock.domain.simulation import CHUNK, Simulation
 
 
 class _Untracked:

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import quote_plus, urlsplit
 
-from .aggregation import Chunk, Event
-from .models import Channel
-from .settings import MAX_BATCH, MAX_REPORT_DELAY, SimulationSettings
+from campaign_mock.domain.aggregation import Chunk, Event
+from campaign_mock.domain.models import Channel
+from campaign_mock.domain.settings import MAX_BATCH, MAX_REPORT_DELAY, SimulationSettings
 
 _PLAIN = re.compile(r"[A-Za-z0-9._~@+\n-]*").fullmatch
 _EMAIL_KEYS = [f"email%5B{i}%5D=" for i in range(MAX_BATCH)]

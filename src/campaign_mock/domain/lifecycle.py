@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .errors import ConflictError
-from .models import State
+from campaign_mock.domain.errors import ConflictError
+from campaign_mock.domain.models import State
 
 #: Every edge of M-1, the server's included.
 EDGES: frozenset[tuple[State, State]] = frozenset(

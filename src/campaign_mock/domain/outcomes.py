@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from enum import Enum
 from math import log
 
-from .aggregation import Event, EventBuckets, put
-from .audience import Recipient
-from .models import Channel
-from .settings import SimulationSettings
+from campaign_mock.domain.aggregation import Event, EventBuckets, put
+from campaign_mock.domain.audience import Recipient
+from campaign_mock.domain.models import Channel
+from campaign_mock.domain.settings import SimulationSettings
 
 #: Email addresses at this domain always have the outcome their local part names.
 MAGIC_EMAIL_DOMAIN = "simulator.campaign-mock.dev"

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .errors import InvalidError
-from .models import State
-from .text import is_text
-from .timestamp import TimestampError, parse_when
+from campaign_mock.domain.errors import InvalidError
+from campaign_mock.domain.models import State
+from campaign_mock.domain.text import is_text
+from campaign_mock.domain.timestamp import TimestampError, parse_when
 
 #: The parameters POST and PUT read (Q-4, Q-5); any others are ignored.
 CAMPAIGN_FIELDS = frozenset(

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from .errors import InvalidError
+from campaign_mock.domain.errors import InvalidError
 
 #: C-3: a callback is made at most this long after each event it reports.
 MAX_REPORT_DELAY = 300.0

@@ -13,12 +13,12 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .aggregation import EventBuckets
-from .audience import Recipient, recipients
-from .deliveries import Outbox
-from .models import Actor, Campaign, Channel, Fixtures, State
-from .outcomes import MessageSimulator, campaign_rng
-from .settings import SimulationSettings
+from campaign_mock.domain.aggregation import EventBuckets
+from campaign_mock.domain.audience import Recipient, recipients
+from campaign_mock.domain.deliveries import Outbox
+from campaign_mock.domain.models import Actor, Campaign, Channel, Fixtures, State
+from campaign_mock.domain.outcomes import MessageSimulator, campaign_rng
+from campaign_mock.domain.settings import SimulationSettings
 
 #: How many contacts one unit of work simulates; small enough to keep the lock brief.
 CHUNK = 100

@@ -11,10 +11,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from .backend import CampaignBackend
-from .models import Fixtures
-from .settings import SimulationSettings
-from .simulation import CHUNK
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.models import Fixtures
+from campaign_mock.domain.settings import SimulationSettings
+from campaign_mock.domain.simulation import CHUNK
 
 #: The one value `--isolate` takes today.
 ACCOUNTS = "accounts"

@@ -9,27 +9,44 @@ from flask import Flask, Request, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter
 
-from ..delivery import HttpTransport
-from ..delivery.policy import DestinationPolicy
-from ..domain.backend import CampaignBackend
-from ..domain.clock import Clock
-from ..domain.errors import CampaignError, NotFoundError
-from ..domain.models import Fixtures
-from ..domain.params import parse_id
-from ..domain.worlds import ACCOUNTS, Worlds
-from ..fixtureset import default_fixtures
-from ..store import store_errors
-from . import campaigns, control, dashboard, dashboard_guard, session, simulation
-from .auth import require_control_token, require_user
-from .body import MAX_BODY, Params, check_control_body, read_params
-from .context import MockState, state, worlds
-from .envelope import HttpError, failure, from_campaign_error, from_http_error, success
-from .failures import failed_answers
-from .journal import BODY_PREVIEW, JournalEntry, RequestJournal, redacted, redacted_query
-from .selfcall import refuse_callbacks_to_itself
-from .simulation import dispatcher_of
-from .strict_json import StrictJSONProvider
-from .world import journal_of
+from campaign_mock.delivery import HttpTransport
+from campaign_mock.delivery.policy import DestinationPolicy
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.clock import Clock
+from campaign_mock.domain.errors import CampaignError, NotFoundError
+from campaign_mock.domain.models import Fixtures
+from campaign_mock.domain.params import parse_id
+from campaign_mock.domain.worlds import ACCOUNTS, Worlds
+from campaign_mock.fixtures.document import default_fixtures
+from campaign_mock.http.api import campaigns
+from campaign_mock.http.api import login as session
+from campaign_mock.http.api.selfcall import refuse_callbacks_to_itself
+from campaign_mock.http.auth import require_control_token, require_user
+from campaign_mock.http.body import MAX_BODY, Params, check_control_body, read_params
+from campaign_mock.http.context import MockState, state, worlds
+from campaign_mock.http.control import sending as simulation
+from campaign_mock.http.control import state as control
+from campaign_mock.http.control.sending import dispatcher_of
+from campaign_mock.http.dashboard import guard as dashboard_guard
+from campaign_mock.http.dashboard import pages as dashboard
+from campaign_mock.http.envelope import (
+    HttpError,
+    failure,
+    from_campaign_error,
+    from_http_error,
+    success,
+)
+from campaign_mock.http.failures import failed_answers
+from campaign_mock.http.journal import (
+    BODY_PREVIEW,
+    JournalEntry,
+    RequestJournal,
+    redacted,
+    redacted_query,
+)
+from campaign_mock.http.strict_json import StrictJSONProvider
+from campaign_mock.http.world import journal_of
+from campaign_mock.store import store_errors
 
 _NO_PARAMS = Params()
 _PUBLIC_ENDPOINTS = {"session.login", "spec.openapi_document"}

@@ -8,8 +8,8 @@ import time
 
 from flask import Request
 
-from ..domain.backend import CampaignBackend
-from .envelope import HttpError
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.http.envelope import HttpError
 
 SESSION_COOKIE = "sergiosgc_auth"
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="campaign-mock", charset="UTF-8"'}

@@ -10,10 +10,10 @@ from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, MultipartDecoder, NeedData
 
-from ..domain.errors import InvalidError
-from ..domain.text import bad_text, is_text
-from .envelope import HttpError
-from .strict_json import JsonObject, JsonRefused, loads, repeated_keys
+from campaign_mock.domain.errors import InvalidError
+from campaign_mock.domain.text import bad_text, is_text
+from campaign_mock.http.envelope import HttpError
+from campaign_mock.http.strict_json import JsonObject, JsonRefused, loads, repeated_keys
 
 MAX_BODY = 1024 * 1024  # V-4: 413 over 1 MiB
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from ..domain.backend import CampaignBackend
-from ..domain.models import Fixtures
-from ..domain.worlds import Worlds
-from .journal import RequestJournal
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.models import Fixtures
+from campaign_mock.domain.worlds import Worlds
+from campaign_mock.http.journal import RequestJournal
 
 
 @dataclass(slots=True)

@@ -6,8 +6,8 @@ import html
 
 from flask import Response, g, request
 
-from ..domain.errors import CampaignError
-from .strict_json import dumps
+from campaign_mock.domain.errors import CampaignError
+from campaign_mock.http.strict_json import dumps
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -96,7 +96,7 @@ def _render(body: dict[str, object], status: int) -> Response:
     data = body["data"]
     ok = bool(body["success"])
     if ok and request.endpoint in _CAMPAIGN_PAGES and isinstance(data, dict):
-        from .dashboard import api_campaign_page  # it imports this module
+        from campaign_mock.http.dashboard.pages import api_campaign_page  # it imports this module
 
         return Response(api_campaign_page(data, _pretty(body)), status, mimetype="text/html")
     title = "OK" if ok else "Request failed"

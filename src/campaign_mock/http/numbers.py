@@ -12,8 +12,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..domain.errors import InvalidError
-from ..domain.timestamp import MAX_TIMESTAMP
+from campaign_mock.domain.errors import InvalidError
+from campaign_mock.domain.timestamp import MAX_TIMESTAMP
 
 #: No number on the control API may exceed this: 9999-12-31T23:59:59Z in Unix seconds,
 #: the latest moment Q-2 accepts, so no setting or move can carry time past it.

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from flask import g, request
 
-from ..domain.backend import CampaignBackend
-from .auth import CHALLENGE, SESSION_COOKIE, require_user
-from .context import state, worlds
-from .envelope import HttpError
-from .journal import RequestJournal
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.http.auth import CHALLENGE, SESSION_COOKIE, require_user
+from campaign_mock.http.context import state, worlds
+from campaign_mock.http.envelope import HttpError
+from campaign_mock.http.journal import RequestJournal
 
 
 def caller() -> str | None:

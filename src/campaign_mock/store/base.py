@@ -20,9 +20,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..domain.backend import WorldMeta
-from ..domain.clock import ClockState
-from ..domain.models import Campaign
+from campaign_mock.domain.backend import WorldMeta
+from campaign_mock.domain.clock import ClockState
+from campaign_mock.domain.models import Campaign
 
 #: Real seconds a lease lasts unless renewed: how long the sends wait after their holder dies.
 LEASE_SECONDS = 3.0

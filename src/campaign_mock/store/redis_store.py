@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import redis
 from redis.lock import Lock
 
-from .base import LEASE_SECONDS, Changes, Write
+from campaign_mock.store.base import LEASE_SECONDS, Changes, Write
 
 #: Real seconds the world lock lasts if its holder dies mid-operation.
 LOCK_SECONDS = 10.0

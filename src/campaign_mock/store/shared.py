@@ -27,16 +27,16 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
-from ..domain.backend import CampaignBackend
-from ..domain.clock import MockClock
-from ..domain.deliveries import Batch
-from ..domain.errors import CampaignError, ConflictError
-from ..domain.models import Campaign, Fixtures, State
-from ..domain.sessions import Sessions
-from ..domain.settings import SimulationSettings
-from ..domain.simulation import CHUNK
-from .base import LEASE_SECONDS, StateStore, Write
-from .url import store_errors
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.clock import MockClock
+from campaign_mock.domain.deliveries import Batch
+from campaign_mock.domain.errors import CampaignError, ConflictError
+from campaign_mock.domain.models import Campaign, Fixtures, State
+from campaign_mock.domain.sessions import Sessions
+from campaign_mock.domain.settings import SimulationSettings
+from campaign_mock.domain.simulation import CHUNK
+from campaign_mock.store.base import LEASE_SECONDS, StateStore, Write
+from campaign_mock.store.url import store_errors
 
 #: Real seconds between two checkpoints of the sends while they change, at least.
 CHECKPOINT_EVERY = 1.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from urllib.parse import urlsplit
 
-from .base import StateStore
+from campaign_mock.store.base import StateStore
 
 MEMORY = "memory"
 
@@ -23,7 +23,7 @@ def open_store(url: str) -> StateStore | None:
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path:
             raise StoreUrlError(f"{url}: a SQLite store is sqlite:///path/to/mock.db")
-        from .sqlite_store import SqliteStore
+        from campaign_mock.store.sqlite_store import SqliteStore
 
         try:
             return SqliteStore(path)
@@ -31,7 +31,7 @@ def open_store(url: str) -> StateStore | None:
             raise StoreUrlError(f"{url}: cannot open the database: {exc}") from None
     if scheme in {"redis", "rediss", "unix"}:
         try:
-            from .redis_store import RedisStore
+            from campaign_mock.store.redis_store import RedisStore
         except ImportError:
             raise StoreUrlError(
                 "a Redis store needs the redis package: pip install 'campaign-kit[redis]'"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g
 
-from ..domain.params import CAMPAIGN_FIELDS, parse_create, parse_update
-from .envelope import success
-from .world import world
+from campaign_mock.domain.params import CAMPAIGN_FIELDS, parse_create, parse_update
+from campaign_mock.http.envelope import success
+from campaign_mock.http.world import world
 
 blueprint = Blueprint("campaign", __name__)
 

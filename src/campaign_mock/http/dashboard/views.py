@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..domain.backend import CampaignBackend
-from ..domain.clock import ClockMode, ClockReading, MockClock
-from ..domain.models import Campaign, Fixtures, State, Transition
-from .context import state, worlds
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.clock import ClockMode, ClockReading, MockClock
+from campaign_mock.domain.models import Campaign, Fixtures, State, Transition
+from campaign_mock.http.context import state, worlds
 
 #: The most campaigns the table lists (the newest): it is redrawn every second.
 MAX_ROWS = 500

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
-from ..domain.aggregation import CHANNEL_EVENTS
+from campaign_mock.domain.aggregation import CHANNEL_EVENTS
 
 #: Line colours by event type; the legend repeats them.
 COLOURS = {

@@ -20,16 +20,16 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from werkzeug.test import run_wsgi_app
 
-from .delivery import HttpTransport, Transport
+from campaign_mock.delivery import HttpTransport, Transport
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication as WsgiApp
     from requests import PreparedRequest
     from responses import RequestsMock
 
-    from .clock_control import Moment
-    from .handle import CampaignMock, FixturesSource
-    from .sink import CallbackSink
+    from campaign_mock.testing.clock_control import Moment
+    from campaign_mock.testing.handle import CampaignMock, FixturesSource
+    from campaign_mock.testing.sink import CallbackSink
 else:
     WsgiApp = Callable[..., Iterable[bytes]]
 
@@ -215,7 +215,7 @@ def intercept(
     `apps` maps URL prefixes to WSGI apps (your webhook receiver) reached without a socket;
     `sink` records callbacks in memory.
     """
-    from .handle import CampaignMock
+    from campaign_mock.testing.handle import CampaignMock
 
     options = {
         "fixtures": _beside_caller(fixtures, sys._getframe(1).f_code.co_filename),

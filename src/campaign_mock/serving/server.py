@@ -10,12 +10,12 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
-from .background import TICK_SECONDS, Background
-from .channel import ConnectionLimits, use_mock_channels
-from .delivery import Dispatcher, policy
-from .delivery.dispatcher import MAX_LONG_POLLS, step_aside
-from .http.simulation import EXTENSION as DELIVERY_EXTENSION
-from .traffic import ApiTraffic
+from campaign_mock.delivery import Dispatcher, policy
+from campaign_mock.delivery.dispatcher import MAX_LONG_POLLS, step_aside
+from campaign_mock.http.control.sending import EXTENSION as DELIVERY_EXTENSION
+from campaign_mock.serving.background import TICK_SECONDS, Background
+from campaign_mock.serving.connection import ConnectionLimits, use_mock_channels
+from campaign_mock.serving.traffic import ApiTraffic
 
 DEFAULT_THREADS = 8
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})

@@ -13,9 +13,9 @@ import socket
 
 from flask import Flask
 
-from .assembly import ServeOptions, build_app
-from .background import Background
-from .delivery import policy
+from campaign_mock.assembly import ServeOptions, build_app
+from campaign_mock.delivery import policy
+from campaign_mock.serving.background import Background
 
 #: Where the CLI leaves the options for the workers (JSON of `ServeOptions`).
 OPTIONS_VARIABLE = "CAMPAIGN_MOCK_WORKER_OPTIONS"

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .context import state
-from .dashboard_campaign import list_size
-from .dashboard_views import moment
-from .failures import failed_answers
-from .journal import JournalEntry
-from .world import every_journal
+from campaign_mock.http.context import state
+from campaign_mock.http.dashboard.campaign import list_size
+from campaign_mock.http.dashboard.views import moment
+from campaign_mock.http.failures import failed_answers
+from campaign_mock.http.journal import JournalEntry
+from campaign_mock.http.world import every_journal
 
 #: The most journal entries the journal page lists (the newest).
 MAX_REQUESTS = 200

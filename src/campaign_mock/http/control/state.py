@@ -15,15 +15,15 @@ from importlib import resources
 
 from flask import Blueprint, Response, request
 
-from ..domain.backend import CampaignBackend
-from ..domain.clock import Clock, MockClock
-from ..domain.errors import FixturesError, InvalidError
-from ..domain.models import Account, Channel, Fixtures, State
-from ..fixtureset import fixtures_from_document, fixtures_to_document
-from .context import backend, state, worlds
-from .envelope import success
-from .journal import REDACTED, JournalEntry
-from .world import caller, every_journal, journal_of, world
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.clock import Clock, MockClock
+from campaign_mock.domain.errors import FixturesError, InvalidError
+from campaign_mock.domain.models import Account, Channel, Fixtures, State
+from campaign_mock.fixtures.document import fixtures_from_document, fixtures_to_document
+from campaign_mock.http.context import backend, state, worlds
+from campaign_mock.http.envelope import success
+from campaign_mock.http.journal import REDACTED, JournalEntry
+from campaign_mock.http.world import caller, every_journal, journal_of, world
 
 blueprint = Blueprint("control", __name__, url_prefix="/_mock")
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from ..domain.audience import recipients
-from ..domain.backend import CampaignBackend
-from ..domain.deliveries import Attempt, BatchState
-from ..domain.models import ContactList
-from .dashboard_timeline import TimelinePoint, timeline_svg
-from .dashboard_views import CampaignRow, World, campaign_row, list_name, moment
+from campaign_mock.domain.audience import recipients
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.deliveries import Attempt, BatchState
+from campaign_mock.domain.models import ContactList
+from campaign_mock.http.dashboard.timeline import TimelinePoint, timeline_svg
+from campaign_mock.http.dashboard.views import CampaignRow, World, campaign_row, list_name, moment
 
 #: The most callback requests one campaign page lists (the newest); the timeline counts all.
 MAX_BATCHES = 200

@@ -12,12 +12,12 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .delivery.dispatcher import step_aside
-from .domain.clock import ClockMode, MockClock
-from .domain.timestamp import MAX_TIMESTAMP, parse_when
+from campaign_mock.delivery.dispatcher import step_aside
+from campaign_mock.domain.clock import ClockMode, MockClock
+from campaign_mock.domain.timestamp import MAX_TIMESTAMP, parse_when
 
 if TYPE_CHECKING:
-    from .handle import CampaignMock
+    from campaign_mock.testing.handle import CampaignMock
 
 #: A moment: Unix seconds, an ISO 8601 text (as `when` takes, Q-2) or a datetime (naive = UTC).
 Moment = float | int | str | datetime

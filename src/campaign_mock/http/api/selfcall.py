@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from flask import Request
 
-from ..delivery.policy import is_mock_itself, numeric_address
-from .body import Params
+from campaign_mock.delivery.policy import is_mock_itself, numeric_address
+from campaign_mock.http.body import Params
 
 #: The endpoints that take an `event_callback`.
 _WITH_CALLBACK = {"campaign.create_campaign", "campaign.update_campaign"}

@@ -12,8 +12,8 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote, quote_plus
 
-from ..domain.models import Fixtures
-from .journal import REDACTED
+from campaign_mock.domain.models import Fixtures
+from campaign_mock.http.journal import REDACTED
 
 MIN_LENGTH = 8
 

@@ -11,16 +11,16 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from ..delivery import Dispatcher
-from ..delivery.dispatcher import MAX_LONG_POLLS, step_aside
-from ..domain.aggregation import Event
-from ..domain.clock import ClockMode, ClockReading, MockClock
-from ..domain.errors import InvalidError, NotFoundError
-from ..domain.timestamp import MAX_TIMESTAMP, TimestampError, parse_when
-from . import numbers
-from .context import backend, worlds
-from .envelope import HttpError, success
-from .world import world
+from campaign_mock.delivery import Dispatcher
+from campaign_mock.delivery.dispatcher import MAX_LONG_POLLS, step_aside
+from campaign_mock.domain.aggregation import Event
+from campaign_mock.domain.clock import ClockMode, ClockReading, MockClock
+from campaign_mock.domain.errors import InvalidError, NotFoundError
+from campaign_mock.domain.timestamp import MAX_TIMESTAMP, TimestampError, parse_when
+from campaign_mock.http import numbers
+from campaign_mock.http.context import backend, worlds
+from campaign_mock.http.envelope import HttpError, success
+from campaign_mock.http.world import world
 
 blueprint = Blueprint("simulation", __name__, url_prefix="/_mock")
 

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from .delivery import Dispatcher
-from .delivery.dispatcher import step_aside
-from .http.simulation import EXTENSION as DELIVERY_EXTENSION
+from campaign_mock.delivery import Dispatcher
+from campaign_mock.delivery.dispatcher import step_aside
+from campaign_mock.http.control.sending import EXTENSION as DELIVERY_EXTENSION
 
 TICK_SECONDS = 0.05
 #: Real seconds between two log lines of a tick that keeps failing.

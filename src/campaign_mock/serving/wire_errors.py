@@ -18,7 +18,7 @@ from waitress.utilities import (
     ServerNotImplemented,
 )
 
-from .http.envelope import failure_document
+from campaign_mock.http.envelope import failure_document
 
 #: (status line, wire code) by waitress's error class; anything else is a bad request.
 _ANSWERS: dict[type[Error], tuple[str, str]] = {

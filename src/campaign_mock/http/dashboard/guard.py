@@ -18,8 +18,8 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Request, Response, render_template
 
-from .auth import CONTROL_CHALLENGE, require_control_token
-from .envelope import HttpError, failure, from_http_error, wants_html
+from campaign_mock.http.auth import CONTROL_CHALLENGE, require_control_token
+from campaign_mock.http.envelope import HttpError, failure, from_http_error, wants_html
 
 COOKIE = "campaign_mock_dashboard"
 #: `/` is the dashboard for a browser only; to any other client it is what it always was,

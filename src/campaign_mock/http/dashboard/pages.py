@@ -15,24 +15,30 @@ from flask import Blueprint, Response, g, jsonify, redirect, render_template, re
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..delivery.dispatcher import step_aside
-from ..domain.clock import MockClock
-from ..domain.errors import CampaignError, NotFoundError
-from ..domain.models import State
-from ..domain.timestamp import MAX_TIMESTAMP
-from .context import state, worlds
-from .dashboard_campaign import campaign_page
-from .dashboard_records import fixtures_view, request_detail, request_views
-from .dashboard_scrub import scrub
-from .dashboard_views import World, campaign_table, clock_view, moment, world_named
-from .world import world as request_world
+from campaign_mock.delivery.dispatcher import step_aside
+from campaign_mock.domain.clock import MockClock
+from campaign_mock.domain.errors import CampaignError, NotFoundError
+from campaign_mock.domain.models import State
+from campaign_mock.domain.timestamp import MAX_TIMESTAMP
+from campaign_mock.http.context import state, worlds
+from campaign_mock.http.dashboard.campaign import campaign_page
+from campaign_mock.http.dashboard.records import fixtures_view, request_detail, request_views
+from campaign_mock.http.dashboard.scrub import scrub
+from campaign_mock.http.dashboard.views import (
+    World,
+    campaign_table,
+    clock_view,
+    moment,
+    world_named,
+)
+from campaign_mock.http.world import world as request_world
 
 NAME = "dashboard"
 blueprint = Blueprint(
     NAME,
     __name__,
-    template_folder="../templates",
-    static_folder="../static",
+    template_folder="../../templates",
+    static_folder="../../static",
     static_url_path="/_mock/ui/static",
 )
 #: The longest one press of "advance" may move the clock: ten years.

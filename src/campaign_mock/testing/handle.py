@@ -12,28 +12,28 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .clock_control import ClockControl, Moment
-from .delivery import Dispatcher
-from .domain.aggregation import Event
-from .domain.backend import CampaignBackend
-from .domain.clock import MockClock
-from .domain.deliveries import Attempt
-from .domain.errors import CampaignError
-from .domain.models import Channel, Fixtures, State
-from .domain.worlds import Worlds
-from .fixtureset import fixtures_from_document, load_fixtures
-from .http import create_app
-from .http.context import MockState
-from .http.journal import JournalEntry
-from .http.simulation import dispatcher_of
+from campaign_mock.delivery import Dispatcher
+from campaign_mock.domain.aggregation import Event
+from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.domain.clock import MockClock
+from campaign_mock.domain.deliveries import Attempt
+from campaign_mock.domain.errors import CampaignError
+from campaign_mock.domain.models import Channel, Fixtures, State
+from campaign_mock.domain.worlds import Worlds
+from campaign_mock.fixtures.document import fixtures_from_document, load_fixtures
+from campaign_mock.http import create_app
+from campaign_mock.http.context import MockState
+from campaign_mock.http.control.sending import dispatcher_of
+from campaign_mock.http.journal import JournalEntry
+from campaign_mock.testing.clock_control import ClockControl, Moment
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication as WsgiApp
     from flask import Flask
 
-    from .inprocess import Interception
-    from .server import MockServer
-    from .sink import CallbackSink
+    from campaign_mock.serving.server import MockServer
+    from campaign_mock.testing.inprocess import Interception
+    from campaign_mock.testing.sink import CallbackSink
 
 #: Fixtures: a YAML/JSON file, a document (the file's shape) or a `Fixtures` value.
 FixturesSource = str | os.PathLike[str] | Mapping[str, Any] | Fixtures
@@ -83,8 +83,8 @@ class CampaignMock:
         unless `insecure_control=True`; this handle's own calls never need it.
         `isolate="accounts"`: one world per account (`world(username)`).
         """
-        from .exposure import exposure_refusal
-        from .server import MockServer
+        from campaign_mock.serving.exposure import exposure_refusal
+        from campaign_mock.serving.server import MockServer
 
         refusal = exposure_refusal(host, control_token, insecure_control)
         if refusal is not None:
@@ -351,7 +351,7 @@ class CampaignMock:
         sink: CallbackSink | None = None,
     ) -> Interception:
         """`requests` calls to `base_url` go to this mock without a socket (see inprocess.py)."""
-        from .inprocess import Interception
+        from campaign_mock.testing.inprocess import Interception
 
         return Interception(lambda: self, base_url, apps=apps, sink=sink)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, request
 
-from ..domain.errors import InvalidError
-from .auth import SESSION_COOKIE, session_now, unauthorized
-from .context import backend
-from .envelope import success
+from campaign_mock.domain.errors import InvalidError
+from campaign_mock.http.auth import SESSION_COOKIE, session_now, unauthorized
+from campaign_mock.http.context import backend
+from campaign_mock.http.envelope import success
 
 blueprint = Blueprint("session", __name__)
 _LOGIN_FIELDS = frozenset({"username", "password"})

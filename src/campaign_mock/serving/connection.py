@@ -24,8 +24,8 @@ from typing import Any
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 
-from .traffic import ApiTraffic
-from .wire_errors import EnvelopeErrorTask
+from campaign_mock.serving.traffic import ApiTraffic
+from campaign_mock.serving.wire_errors import EnvelopeErrorTask
 
 #: File descriptors kept beyond the connection limit: listeners, the trigger, callback
 #: sockets, fixtures files, the test process's own.

@@ -1,0 +1,1 @@
+"""The Campaign API itself: campaigns, login and logout."""

@@ -1,0 +1,1 @@
+"""Serving the mock: waitress and granian, the connection layer, the background threads."""
