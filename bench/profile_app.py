@@ -14,7 +14,7 @@ from typing import Any
 import bare_app  # bench/ is on sys.path when this file runs as a script
 from werkzeug.test import EnvironBuilder
 
-from campaign_mock.http import create_app
+from campaign_mock import create_app
 
 AUTH = "Basic " + base64.b64encode(b"demo:demo-password").decode()
 POST_BODY = b"name=bench&domain=1&list=1"

@@ -7,7 +7,7 @@ import argparse
 import bare_app
 from flask import Flask
 
-from campaign_mock.http import create_app
+from campaign_mock import create_app
 from campaign_mock.serving.server import DEFAULT_THREADS, MockServer, hold_stop_signals
 
 

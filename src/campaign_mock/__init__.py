@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from campaign_mock.http import create_app
+    from campaign_mock.assembly import create_app
     from campaign_mock.testing.clock_control import ClockControl
     from campaign_mock.testing.handle import CampaignMock
     from campaign_mock.testing.inprocess import Interception, intercept
@@ -37,7 +37,7 @@ _WHERE = {
     "Interception": ".testing.inprocess",
     "ReceivedEvent": ".testing.sink",
     "SinkServer": ".testing.sink",
-    "create_app": ".http",
+    "create_app": ".assembly",
     "intercept": ".testing.inprocess",
 }
 

@@ -1,6 +1,7 @@
-"""One mock from `serve`'s options: the clock, the backend (in memory or on a shared store)
-and the app. The CLI builds it once for waitress; each granian worker (`workers.py`) builds
-its own from the same options, so every process of `--workers N` is the same mock."""
+"""The one builder: a mock from `serve`'s options: the clock, the backend (in memory or on a
+shared store), the core (`core.Mock`) and its HTTP door. The CLI builds it once for
+waitress; each granian worker (`serving/workers.py`) builds its own from the same options,
+so every process of `--workers N` is the same mock; the test kit builds one per handle."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ from dataclasses import asdict, dataclass
 
 from flask import Flask
 
+from campaign_mock.core import Mock
+from campaign_mock.delivery import HttpTransport
+from campaign_mock.delivery.policy import DestinationPolicy
 from campaign_mock.domain.backend import CampaignBackend
-from campaign_mock.domain.clock import MockClock
+from campaign_mock.domain.clock import Clock, MockClock
 from campaign_mock.domain.models import Fixtures
 from campaign_mock.domain.sessions import Sessions
 from campaign_mock.domain.settings import SimulationSettings
+from campaign_mock.domain.worlds import ACCOUNTS
 from campaign_mock.fixtures.document import default_fixtures, load_fixtures
-from campaign_mock.http import create_app
-from campaign_mock.store import MEMORY, open_store
+from campaign_mock.http import flask_app
+from campaign_mock.store import MEMORY, open_store, store_errors
 from campaign_mock.store.shared import SharedClock, StoredBackend
 
 
@@ -65,27 +70,80 @@ class ServeOptions:
         )
 
 
-def build_app(options: ServeOptions, fixtures: Fixtures | None = None) -> Flask:
-    """The mock's app. Raises StoreUrlError for a store it cannot open, and FixturesError,
-    TimestampError or InvalidError for options the CLI should have refused."""
-    loaded = fixtures if fixtures is not None else options.fixtures()
-    sessions = Sessions(ttl=options.session_ttl)
-    store = open_store(options.state)
+def build_mock(
+    options: ServeOptions,
+    fixtures: Fixtures | None = None,
+    *,
+    backend: CampaignBackend | None = None,
+    clock: Clock | None = None,
+) -> Mock:
+    """The one builder: the mock's core from `serve`'s options. `serve`, `--workers`, the
+    pytest plugin, `intercept()`, `CampaignMock` and `create_app` all come through here.
+
+    `fixtures` replaces the options' file; `backend` (state shared with the caller) or
+    `clock` (a clock of the caller's) are for tests that hold the mock's insides. Raises
+    StoreUrlError for a store it cannot open, and FixturesError, TimestampError or
+    InvalidError for options the CLI should have refused.
+    """
+    if options.isolate not in (None, ACCOUNTS):
+        raise ValueError(f"isolate: {options.isolate!r} is not an isolation; use {ACCOUNTS!r}")
+    store = open_store(options.state) if backend is None else None
     held: CampaignBackend
-    if store is None:
-        clock = MockClock(start=options.start, frozen=options.frozen, speed=options.speed)
-        held = CampaignBackend(loaded, clock, options.settings(), sessions)
+    if backend is not None:
+        held = backend
     else:
-        shared = SharedClock(start=options.start, frozen=options.frozen, speed=options.speed)
-        held = StoredBackend(store, loaded, shared, options.settings(), sessions)
-    app = create_app(
-        backend=held,
+        loaded = fixtures if fixtures is not None else options.fixtures()
+        sessions = Sessions(ttl=options.session_ttl)
+        if store is not None:
+            shared = SharedClock(start=options.start, frozen=options.frozen, speed=options.speed)
+            held = StoredBackend(store, loaded, shared, options.settings(), sessions)
+        else:
+            made = clock or MockClock(
+                start=options.start, frozen=options.frozen, speed=options.speed
+            )
+            held = CampaignBackend(loaded, made, options.settings(), sessions)
+    core = Mock(
+        held,
+        isolated=options.isolate == ACCOUNTS,
         auth=options.auth,
         journal_size=options.journal_size,
         control_token=options.control_token,
-        callback_allow=options.callback_allow,
-        isolate=options.isolate,
+        transport=HttpTransport(policy=DestinationPolicy(options.callback_allow)),
+        unavailable=store_errors(),
     )
     if store is not None:
-        app.extensions["campaign_mock"].journal.share(store)
-    return app
+        core.journal.share(store)
+    return core
+
+
+def build_app(options: ServeOptions, fixtures: Fixtures | None = None) -> Flask:
+    """The mock's HTTP door, on a core from `build_mock`."""
+    return flask_app(build_mock(options, fixtures))
+
+
+def create_app(
+    fixtures: Fixtures | None = None,
+    *,
+    backend: CampaignBackend | None = None,
+    clock: Clock | None = None,
+    auth: bool = True,
+    journal_size: int = 1000,
+    control_token: str | None = None,
+    callback_allow: tuple[str, ...] = (),
+    isolate: str | None = None,
+) -> Flask:
+    """A mock as a Flask app (WSGI): pass a backend to share state, or fixtures and a clock.
+
+    `control_token`: required on every `/_mock/` route. `callback_allow`: the only callback
+    destinations (`HOST`, `HOST:PORT`, `CIDR`; delivery/policy.py); empty, any but
+    link-local and metadata addresses. No callback ever goes to a mock itself.
+    `isolate="accounts"`: a world of its own per account; needs `auth`.
+    """
+    options = ServeOptions(
+        auth=auth,
+        journal_size=journal_size,
+        control_token=control_token,
+        callback_allow=callback_allow,
+        isolate=isolate,
+    )
+    return flask_app(build_mock(options, fixtures, backend=backend, clock=clock))

@@ -18,6 +18,7 @@ from campaign_mock.domain.models import Fixtures
 from campaign_mock.domain.sessions import DEFAULT_TTL
 from campaign_mock.domain.timestamp import TimestampError, parse_when
 from campaign_mock.fixtures.document import default_fixtures, fixtures_to_document, load_fixtures
+from campaign_mock.http.context import mock_of
 from campaign_mock.serving.exposure import EXIT_EXPOSED, exposure_refusal, is_loopback_host
 from campaign_mock.serving.server import DEFAULT_THREADS, MockServer, hold_stop_signals
 from campaign_mock.serving.workers import check_listen, free_port, serve_workers
@@ -253,7 +254,7 @@ def serve(
     except (OSError, ValueError) as exc:  # waitress says ValueError for a host it cannot use
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CannotListen(f"cannot listen on {host}:{port}: {reason}") from None
-    shown = app.extensions["campaign_mock"].backend.fixtures  # a store's, when it had some
+    shown = mock_of(app).fixtures  # a store's, when it had some
     received = server.serve_until_signalled(
         on_ready=lambda: _print_banner(
             server,
@@ -391,7 +392,7 @@ def _print_banner(
 
 def _state_line(app: Flask) -> str | None:
     """Where the state lives, when not in memory, and whether this instance found some."""
-    held = app.extensions["campaign_mock"].backend
+    held = mock_of(app).root
     if not isinstance(held, StoredBackend):
         return None
     found = len(held.campaigns())

@@ -20,7 +20,7 @@ from campaign_mock.delivery.transport import Transport, TransportError
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.models import State
 from campaign_mock.domain.params import CampaignFields
-from campaign_mock.http.control.sending import dispatcher_of
+from campaign_mock.http.context import mock_of
 
 from .conftest import served as mock_served
 from .conftest import suite_config
@@ -92,7 +92,7 @@ class Rewriting:
 
 def _transport(rewrite: Callable[[str, bytes, Post], int]) -> Callable[[Flask], None]:
     def apply(app: Flask) -> None:
-        dispatcher = dispatcher_of(app)
+        dispatcher = mock_of(app).dispatcher
         dispatcher.transport = Rewriting(dispatcher.transport, rewrite)
 
     return apply
@@ -100,7 +100,7 @@ def _transport(rewrite: Callable[[str, bytes, Post], int]) -> Callable[[Flask], 
 
 def _settings(document: dict[str, Any]) -> Callable[[Flask], None]:
     def apply(app: Flask) -> None:
-        backend: CampaignBackend = app.extensions["campaign_mock"].backend
+        backend: CampaignBackend = mock_of(app).root
         backend.configure_simulation(backend.simulation.settings.updated(document))
 
     return apply
@@ -262,7 +262,7 @@ def _post_json(url: str, body: bytes, timeout: float) -> int:
 
 @callback_variant("c_json_body", ("C-2",), ("C-2",), "callbacks are JSON, not forms")
 def _c_json_body(app: Flask) -> None:
-    dispatcher = dispatcher_of(app)
+    dispatcher = mock_of(app).dispatcher
     dispatcher.transport = Rewriting(dispatcher.transport, lambda u, b, _p: _post_json(u, b, 5))
 
 
@@ -457,5 +457,5 @@ def _c1_no_opens_after_done(app: Flask) -> None:
     # open and click fall after DONE for all but about 1 in 400 campaigns (the mock with these
     # delays and nothing dropped passes: test_engagement.py).
     _settings(ENGAGEMENT_AFTER_DONE)(app)
-    backend: CampaignBackend = app.extensions["campaign_mock"].backend
+    backend: CampaignBackend = mock_of(app).root
     _transport(_no_engagement_once_done(backend))(app)

@@ -15,6 +15,7 @@ from flask import Flask
 
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.models import State
+from campaign_mock.http.context import mock_of
 
 from .middleware import Call, install
 from .variants import FUTURE, _campaign, _failure, _state, variant
@@ -469,7 +470,7 @@ def _v_missing_id_before_body(app: Flask) -> None:
     def rewrite(environ: dict[str, Any], inner: Inner) -> Response:
         if environ["REQUEST_METHOD"] == "PUT" and not _anonymous(environ):
             ident = Call("PUT", environ.get("PATH_INFO", ""), "", b"").campaign_id
-            backend: CampaignBackend = app.extensions["campaign_mock"].backend
+            backend: CampaignBackend = mock_of(app).root
             if _never_created(backend, ident):
                 return _envelope(404, "not_found")
         return inner()

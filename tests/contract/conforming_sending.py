@@ -15,6 +15,7 @@ from flask import Flask
 
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.deliveries import Attempt
+from campaign_mock.http.context import mock_of
 
 from .callback_variants import SPEED, Post, _settings, _transport
 from .conforming import Conforming, conforming
@@ -27,7 +28,7 @@ SLOW = 300.0
 
 
 def backend_of(app: Flask) -> CampaignBackend:
-    found: CampaignBackend = app.extensions["campaign_mock"].backend
+    found: CampaignBackend = mock_of(app).root
     return found
 
 

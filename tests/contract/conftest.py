@@ -15,10 +15,10 @@ from campaign_contract.config.scaffold import config_from_state, fetch_mock_stat
 from campaign_contract.coverage import all_clauses
 from campaign_contract.engine.layers import load_layers
 from campaign_contract.engine.registry import REGISTRY
+from campaign_mock import create_app
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.fixtures.document import default_fixtures
-from campaign_mock.http import create_app
 from campaign_mock.serving.server import MockServer
 
 load_layers()

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 from flask import Flask
 
 from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.http.context import mock_of
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -76,7 +77,7 @@ def install(
     on_response: ResponseRewrite | None = None,
 ) -> None:
     """Wrap `app.wsgi_app` (Flask's documented place for middleware) with the rewrites."""
-    backend: CampaignBackend = app.extensions["campaign_mock"].backend
+    backend: CampaignBackend = mock_of(app).root
     inner: WsgiApp = app.wsgi_app  # type: ignore[assignment]
 
     def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -19,7 +19,7 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from flask import Flask
 
-from campaign_mock.http.control.sending import dispatcher_of
+from campaign_mock.http.context import mock_of
 from campaign_mock.serving.server import TICK_SECONDS
 
 #: The largest body read (waitress's limit in MockServer); a larger one is a 400.
@@ -106,7 +106,7 @@ class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 
 def _background(app: Flask, stop: threading.Event) -> list[threading.Thread]:
     """What MockServer runs beside waitress: the simulation's ticker and the callback workers."""
-    dispatcher = dispatcher_of(app)
+    dispatcher = mock_of(app).dispatcher
 
     def tick() -> None:
         while not stop.wait(TICK_SECONDS):

@@ -9,7 +9,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from campaign_mock.http import create_app
+from campaign_mock import create_app
 from campaign_mock.serving.server import MockServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from campaign_mock.http import create_app
+from campaign_mock import create_app
 from campaign_mock.serving.server import MockServer
 
 #: 2026-11-27T00:00:00Z: "now" for every test app.

@@ -15,11 +15,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from campaign_mock import create_app
 from campaign_mock.delivery import CallableTransport
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.fixtures.document import fixtures_from_document
-from campaign_mock.http import create_app
-from campaign_mock.http.control.sending import dispatcher_of
+from campaign_mock.http.context import mock_of
 from campaign_mock.http.dashboard import views as dashboard_views
 
 from .conftest import NOW
@@ -71,7 +71,7 @@ def make_app(**options: Any) -> tuple[Flask, MockClock, Receiver]:
     clock = MockClock(start=NOW, frozen=True)
     app = create_app(fixtures_from_document(FIXTURES), clock=clock, **options)
     receiver = Receiver()
-    dispatcher_of(app).transport = CallableTransport(receiver)
+    mock_of(app).dispatcher.transport = CallableTransport(receiver)
     return app, clock, receiver
 
 
@@ -102,7 +102,7 @@ def sent_campaign(app: Flask, clock: MockClock) -> int:
     create(client, state="READY", when=NOW + 60, event_callback=HOOK, segments=[5])
     advance(app, 60)  # to `when`: a jump past it would start the send where it lands
     advance(app, 7200)
-    dispatcher_of(app).deliver_due()
+    mock_of(app).dispatcher.deliver_due()
     return 1
 
 
@@ -194,10 +194,10 @@ def test_a_campaign_page_shows_audience_timeline_and_every_callback_attempt(mock
     create(client, state="READY", when=NOW + 60, event_callback=HOOK, segments=[5])
     advance(app, 60)
     advance(app, 7200)
-    dispatcher_of(app).deliver_due()
+    mock_of(app).dispatcher.deliver_due()
     receiver.status = 200
     advance(app, 3600)
-    dispatcher_of(app).deliver_due()
+    mock_of(app).dispatcher.deliver_due()
     page = text(client, "/_mock/ui/campaigns/1")
     assert "Customers: 2 contacts; sends to its segments" in page
     assert "a@example.com" in page and "+351910000001" in page
@@ -223,7 +223,7 @@ def test_the_buttons_redeliver_flush_and_abort(mock: Any) -> None:
     before = len(receiver.bodies)
     done = press(client, "/_mock/ui/do/redeliver/1")
     assert done["ok"], done
-    dispatcher_of(app).deliver_due()
+    mock_of(app).dispatcher.deliver_due()
     assert len(receiver.bodies) == before + 1
     assert "<td>redelivery</td>" in text(client, "/_mock/ui/part/campaigns/1")
     assert press(client, "/_mock/ui/do/redeliver/999") == {
@@ -380,7 +380,7 @@ def test_no_page_shows_a_password_or_an_api_key() -> None:
     client.get(f"/campaign/1?password={PASSWORD}&key={API_KEY}", headers=basic())
     client.post("/campaign", data={"name": PASSWORD, "list": 99, "domain": 1}, headers=basic())
     advance(app, 7300)
-    dispatcher_of(app).deliver_due()
+    mock_of(app).dispatcher.deliver_due()
     urls = [
         "/",
         "/_mock/ui/",

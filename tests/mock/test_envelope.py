@@ -303,7 +303,7 @@ def test_V5_login_failures(api: Api) -> None:
 
 def test_V5_no_auth_mode() -> None:
     """V-5: `--no-auth` (auth=False) accepts requests without credentials."""
-    from campaign_mock.http import create_app
+    from campaign_mock import create_app
 
     client = create_app(auth=False).test_client()
     body = json.loads(client.post("/campaign", data={"name": "a", "domain": 1, "list": 1}).data)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from campaign_mock.http import create_app
+from campaign_mock import create_app
 from campaign_mock.serving.connection import ConnectionLimits
 from campaign_mock.serving.server import MockServer
 

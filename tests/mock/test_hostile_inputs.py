@@ -19,8 +19,8 @@ import requests
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from campaign_mock import create_app
 from campaign_mock.domain.clock import MockClock
-from campaign_mock.http import create_app
 from campaign_mock.serving.server import MockServer
 
 from .conftest import NOW

@@ -23,11 +23,11 @@ from campaign_contract.engine.layers import load_layers
 from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
+from campaign_mock import create_app
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.fixtures.document import default_fixtures, fixtures_to_document, load_fixtures
-from campaign_mock.http import create_app
 from campaign_mock.serving.server import MockServer
 from campaign_mock.testing.handle import CampaignMock
 from campaign_mock.testing.sink import SinkServer

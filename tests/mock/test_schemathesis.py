@@ -21,7 +21,7 @@ import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from campaign_mock.http import create_app
+from campaign_mock import create_app
 from campaign_mock.serving.server import MockServer
 from spec import DOCUMENT, pointer, resolve, validator
 

@@ -22,12 +22,12 @@ import requests
 from tests.serving import free_port, served_mock, user_env
 from tests.simulation.conftest import Receiver, _handler
 
+from campaign_mock import create_app
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.domain.sessions import Sessions
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.fixtures.document import default_fixtures
-from campaign_mock.http import create_app
 from campaign_mock.serving.server import MockServer
 
 START = 1_900_000_000.0

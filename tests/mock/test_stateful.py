@@ -21,7 +21,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from campaign_mock.http import create_app
+from campaign_mock import create_app
 from campaign_mock.serving.server import MockServer
 
 from .conftest import FUTURE, NOW, PAST, FixedClock

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from campaign_mock.http import create_app
+from campaign_mock import create_app
 from campaign_mock.serving.server import MockServer
 
 #: `campaign-mock` exits 3 for a refused fixtures file (1 is a crash, 2 a usage error).

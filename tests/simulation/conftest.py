@@ -12,11 +12,11 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 
+from campaign_mock import create_app
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.fixtures.document import default_fixtures
-from campaign_mock.http import create_app
 from campaign_mock.serving.server import MockServer
 
 #: 2030-03-17T17:46:40Z: where every frozen clock starts.

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from freezegun import freeze_time
 
+from campaign_mock import create_app
 from campaign_mock.domain.clock import ClockMode, MockClock
-from campaign_mock.http import create_app
 
 from .conftest import START, Mock
 

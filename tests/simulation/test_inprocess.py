@@ -10,13 +10,13 @@ from urllib.parse import parse_qsl
 from flask import Flask
 from freezegun import freeze_time
 
+from campaign_mock import create_app
 from campaign_mock.delivery import CallableTransport, Dispatcher
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.fixtures.document import default_fixtures
-from campaign_mock.http import create_app
-from campaign_mock.http.control.sending import dispatcher_of
+from campaign_mock.http.context import mock_of
 
 from .conftest import START
 
@@ -66,8 +66,8 @@ def test_M4_C1_C3_freezegun_drives_scheduling_and_callbacks() -> None:
     start = datetime.fromtimestamp(START, UTC)
     with freeze_time(start) as frozen:
         app = create_app()
-        recorder = Recorder(app.extensions["campaign_mock"].backend.clock)
-        dispatcher = dispatcher_of(app)
+        recorder = Recorder(mock_of(app).root.clock)
+        dispatcher = mock_of(app).dispatcher
         dispatcher.transport = CallableTransport(recorder)
         ident = _create(app, int(START) + 600)
         frozen.tick(599)

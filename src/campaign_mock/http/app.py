@@ -1,4 +1,4 @@
-"""`create_app()`: the Flask app, with V-4's order of checks in one before-request hook."""
+"""`flask_app(core)`: the HTTP door, with V-4's order of checks in one before-request hook."""
 
 from __future__ import annotations
 
@@ -9,27 +9,23 @@ from flask import Flask, Request, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter
 
-from campaign_mock.delivery import HttpTransport
-from campaign_mock.delivery.policy import DestinationPolicy
-from campaign_mock.domain.backend import CampaignBackend
-from campaign_mock.domain.clock import Clock
+from campaign_mock.core import Mock
+from campaign_mock.core.errors import BusyError, WorldRequiredError
+from campaign_mock.core.journal import BODY_PREVIEW, JournalEntry
 from campaign_mock.domain.errors import CampaignError, NotFoundError
-from campaign_mock.domain.models import Fixtures
 from campaign_mock.domain.params import parse_id
-from campaign_mock.domain.worlds import ACCOUNTS, Worlds
-from campaign_mock.fixtures.document import default_fixtures
 from campaign_mock.http.api import campaigns
 from campaign_mock.http.api import login as session
 from campaign_mock.http.api.selfcall import refuse_callbacks_to_itself
-from campaign_mock.http.auth import require_control_token, require_user
+from campaign_mock.http.auth import CHALLENGE, require_control_token, require_user
 from campaign_mock.http.body import MAX_BODY, Params, check_control_body, read_params
-from campaign_mock.http.context import MockState, state, worlds
-from campaign_mock.http.control import sending as simulation
-from campaign_mock.http.control import state as control
-from campaign_mock.http.control.sending import dispatcher_of
+from campaign_mock.http.context import EXTENSION, mock
+from campaign_mock.http.control import campaigns as campaign_control
+from campaign_mock.http.control import clock, deliveries, records, settings, spec
 from campaign_mock.http.dashboard import guard as dashboard_guard
 from campaign_mock.http.dashboard import pages as dashboard
 from campaign_mock.http.envelope import (
+    CAMPAIGN_PAGE,
     HttpError,
     failure,
     from_campaign_error,
@@ -37,16 +33,8 @@ from campaign_mock.http.envelope import (
     success,
 )
 from campaign_mock.http.failures import failed_answers
-from campaign_mock.http.journal import (
-    BODY_PREVIEW,
-    JournalEntry,
-    RequestJournal,
-    redacted,
-    redacted_query,
-)
+from campaign_mock.http.redaction import redacted, redacted_query
 from campaign_mock.http.strict_json import StrictJSONProvider
-from campaign_mock.http.world import journal_of
-from campaign_mock.store import store_errors
 
 _NO_PARAMS = Params()
 _PUBLIC_ENDPOINTS = {"session.login", "spec.openapi_document"}
@@ -67,54 +55,31 @@ class PositiveIntConverter(BaseConverter):
         return str(value)
 
 
-def create_app(
-    fixtures: Fixtures | None = None,
-    *,
-    backend: CampaignBackend | None = None,
-    clock: Clock | None = None,
-    auth: bool = True,
-    journal_size: int = 1000,
-    control_token: str | None = None,
-    callback_allow: tuple[str, ...] = (),
-    isolate: str | None = None,
-) -> Flask:
-    """A mock instance: pass a backend to share state, or fixtures and a clock to make one.
+def flask_app(core: Mock) -> Flask:
+    """The HTTP door of `core`: the API, the control API and the dashboard, one Flask app.
 
-    `control_token`: required on every `/_mock/` route. `callback_allow`: the only callback
-    destinations (`HOST`, `HOST:PORT`, `CIDR`; delivery/policy.py); empty, any but
-    link-local and metadata addresses. No callback ever goes to a mock itself.
-    `isolate="accounts"`: a world of its own per account (http/world.py); needs `auth`.
+    Built by `campaign_mock.assembly` (the one builder); the app owns nothing but routing:
+    every view parses, calls one operation of `core` and renders.
     """
-    if isolate not in (None, ACCOUNTS):
-        raise ValueError(f"isolate: {isolate!r} is not an isolation; use {ACCOUNTS!r} or None")
-    if isolate and not auth:
-        raise ValueError("isolate='accounts' needs authentication: worlds are chosen by account")
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json = StrictJSONProvider(app)
     app.url_map.converters["positive_int"] = PositiveIntConverter
-    held = backend or CampaignBackend(fixtures or default_fixtures(), clock)
-    app.extensions["campaign_mock"] = MockState(
-        backend=held,
-        journal=RequestJournal(journal_size),
-        auth=auth,
-        initial_fixtures=held.fixtures,
-        control_token=control_token or None,
-        worlds=Worlds(held, isolated=isolate == ACCOUNTS),
-    )
+    app.extensions[EXTENSION] = core
+    app.extensions[CAMPAIGN_PAGE] = dashboard.api_campaign_page
     app.register_blueprint(campaigns.blueprint)
     app.register_blueprint(session.blueprint)
-    app.register_blueprint(control.blueprint)
-    app.register_blueprint(control.spec_blueprint)
-    app.register_blueprint(simulation.blueprint)
+    for door in (records, clock, settings, deliveries, campaign_control, spec):
+        app.register_blueprint(door.blueprint)
     app.register_blueprint(dashboard.blueprint)  # `/` and `/_mock/ui/`: pages for people
-    dispatcher_of(app).transport = HttpTransport(policy=DestinationPolicy(callback_allow))
     app.before_request(_check_request)
     app.after_request(_journal_request)
     app.register_error_handler(CampaignError, _campaign_error)
+    app.register_error_handler(WorldRequiredError, _world_required)
+    app.register_error_handler(BusyError, _busy)
     app.register_error_handler(HttpError, from_http_error)
     app.register_error_handler(HTTPException, _http_exception)
-    for error in store_errors():
+    for error in core.unavailable:
         app.register_error_handler(error, _store_unavailable)
     return app
 
@@ -126,7 +91,7 @@ def _check_request() -> Response | None:
     """
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     held: Any = g._get_current_object()
-    mock = state()
+    core = mock()
     held.started = time.perf_counter()
     held.params = Params()
     if req.routing_exception is not None:
@@ -135,17 +100,16 @@ def _check_request() -> Response | None:
     if method == "OPTIONS":
         return _options()
     if req.blueprint == dashboard.NAME:  # `/` too: the dashboard is the control surface
-        return dashboard_guard.check(req, mock.control_token)
+        return dashboard_guard.check(req, core.control_token)
     if req.path.startswith("/_mock/"):
-        require_control_token(req, mock.control_token)
+        require_control_token(req, core.control_token)
         if method in {"POST", "PUT"}:
             check_control_body(req)
         return None
-    if mock.auth and req.endpoint not in _PUBLIC_ENDPOINTS:
-        held.user = require_user(req, mock.backend)
-        if mock.isolated:
+    if core.auth and req.endpoint not in _PUBLIC_ENDPOINTS:
+        held.user = require_user(req, core)
+        if core.isolated:
             held.account = held.user
-            held.world = worlds().of(held.user)
     else:
         held.user = "anonymous"
     if method in {"POST", "PUT"}:
@@ -169,6 +133,19 @@ def _campaign_error(error: CampaignError) -> Response:
     if isinstance(error, NotFoundError):  # V-4 step 4: a missing id is a 404
         return failure(404, error.code, error.message, error.errors)
     return from_campaign_error(error)
+
+
+def _world_required(error: WorldRequiredError) -> Response:
+    """Isolated, a control route on one world needs the account's credentials."""
+    message = (
+        f"With --isolate accounts, {request.path} acts on one account's world: "
+        "send that account's credentials (HTTP Basic or its session cookie)"
+    )
+    return failure(401, "unauthorized", message, headers=CHALLENGE)
+
+
+def _busy(error: BusyError) -> Response:
+    return failure(429, "busy", str(error), headers={"Retry-After": "1"})
 
 
 def _store_unavailable(error: Exception) -> Response:
@@ -205,8 +182,7 @@ def _journal_request(response: Response) -> Response:
     held: Any = g._get_current_object()
     if held.get("store_failed"):
         return response
-    mock = state()
-    journal = journal_of(held.get("account")) if mock.isolated else mock.journal
+    core = mock()
     params: Params = held.get("params", _NO_PARAMS)
     body = req.get_data(cache=True) if params.values or params.errors else b""
     text = body[:BODY_PREVIEW].decode("utf-8", "replace")
@@ -217,14 +193,14 @@ def _journal_request(response: Response) -> Response:
         known = (secret,) if isinstance(secret, str) else ()
         text = redacted(req.content_type, body, known)[:BODY_PREVIEW]
         query = redacted_query(query)
-    seq = mock.journal.next_seq()  # one sequence, so journals merge in order
+    seq = core.journal.next_seq()  # one sequence, so journals merge in order
     failed = held.get("failure_text")
     if failed is not None and not any(s and s in failed for s in known):  # for the dashboard
         failed_answers().keep(seq, failed)
     now = time.perf_counter()
     entry = JournalEntry(
         seq=seq,
-        at=mock.backend.clock.now(),
+        at=core.now(),
         method=req.method,
         path=req.path,
         query=query,
@@ -235,7 +211,7 @@ def _journal_request(response: Response) -> Response:
         duration_ms=round((now - held.get("started", now)) * 1e3, 3),
     )
     try:
-        journal.record(entry)
-    except store_errors() as error:  # the answer stands; only its journal line is lost
+        core.record_request(held.get("account") if core.isolated else None, entry)
+    except core.unavailable as error:  # the answer stands; only its journal line is lost
         current_app.logger.warning("campaign-mock: the request journal's store failed: %s", error)
     return response

@@ -4,11 +4,10 @@ for the control API, the control token."""
 from __future__ import annotations
 
 import secrets
-import time
 
 from flask import Request
 
-from campaign_mock.domain.backend import CampaignBackend
+from campaign_mock.core import Mock
 from campaign_mock.http.envelope import HttpError
 
 SESSION_COOKIE = "sergiosgc_auth"
@@ -16,28 +15,20 @@ CHALLENGE = {"WWW-Authenticate": 'Basic realm="campaign-mock", charset="UTF-8"'}
 CONTROL_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="campaign-mock control API"'}
 #: The header that carries the control token, besides `Authorization: Bearer ...`.
 TOKEN_HEADER = "X-Mock-Token"
-#: Real seconds for session lifetimes, out of freezegun's reach (it patches module attributes
-#: that are the real functions, not one inside a tuple).
-_REAL = (time.monotonic,)
 
 
-def session_now() -> float:
-    """The time sessions live in: real, monotonic seconds (domain/sessions.py)."""
-    return _REAL[0]()
-
-
-def require_user(request: Request, backend: CampaignBackend) -> str:
+def require_user(request: Request, core: Mock) -> str:
     """The authenticated username, or a 401 with a Basic challenge (V-4 step 2)."""
     # Parsing cookies costs more than the rest of this check; most clients send none.
     token = request.cookies.get(SESSION_COOKIE) if "Cookie" in request.headers else None
     if token:
-        user = backend.session_user(token, session_now())
+        user = core.session_user(token)
         if user is not None:
             return user
     credentials = request.authorization
     if credentials is not None and credentials.type == "basic":
         username, password = credentials.username or "", credentials.password or ""
-        if backend.check_credentials(username, password):
+        if core.check_credentials(username, password):
             return username
         raise unauthorized("Wrong username, password or API key")
     if token:

@@ -1,51 +1,22 @@
-"""Where the app keeps its collaborators: `app.extensions["campaign_mock"]` (flaskr's way)."""
+"""Where the app keeps the core: `app.extensions["campaign_mock"]` (flaskr's way)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from flask import Flask, current_app
 
-from flask import current_app
+from campaign_mock.core import Mock
 
-from campaign_mock.domain.backend import CampaignBackend
-from campaign_mock.domain.models import Fixtures
-from campaign_mock.domain.worlds import Worlds
-from campaign_mock.http.journal import RequestJournal
+#: The key of `app.extensions` that holds the app's `Mock`.
+EXTENSION = "campaign_mock"
 
 
-@dataclass(slots=True)
-class MockState:
-    """What one mock instance holds besides Flask itself."""
-
-    backend: CampaignBackend
-    journal: RequestJournal
-    auth: bool
-    initial_fixtures: Fixtures
-    #: Required on every `/_mock/` route when set (auth.require_control_token).
-    control_token: str | None = None
-    #: The worlds requests act on (`--isolate accounts`; http/world.py); None: `backend` alone.
-    worlds: Worlds | None = None
-    #: With isolation, each account's request journal; `journal` keeps the anonymous ones.
-    journals: dict[str, RequestJournal] = field(default_factory=dict)
-    #: `worlds.isolated`, read on every request: a plain attribute, so the default costs nothing.
-    isolated: bool = field(init=False, default=False)
-
-    def __post_init__(self) -> None:
-        if self.worlds is None:
-            self.worlds = Worlds(self.backend)
-        self.isolated = self.worlds.isolated
-
-
-def state() -> MockState:
-    found: MockState = current_app.extensions["campaign_mock"]
+def mock_of(app: Flask) -> Mock:
+    """The core behind an app built by `http.app.flask_app`."""
+    found: Mock = app.extensions[EXTENSION]
     return found
 
 
-def backend() -> CampaignBackend:
-    """The mock's own backend: fixtures, sessions, clock, settings (and, not isolated, all)."""
-    return state().backend
-
-
-def worlds() -> Worlds:
-    found = state().worlds
-    assert found is not None  # set in __post_init__
+def mock() -> Mock:
+    """The core behind the app handling this request."""
+    found: Mock = current_app.extensions[EXTENSION]
     return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 
 from campaign_mock.domain.errors import CampaignError
 from campaign_mock.http.strict_json import dumps
@@ -61,6 +61,11 @@ def failure(
     return response
 
 
+#: Where the app keeps what renders a campaign the API answered as a page (V-1): the
+#: dashboard's, registered by http/app.py so this lowest module imports no page.
+CAMPAIGN_PAGE = "campaign_mock.campaign_page"
+
+
 def failure_document(
     code: str, message: str, errors: dict[str, list[str]] | None = None
 ) -> dict[str, object]:
@@ -96,9 +101,8 @@ def _render(body: dict[str, object], status: int) -> Response:
     data = body["data"]
     ok = bool(body["success"])
     if ok and request.endpoint in _CAMPAIGN_PAGES and isinstance(data, dict):
-        from campaign_mock.http.dashboard.pages import api_campaign_page  # it imports this module
-
-        return Response(api_campaign_page(data, _pretty(body)), status, mimetype="text/html")
+        page_of = current_app.extensions[CAMPAIGN_PAGE]  # the dashboard's (http/app.py)
+        return Response(page_of(data, _pretty(body)), status, mimetype="text/html")
     title = "OK" if ok else "Request failed"
     summary = "" if ok or not isinstance(data, dict) else str(data.get("error", ""))
     page = _PAGE.format(

@@ -9,9 +9,8 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from campaign_mock.delivery import Dispatcher
 from campaign_mock.delivery.dispatcher import step_aside
-from campaign_mock.http.control.sending import EXTENSION as DELIVERY_EXTENSION
+from campaign_mock.http.context import mock_of
 
 TICK_SECONDS = 0.05
 #: Real seconds between two log lines of a tick that keeps failing.
@@ -32,18 +31,17 @@ class Background:
         step: Callable[[], None] = step_aside,
     ) -> None:
         self.app = app
-        self.dispatcher: Dispatcher | None = app.extensions.get(DELIVERY_EXTENSION)
-        if self.dispatcher is not None:
-            self.dispatcher.step_aside = step
-        self._on_tick = on_tick or (self.dispatcher.tick if self.dispatcher else None)
+        self.mock = mock_of(app)
+        self.dispatcher = self.mock.dispatcher
+        self.dispatcher.step_aside = step
+        self.mock.pause = step  # a clock moved by a control request lets the API pass too
+        self._on_tick = on_tick or self.dispatcher.tick
         self._tick_seconds = tick_seconds
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
         self._start_delivery_workers()
-        if self._on_tick is None:
-            return
         tick = self._on_tick
 
         def run() -> None:
@@ -73,12 +71,9 @@ class Background:
         self.stopping.set()
         for thread in self.threads:
             thread.join(timeout)
-        if self.dispatcher is not None:
-            self.dispatcher.backend.stop()
+        self.mock.root.stop()
 
     def _start_delivery_workers(self) -> None:
-        if self.dispatcher is None:
-            return
         for number in range(self.dispatcher.outbox.settings.workers):
             thread = threading.Thread(
                 target=self.dispatcher.work,

@@ -10,9 +10,10 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
-from campaign_mock.delivery import Dispatcher, policy
+from campaign_mock.core import Mock
+from campaign_mock.delivery import policy
 from campaign_mock.delivery.dispatcher import MAX_LONG_POLLS, step_aside
-from campaign_mock.http.control.sending import EXTENSION as DELIVERY_EXTENSION
+from campaign_mock.http.context import EXTENSION
 from campaign_mock.serving.background import TICK_SECONDS, Background
 from campaign_mock.serving.connection import ConnectionLimits, use_mock_channels
 from campaign_mock.serving.traffic import ApiTraffic
@@ -55,9 +56,10 @@ class MockServer:
     ) -> None:
         self.app = app
         self._traffic = ApiTraffic()
-        self._dispatcher: Dispatcher | None = app.extensions.get(DELIVERY_EXTENSION)
+        #: The mock the app is the door of; None for a plain app (bench/servers.py's bare one).
+        self.mock: Mock | None = app.extensions.get(EXTENSION)
         # Long-polls wait on threads of their own, beyond the `threads` the API has.
-        polls = MAX_LONG_POLLS if self._dispatcher is not None else 0
+        polls = MAX_LONG_POLLS if self.mock is not None else 0
         limits = connections or ConnectionLimits()
         self._server: Any = create_server(
             app,
@@ -76,13 +78,15 @@ class MockServer:
         # No callback of any mock in this process may come back here (delivery/policy.py).
         self._listening: tuple[str, int] | None = (self.host, self.port)
         policy.serving(*self._listening)
-        # The simulation's ticker and callback workers, when the app has a dispatcher.
-        if self._dispatcher is not None:
-            self._dispatcher.waiting = self._traffic.waiting
-        self._background = Background(
-            app, on_tick=on_tick, tick_seconds=tick_seconds, step=self._let_requests_pass
-        )
-        self._stopping = self._background.stopping
+        # The simulation's ticker and callback workers.
+        self._background: Background | None = None
+        if self.mock is not None:
+            self.mock.dispatcher.waiting = self._traffic.waiting
+            self._background = Background(
+                app, on_tick=on_tick, tick_seconds=tick_seconds, step=self._let_requests_pass
+            )
+        # One event: the server loop's end stops the background threads too.
+        self._stopping = self._background.stopping if self._background else threading.Event()
         self._threads: list[threading.Thread] = []
 
     @property
@@ -158,7 +162,8 @@ class MockServer:
         self.request_stop()
         for thread in self._threads:
             thread.join(timeout)
-        self._background.stop(timeout)
+        if self._background is not None:
+            self._background.stop(timeout)
         if self._listening is not None:
             policy.stopped(*self._listening)
             self._listening = None
@@ -181,4 +186,5 @@ class MockServer:
     def start_background(self) -> None:
         """Starts the ticker and the delivery workers (`background.Background`): what runs
         beside the HTTP server. `serve_forever()` calls it."""
-        self._background.start()
+        if self._background is not None:
+            self._background.start()

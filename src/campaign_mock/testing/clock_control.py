@@ -1,19 +1,19 @@
 """`ClockControl`: a test's hands on the mock's clock (`CampaignMock.clock`).
 
-Every move draws what became due and delivers it, as `/_mock/clock` does; under freezegun
-the running clock follows freezegun, so moving one moves the other.
+Every move is the core's (`Mock.move_clock`, as `/_mock/clock` moves it) and then delivers
+what became due; under freezegun the running clock follows freezegun, so moving one moves
+the other.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from campaign_mock.delivery.dispatcher import step_aside
-from campaign_mock.domain.clock import ClockMode, MockClock
+from campaign_mock.domain.clock import ClockMode
+from campaign_mock.domain.errors import CampaignError
 from campaign_mock.domain.timestamp import MAX_TIMESTAMP, parse_when
 
 if TYPE_CHECKING:
@@ -54,53 +54,54 @@ class ClockControl:
     def __init__(self, mock: CampaignMock) -> None:
         self._mock = mock
 
-    @property
-    def _clock(self) -> MockClock:
-        clock = self._mock.backend.clock
-        if not isinstance(clock, MockClock):
-            raise TypeError("this mock runs on a clock that cannot be moved")
-        return clock
-
     def now(self) -> float:
-        return self._mock.backend.clock.now()
+        return self._mock.core.now()
 
     def datetime(self) -> datetime:
         return datetime.fromtimestamp(self.now(), UTC)
 
     @property
     def frozen(self) -> bool:
-        return self._clock.reading().mode is ClockMode.FROZEN
+        return self._mock.core.clock_reading().mode is ClockMode.FROZEN
 
     def freeze(self, at: Moment | None = None) -> float:
         """Stops time (at `at`, if given); `POST /_mock/clock/freeze`."""
-        self._clock.freeze()
-        return self.now() if at is None else self.set(at)
+        if at is None:
+            return self._mock.core.freeze_clock()
+        target = to_seconds(at)
+        return self._settled(lambda: self._mock.core.freeze_clock(target))
 
     def resume(self) -> None:
         """Lets time run again from where it stands; `POST /_mock/clock/resume`."""
-        self._clock.resume()
+        self._mock.core.resume_clock()
 
     def set(self, at: Moment) -> float:
         """Jumps to `at`, either direction; `POST /_mock/clock/set`."""
-        return self._move(to_seconds(at))
+        target = to_seconds(at)
+        return self._settled(lambda: self._mock.core.move_clock(target, shift=self._shift()))
 
     def advance(self, seconds: float) -> float:
         """Moves forward; `POST /_mock/clock/advance`. Returns the new time."""
-        if not math.isfinite(seconds) or seconds < 0:
-            raise ValueError(f"the clock only advances, by a finite number; got {seconds}")
-        return self._move(to_seconds(self.now() + seconds))
+        return self._settled(lambda: self._mock.core.advance_clock(seconds, shift=self._shift()))
 
-    def _move(self, target: float) -> float:
-        clock, backend = self._clock, self._mock.backend
-        pause = step_aside if self._mock.live else None
-        # As the control API does: draw sends up to the target before time shows it.
-        backend.tick(horizon=target, pause=pause)
-        reading = clock.reading()
+    def _shift(self) -> Any:
+        """freezegun's move, when a running clock follows it; else None (the clock's own)."""
         factory = _freezegun_factory()
-        if factory is not None and reading.mode is ClockMode.REAL and reading.speed == 1.0:
-            factory.move_to(datetime.fromtimestamp(time.time() + target - reading.now, UTC))
-        else:
-            clock.set(target)
-        backend.tick(pause=pause)
+        reading = self._mock.core.clock_reading()
+        if factory is None or reading.mode is not ClockMode.REAL or reading.speed != 1.0:
+            return None
+
+        def shift(target: float) -> None:
+            now = self._mock.core.now()
+            factory.move_to(datetime.fromtimestamp(time.time() + target - now, UTC))
+
+        return shift
+
+    def _settled(self, move: Any) -> float:
+        """The core's move, its refusal as a ValueError, then what became due answered."""
+        try:
+            moved = float(move())
+        except CampaignError as exc:
+            raise ValueError(exc.message) from None
         self._mock.settle_deliveries()
-        return self.now()
+        return moved

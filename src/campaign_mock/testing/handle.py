@@ -1,7 +1,8 @@
 """`CampaignMock`: what a test holds on one mock (URL, credentials, clock, journals, reset).
 
-Its methods call the backend and the dispatcher directly, never the mock over HTTP, and
-each does what the matching `/_mock/` route does (tests/plugin/test_handle.py compares them).
+A door like the control API: each method calls the core's operation (`core.Mock`) that the
+matching `/_mock/` route calls, never the mock over HTTP, then waits for what it made due
+(tests/doors/ drives every operation through every door and compares).
 """
 
 from __future__ import annotations
@@ -12,19 +13,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from campaign_mock.assembly import ServeOptions, build_app
+from campaign_mock.core import Mock
+from campaign_mock.core.journal import JournalEntry
 from campaign_mock.delivery import Dispatcher
 from campaign_mock.domain.aggregation import Event
 from campaign_mock.domain.backend import CampaignBackend
-from campaign_mock.domain.clock import MockClock
 from campaign_mock.domain.deliveries import Attempt
 from campaign_mock.domain.errors import CampaignError
 from campaign_mock.domain.models import Channel, Fixtures, State
 from campaign_mock.domain.worlds import Worlds
 from campaign_mock.fixtures.document import fixtures_from_document, load_fixtures
-from campaign_mock.http import create_app
-from campaign_mock.http.context import MockState
-from campaign_mock.http.control.sending import dispatcher_of
-from campaign_mock.http.journal import JournalEntry
+from campaign_mock.http.context import mock_of
 from campaign_mock.testing.clock_control import ClockControl, Moment
 
 if TYPE_CHECKING:
@@ -53,16 +53,11 @@ class CampaignMock:
         self.url = url.rstrip("/")
         self.clock = ClockControl(self)
         self._server = server
-        self._state: MockState = app.extensions["campaign_mock"]
-        self.dispatcher: Dispatcher = dispatcher_of(app)
+        #: The core every method calls.
+        self.core: Mock = mock_of(app)
+        self.dispatcher: Dispatcher = self.core.dispatcher
         self.intercepting = 0
-        self._delivering = False
-        self._initial = (
-            self._state.initial_fixtures,
-            self.backend.simulation.settings,
-            self._state.auth,
-            self.dispatcher.transport,
-        )
+        self._transport = self.dispatcher.transport
 
     # -- making one ------------------------------------------------------------
 
@@ -89,8 +84,8 @@ class CampaignMock:
         refusal = exposure_refusal(host, control_token, insecure_control)
         if refusal is not None:
             raise ValueError(refusal)
-        app = create_app(_fixtures(fixtures), control_token=control_token, isolate=isolate)
-        server = MockServer(app, host, port).start()
+        options = ServeOptions(control_token=control_token, isolate=isolate)
+        server = MockServer(build_app(options, _fixtures(fixtures)), host, port).start()
         return cls(server.app, server.url, server=server)
 
     @classmethod
@@ -98,7 +93,7 @@ class CampaignMock:
         cls, fixtures: FixturesSource | None = None, *, url: str = "http://campaign-mock.test"
     ) -> CampaignMock:
         """A mock with no server and no thread, for `intercept()` and Flask test clients."""
-        return cls(create_app(_fixtures(fixtures)), url)
+        return cls(build_app(ServeOptions(), _fixtures(fixtures)), url)
 
     def close(self) -> None:
         """Stops a live mock's server; nothing to do in-process."""
@@ -120,14 +115,13 @@ class CampaignMock:
 
     @property
     def backend(self) -> CampaignBackend:
-        return self._state.backend
+        """The mock's root world (its only one when not isolated)."""
+        return self.core.root
 
     @property
     def worlds(self) -> Worlds:
         """The mock's worlds: the backend alone, or one per account (`isolate="accounts"`)."""
-        worlds = self._state.worlds
-        assert worlds is not None
-        return worlds
+        return self.core.worlds
 
     def world(self, account: str) -> CampaignWorld:
         """What `account` sees with `isolate="accounts"`: its campaigns, journals, reset."""
@@ -151,13 +145,13 @@ class CampaignMock:
     @property
     def control_headers(self) -> dict[str, str]:
         """What an HTTP call to `/_mock/` sends: the control token's header, if one is set."""
-        token = self._state.control_token
+        token = self.core.control_token
         return {} if token is None else {"X-Mock-Token": token}
 
     @property
     def requests(self) -> list[JournalEntry]:
         """API requests received, oldest first (`GET /_mock/requests`)."""
-        return self._state.journal.entries()
+        return self.core.journal.entries()
 
     @property
     def deliveries(self) -> list[Attempt]:
@@ -182,19 +176,9 @@ class CampaignMock:
 
         More than `POST /_mock/reset`, which keeps fixtures and settings PUT since.
         """
-        fixtures, settings, auth, transport = self._initial
-        clock = self.backend.clock
-        if isinstance(clock, MockClock):
-            clock.reset()
-        self.worlds.configure(settings)
-        if self.backend.fixtures is fixtures:
-            self.worlds.reset()
-        else:
-            self.worlds.load_fixtures(fixtures)
-        self._state.auth = auth
+        self.core.restore()
         if not self.intercepting:
-            self.dispatcher.transport = transport
-        self._clear_journals()
+            self.dispatcher.transport = self._transport
 
     def prepare(
         self,
@@ -215,18 +199,12 @@ class CampaignMock:
         if frozen_at is not None:
             self.clock.freeze(frozen_at)
         if auth is not None:
-            if not auth and self.worlds.isolated:
-                raise ValueError("auth=False: isolated worlds are chosen by account")
-            self._state.auth = auth
+            self.core.set_auth(auth)
         return self
 
     def load_fixtures(self, source: FixturesSource) -> Fixtures:
         """Replaces the fixtures and resets campaigns (`PUT /_mock/fixtures`)."""
-        fixtures = _fixtures(source) or self.fixtures
-        self.worlds.load_fixtures(fixtures)
-        self._clear_journals()
-        self._state.journals.clear()
-        return fixtures
+        return self.core.load_fixtures(_fixtures(source) or self.fixtures)
 
     def configure(
         self,
@@ -245,40 +223,33 @@ class CampaignMock:
         if seed is not None:
             document["seed"] = seed
         try:
-            updated = self.backend.simulation.settings.updated(document)
+            return self.core.configure(document).to_wire()
         except CampaignError as exc:
             raise ValueError(exc.message) from None
-        self.worlds.configure(updated)
-        return updated.to_wire()
 
     def force_state(self, ident: int, state: str) -> dict[str, object]:
         """Any state, bypassing M-2 (`PUT /_mock/campaigns/<id>/state`)."""
-        return self.backend.force_state(ident, State(state)).to_wire()
+        return self.core.force_state(self._one_world(), ident, State(state)).to_wire()
 
     def set_payloads(self, ident: int, payloads: list[str]) -> dict[str, object]:
         """Which payloads a campaign carries, A-2 (`PUT /_mock/campaigns/<id>/payloads`)."""
         chosen = tuple(Channel(p) for p in dict.fromkeys(payloads))
-        return self.backend.set_payloads(ident, chosen).to_wire()
+        return self.core.set_payloads(self._one_world(), ident, chosen).to_wire()
 
     def abort(self, ident: int, error: str = "send aborted") -> dict[str, object]:
         """A SENDING campaign fails: it ends in ERROR, M-4 (`POST /_mock/campaigns/<id>/abort`)."""
-        return self.backend.abort_campaign(ident, error).to_wire()
+        return self.core.abort(self._one_world(), ident, error).to_wire()
 
     # -- delivering callbacks ------------------------------------------------------
 
     def deliver_due(self) -> int:
         """Sends every callback due now, in this thread; the number of attempts made."""
-        if self._delivering:  # a receiver that calls the API while we deliver
-            return 0
-        self._delivering = True
-        try:
-            return self.dispatcher.deliver_due()
-        finally:
-            self._delivering = False
+        return self.core.deliver_due()
 
     def flush(self) -> None:
         """Reports every event so far now, whatever its window (`POST /_mock/deliveries/flush`)."""
-        self.backend.flush_callbacks()
+        for account, _world in self.core.worlds_of(None):  # every world of an isolated mock
+            self.core.flush(account)
         self.settle_deliveries()
 
     def settle_deliveries(self) -> None:
@@ -358,14 +329,13 @@ class CampaignMock:
     # -- internals -----------------------------------------------------------------
 
     def _busy(self) -> int:
-        self.worlds.tick()
-        now = self.clock.now()
-        return sum(w.simulation.outbox.busy(now) for w in self.worlds.backends())
+        return self.core.busy()
 
-    def _clear_journals(self) -> None:
-        self._state.journal.clear()
-        for journal in self._state.journals.values():
-            journal.clear()
+    def _one_world(self) -> str | None:
+        """An isolated mock's campaigns are its worlds': `world(account)` acts on one."""
+        if self.core.isolated:
+            raise LookupError("isolate='accounts': act on a campaign through mock.world(account)")
+        return None
 
     def _wait(self, done: Callable[[], bool], timeout: float) -> bool:
         outbox = self.backend.simulation.outbox
@@ -389,13 +359,13 @@ class CampaignWorld:
 
     @property
     def backend(self) -> CampaignBackend:
-        return self.mock.worlds.of(self.account)
+        return self.mock.core.world(self.account)
 
     def campaign(self, ident: int) -> dict[str, object]:
-        return self.backend.get_campaign(ident).to_wire()
+        return self.mock.core.get_campaign(self.account, ident).to_wire()
 
     def campaigns(self) -> list[dict[str, object]]:
-        return [c.to_wire() for c in self.backend.campaigns()]
+        return [c.to_wire() for c in self.mock.core.campaigns(self.account)]
 
     @property
     def deliveries(self) -> list[Attempt]:
@@ -403,18 +373,34 @@ class CampaignWorld:
 
     @property
     def requests(self) -> list[JournalEntry]:
-        journal = self.mock._state.journals.get(self.account)
-        return journal.entries() if journal is not None else []
+        return [entry for entry, _name in self.mock.core.requests(self.account)]
 
     def acknowledged(self, campaign: int, event: str) -> int:
         return self.backend.simulation.outbox.count_acknowledged(campaign, Event(event))
 
     def reset(self) -> None:
         """This world afresh, ids from 1 (`POST /_mock/reset` with this account's credentials)."""
-        self.mock.worlds.reset(self.account)
-        journal = self.mock._state.journals.get(self.account)
-        if journal is not None:
-            journal.clear()
+        self.mock.core.reset(self.account)
+
+    def force_state(self, ident: int, state: str) -> dict[str, object]:
+        return self.mock.core.force_state(self.account, ident, State(state)).to_wire()
+
+    def set_payloads(self, ident: int, payloads: list[str]) -> dict[str, object]:
+        chosen = tuple(Channel(p) for p in dict.fromkeys(payloads))
+        return self.mock.core.set_payloads(self.account, ident, chosen).to_wire()
+
+    def abort(self, ident: int, error: str = "send aborted") -> dict[str, object]:
+        return self.mock.core.abort(self.account, ident, error).to_wire()
+
+    def flush(self) -> None:
+        self.mock.core.flush(self.account)
+        self.mock.settle_deliveries()
+
+    def redeliver(self, batch: int) -> int:
+        """Callback batch `batch` goes once more; its campaign."""
+        found = self.mock.core.redeliver(self.account, batch)
+        self.mock.settle_deliveries()
+        return found.campaign
 
 
 def _fixtures(source: FixturesSource | None) -> Fixtures | None:

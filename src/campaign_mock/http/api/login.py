@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, request
 
 from campaign_mock.domain.errors import InvalidError
-from campaign_mock.http.auth import SESSION_COOKIE, session_now, unauthorized
-from campaign_mock.http.context import backend
+from campaign_mock.http.auth import SESSION_COOKIE, unauthorized
+from campaign_mock.http.context import mock
 from campaign_mock.http.envelope import success
 
 blueprint = Blueprint("session", __name__)
@@ -27,7 +27,7 @@ def login() -> Response:
     if errors:
         raise InvalidError.from_fields(errors)
     username, password = str(values["username"]), str(values["password"])
-    token = backend().login(username, password, session_now())
+    token = mock().login(username, password)
     if token is None:
         raise unauthorized("Wrong username, password or API key")
     g.account = username  # with isolation, its world's request journal keeps the login
@@ -41,7 +41,7 @@ def logout() -> Response:
     user: str = g.user  # the before-request hook authenticated it (V-4 step 2)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        backend().logout(token)
+        mock().logout(token)
     response = success({"username": user})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -9,18 +9,16 @@ only except for those buttons; no password or API key is ever shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from campaign_mock.delivery.dispatcher import step_aside
-from campaign_mock.domain.clock import MockClock
-from campaign_mock.domain.errors import CampaignError, NotFoundError
+from campaign_mock.domain.errors import CampaignError, InvalidError, NotFoundError
 from campaign_mock.domain.models import State
-from campaign_mock.domain.timestamp import MAX_TIMESTAMP
-from campaign_mock.http.context import state, worlds
+from campaign_mock.http.context import mock
 from campaign_mock.http.dashboard.campaign import campaign_page
 from campaign_mock.http.dashboard.records import fixtures_view, request_detail, request_views
 from campaign_mock.http.dashboard.scrub import scrub
@@ -31,7 +29,6 @@ from campaign_mock.http.dashboard.views import (
     moment,
     world_named,
 )
-from campaign_mock.http.world import world as request_world
 
 NAME = "dashboard"
 blueprint = Blueprint(
@@ -49,7 +46,7 @@ MAX_ADVANCE = 10 * 366 * 86_400.0
 def _without_secrets(response: BaseResponse) -> BaseResponse:
     """Every page and fragment, scrubbed of the fixtures' secrets (dashboard_scrub.py)."""
     if response.mimetype in {"text/html", "application/json"} and not response.direct_passthrough:
-        fixtures = state().backend.fixtures
+        fixtures = mock().fixtures
         response.set_data(scrub(response.get_data(as_text=True), fixtures))
     return response
 
@@ -63,7 +60,7 @@ def _page(template: str, **values: object) -> str:
     return render_template(
         f"dashboard/{template}",
         clock=clock_view(),
-        isolated=worlds().isolated,
+        isolated=mock().isolated,
         here=request.full_path.rstrip("?"),
         **values,
     )
@@ -132,7 +129,8 @@ def api_campaign_page(data: dict[str, object], envelope: str) -> str:
     page (read only, linked to the live one), with the JSON it would have got."""
     ident = data.get("id")
     assert isinstance(ident, int)
-    shown = campaign_page(World(g.get("account"), request_world()), ident)
+    account = g.get("account")
+    shown = campaign_page(World(account, mock().world(account)), ident)
     page = _page(
         "api_campaign.html",
         title=shown.row.name,
@@ -140,7 +138,7 @@ def api_campaign_page(data: dict[str, object], envelope: str) -> str:
         actions=False,
         envelope=Markup(escape(envelope)),  # html.escape: `&quot;`, as the generic page
     )
-    return scrub(page, state().backend.fixtures)
+    return scrub(page, mock().fixtures)
 
 
 # -- live fragments --------------------------------------------------------------
@@ -156,7 +154,7 @@ def part_campaigns() -> str:
     return render_template(
         "dashboard/_campaigns.html",
         table=campaign_table(_chosen_state()),
-        isolated=worlds().isolated,
+        isolated=mock().isolated,
     )
 
 
@@ -175,7 +173,7 @@ def part_requests() -> str:
     return render_template(
         "dashboard/_requests.html",
         requests=request_views(failed_only=failed),
-        isolated=worlds().isolated,
+        isolated=mock().isolated,
     )
 
 
@@ -194,52 +192,67 @@ def _done(ok: bool, message: str, status: int = 200) -> BaseResponse:
     return redirect(target, 303)
 
 
+def _pressed(press: Callable[[], str]) -> BaseResponse:
+    """One button: the core's operation, its refusal shown on the page (409, or 400 for a
+    value the form got wrong)."""
+    try:
+        return _done(True, press())
+    except InvalidError as exc:
+        return _done(False, exc.message, 400)
+    except CampaignError as exc:
+        return _done(False, exc.message, 404 if isinstance(exc, NotFoundError) else 409)
+
+
 @blueprint.post("/_mock/ui/do/redeliver/<positive_int:batch>")
 def do_redeliver(batch: int) -> BaseResponse:
-    found = _world().backend.redeliver(batch)  # on a shared store: the sending instance
-    if found is None:
-        return _done(False, f"delivery batch {batch} does not exist", 404)
-    return _done(True, f"callback #{batch} of campaign {found.campaign} queued to go again")
+    def press() -> str:
+        found = mock().redeliver(_world().name, batch)  # on a store: the sending instance
+        return f"callback #{batch} of campaign {found.campaign} queued to go again"
+
+    return _pressed(press)
 
 
 @blueprint.post("/_mock/ui/do/flush")
 def do_flush() -> BaseResponse:
-    _world().backend.flush_callbacks()
-    return _done(True, "every event so far and every waiting retry goes out now")
+    def press() -> str:
+        mock().flush(_world().name)
+        return "every event so far and every waiting retry goes out now"
+
+    return _pressed(press)
 
 
 @blueprint.post("/_mock/ui/do/abort/<positive_int:ident>")
 def do_abort(ident: int) -> BaseResponse:
     reason = request.form.get("error") or "send aborted from the dashboard"
-    try:
-        aborted = _world().backend.abort_campaign(ident, reason)
-    except CampaignError as exc:
-        return _done(False, exc.message, 409)
-    return _done(True, f"campaign {aborted.id} aborted: it ends in ERROR")
+
+    def press() -> str:
+        aborted = mock().abort(_world().name, ident, reason)
+        return f"campaign {aborted.id} aborted: it ends in ERROR"
+
+    return _pressed(press)
 
 
 @blueprint.post("/_mock/ui/do/clock/freeze", defaults={"move": "freeze"})
 @blueprint.post("/_mock/ui/do/clock/resume", defaults={"move": "resume"})
 @blueprint.post("/_mock/ui/do/clock/advance", defaults={"move": "advance"})
 def do_clock(move: str) -> BaseResponse:
-    clock = state().backend.clock
-    if not isinstance(clock, MockClock):
-        return _done(False, "this mock runs on a clock the dashboard cannot move", 409)
-    if move == "freeze":
-        clock.freeze()
-        return _done(True, f"clock frozen at {moment(clock.now())}")
-    if move == "resume":
-        clock.resume()
-        return _done(True, "clock running")
-    try:
-        seconds = float(request.form.get("seconds", ""))
-    except ValueError:
-        return _done(False, "seconds: must be a number", 400)
-    if not 0 < seconds <= MAX_ADVANCE or clock.now() + seconds > MAX_TIMESTAMP:
-        return _done(False, "seconds: must be more than 0 and at most ten years", 400)
-    target = clock.now() + seconds
-    # As POST /_mock/clock/advance: draw the sends up to the target, then move, then tick.
-    worlds().tick(horizon=target, pause=step_aside)
-    clock.set(target)
-    worlds().tick(pause=step_aside)
-    return _done(True, f"clock moved {seconds:g} s to {moment(clock.now())}")
+    core = mock()
+
+    def press() -> str:
+        if move == "freeze":
+            return f"clock frozen at {moment(core.freeze_clock())}"
+        if move == "resume":
+            core.resume_clock()
+            return "clock running"
+        try:
+            seconds = float(request.form.get("seconds", ""))
+        except ValueError:
+            raise InvalidError(
+                "seconds: must be a number", {"seconds": ["is not a number"]}
+            ) from None
+        if not 0 < seconds <= MAX_ADVANCE:
+            message = "must be more than 0 and at most ten years"
+            raise InvalidError(f"seconds: {message}", {"seconds": [message]})
+        return f"clock moved {seconds:g} s to {moment(core.advance_clock(seconds))}"
+
+    return _pressed(press)

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from campaign_mock.http.context import state
+from campaign_mock.core.journal import JournalEntry
+from campaign_mock.http.context import mock
 from campaign_mock.http.dashboard.campaign import list_size
 from campaign_mock.http.dashboard.views import moment
 from campaign_mock.http.failures import failed_answers
-from campaign_mock.http.journal import JournalEntry
-from campaign_mock.http.world import every_journal
 
 #: The most journal entries the journal page lists (the newest).
 MAX_REQUESTS = 200
@@ -44,7 +43,7 @@ class FixturesView:
 
 
 def fixtures_view() -> FixturesView:
-    fixtures = state().backend.fixtures
+    fixtures = mock().fixtures
     return FixturesView(
         accounts=[AccountView(a.username, len(a.api_keys)) for a in fixtures.accounts],
         domains=[(d.id, d.name, d.is_sending, d.is_bouncing) for d in fixtures.domains],
@@ -77,11 +76,7 @@ def _request_view(entry: JournalEntry, account: str | None) -> RequestView:
 
 def request_views(*, failed_only: bool = False) -> list[RequestView]:
     """The newest `MAX_REQUESTS` API requests of every world, newest first."""
-    merged = sorted(
-        ((e, name) for name, journal in every_journal() for e in journal.entries()),
-        key=lambda pair: pair[0].seq,
-    )
-    views = [_request_view(e, name) for e, name in merged]
+    views = [_request_view(e, name) for e, name in mock().requests(None)]
     if failed_only:
         views = [v for v in views if v.failed]
     return list(reversed(views[-MAX_REQUESTS:]))
@@ -89,10 +84,9 @@ def request_views(*, failed_only: bool = False) -> list[RequestView]:
 
 def request_detail(seq: int) -> tuple[RequestView, str | None] | None:
     """One journal entry and, if it failed, the envelope it was answered with."""
-    for name, journal in every_journal():
-        for entry in journal.entries():
-            if entry.seq == seq:
-                return _request_view(entry, name), _pretty(failed_answers().get(seq))
+    for entry, name in mock().requests(None):
+        if entry.seq == seq:
+            return _request_view(entry, name), _pretty(failed_answers().get(seq))
     return None
 
 

@@ -13,7 +13,7 @@ from html import escape
 from urllib.parse import quote, quote_plus
 
 from campaign_mock.domain.models import Fixtures
-from campaign_mock.http.journal import REDACTED
+from campaign_mock.http.redaction import REDACTED
 
 MIN_LENGTH = 8
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from campaign_mock.domain.backend import CampaignBackend
-from campaign_mock.domain.clock import ClockMode, ClockReading, MockClock
+from campaign_mock.domain.clock import ClockMode, MockClock
 from campaign_mock.domain.models import Campaign, Fixtures, State, Transition
-from campaign_mock.http.context import state, worlds
+from campaign_mock.http.context import mock
 
 #: The most campaigns the table lists (the newest): it is redrawn every second.
 MAX_ROWS = 500
@@ -48,20 +48,17 @@ class World:
 
 def every_world() -> list[World]:
     """The mock's one world, or (`--isolate accounts`) every account's made so far."""
-    held = worlds()
-    if not held.isolated:
-        return [World(None, held.root)]
-    return [World(name, backend) for name, backend in held.named()]
+    return [World(name, backend) for name, backend in mock().worlds_of(None)]
 
 
 def world_named(name: str | None) -> World | None:
     """The world `name` (an account of the fixtures, with isolation), or None."""
-    held = worlds()
-    if not held.isolated:
-        return World(None, held.root) if not name else None
-    if name not in {a.username for a in held.root.fixtures.accounts}:
+    core = mock()
+    if not core.isolated:
+        return World(None, core.root) if not name else None
+    if name not in {a.username for a in core.fixtures.accounts}:
         return None
-    return World(name, held.of(name))
+    return World(name, core.world(name))
 
 
 # -- the clock -------------------------------------------------------------------
@@ -82,18 +79,15 @@ class ClockView:
 
 
 def clock_view() -> ClockView:
-    clock = state().backend.clock
-    if isinstance(clock, MockClock):
-        reading = clock.reading()
-    else:
-        reading = ClockReading(clock.now(), ClockMode.REAL, 1.0)
+    core = mock()
+    reading = core.clock_reading()
     return ClockView(
         now=reading.now,
         shown=moment(reading.now),
         mode=reading.mode.value,
         speed=reading.speed,
-        movable=isinstance(clock, MockClock),
-        next_due=worlds().next_due(),
+        movable=isinstance(core.root.clock, MockClock),
+        next_due=core.next_due(),
     )
 
 
@@ -174,4 +168,4 @@ def campaign_table(chosen: str | None) -> CampaignTable:
             if chosen is None or campaign.state.value == chosen:
                 rows.append(campaign_row(world.name, campaign, fixtures))
     rows.sort(key=lambda r: (r.id, r.world or ""), reverse=True)
-    return CampaignTable(rows[:MAX_ROWS], counts, chosen, worlds().isolated, len(rows))
+    return CampaignTable(rows[:MAX_ROWS], counts, chosen, mock().isolated, len(rows))
