@@ -24,12 +24,14 @@ serve: $(STAMP) ## serve the mock with its built-in fixtures on http://$(HOST):$
 # about a third on two cores. `make test PYTEST_ARGS=` runs them in one process.
 PYTEST_ARGS ?= -n 4
 
-test: $(STAMP) ## the whole test suite
+test: $(STAMP) ## the import rules (ARCHITECTURE.md), then the whole test suite
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff, and the import rules of ARCHITECTURE.md (import-linter)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench

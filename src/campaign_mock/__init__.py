@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from campaign_mock.assembly import create_app
     from campaign_mock.testing.clock_control import ClockControl
     from campaign_mock.testing.handle import CampaignMock
-    from campaign_mock.testing.inprocess import Interception, intercept
+    from campaign_mock.testing.inprocess import Interception
+    from campaign_mock.testing.intercept import intercept
     from campaign_mock.testing.sink import CallbackSink, ReceivedEvent, SinkServer
 
 _WHERE = {
@@ -38,7 +39,7 @@ _WHERE = {
     "ReceivedEvent": ".testing.sink",
     "SinkServer": ".testing.sink",
     "create_app": ".assembly",
-    "intercept": ".testing.inprocess",
+    "intercept": ".testing.intercept",
 }
 
 

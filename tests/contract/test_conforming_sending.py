@@ -12,10 +12,10 @@ import pytest
 from flask import Flask
 
 from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.run_report import RunReport
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
 from campaign_contract.report.evidence import failure_text
-from campaign_contract.report.model import RunReport
 from campaign_contract.transport.http import BasicAuth, Client
 
 from .callback_variants import SETTINGS, SPEED, callbacks_config, served

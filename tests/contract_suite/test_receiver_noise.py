@@ -16,10 +16,10 @@ from campaign_contract.callbacks.receiver import NOISE_KEPT, TOTAL_BODY, Receive
 from campaign_contract.config.model import parse_config
 from campaign_contract.config.scaffold import config_from_state, fetch_mock_state
 from campaign_contract.engine.outcome import CheckResult, Finding, RuleVerdict, Status
+from campaign_contract.engine.run_report import RunMeta, RunReport
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
 from campaign_contract.report import render_terminal
-from campaign_contract.report.model import RunMeta, RunReport
 from campaign_contract.transport.exchange import Exchange
 from serving import free_port, served_mock
 

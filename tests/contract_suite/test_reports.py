@@ -20,6 +20,7 @@ from flask import Flask
 from campaign_contract.cli import main
 from campaign_contract.engine import rules
 from campaign_contract.engine.outcome import CheckResult, Finding, RuleVerdict, Status
+from campaign_contract.engine.run_report import CallbackLog, SeenCallback
 from campaign_contract.report import (
     RunMeta,
     RunReport,
@@ -28,7 +29,6 @@ from campaign_contract.report import (
     render_junit,
     render_terminal,
 )
-from campaign_contract.report.model import CallbackLog, SeenCallback
 from campaign_contract.report.schema import REPORT_SCHEMA
 from campaign_contract.robustness.wrong import invent_wrong
 from campaign_contract.transport.exchange import Exchange

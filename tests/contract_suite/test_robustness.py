@@ -15,9 +15,9 @@ from campaign_contract.config.model import Config, parse_config
 from campaign_contract.engine.layers import load_layers
 from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.registry import REGISTRY
+from campaign_contract.engine.run_report import RunReport
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
-from campaign_contract.report.model import RunReport
 
 from .apps import create_app, serve
 from .conftest import config_document

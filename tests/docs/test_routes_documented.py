@@ -1,5 +1,5 @@
 """Every route the mock serves beyond the API is documented (issue 9: `GET /openapi.yaml` was
-served but named nowhere): in ARCHITECTURE.md's control table, and the spec in the README."""
+served but named nowhere): in docs/internals.md's control table, and the spec in the README."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _control_table() -> str:
-    text = (ROOT / "ARCHITECTURE.md").read_text("utf-8")
+    text = (ROOT / "docs" / "internals.md").read_text("utf-8")
     section = text.split("## Control API", 1)[1].split("\n## ", 1)[0]
     return "\n".join(line for line in section.splitlines() if line.startswith("| `"))
 
@@ -41,7 +41,7 @@ def test_every_route_beyond_the_api_is_in_the_control_table() -> None:
         family = "/".join(parts[:3])  # /_mock/clock covers /_mock/clock/advance
         if f"`{route}`" not in table and f" {route}`" not in table and f"`{family}`" not in table:
             missing.add(route)
-    assert not missing, f"ARCHITECTURE.md's control table does not name {sorted(missing)}"
+    assert not missing, f"docs/internals.md's control table does not name {sorted(missing)}"
 
 
 def test_the_readme_names_the_served_spec_and_it_is_served() -> None:

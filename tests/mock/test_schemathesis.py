@@ -76,7 +76,7 @@ def _body_valid_under_the_mocks_readings(case: Any, response: Any) -> bool:
     A form carries only text, and an array as a repeated key: `name: 0` and `name: "0"`,
     `list: []`, `list: {}` and no `list` at all, can be the same bytes on the wire. And
     openapi.yaml is the conservative description: what it leaves out, the mock may still
-    accept by one of its own readings (ARCHITECTURE.md, "Readings"), applied here.
+    accept by one of its own readings (docs/internals.md, "Readings"), applied here.
     """
     content_type = response.request.headers.get("Content-Type", "")
     raw = response.request.body or b""
@@ -137,7 +137,7 @@ def _number(value: Any, json_body: bool) -> Any:
 def _as_the_mock_reads(
     sent: dict[str, Any], known: set[str], media_type: str, method: str
 ) -> dict[str, Any]:
-    """ARCHITECTURE.md's readings: unknown parameters ignored (`list` in a PUT is not one),
+    """docs/internals.md's readings: unknown parameters ignored (`list` in a PUT is not one),
     numbers as above, a space or `t`/`z` in `when`, empty values on POST as not sent."""
     json_body = media_type == "application/json"
     read = {k: v for k, v in sent.items() if k in known or k == "list"}

@@ -256,7 +256,7 @@ def _after_clock(state: str, when: int | None) -> str:
 def _expected_code(
     *, name: str, state_ok: bool, when: int | None, target: str, domain: int, segments_ok: bool
 ) -> str | None:
-    """The first failure in ARCHITECTURE.md's order, or None for success."""
+    """The first failure in docs/internals.md's order, or None for success."""
     if not name.strip() or len(name) > 255:
         return "invalid"
     if not state_ok:

@@ -18,7 +18,7 @@ from campaign_contract.callbacks.plan import (
 from campaign_contract.callbacks.receiver import Received, Receiver
 from campaign_contract.engine.context import RunContext
 from campaign_contract.engine.probe import Probe
-from campaign_contract.report.model import CALLBACK_LOG, CallbackLog, SeenCallback
+from campaign_contract.engine.run_report import CALLBACK_LOG, CallbackLog, SeenCallback
 
 #: C-3: a callback is made at most this many seconds (server time) after each event it reports.
 MAX_DELAY = 300.0

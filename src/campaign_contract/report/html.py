@@ -12,8 +12,8 @@ from html import escape
 
 from campaign_contract.engine import rules
 from campaign_contract.engine.outcome import RuleVerdict, Status
+from campaign_contract.engine.run_report import RunReport
 from campaign_contract.report.evidence import Shown, Step, shown_findings
-from campaign_contract.report.model import RunReport
 from campaign_contract.report.setup import Setup, find_setup
 from campaign_contract.report.timeline import render_timeline
 

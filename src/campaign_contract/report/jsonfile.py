@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from campaign_contract.report.model import RunReport
+from campaign_contract.engine.run_report import RunReport
 from campaign_contract.report.serialize import report_to_dict
 
 

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 from campaign_contract.engine import rules
 from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.run_report import RunMeta, RunReport
 from campaign_contract.report.evidence import failure_text
-from campaign_contract.report.model import RunMeta, RunReport
 
 #: Characters XML 1.0 cannot carry (a garbage response body may hold them).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

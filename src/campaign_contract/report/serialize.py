@@ -6,8 +6,8 @@ from dataclasses import asdict
 from typing import Any
 
 from campaign_contract.engine import rules
+from campaign_contract.engine.run_report import CallbackLog, RunReport
 from campaign_contract.report.evidence import shown_findings
-from campaign_contract.report.model import CallbackLog, RunReport
 
 FORMAT_VERSION = 1
 #: Callbacks listed at most (the first ones); the rest are counted.

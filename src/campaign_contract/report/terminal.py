@@ -9,8 +9,8 @@ import click
 
 from campaign_contract.engine import rules
 from campaign_contract.engine.outcome import RuleVerdict, Status
+from campaign_contract.engine.run_report import RunReport
 from campaign_contract.report.evidence import failure_text
-from campaign_contract.report.model import RunReport
 
 _LABEL = {
     Status.PASS: ("PASS", "green"),

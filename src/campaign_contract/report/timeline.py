@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from html import escape
 
-from campaign_contract.report.model import CallbackLog, SeenCallback
+from campaign_contract.engine.run_report import CallbackLog, SeenCallback
 
 WIDTH, LEFT, RIGHT = 900, 56, 16
 COUNTS_TOP, COUNTS_HEIGHT = 22, 150

@@ -68,7 +68,7 @@ def expect(
     name_ok: bool,
     segments_ok: bool,
 ) -> Expected:
-    """The outcome ARCHITECTURE.md's order gives; several faults allow any of their codes."""
+    """The outcome docs/internals.md's order gives; several faults allow any of their codes."""
     faults: list[tuple[str, str]] = []
     if not name_ok:
         faults.append(("invalid", "Q-4"))

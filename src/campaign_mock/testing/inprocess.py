@@ -8,12 +8,10 @@ Flask app as WSGI calls, with no socket and no thread; callbacks are delivered i
 from __future__ import annotations
 
 import io
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import ContextDecorator
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -27,8 +25,7 @@ if TYPE_CHECKING:
     from requests import PreparedRequest
     from responses import RequestsMock
 
-    from campaign_mock.testing.clock_control import Moment
-    from campaign_mock.testing.handle import CampaignMock, FixturesSource
+    from campaign_mock.testing.handle import CampaignMock
     from campaign_mock.testing.sink import CallbackSink
 else:
     WsgiApp = Callable[..., Iterable[bytes]]
@@ -194,56 +191,6 @@ def call_wsgi(app: WsgiApp, base_url: str, request: PreparedRequest | _Request) 
         if callable(close):
             close()
     return int(status.split(" ", 1)[0]), list(headers.items()), content
-
-
-def intercept(
-    base_url: str = DEFAULT_BASE_URL,
-    *,
-    fixtures: FixturesSource | None = None,
-    seed: int | None = None,
-    rates: Mapping[str, Mapping[str, float]] | None = None,
-    settings: Mapping[str, Any] | None = None,
-    frozen_at: Moment | None = None,
-    auth: bool | None = None,
-    apps: Mapping[str, WsgiApp] | None = None,
-    sink: CallbackSink | None = None,
-) -> Interception:
-    """A mock of its own behind `base_url`, in-process, fresh each time it is entered.
-
-    Options as `@pytest.mark.campaign_mock(...)`; a relative `fixtures` path is, as the
-    marker's, relative to the file that calls `intercept()` (not to where pytest runs).
-    `apps` maps URL prefixes to WSGI apps (your webhook receiver) reached without a socket;
-    `sink` records callbacks in memory.
-    """
-    from campaign_mock.testing.handle import CampaignMock
-
-    options = {
-        "fixtures": _beside_caller(fixtures, sys._getframe(1).f_code.co_filename),
-        "seed": seed,
-        "rates": rates,
-        "settings": settings,
-        "frozen_at": frozen_at,
-        "auth": auth,
-    }
-    return Interception(
-        lambda: CampaignMock.in_process(url=base_url),
-        base_url,
-        apps=apps,
-        sink=sink,
-        options=options,
-    )
-
-
-def _beside_caller(fixtures: FixturesSource | None, caller: str) -> FixturesSource | None:
-    """A relative path is found next to the calling file; from a REPL or `exec` (no file),
-    in the current directory."""
-    if not isinstance(fixtures, str | os.PathLike):
-        return fixtures
-    path = Path(fixtures)
-    anchor = Path(caller)
-    if path.is_absolute() or not anchor.is_file():
-        return path
-    return anchor.resolve().parent / path
 
 
 def _route(router: RequestsMock, prefix: str, answer: Callable[[PreparedRequest], Answer]) -> None:

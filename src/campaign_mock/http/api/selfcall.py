@@ -5,7 +5,7 @@ when it sends. Delivery refuses it anyway (delivery/policy.py); saying so at POS
 tells the client at once. Only what needs no DNS lookup is judged here: the host and port
 the request itself came to, and literal loopback, unspecified or local addresses (any
 spelling: `localhost`, `127.1`, `[::1]`, `0.0.0.0`) with a port a mock of this process
-listens on. A reading of Q-4 (ARCHITECTURE.md, "Readings").
+listens on. A reading of Q-4 (docs/internals.md, "Readings").
 """
 
 from __future__ import annotations
