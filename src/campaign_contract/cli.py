@@ -13,7 +13,7 @@ import click
 from campaign_contract._version import __version__
 from campaign_contract.config.model import ConfigError, load_config
 from campaign_contract.config.scaffold import TEMPLATE, MockStateError, render_from_mock
-from campaign_contract.engine import rules
+from campaign_contract.coverage import rules
 from campaign_contract.engine.cleanup import clean as clean_campaigns
 from campaign_contract.engine.ledger import Ledger
 from campaign_contract.engine.outcome import CheckResult, Status

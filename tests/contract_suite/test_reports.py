@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from campaign_contract.cli import main
-from campaign_contract.engine import rules
+from campaign_contract.coverage import rules
 from campaign_contract.engine.outcome import CheckResult, Finding, RuleVerdict, Status
 from campaign_contract.engine.run_report import CallbackLog, SeenCallback
 from campaign_contract.report import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from campaign_contract.engine import rules
+from campaign_contract.coverage import rules
 
 CONTRACT = Path(__file__).resolve().parents[2] / "CONTRACT.md"
 

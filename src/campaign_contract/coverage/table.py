@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from campaign_contract.coverage import Clause, all_clauses
-from campaign_contract.engine import rules
+from campaign_contract.coverage import Clause, all_clauses, rules
 
 HEADER = """\
 # Clause coverage

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from campaign_contract.engine import rules
+from campaign_contract.coverage import rules
 
 if TYPE_CHECKING:
     from campaign_contract.engine.probe import Probe

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from campaign_contract.engine import rules
+from campaign_contract.coverage import rules
 from campaign_contract.engine.cleanup import CleanupResult
 from campaign_contract.engine.outcome import RuleVerdict, Status
 

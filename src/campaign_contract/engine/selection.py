@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from campaign_contract.engine import rules
+from campaign_contract.coverage import rules
 from campaign_contract.engine.registry import Check
 
 LevelChoice = Literal["core", "all"]

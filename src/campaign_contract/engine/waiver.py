@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from campaign_contract.engine import rules
+from campaign_contract.coverage import rules
 from campaign_contract.engine.outcome import CheckResult, RuleVerdict, Status
 
 

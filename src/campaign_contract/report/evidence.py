@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from campaign_contract.engine import rules
+from campaign_contract.coverage import rules
 from campaign_contract.engine.outcome import RuleVerdict
 from campaign_contract.transport.curl import response_text, to_curl
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from campaign_contract.engine import rules
+from campaign_contract.coverage import rules
 from campaign_contract.engine.run_report import CallbackLog, RunReport
+from campaign_contract.report.clauses import clause_dict
 from campaign_contract.report.evidence import shown_findings
 
 FORMAT_VERSION = 1
@@ -45,6 +46,7 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
                     for s in shown
                 ],
                 "more_findings": more,
+                "clauses": [clause_dict(a) for a in verdict.clauses],
             }
         )
     meta = asdict(report.meta)
