@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import redis
 import requests
+from tests.conftest import REDIS_MISSING
 from tests.serving import THIS_PYTHON, free_port
 
 from campaign_mock.testing.sink import SinkServer
 
-from .conftest import REDIS_MISSING
 from .instances import (
     AUTH,
     IN_FLIGHT,

@@ -252,6 +252,13 @@ class CampaignMock:
             self.core.flush(account)
         self.settle_deliveries()
 
+    def redeliver(self, batch: int) -> int:
+        """Callback batch `batch` goes once more, whatever its state; its campaign
+        (`POST /_mock/deliveries/<batch>/redeliver`)."""
+        found = self.core.redeliver(self._one_world(), batch)
+        self.settle_deliveries()
+        return found.campaign
+
     def settle_deliveries(self) -> None:
         """What became due is answered: sent here in-process, awaited from a live mock."""
         if self.intercepting or not self.live:
@@ -265,18 +272,21 @@ class CampaignMock:
         """Until `count` addresses of `event` are acknowledged for `campaign`
         (`POST /_mock/deliveries/wait`); fails with the delivery journal if they are not."""
         __tracebackhide__ = True
-        found = 0
+        return self.wait_in(self._one_world(), campaign, event, count, timeout)
 
-        def reached() -> bool:
-            nonlocal found
-            found = self.acknowledged(campaign, event)
-            return found >= count
-
-        if not self._wait(reached, timeout if self.live else 0.0):
+    def wait_in(
+        self, account: str | None, campaign: int, event: str, count: int, timeout: float
+    ) -> int:
+        """`wait_for_deliveries` in `account`'s world (None: the mock's only one)."""
+        __tracebackhide__ = True
+        found = self.core.wait_acknowledged(
+            account, campaign, Event(event), count, timeout if self.live else 0.0
+        )
+        if found < count:
             rows = [
                 f"  batch {a.batch} #{a.attempt} {a.event} x{a.count} -> {a.status or a.error}"
                 f" ({a.outcome})"
-                for a in self.backend.simulation.outbox.entries(campaign)
+                for a in self.core.world(account).simulation.outbox.entries(campaign)
             ]
             raise AssertionError(
                 f"campaign {campaign}: {found} of {count} {event} acknowledged"
@@ -377,6 +387,13 @@ class CampaignWorld:
 
     def acknowledged(self, campaign: int, event: str) -> int:
         return self.backend.simulation.outbox.count_acknowledged(campaign, Event(event))
+
+    def wait_for_deliveries(
+        self, campaign: int, event: str, count: int = 1, *, timeout: float = 10.0
+    ) -> int:
+        """`CampaignMock.wait_for_deliveries` in this world."""
+        __tracebackhide__ = True
+        return self.mock.wait_in(self.account, campaign, event, count, timeout)
 
     def reset(self) -> None:
         """This world afresh, ids from 1 (`POST /_mock/reset` with this account's credentials)."""

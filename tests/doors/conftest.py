@@ -1,0 +1,74 @@
+"""One live mock per test in each mode that changes where state lives, with no background
+ticker: only the operation under test moves the simulation, so a door that skips a world
+shows it (a ticker would bring that world along a moment later and hide it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from campaign_mock.assembly import ServeOptions, build_app
+from campaign_mock.serving.server import MockServer
+from campaign_mock.testing.handle import CampaignMock
+from campaign_mock.testing.sink import CallbackSink, SinkServer
+
+AUTH = ("demo", "demo-password")
+#: 2030-01-01T00:00:00Z: the mock's frozen start.
+START = 1_893_456_000
+MODES = ("memory", "isolated", "sqlite", "redis")
+
+
+@dataclass
+class Served:
+    """A mock under test and how a caller names its world."""
+
+    mode: str
+    mock: CampaignMock
+    sink: CallbackSink
+    #: The account whose world the operations act on (isolated), else None.
+    account: str | None
+
+    @property
+    def url(self) -> str:
+        return self.mock.url
+
+    def api(self, method: str, path: str, **kwargs: object) -> dict[str, object]:
+        """An API or control request with the account's credentials; the envelope's data."""
+        answer = requests.request(method, self.url + path, auth=AUTH, timeout=30, **kwargs)  # type: ignore[arg-type]
+        body = answer.json()
+        assert body["success"], (method, path, answer.status_code, body)
+        data: dict[str, object] = body["data"]
+        return data
+
+    def status(self, path: str) -> int:
+        return requests.get(self.url + path, auth=AUTH, timeout=30).status_code
+
+
+@pytest.fixture(params=MODES)
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
+    mode: str = request.param
+    state = "memory"
+    if mode == "sqlite":
+        state = f"sqlite:///{tmp_path / 'mock.db'}"
+    elif mode == "redis":
+        state = request.getfixturevalue("redis_url")
+    options = ServeOptions(
+        frozen=True,
+        start=START,
+        state=state,
+        isolate="accounts" if mode == "isolated" else None,
+        window=60.0,
+    )
+    app = build_app(options)
+    server = MockServer(app, port=0, on_tick=lambda: None).start()
+    mock = CampaignMock(app, server.url, server=server)
+    with SinkServer() as sinks:
+        sink = sinks.open()
+        try:
+            yield Served(mode, mock, sink, "demo" if mode == "isolated" else None)
+        finally:
+            server.stop()
