@@ -9,8 +9,10 @@ instance holding the lease; it publishes them as a checkpoint, which another ins
 resumes from when the lease passes to it. Instances that do not hold it send it commands
 (flush, abort, redeliver) and wait for the answer.
 
-Records are pickled: a store is as trusted as the mock's own memory, so never point the mock
-at a store that others can write.
+Records are data, never code: each value is a versioned msgpack envelope (store/codec.py,
+docs/scaling.md "What the store holds"), read back field by field. A value that is not such
+a record (a pickle of an older campaign-mock, an unknown version, anything planted) is
+refused with a `StoreFormatError` naming where it was found; reading it runs nothing.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class StateStore(Protocol):
 
     #: The `--state` URL, without a password.
     label: str
+    #: How to start afresh on this store (delete the file, the keys): for error messages.
+    fresh: str
 
     def locked(self) -> AbstractContextManager[None]:
         """Exclusive across every process on this store, for a read-modify-write."""
