@@ -64,6 +64,11 @@ class StateStore(Protocol):
     #: How to start afresh on this store (delete the file, the keys): for error messages.
     fresh: str
 
+    def where(self, kind: str, ident: int = 0) -> str:
+        """Where a record of `kind` ("checkpoint", "command" or "answer", with the command's
+        id) is kept, naming the store, for an error message."""
+        ...
+
     def locked(self) -> AbstractContextManager[None]:
         """Exclusive across every process on this store, for a read-modify-write."""
         ...

@@ -71,6 +71,14 @@ class RedisStore:
     def _k(self, name: str) -> str:
         return self._p + name
 
+    def where(self, kind: str, ident: int = 0) -> str:
+        places = {
+            "checkpoint": f"key {self._k('checkpoint')}",
+            "command": f"list {self._k('commands')}, command {ident}",
+            "answer": f"key {self._k(f'answer:{ident}')}",
+        }
+        return f"{self.label}: {places.get(kind, kind)}"
+
     # -- the lock ----------------------------------------------------------------------
 
     @contextmanager

@@ -64,6 +64,14 @@ class SqliteStore:
         with self._transaction():
             pass  # creates the schema on first use
 
+    def where(self, kind: str, ident: int = 0) -> str:
+        places = {
+            "checkpoint": "table checkpoint",
+            "command": f"table commands id {ident} (body)",
+            "answer": f"table commands id {ident} (answer)",
+        }
+        return f"{self.label}: {places.get(kind, kind)}"
+
     # -- connections and the lock ---------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:

@@ -22,12 +22,13 @@ def open_store(url: str) -> StateStore | None:
     store = _open(url)
     from campaign_mock.store.verify import verify_records
 
+    unreadable: tuple[type[Exception], ...] = (sqlite3.Error, *store_errors())
     try:
         verify_records(store)
     except StoreUrlError:
         store.close()
         raise
-    except (sqlite3.Error, *store_errors()) as exc:
+    except unreadable as exc:
         store.close()
         raise StoreUrlError(f"{url}: cannot read the store: {exc}") from None
     return store

@@ -18,4 +18,4 @@ def verify_records(store: StateStore) -> None:
     store.changes(0)  # the stores read every record they return
     saved = store.load_checkpoint()
     if saved is not None:
-        read("checkpoint", saved[1], read_checkpoint, f"{store.label}: checkpoint", store.fresh)
+        read("checkpoint", saved[1], read_checkpoint, store.where("checkpoint"), store.fresh)
