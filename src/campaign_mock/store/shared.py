@@ -468,9 +468,10 @@ class StoredBackend(CampaignBackend):
 
     def _checkpoint(self, *, force: bool = False) -> None:
         """Publishes the sends; at most every `CHECKPOINT_EVERY` seconds, and for a big send
-        (a million contacts encode in about a second) rarely enough that checkpoints take at
-        most 1/CHECKPOINT_SHARE of the time. An older checkpoint costs a takeover only work
-        done again: acknowledgments are recorded as they come, so nothing is sent twice."""
+        (a million contacts halfway pack in about 0.15 s, bench/checkpoint.py) rarely enough
+        that checkpoints take at most 1/CHECKPOINT_SHARE of the time. An older checkpoint
+        costs a takeover only work done again: acknowledgments are recorded as they come, so
+        nothing is sent twice."""
         now = time.monotonic()
         if not force and now - self._checkpointed < self._checkpoint_gap:
             return
