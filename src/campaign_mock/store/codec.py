@@ -45,7 +45,7 @@ def decode(kind: str, data: bytes, where: str, fresh: str) -> object:
     to start afresh. Nothing in `data` is ever executed."""
     if data[:1] == PICKLE_START:
         raise StoreFormatError(
-            f"{where} holds a pickle written by an older campaign-mock (before record format "
+            f"{where} holds a pickle, as written by an older campaign-mock (before record format "
             f"{VERSION}); it is never loaded. To start fresh, {fresh}"
         )
     try:

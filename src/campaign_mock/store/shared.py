@@ -534,8 +534,11 @@ class StoredBackend(CampaignBackend):
                     command = command_from_record(decode("command", blob, where, store.fresh))
                 except (StoreFormatError, RecordError) as error:
                     # Refused, never run; its asker (if any) hears why rather than waiting.
-                    log.error("campaign-mock: a command is refused: %s: %s", where, error)
-                    reason = f"the sending instance cannot read this command: {error}"
+                    said = (
+                        str(error) if isinstance(error, StoreFormatError) else f"{where}: {error}"
+                    )
+                    log.error("campaign-mock: a command is refused: %s", said)
+                    reason = f"the sending instance cannot read this command: {said}"
                     store.answer(
                         ident, encode("answer", answer_to_record(Refused("invalid", reason, {})))
                     )
