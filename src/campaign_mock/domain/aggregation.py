@@ -10,11 +10,13 @@ reported; it is cut into chunks of at most `batch_size` addresses (C-2) and each
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 from dataclasses import dataclass
 from enum import StrEnum
 
 from campaign_mock.domain.models import Channel
+from campaign_mock.domain.reading import Fields, RecordError
 
 
 class Event(StrEnum):
@@ -71,6 +73,49 @@ class EventBuckets:
             (channel, event): {} for channel, events in CHANNEL_EVENTS.items() for event in events
         }
         self._next_window = 0
+
+    def to_record(self) -> dict[str, object]:
+        """Plain data for a checkpoint; event times as little-endian float64 bytes."""
+        return {
+            "start": self.start,
+            "window": self.window,
+            "batch_size": self.batch_size,
+            "next_window": self._next_window,
+            "slots": [
+                {
+                    "channel": channel.value,
+                    "event": event.value,
+                    "windows": [
+                        {"window": w, "addresses": b[0], "times": times_to_bytes(b[1])}
+                        for w, b in slot.items()
+                    ],
+                }
+                for (channel, event), slot in self.slots.items()
+                if slot
+            ],
+        }
+
+    @classmethod
+    def from_record(cls, record: Fields) -> EventBuckets:
+        window, batch_size = record.number("window"), record.integer("batch_size")
+        if not window > 0 or batch_size < 1:
+            raise RecordError(f"{record.where}: window {window} and batch size {batch_size}")
+        buckets = cls(record.number("start"), window, batch_size)
+        buckets._next_window = record.integer("next_window")
+        for found in record.objects("slots"):
+            key = (found.choice("channel", Channel), found.choice("event", Event))
+            if key not in buckets.slots:
+                raise RecordError(f"{found.where}: {key[0]} has no {key[1]} events")
+            slot = buckets.slots[key]
+            for each in found.objects("windows"):
+                addresses = each.texts("addresses")
+                times = times_from_bytes(each.blob("times"), each.where)
+                if len(times) != len(addresses):
+                    raise RecordError(
+                        f"{each.where}: {len(addresses)} addresses, {len(times)} times"
+                    )
+                slot[each.integer("window")] = (addresses, times)
+        return buckets
 
     def window_of(self, at: float) -> int:
         return int((at - self.start) / self.window)
@@ -168,3 +213,22 @@ class EventBuckets:
                 )
             )
         return chunks
+
+
+def times_to_bytes(times: array) -> bytes:  # type: ignore[type-arg]
+    """float64, little-endian whatever the machine, so a store may be read by another."""
+    if sys.byteorder == "little":
+        return times.tobytes()
+    swapped = array("d", times)
+    swapped.byteswap()
+    return swapped.tobytes()
+
+
+def times_from_bytes(data: bytes, where: str) -> array:  # type: ignore[type-arg]
+    if len(data) % 8:
+        raise RecordError(f"{where}.times: {len(data)} bytes is not a whole number of float64")
+    times = array("d")
+    times.frombytes(data)
+    if sys.byteorder != "little":
+        times.byteswap()
+    return times

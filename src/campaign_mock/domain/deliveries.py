@@ -21,6 +21,7 @@ from urllib.parse import quote_plus, urlsplit
 
 from campaign_mock.domain.aggregation import Chunk, Event
 from campaign_mock.domain.models import Channel
+from campaign_mock.domain.reading import Fields, RecordError
 from campaign_mock.domain.settings import MAX_BATCH, MAX_REPORT_DELAY, SimulationSettings
 
 _PLAIN = re.compile(r"[A-Za-z0-9._~@+\n-]*").fullmatch
@@ -170,6 +171,156 @@ class _Extra:
     in_flight: bool = False
 
 
+@dataclass(slots=True, frozen=True)
+class OutboxState:
+    """An outbox's checkpointed state, read back from its record."""
+
+    batches: dict[int, Batch]
+    lanes: dict[tuple[int, Channel], deque[Batch]]
+    extras: list[_Extra]
+    journal: list[Attempt]
+    acknowledged: Counter[tuple[int, Event]]
+    next_id: int
+
+
+def outbox_state_from_record(record: Fields) -> OutboxState:
+    batches: dict[int, Batch] = {}
+    for each in record.objects("batches"):
+        batch = batch_from_record(each)
+        batches[batch.id] = batch
+    where = record.where
+
+    def known(ident: object, at: str) -> Batch:
+        found = batches.get(ident) if isinstance(ident, int) else None
+        if found is None:
+            raise RecordError(f"{at}: {ident!r} names no batch of the checkpoint")
+        return found
+
+    lanes: dict[tuple[int, Channel], deque[Batch]] = {}
+    for i, ids in enumerate(record.items("lanes")):
+        at = f"{where}.lanes[{i}]"
+        if not isinstance(ids, list) or not ids:
+            raise RecordError(f"{at}: expected a list of batch ids")
+        lane = deque(known(ident, at) for ident in ids)
+        if len({b.lane for b in lane}) != 1 or lane[0].lane in lanes:
+            raise RecordError(f"{at}: batches of one lane, and one lane once")
+        lanes[lane[0].lane] = lane
+    extras = [
+        _Extra(
+            known(e.value("batch"), f"{e.where}.batch"),
+            e.choice("kind", Kind),
+            e.number("next_at"),
+            e.flag("in_flight"),
+        )
+        for e in record.objects("extras")
+    ]
+    acknowledged: Counter[tuple[int, Event]] = Counter()
+    for each in record.objects("acknowledged"):
+        acknowledged[each.integer("campaign"), each.choice("event", Event)] = each.integer("count")
+    return OutboxState(
+        batches=batches,
+        lanes=lanes,
+        extras=extras,
+        journal=[attempt_from_record(a) for a in record.objects("journal")],
+        acknowledged=acknowledged,
+        next_id=record.integer("next_id"),
+    )
+
+
+def chunk_to_record(chunk: Chunk) -> dict[str, object]:
+    return {
+        "channel": chunk.channel.value,
+        "event": chunk.event.value,
+        "when": chunk.when,
+        "first_event": chunk.first_event,
+        "addresses": chunk.addresses,
+        "closes_at": chunk.closes_at,
+    }
+
+
+def chunk_from_record(record: Fields) -> Chunk:
+    return Chunk(
+        channel=record.choice("channel", Channel),
+        event=record.choice("event", Event),
+        when=record.integer("when"),
+        first_event=record.number("first_event"),
+        addresses=record.texts("addresses"),
+        closes_at=record.number("closes_at"),
+    )
+
+
+def batch_to_record(batch: Batch) -> dict[str, object]:
+    return {
+        "id": batch.id,
+        "campaign": batch.campaign,
+        "url": batch.url,
+        "chunk": chunk_to_record(batch.chunk),
+        "due_at": batch.due_at,
+        "deadline": batch.deadline,
+        "next_at": batch.next_at,
+        "state": batch.state.value,
+        "attempts": batch.attempts,
+        "in_flight": batch.in_flight,
+    }
+
+
+def batch_from_record(record: Fields) -> Batch:
+    return Batch(
+        id=record.integer("id"),
+        campaign=record.integer("campaign"),
+        url=record.text("url"),
+        chunk=chunk_from_record(record.obj("chunk")),
+        due_at=record.number("due_at"),
+        deadline=record.number("deadline"),
+        next_at=record.number("next_at"),
+        state=record.choice("state", BatchState),
+        attempts=record.integer("attempts"),
+        in_flight=record.flag("in_flight"),
+    )
+
+
+def attempt_to_record(attempt: Attempt) -> dict[str, object]:
+    return {
+        "batch": attempt.batch,
+        "attempt": attempt.attempt,
+        "kind": attempt.kind.value,
+        "campaign": attempt.campaign,
+        "channel": attempt.channel.value,
+        "event": attempt.event.value,
+        "url": attempt.url,
+        "when": attempt.when,
+        "count": attempt.count,
+        "due_at": attempt.due_at,
+        "at": attempt.at,
+        "status": attempt.status,
+        "error": attempt.error,
+        "latency_ms": attempt.latency_ms,
+        "outcome": attempt.outcome,
+        "retry_at": attempt.retry_at,
+    }
+
+
+def attempt_from_record(record: Fields) -> Attempt:
+    return Attempt(
+        batch=record.integer("batch"),
+        attempt=record.integer("attempt"),
+        kind=record.choice("kind", Kind),
+        campaign=record.integer("campaign"),
+        channel=record.choice("channel", Channel),
+        event=record.choice("event", Event),
+        url=record.text("url"),
+        when=record.integer("when"),
+        count=record.integer("count"),
+        due_at=record.number("due_at"),
+        at=record.number("at"),
+        status=record.optional("status", record.integer),
+        error=record.optional("error", record.text),
+        latency_ms=record.number("latency_ms"),
+        outcome=record.text("outcome"),
+        retry_at=record.optional("retry_at", record.number),
+    )
+
+
 @dataclass(slots=True)
 class Outbox:
     """Every batch made, the lanes they wait in, and the journal of attempts. Thread-safe."""
@@ -194,28 +345,39 @@ class Outbox:
     #: they count as acknowledged and are not sent twice (C-4).
     acknowledged_before: set[bytes] = field(default_factory=set)
 
-    def state(self) -> dict[str, object]:
-        """The picklable part, for a checkpoint; the caller holds `lock`."""
+    def to_record(self) -> dict[str, object]:
+        """Plain data for a checkpoint (lanes and extras name batches by id); the caller
+        holds `lock`."""
         return {
-            "batches": self.batches,
-            "lanes": self.lanes,
-            "extras": self.extras,
-            "journal": self.journal,
-            "acknowledged": self.acknowledged,
+            "batches": [batch_to_record(b) for b in self.batches.values()],
+            "lanes": [[b.id for b in lane] for lane in self.lanes.values()],
+            "extras": [
+                {
+                    "batch": e.batch.id,
+                    "kind": e.kind.value,
+                    "next_at": e.next_at,
+                    "in_flight": e.in_flight,
+                }
+                for e in self.extras
+            ],
+            "journal": [attempt_to_record(a) for a in self.journal],
+            "acknowledged": [
+                {"campaign": campaign, "event": event.value, "count": count}
+                for (campaign, event), count in self.acknowledged.items()
+            ],
             "next_id": self._next_id,
         }
 
-    def load(self, state: object, *, in_flight_lost: bool) -> None:
+    def load(self, state: OutboxState, *, in_flight_lost: bool) -> None:
         """Takes a checkpoint's state in place; with `in_flight_lost`, attempts in flight then
         are due again (the instance making them is gone), so none is lost."""
-        assert isinstance(state, dict)
         with self.lock:
-            self.batches = state["batches"]
-            self.lanes = state["lanes"]
-            self.extras = state["extras"]
-            self.journal = state["journal"]
-            self.acknowledged = state["acknowledged"]
-            self._next_id = state["next_id"]
+            self.batches = state.batches
+            self.lanes = state.lanes
+            self.extras = state.extras
+            self.journal = state.journal
+            self.acknowledged = state.acknowledged
+            self._next_id = state.next_id
             self._cursor = 0
             self.epoch += 1  # outcomes of attempts made before the load are ignored
             self.in_flight.clear()

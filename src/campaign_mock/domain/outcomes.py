@@ -15,7 +15,12 @@ from math import log
 from campaign_mock.domain.aggregation import Event, EventBuckets, put
 from campaign_mock.domain.audience import Recipient
 from campaign_mock.domain.models import Channel
-from campaign_mock.domain.settings import SimulationSettings
+from campaign_mock.domain.reading import Fields, RecordError
+from campaign_mock.domain.settings import (
+    SimulationSettings,
+    settings_from_record,
+    settings_to_record,
+)
 
 #: Email addresses at this domain always have the outcome their local part names.
 MAGIC_EMAIL_DOMAIN = "simulator.campaign-mock.dev"
@@ -72,6 +77,18 @@ def campaign_rng(seed: int, campaign: int) -> random.Random:
     return random.Random(f"campaign-mock:{seed}:{campaign}")
 
 
+def _rng_from_record(record: Fields) -> random.Random:
+    """A Mersenne Twister exactly where it was: version 3, 624 words and the index."""
+    words = record.integers("words")
+    gauss_next = record.optional("gauss_next", record.number)
+    rng = random.Random()
+    try:
+        rng.setstate((record.integer("version"), tuple(words), gauss_next))
+    except (ValueError, TypeError, OverflowError) as error:
+        raise RecordError(f"{record.where}: not a random generator's state ({error})") from None
+    return rng
+
+
 class MessageSimulator:
     """Draws each message's events and puts them in `buckets` (or only times, if unreported)."""
 
@@ -91,6 +108,30 @@ class MessageSimulator:
         self.last_final = buckets.start
         #: When a magic `fail` address stopped the send (its message never left), if one did.
         self.failed_at: float | None = None
+
+    def to_record(self) -> dict[str, object]:
+        """Plain data for a checkpoint: progress, settings and the RNG's exact state (its
+        buckets are the job's, recorded there)."""
+        version, words, gauss_next = self._rng.getstate()
+        return {
+            "sent": self.sent,
+            "last_final": self.last_final,
+            "failed_at": self.failed_at,
+            "report": self._report,
+            "settings": settings_to_record(self._settings),
+            "rng": {"version": version, "words": list(words), "gauss_next": gauss_next},
+        }
+
+    @classmethod
+    def from_record(cls, record: Fields, buckets: EventBuckets) -> MessageSimulator:
+        settings = settings_from_record(record.value("settings"), f"{record.where}.settings")
+        simulator = cls(
+            settings, _rng_from_record(record.obj("rng")), buckets, report=record.flag("report")
+        )
+        simulator.sent = record.integer("sent")
+        simulator.last_final = record.number("last_final")
+        simulator.failed_at = record.optional("failed_at", record.number)
+        return simulator
 
     def send_time(self, index: int) -> float:
         """Message `index` (0-based, per contact) leaves at the campaign's send rate."""

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from campaign_mock.domain.errors import InvalidError
+from campaign_mock.domain.reading import Fields, RecordError
+
+D = TypeVar("D")
 
 #: C-3: a callback is made at most this long after each event it reports.
 MAX_REPORT_DELAY = 300.0
@@ -108,6 +111,52 @@ class SimulationSettings:
         delay = self.retry_initial * self.retry_factor ** (attempt - 1)
         delay = min(delay, self.retry_max_interval)
         return float(delay * draw if self.retry_jitter == "full" else delay)
+
+
+def settings_to_record(settings: SimulationSettings) -> dict[str, object]:
+    """Plain data for a store: the wire form, every field named."""
+    return settings.to_wire()
+
+
+def settings_from_record(value: object, where: str = "settings") -> SimulationSettings:
+    """Every field, of its type, within the limits `updated` keeps (RecordError if not)."""
+    settings = _flat(SimulationSettings, Fields(value, where))
+    errors: dict[str, list[str]] = {}
+    _check_limits(settings, errors)
+    if errors:
+        text = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in errors.items())
+        raise RecordError(f"{where}: {text}")
+    return settings
+
+
+def _flat(kind: type[D], record: Fields) -> D:
+    """Builds dataclass `kind` from a record naming each of its fields with a value of the
+    type its default has (so an int where a float is due is taken, a str for a bool is not)."""
+    values: dict[str, object] = {}
+    defaults = kind()
+    for spec in fields(kind):  # type: ignore[arg-type]  # a dataclass, by construction
+        name = spec.name
+        default = getattr(defaults, name)
+        if name in _NESTED_RECORDS:
+            values[name] = _flat(_NESTED_RECORDS[name], record.obj(name))
+        elif isinstance(default, bool):
+            values[name] = record.flag(name)
+        elif isinstance(default, int):
+            values[name] = record.integer(name)
+        elif isinstance(default, float):
+            values[name] = record.number(name)
+        else:
+            values[name] = record.text(name)
+    return kind(**values)
+
+
+#: The nested settings objects, by the field that holds each.
+_NESTED_RECORDS: dict[str, type[Any]] = {
+    "email": ChannelRates,
+    "sms": ChannelRates,
+    "delays": DelayModel,
+    "faults": CallbackFaults,
+}
 
 
 def _to_wire(value: object) -> dict[str, object]:

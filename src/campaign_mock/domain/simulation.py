@@ -15,13 +15,22 @@ from dataclasses import dataclass
 
 from campaign_mock.domain.aggregation import EventBuckets
 from campaign_mock.domain.audience import Recipient, recipients
-from campaign_mock.domain.deliveries import Outbox
+from campaign_mock.domain.deliveries import Outbox, OutboxState, outbox_state_from_record
 from campaign_mock.domain.models import Actor, Campaign, Channel, Fixtures, State
 from campaign_mock.domain.outcomes import MessageSimulator, campaign_rng
+from campaign_mock.domain.reading import Fields
 from campaign_mock.domain.settings import SimulationSettings
 
 #: How many contacts one unit of work simulates; small enough to keep the lock brief.
 CHUNK = 100
+
+
+class _Unwalked(Iterator[Recipient]):
+    """A restored job's audience walk before `SendJob.resume` rebuilds it: contacts are
+    left, but only the instance that carries the send on walks them."""
+
+    def __next__(self) -> Recipient:
+        raise RuntimeError("a restored send job is walked only after resume()")
 
 
 @dataclass(slots=True)
@@ -39,21 +48,49 @@ class SendJob:
     #: Who it sends to (list, segments, payloads): how `remaining` is rebuilt after a restore.
     audience: tuple[int, tuple[int, ...], tuple[Channel, ...]] = (0, (), ())
 
-    def __getstate__(self) -> dict[str, object]:
-        """Picklable for a checkpoint: the audience walk is kept as a position, not a generator."""
-        state = {name: getattr(self, name) for name in self.__slots__}
-        state["remaining"] = self.remaining is not None
-        return state
+    def to_record(self) -> dict[str, object]:
+        """Plain data for a checkpoint: the audience walk is kept as a position (the
+        simulator's `sent`), rebuilt by `resume`."""
+        list_id, segments, payloads = self.audience
+        return {
+            "campaign": self.campaign,
+            "url": self.url,
+            "start": self.start,
+            "remaining": self.remaining is not None,
+            "ended": None if self.ended is None else self.ended.value,
+            "error": self.error,
+            "audience": {
+                "list": list_id,
+                "segments": list(segments),
+                "payloads": [p.value for p in payloads],
+            },
+            "simulator": self.simulator.to_record(),
+            "buckets": self.buckets.to_record(),
+        }
 
-    def __setstate__(self, state: dict[str, object]) -> None:
-        for name, value in state.items():
-            object.__setattr__(self, name, value)
-        if self.remaining is False:  # type: ignore[comparison-overlap]
-            self.remaining = None
+    @classmethod
+    def from_record(cls, record: Fields) -> SendJob:
+        buckets = EventBuckets.from_record(record.obj("buckets"))
+        audience = record.obj("audience")
+        return cls(
+            campaign=record.integer("campaign"),
+            url=record.optional("url", record.text),
+            start=record.number("start"),
+            remaining=_Unwalked() if record.flag("remaining") else None,
+            simulator=MessageSimulator.from_record(record.obj("simulator"), buckets),
+            buckets=buckets,
+            ended=record.optional("ended", lambda name: record.choice(name, State)),
+            error=record.optional("error", record.text),
+            audience=(
+                audience.integer("list"),
+                tuple(audience.integers("segments")),
+                audience.choices("payloads", Channel),
+            ),
+        )
 
     def resume(self, fixtures: Fixtures) -> None:
         """After a restore: the walk continues after the contacts already messaged."""
-        if self.remaining is True:  # type: ignore[comparison-overlap]
+        if isinstance(self.remaining, _Unwalked):
             list_id, segments, payloads = self.audience
             walk = recipients(fixtures, list_id, list(segments), payloads)
             self.remaining = itertools.islice(walk, self.simulator.sent, None)
@@ -76,6 +113,23 @@ class Ending:
     #: Who ended it: the send itself, or a fault injected through the control API.
     by: Actor = Actor.SERVER
 
+    def to_record(self) -> dict[str, object]:
+        return {
+            "campaign": self.campaign,
+            "state": self.state.value,
+            "error": self.error,
+            "by": self.by.value,
+        }
+
+    @classmethod
+    def from_record(cls, record: Fields) -> Ending:
+        return cls(
+            campaign=record.integer("campaign"),
+            state=record.choice("state", State),
+            error=record.optional("error", record.text),
+            by=record.choice("by", Actor),
+        )
+
 
 class Simulation:
     """Every send in progress and the outbox; called under the backend's lock only."""
@@ -97,24 +151,27 @@ class Simulation:
         self._endings.clear()
         self.outbox.reset()
 
-    def checkpoint(self) -> tuple[object, ...]:
-        """Everything in progress, picklable (`restore` takes it back); the caller holds the
-        backend's lock, this takes the outbox's."""
+    def checkpoint(self) -> dict[str, object]:
+        """Everything in progress as a plain-data record (`restore` takes it back); the
+        caller holds the backend's lock, this takes the outbox's."""
         with self.outbox.lock:
-            return (dict(self._jobs), list(self._endings), self.outbox.state())
+            return {
+                "jobs": [job.to_record() for job in self._jobs.values()],
+                "endings": [ending.to_record() for ending in self._endings],
+                "outbox": self.outbox.to_record(),
+            }
 
-    def restore(self, saved: tuple[object, ...], fixtures: Fixtures, *, resume: bool) -> None:
-        """Takes a checkpoint's state in place (held references stay valid). With `resume`
-        this simulation carries the sends on: walks are rebuilt and attempts that were in
-        flight are made again (their outcome never reached the checkpoint)."""
-        jobs, endings, outbox = saved
-        assert isinstance(jobs, dict) and isinstance(endings, list)
-        self._jobs = jobs
-        self._endings = endings
+    def restore(self, saved: SavedSends, fixtures: Fixtures, *, resume: bool) -> None:
+        """Takes a checkpoint's state (`read_checkpoint`) in place (held references stay
+        valid). With `resume` this simulation carries the sends on: walks are rebuilt and
+        attempts that were in flight are made again (their outcome never reached the
+        checkpoint)."""
+        self._jobs = saved.jobs
+        self._endings = saved.endings
         if resume:
             for job in self._jobs.values():
                 job.resume(fixtures)
-        self.outbox.load(outbox, in_flight_lost=resume)
+        self.outbox.load(saved.outbox, in_flight_lost=resume)
 
     def start(self, campaign: Campaign, fixtures: Fixtures, now: float) -> None:
         """READY → SENDING has just happened at `now`: build the audience (A-1, A-2) lazily."""
@@ -238,3 +295,24 @@ class Simulation:
         if job.url is not None:
             self.outbox.add(job.campaign, job.url, chunks, now)
         return more
+
+
+@dataclass(slots=True, frozen=True)
+class SavedSends:
+    """A checkpoint read back, for `Simulation.restore`."""
+
+    jobs: dict[int, SendJob]
+    endings: list[Ending]
+    outbox: OutboxState
+
+
+def read_checkpoint(value: object, where: str = "checkpoint") -> SavedSends:
+    """A checkpoint record (`Simulation.checkpoint`) read back whole; `RecordError` names
+    the first field that is not what it should be."""
+    record = Fields(value, where)
+    jobs: dict[int, SendJob] = {}
+    for each in record.objects("jobs"):
+        job = SendJob.from_record(each)
+        jobs[job.campaign] = job
+    endings = [Ending.from_record(e) for e in record.objects("endings")]
+    return SavedSends(jobs, endings, outbox_state_from_record(record.obj("outbox")))

@@ -3,7 +3,7 @@ share (`--state sqlite:///path` or `--state redis://host:port/0`)."""
 
 from __future__ import annotations
 
-from campaign_mock.store.base import StateStore
-from campaign_mock.store.url import MEMORY, StoreUrlError, open_store, store_errors
+from campaign_mock.store.base import StateStore, StoreUrlError
+from campaign_mock.store.url import MEMORY, open_store, store_errors
 
 __all__ = ["MEMORY", "StateStore", "StoreUrlError", "open_store", "store_errors"]

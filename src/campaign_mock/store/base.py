@@ -9,8 +9,10 @@ instance holding the lease; it publishes them as a checkpoint, which another ins
 resumes from when the lease passes to it. Instances that do not hold it send it commands
 (flush, abort, redeliver) and wait for the answer.
 
-Records are pickled: a store is as trusted as the mock's own memory, so never point the mock
-at a store that others can write.
+Records are data, never code: each value is a versioned msgpack envelope (store/codec.py,
+docs/scaling.md "What the store holds"), read back field by field. A value that is not such
+a record (a pickle of an older campaign-mock, an unknown version, anything planted) is
+refused with a `StoreFormatError` naming where it was found; reading it runs nothing.
 """
 
 from __future__ import annotations
@@ -54,11 +56,22 @@ class Write:
         return bool(self.campaigns) or self.meta is not None or self.clock is not None or self.reset
 
 
+class StoreUrlError(ValueError):
+    """A `--state` value that names no store, or one that cannot be opened; one line."""
+
+
 class StateStore(Protocol):
     """A place several mock processes share; every method is safe from any thread."""
 
     #: The `--state` URL, without a password.
     label: str
+    #: How to start afresh on this store (delete the file, the keys): for error messages.
+    fresh: str
+
+    def where(self, kind: str, ident: int = 0) -> str:
+        """Where a record of `kind` ("checkpoint", "command" or "answer", with the command's
+        id) is kept, naming the store, for an error message."""
+        ...
 
     def locked(self) -> AbstractContextManager[None]:
         """Exclusive across every process on this store, for a read-modify-write."""

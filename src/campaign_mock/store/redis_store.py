@@ -10,9 +10,8 @@ the lease). Commands go through a list and their answers come back with BLPOP.
 from __future__ import annotations
 
 import contextlib
-import pickle
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +19,16 @@ from urllib.parse import urlsplit
 import redis
 from redis.lock import Lock
 
+from campaign_mock.domain.records import (
+    campaign_from_record,
+    campaign_to_record,
+    clock_from_record,
+    clock_to_record,
+    meta_from_record,
+    meta_to_record,
+)
 from campaign_mock.store.base import LEASE_SECONDS, Changes, Write
+from campaign_mock.store.codec import StoreFormatError, encode, read
 
 #: Real seconds the world lock lasts if its holder dies mid-operation.
 LOCK_SECONDS = 10.0
@@ -53,11 +61,23 @@ class RedisStore:
         )
         self.client.ping()
         self._p = prefix
+        self.fresh = (
+            f"delete the keys {prefix}* from that database (the mock's state is lost) "
+            "or use another database"
+        )
         #: One round trip per request's journal entry: number, append and trim, atomically.
         self._append = self.client.register_script(_JOURNAL_APPEND)
 
     def _k(self, name: str) -> str:
         return self._p + name
+
+    def where(self, kind: str, ident: int = 0) -> str:
+        places = {
+            "checkpoint": f"key {self._k('checkpoint')}",
+            "command": f"list {self._k('commands')}, command {ident}",
+            "answer": f"key {self._k(f'answer:{ident}')}",
+        }
+        return f"{self.label}: {places.get(kind, kind)}"
 
     # -- the lock ----------------------------------------------------------------------
 
@@ -103,10 +123,15 @@ class RedisStore:
         records, meta, clock = read.execute()
         campaigns: dict[int, Any] = {}
         if full:
-            campaigns = {int(i): pickle.loads(r) for i, r in records.items()}
+            campaigns = {
+                int(i): self._read("campaign", r, f"campaigns field {int(i)}")
+                for i, r in records.items()
+            }
         elif changed:
             campaigns = {
-                int(i): None if r is None else pickle.loads(r)
+                int(i): None
+                if r is None
+                else self._read("campaign", r, f"campaigns field {int(i)}")
                 for i, r in zip(changed, records, strict=True)
             }
         take_meta = full or int(raw_meta or 0) > since
@@ -115,8 +140,8 @@ class RedisStore:
             version=version,
             full=full,
             campaigns=campaigns,
-            meta=pickle.loads(meta) if take_meta and meta else None,
-            clock=pickle.loads(clock) if take_clock and clock else None,
+            meta=self._read("meta", meta, "meta") if take_meta and meta else None,
+            clock=self._read("clock", clock, "clock") if take_clock and clock else None,
         )
 
     def write(self, write: Write) -> int:
@@ -132,13 +157,14 @@ class RedisStore:
             if campaign is None:
                 pipe.hdel(self._k("campaigns"), ident)
             else:
-                pipe.hset(self._k("campaigns"), str(ident), pickle.dumps(campaign, 5))
+                record = encode("campaign", campaign_to_record(campaign))
+                pipe.hset(self._k("campaigns"), str(ident), record)
             pipe.zadd(self._k("log"), {str(ident): version})
         if write.meta is not None:
-            pipe.set(self._k("meta"), pickle.dumps(write.meta, 5))
+            pipe.set(self._k("meta"), encode("meta", meta_to_record(write.meta)))
             pipe.set(self._k("meta_version"), version)
         if write.clock is not None:
-            pipe.set(self._k("clock"), pickle.dumps(write.clock, 5))
+            pipe.set(self._k("clock"), encode("clock", clock_to_record(write.clock)))
             pipe.set(self._k("clock_version"), version)
         pipe.execute()
         return version
@@ -233,16 +259,24 @@ class RedisStore:
 
     def send_command(self, blob: bytes) -> int:
         ident = int(self.client.incr(self._k("command_seq")))
-        self.client.rpush(self._k("commands"), pickle.dumps((ident, blob), 5))
+        # Its id in ASCII digits, a space, the command's record: no envelope of its own.
+        self.client.rpush(self._k("commands"), b"%d %s" % (ident, blob))
         return ident
 
     def take_commands(self) -> Iterator[tuple[int, bytes]]:
+        """Raises `StoreFormatError` for an item not framed as `send_command` frames it
+        (that item is gone; the rest wait for the next call)."""
         while True:
             item = self.client.lpop(self._k("commands"))
             if item is None:
                 return
-            ident, blob = pickle.loads(item)
-            yield ident, blob
+            head, space, blob = bytes(item).partition(b" ")
+            if not (space and head.isdigit() and len(head) < 20):
+                raise StoreFormatError(
+                    f"{self.label}: an item of list {self._k('commands')} is no command "
+                    f"(it begins {bytes(item)[:16]!r}); it was dropped"
+                )
+            yield int(head), blob
 
     def answer(self, ident: int, blob: bytes) -> None:
         pipe = self.client.pipeline(transaction=True)
@@ -271,3 +305,17 @@ class RedisStore:
 
     def close(self) -> None:
         self.client.close()
+
+    def _read(self, kind: str, data: bytes, where: str) -> Any:
+        """A record from a key; `where` names the key (and field) for the error."""
+        return read(
+            kind, bytes(data), _READERS[kind], f"{self.label}: key {self._p}{where}", self.fresh
+        )
+
+
+#: How each kind of record kept under its own key is read back.
+_READERS: dict[str, Callable[[object, str], Any]] = {
+    "campaign": campaign_from_record,
+    "meta": meta_from_record,
+    "clock": clock_from_record,
+}

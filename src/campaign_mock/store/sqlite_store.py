@@ -7,16 +7,24 @@ readers read a consistent snapshot (WAL mode) without waiting for writers.
 
 from __future__ import annotations
 
-import pickle
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from campaign_mock.domain.records import (
+    campaign_from_record,
+    campaign_to_record,
+    clock_from_record,
+    clock_to_record,
+    meta_from_record,
+    meta_to_record,
+)
 from campaign_mock.store.base import LEASE_SECONDS, Changes, Write
+from campaign_mock.store.codec import encode, read
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
@@ -30,6 +38,12 @@ CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry
 CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB,
                                      taken INTEGER DEFAULT 0, answer BLOB);
 """
+#: How each kind of record kept in a table is read back.
+_READERS: dict[str, Callable[[object, str], Any]] = {
+    "campaign": campaign_from_record,
+    "meta": meta_from_record,
+    "clock": clock_from_record,
+}
 #: Real seconds a process waits for another's write lock before the request fails.
 BUSY_TIMEOUT = 30.0
 #: How often a waiting command looks for its answer.
@@ -42,12 +56,21 @@ class SqliteStore:
     def __init__(self, path: str) -> None:
         self.path = path
         self.label = f"sqlite:///{path}"
+        self.fresh = f"delete {path} (the mock's state is lost) or use a new path"
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         # This process's writers queue here rather than in SQLite's busy handler, which sleeps.
         self._writer = threading.Lock()
         with self._transaction():
             pass  # creates the schema on first use
+
+    def where(self, kind: str, ident: int = 0) -> str:
+        places = {
+            "checkpoint": "table checkpoint",
+            "command": f"table commands id {ident} (body)",
+            "answer": f"table commands id {ident} (answer)",
+        }
+        return f"{self.label}: {places.get(kind, kind)}"
 
     # -- connections and the lock ---------------------------------------------------
 
@@ -111,7 +134,7 @@ class SqliteStore:
                 "SELECT id, record FROM campaigns WHERE version > ?", (0 if full else since,)
             ).fetchall()
             campaigns = {
-                int(i): (None if r is None else pickle.loads(r))
+                int(i): (None if r is None else self._read("campaign", r, f"campaigns id {i}"))
                 for i, r in rows
                 if not (full and r is None)
             }
@@ -123,8 +146,8 @@ class SqliteStore:
             version=version,
             full=full,
             campaigns=campaigns,
-            meta=None if meta is None else pickle.loads(meta),
-            clock=None if clock is None else pickle.loads(clock),
+            meta=None if meta is None else self._read("meta", meta, "meta key 'meta'"),
+            clock=None if clock is None else self._read("clock", clock, "meta key 'clock'"),
         )
 
     def write(self, write: Write) -> int:
@@ -136,16 +159,18 @@ class SqliteStore:
                 conn.execute("DELETE FROM acknowledged")
                 self._put(conn, "reset", version)
             for ident, campaign in write.campaigns.items():
-                record = None if campaign is None else pickle.dumps(campaign, 5)
+                record = (
+                    None if campaign is None else encode("campaign", campaign_to_record(campaign))
+                )
                 conn.execute(
                     "INSERT OR REPLACE INTO campaigns (id, record, version) VALUES (?, ?, ?)",
                     (ident, record, version),
                 )
             if write.meta is not None:
-                self._put(conn, "meta", pickle.dumps(write.meta, 5))
+                self._put(conn, "meta", encode("meta", meta_to_record(write.meta)))
                 self._put(conn, "meta_version", version)
             if write.clock is not None:
-                self._put(conn, "clock", pickle.dumps(write.clock, 5))
+                self._put(conn, "clock", encode("clock", clock_to_record(write.clock)))
                 self._put(conn, "clock_version", version)
             return version
 
@@ -289,6 +314,11 @@ class SqliteStore:
             self._local.conn = None
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _read(self, kind: str, value: object, where: str) -> Any:
+        """A record from a row; `where` names its table and key for the error."""
+        data = value if isinstance(value, bytes) else str(value).encode()
+        return read(kind, data, _READERS[kind], f"{self.label}: table {where}", self.fresh)
 
     @staticmethod
     def _meta(conn: sqlite3.Connection, key: str) -> Any:

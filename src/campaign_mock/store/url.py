@@ -5,19 +5,32 @@ from __future__ import annotations
 import sqlite3
 from urllib.parse import urlsplit
 
-from campaign_mock.store.base import StateStore
+from campaign_mock.store.base import StateStore, StoreUrlError
 
 MEMORY = "memory"
 
 
-class StoreUrlError(ValueError):
-    """A `--state` value that names no store, or one that cannot be opened; one line."""
-
-
 def open_store(url: str) -> StateStore | None:
-    """The store a `--state` URL names; None for `memory`."""
+    """The store a `--state` URL names, its records checked (`verify_records`); None for
+    `memory`. Raises `StoreUrlError` (one line) for one it cannot open or read."""
     if url == MEMORY:
         return None
+    store = _open(url)
+    from campaign_mock.store.verify import verify_records
+
+    unreadable: tuple[type[Exception], ...] = (sqlite3.Error, *store_errors())
+    try:
+        verify_records(store)
+    except StoreUrlError:
+        store.close()
+        raise
+    except unreadable as exc:
+        store.close()
+        raise StoreUrlError(f"{url}: cannot read the store: {exc}") from None
+    return store
+
+
+def _open(url: str) -> StateStore:
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
@@ -48,8 +61,11 @@ def open_store(url: str) -> StateStore | None:
 
 
 def store_errors() -> tuple[type[Exception], ...]:
-    """What a store raises when it cannot answer (the API says 503, not a traceback)."""
-    errors: list[type[Exception]] = [sqlite3.OperationalError, TimeoutError]
+    """What a store raises when it cannot answer, or holds what is not a record (the API
+    says 503, not a traceback)."""
+    from campaign_mock.store.codec import StoreFormatError
+
+    errors: list[type[Exception]] = [sqlite3.OperationalError, TimeoutError, StoreFormatError]
     try:
         import redis
     except ImportError:
