@@ -29,7 +29,10 @@ from campaign_contract.engine import rules
 
 #: The group files in CONTRACT.md's order; missing files are skipped.
 GROUP_FILES = tuple(f"{group}.yaml" for group in rules.GROUPS)
-_KEYS = frozenset({"id", "part", "text", "checks", "variants", "outside"})
+#: `domain`, `exclude` and `hint` describe the cells a clause speaks about (checked elsewhere).
+_KEYS = frozenset(
+    {"id", "part", "text", "checks", "variants", "outside", "domain", "exclude", "hint"}
+)
 
 
 class CoverageError(ValueError):

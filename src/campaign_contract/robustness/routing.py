@@ -90,26 +90,3 @@ def campaign_paths_exist(t: Probe) -> None:
     found = t.get(f"/campaign/{campaign_id}")
     if found.success() is not True or found.data().get("id") != campaign_id:
         t.fail("R-1", f"GET /campaign/{campaign_id} does not return it: {found.describe()}", found)
-
-
-@check("R-1p")
-def trailing_slash_is_accepted(t: Probe) -> None:
-    """/campaign/ and /campaign/{id}/ answer like the paths without the slash."""
-    campaign_id = t.campaign_id()
-    if campaign_id is None:
-        t.skip("no campaign could be created to read back")
-    found = t.get(f"/campaign/{campaign_id}/")
-    t.expect(
-        found.success() is True and found.data().get("id") == campaign_id,
-        "R-1p",
-        f"GET /campaign/{campaign_id}/ does not return the campaign: {found.describe()}",
-        found,
-    )
-    t.begin()
-    created = t.ctx.create_campaign("slash", path="/campaign/")
-    t.expect(
-        created.success() is True,
-        "R-1p",
-        f"POST /campaign/ does not create: {created.describe()}",
-        created,
-    )

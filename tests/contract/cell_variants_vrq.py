@@ -1,0 +1,107 @@
+"""One-cell broken variants of the V, R and Q clauses: each breaks its clause in ONE cell of the
+clause's domain (one method, endpoint, auth flow, boundary side, body type or repetition) and
+behaves as the mock everywhere else, so only a check that judges every cell fails it."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+
+from .clause_variants_vrq import PASSWORD, Inner, Response, _around, _envelope
+from .variants import variant
+
+NOT_FOUND = "not_found"
+
+
+def _path(environ: dict[str, Any]) -> str:
+    return str(environ.get("PATH_INFO", ""))
+
+
+def _is_item_with_slash(path: str) -> bool:
+    parts = path.split("/")
+    return len(parts) == 4 and parts[1] == "campaign" and parts[2] != "" and parts[3] == ""
+
+
+# -- R-1p: a trailing slash refused for one method only -----------------------------------
+
+
+def _slash_refused(method: str) -> Callable[[Flask], None]:
+    def rewrite(environ: dict[str, Any], inner: Inner) -> Response:
+        if environ["REQUEST_METHOD"] == method and _is_item_with_slash(_path(environ)):
+            return _envelope(404, NOT_FOUND, f"no route for {_path(environ)}")
+        return inner()
+
+    return _around(rewrite)
+
+
+for _method in ("PUT", "DELETE", "HEAD"):
+    variant(
+        f"r_no_slash_for_{_method.lower()}",
+        ("R-1p",),
+        ("R-1",),
+        f"/campaign/{{id}}/ is a 404 for {_method} only (every other method takes the slash)",
+    )(_slash_refused(_method))
+
+
+# -- V-4: a 401 without `WWW-Authenticate` on one endpoint only -----------------------------
+
+
+def _no_challenge_on(endpoint: str, method: str | None = None) -> Callable[[Flask], None]:
+    def rewrite(environ: dict[str, Any], inner: Inner) -> Response:
+        status, headers, body = inner()
+        here = _path(environ) == endpoint
+        if status == 401 and here and method in (None, environ["REQUEST_METHOD"]):
+            headers = [(k, v) for k, v in headers if k.lower() != "www-authenticate"]
+        return status, headers, body
+
+    return _around(rewrite)
+
+
+variant("v_no_challenge_on_logout", ("V-4",), ("V-4",),
+        "a 401 from /logout/ has no WWW-Authenticate (every other 401 has it)")(
+    _no_challenge_on("/logout/")
+)  # fmt: skip
+variant("v_no_challenge_on_login", ("V-4",), ("V-4",),
+        "a 401 from /login/ (wrong password) has no WWW-Authenticate")(
+    _no_challenge_on("/login/")
+)  # fmt: skip
+
+
+# -- V-5 / V-4: one flow or method let through without valid credentials --------------------
+
+BASIC = "Basic " + base64.b64encode(f"demo:{PASSWORD}".encode()).decode()
+
+
+@variant("v_ended_session_serves_put", ("V-5", "V-4"), ("V-5",),
+         "an ended session still authenticates a PUT (every other method: 401)")  # fmt: skip
+def _v_ended_session_serves_put(app: Flask) -> None:
+    ended: set[str] = set()
+
+    def rewrite(environ: dict[str, Any], inner: Inner) -> Response:
+        cookie = str(environ.get("HTTP_COOKIE", ""))
+        if _path(environ) == "/logout/" and cookie:
+            answer = inner()
+            if answer[0] == 200:
+                ended.add(cookie)
+            return answer
+        if environ["REQUEST_METHOD"] == "PUT" and cookie in ended:
+            environ["HTTP_AUTHORIZATION"] = BASIC
+            environ.pop("HTTP_COOKIE")
+        return inner()
+
+    _around(rewrite)(app)
+
+
+@variant("v_head_without_credentials", ("V-4",), ("V-4",),
+         "HEAD /campaign/{id} without credentials is a 200 (GET, PUT, DELETE: 401)")  # fmt: skip
+def _v_head_without_credentials(app: Flask) -> None:
+    def rewrite(environ: dict[str, Any], inner: Inner) -> Response:
+        anonymous = not environ.get("HTTP_AUTHORIZATION") and not environ.get("HTTP_COOKIE")
+        if environ["REQUEST_METHOD"] == "HEAD" and anonymous and _path(environ) != "/":
+            environ["HTTP_AUTHORIZATION"] = BASIC
+        return inner()
+
+    _around(rewrite)(app)
