@@ -105,3 +105,73 @@ def _v_head_without_credentials(app: Flask) -> None:
         return inner()
 
     _around(rewrite)(app)
+
+
+# -- V-4 routing: one method, path form or id kind answered wrongly ---------------------------
+
+
+def _is_item(path: str, slash: bool) -> bool:
+    parts = path.split("/")
+    if slash:
+        return _is_item_with_slash(path)
+    return len(parts) == 3 and parts[1] == "campaign" and parts[2] != ""
+
+
+@variant("v_head_405_without_slash", ("V-4",), ("V-4",),
+         "HEAD /campaign/{id} is a 405 (HEAD /campaign/{id}/ and GET are answered)")  # fmt: skip
+def _v_head_405_without_slash(app: Flask) -> None:
+    def rewrite(environ: dict[str, Any], inner: Inner) -> Response:
+        if environ["REQUEST_METHOD"] == "HEAD" and _is_item(_path(environ), slash=False):
+            return _envelope(405, "method_not_allowed")
+        return inner()
+
+    _around(rewrite)(app)
+
+
+@variant("v_options_405_on_missing_id", ("V-4",), ("V-4",),
+         "OPTIONS on a campaign id nobody holds (20 digits) is a 405")  # fmt: skip
+def _v_options_405_on_missing_id(app: Flask) -> None:
+    def rewrite(environ: dict[str, Any], inner: Inner) -> Response:
+        path = _path(environ)
+        huge = _is_item(path, slash=path.endswith("/")) and len(path.strip("/")) > 24
+        if environ["REQUEST_METHOD"] == "OPTIONS" and huge:
+            return _envelope(405, "method_not_allowed")
+        return inner()
+
+    _around(rewrite)(app)
+
+
+@variant("v_get_logout_is_404", ("V-4",), ("V-4",),
+         "GET /logout/ is a 404 (every other missing method of every path: 405)")  # fmt: skip
+def _v_get_logout_is_404(app: Flask) -> None:
+    def rewrite(environ: dict[str, Any], inner: Inner) -> Response:
+        if environ["REQUEST_METHOD"] == "GET" and _path(environ) == "/logout/":
+            return _envelope(404, NOT_FOUND)
+        return inner()
+
+    _around(rewrite)(app)
+
+
+@variant("v_put_collection_slash_is_404", ("V-4",), ("V-4",),
+         "PUT /campaign/ is a 404 (PUT /campaign is a 405)")  # fmt: skip
+def _v_put_collection_slash_is_404(app: Flask) -> None:
+    def rewrite(environ: dict[str, Any], inner: Inner) -> Response:
+        if environ["REQUEST_METHOD"] == "PUT" and _path(environ) == "/campaign/":
+            return _envelope(404, NOT_FOUND)
+        return inner()
+
+    _around(rewrite)(app)
+
+
+@variant("v_absurd_id_delete_needs_credentials", ("V-4",), ("V-4",),
+         "DELETE /campaign/abc without credentials is a 401 (other methods: 404)")  # fmt: skip
+def _v_absurd_id_delete_needs_credentials(app: Flask) -> None:
+    def rewrite(environ: dict[str, Any], inner: Inner) -> Response:
+        status, headers, body = inner()
+        anonymous = not environ.get("HTTP_AUTHORIZATION")
+        if environ["REQUEST_METHOD"] == "DELETE" and status == 404 and anonymous:
+            code, head, text = _envelope(401, "unauthorized")
+            return code, [*head, ("WWW-Authenticate", 'Basic realm="x"')], text
+        return status, headers, body
+
+    _around(rewrite)(app)
