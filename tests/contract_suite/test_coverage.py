@@ -118,12 +118,72 @@ def test_rules_coverage_level_core_keeps_seed_and_vendor_parts() -> None:
         ({"id": "V-1.x", "part": "V-1"}, "missing"),
         ({"id": "V-1.x", "part": "V-1", "text": "t", "proof": []}, "unknown"),
         ({"id": "V-1.x", "part": "V-1", "text": "t", "checks": "one"}, "list of names"),
+        ({"id": "V-1.x", "part": "V-1", "text": "t", "domain": ["GET"]}, "mapping of axis"),
+        ({"id": "V-1.x", "part": "V-1", "text": "t", "domain": {}}, "mapping of axis"),
+        ({"id": "V-1.x", "part": "V-1", "text": "t", "domain": {"m": "GET"}}, "list of names"),
+        ({"id": "V-1.x", "part": "V-1", "text": "t", "domain": {"m": [1]}}, "list of names"),
+        ({"id": "V-1.x", "part": "V-1", "text": "t", "domain": {"m": []}}, "distinct values"),
+        ({"id": "V-1.x", "part": "V-1", "text": "t", "domain": {"m": ["a", "a"]}}, "distinct"),
+        ({"id": "V-1.x", "part": "V-1", "text": "t", "exclude": [{"m": "a"}]}, "without a domain"),
+        (
+            {
+                "id": "V-1.x",
+                "part": "V-1",
+                "text": "t",
+                "domain": {"m": ["a"]},
+                "exclude": [{"m": "b"}],
+            },
+            "not in the domain",
+        ),
+        (
+            {
+                "id": "V-1.x",
+                "part": "V-1",
+                "text": "t",
+                "domain": {"m": ["a"]},
+                "exclude": [{"m": "a"}],
+            },
+            "leaves no cell",
+        ),
+        ({"id": "V-1.x", "part": "V-1", "text": "t", "hint": ["add"]}, "hint: expected a text"),
+        ({"id": "V-1.x", "part": "V-1", "text": "t", "cells_reported": "yes"}, "true or false"),
     ],
 )
 def test_a_malformed_entry_is_refused_with_its_place(document: object, message: str) -> None:
     with pytest.raises(CoverageError, match=message) as raised:
         parse_clauses([document], "V.yaml")
     assert "V.yaml[0]" in str(raised.value)
+
+
+def test_a_domain_its_exclusions_and_hint_are_read_in_order() -> None:
+    (clause,) = parse_clauses(
+        [
+            {
+                "id": "V-4.x",
+                "part": "V-4",
+                "text": "t",
+                "domain": {"method": ["PUT", "GET"], "path": ["/b", "/a"]},
+                "exclude": [{"path": "/a", "method": "PUT"}],
+                "hint": "  add   a list ",
+                "cells_reported": True,
+            }
+        ],
+        "V.yaml",
+    )
+    assert clause.cells() == (
+        (("method", "PUT"), ("path", "/b")),
+        (("method", "GET"), ("path", "/b")),
+        (("method", "GET"), ("path", "/a")),
+    )
+    assert clause.hint == "add a list" and clause.cells_reported
+    (plain,) = parse_clauses([{"id": "V-4.y", "part": "V-4", "text": "t"}], "V.yaml")
+    assert plain.cells() == ((),) and plain.hint is None and not plain.cells_reported
+
+
+def test_strict_clauses_name_a_check_to_report_their_cells() -> None:
+    for clause in all_clauses():
+        if clause.cells_reported:
+            assert clause.checks and not clause.outside, clause.id
 
 
 def test_a_clause_is_covered_by_checks_and_variants_or_a_reason() -> None:

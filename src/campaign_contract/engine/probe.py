@@ -1,4 +1,5 @@
-"""The handle a check works through: sends requests, records findings per rule part."""
+"""The handle a check works through: sends requests, records findings per rule part and the
+clause cells it exercised."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import random
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from campaign_contract import coverage
+from campaign_contract.coverage import Cell, Clause
 from campaign_contract.engine import envelope
 from campaign_contract.engine.context import RunContext
 from campaign_contract.engine.outcome import CheckResult, Finding, Status
@@ -30,6 +33,8 @@ class Probe:
         self.check = check
         self._findings: dict[str, list[Finding]] = {rule: [] for rule in check.rules}
         self._unexercised: dict[str, str] = {}
+        self._cells: dict[str, set[Cell]] = {}
+        self._cannot: dict[str, list[tuple[Cell, str]]] = {}
         self._prelude: list[Exchange] = []
         self._rng: random.Random | None = None
         self._first = len(ctx.client.history)
@@ -139,6 +144,33 @@ class Probe:
         """Mark one rule part as not exercised by this check (unless it already failed)."""
         self._unexercised.setdefault(rule, reason)
 
+    # Clause accounting -----------------------------------------------------------
+
+    def _clause(self, clause_id: str) -> Clause:
+        """The clause, if this check may report on it; ValueError (a suite bug) if not."""
+        found = coverage.clause(clause_id)
+        if found.part not in self._findings:
+            raise ValueError(
+                f"check {self.check.name} does not declare {found.part}, the part of {clause_id}"
+            )
+        return found
+
+    def exercised(self, clause_id: str, **cell: str) -> None:
+        """Record that this check exercised (and judged) clause `clause_id` on this cell.
+
+        A clause without a `domain` takes no cell: `probe.exercised("C-2.at-most-1000")`.
+        Otherwise name one value of every axis: `probe.exercised(id, method="GET", path=...)`.
+        Call it once the check judged the cell, whether or not it found a fault.
+        """
+        found = self._clause(clause_id)
+        self._cells.setdefault(clause_id, set()).add(found.cell(cell))
+
+    def cannot(self, clause_id: str, reason: str, **cell: str) -> None:
+        """Record that the clause (or the cells matching a partial `cell`) could not be
+        exercised in this run, and why (what the target or the config lacked)."""
+        found = self._clause(clause_id)
+        self._cannot.setdefault(clause_id, []).append((found.cell(cell, partial=True), reason))
+
     # Common judgements ----------------------------------------------------------
 
     def expect_status(self, rule: str, exchange: Exchange, *statuses: int) -> bool:
@@ -216,5 +248,8 @@ class Probe:
                 result = CheckResult(self.check.name, rule, Status.NOT_EXERCISED, reason, [], count)
             else:
                 result = CheckResult(self.check.name, rule, Status.PASS, "", [], count)
+            mine = {c.id for c in coverage.clauses_of(rule)}
+            result.cells = {k: frozenset(v) for k, v in self._cells.items() if k in mine}
+            result.cannot = {k: tuple(v) for k, v in self._cannot.items() if k in mine}
             out.append(result)
         return out
