@@ -1,14 +1,11 @@
-"""Cells of a clause's domain: enumerate or sample them, and note each one a check judged."""
+"""Cells of a clause's domain for a check to try: all of them, or a sample covering each value."""
 
 from __future__ import annotations
 
 import itertools
 import random
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from campaign_contract.engine.probe import Probe
+from typing import Any
 
 Cell = dict[str, Any]
 
@@ -38,14 +35,3 @@ def covering(
         for cell, value in zip(cells, drawn, strict=False):
             cell[name] = value
     return cells
-
-
-def exercised(t: Probe, clause: str, **cell: Any) -> None:
-    """Note that this check judged `clause` in `cell` (the accounting reads these notes)."""
-    notes: list[tuple[str, str, Cell]] = t.ctx.shared("cells", list)
-    notes.append((t.check.name, clause, dict(cell)))
-
-
-def described(cell: Mapping[str, Any]) -> str:
-    """A cell as text for findings: `method=PUT, form=slash`."""
-    return ", ".join(f"{k}={v}" for k, v in cell.items())

@@ -3,7 +3,6 @@ endpoint and method that needs credentials and for every way of getting them wro
 
 from __future__ import annotations
 
-from campaign_contract.engine.cells import exercised
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
 from campaign_contract.robustness import flows
@@ -38,12 +37,12 @@ def expect_unauthorized(t: Probe, answer: Exchange, what: str) -> None:
 
 def note(t: Probe, endpoint: str, flow: str, *, head: bool) -> None:
     """The cells one request judged: its 401 clause, the challenge and (with a body) the code."""
-    exercised(t, MISSING_CLAUSE if flow == "none" else WRONG_CLAUSE, endpoint=endpoint, flow=flow)
-    exercised(t, CHALLENGE_CLAUSE, endpoint=endpoint, flow=flow)
+    t.exercised(MISSING_CLAUSE if flow == "none" else WRONG_CLAUSE, endpoint=endpoint, flow=flow)
+    t.exercised(CHALLENGE_CLAUSE, endpoint=endpoint, flow=flow)
     if not head:
-        exercised(t, CODE_CLAUSE, endpoint=endpoint, flow=flow)
+        t.exercised(CODE_CLAUSE, endpoint=endpoint, flow=flow)
     if flow == "ended session":
-        exercised(t, LOGOUT_CLAUSE, endpoint=endpoint)
+        t.exercised(LOGOUT_CLAUSE, endpoint=endpoint)
 
 
 def judge_flow(t: Probe, target: Target, flow: Flow) -> None:

@@ -75,7 +75,10 @@ def wrong_flows(t: Probe) -> list[Flow]:
     if ended is not None:
         found.append(Flow("ended session", SessionAuth(ended)))
     else:
-        t.unexercised("V-4", "POST /login/ gave no token: the ended-session flow is not tried")
+        reason = "POST /login/ gave no session token, so no ended session could be tried"
+        for clause in ("V-4.wrong-credentials-are-401", "V-4.401-challenges-basic"):
+            t.cannot(clause, reason, flow="ended session")
+        t.cannot("V-5.logout-ends-the-session", reason)
     return found
 
 

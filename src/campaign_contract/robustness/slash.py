@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from campaign_contract.engine.cells import exercised
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
 from campaign_contract.transport.exchange import Exchange
@@ -29,7 +28,7 @@ def _returns(answer: Exchange, campaign_id: int) -> bool:
 def trailing_slash_is_accepted(t: Probe) -> None:
     """POST /campaign/ and GET, HEAD, OPTIONS, PUT, DELETE /campaign/{id}/ answer as without."""
     created = t.ctx.create_campaign("slash", path="/campaign/")
-    exercised(t, COLLECTION, method="POST")
+    t.exercised(COLLECTION, method="POST")
     if not t.expect(
         created.success() is True,
         "R-1p",
@@ -54,7 +53,7 @@ def trailing_slash_is_accepted(t: Probe) -> None:
         else:
             answer = t.request(method, path)
             ok = _answered(answer)
-        exercised(t, ITEMS, method=method)
+        t.exercised(ITEMS, method=method)
         t.expect(
             ok,
             "R-1p",
