@@ -10,7 +10,16 @@ from typing import Any
 
 from flask import Flask
 
-from .clause_variants_vrq import PASSWORD, Inner, Response, _around, _envelope
+from .clause_variants_vrq import (
+    INVALID,
+    PASSWORD,
+    Inner,
+    Response,
+    _around,
+    _envelope,
+    _text,
+    _when_rewrite,
+)
 from .variants import variant
 
 NOT_FOUND = "not_found"
@@ -175,3 +184,42 @@ def _v_absurd_id_delete_needs_credentials(app: Flask) -> None:
         return status, headers, body
 
     _around(rewrite)(app)
+
+
+# -- Q-2p: one component of an RFC 3339 `when` read past (or short of) its limit -------------
+
+
+def _when_variant(name: str, why: str, test: Callable[[str], bool], then: Any) -> None:
+    variant(name, ("Q-2p",), ("Q-2",), why)(_when_rewrite(_text(test, then)))
+
+
+_when_variant(
+    "q_second_60_accepted",
+    "`:60` seconds outside a leap second roll over to the next minute",
+    lambda w: w[16:19] == ":60" and "T23:59:60" not in w,
+    lambda w: w[:14] + f"{int(w[14:16]) + 1:02d}:00" + w[19:],
+)
+_when_variant(
+    "q_hour_24_accepted",
+    "`T24:00:00` is read as midnight at the end of the day (ISO 8601's 24:00)",
+    lambda w: w[10:13] == "T24",
+    lambda w: w[:8] + f"{int(w[8:10]) + 1:02d}T00" + w[13:],
+)
+_when_variant(
+    "q_february_29_common_accepted",
+    "Feb 29 of a common year rolls over to Mar 1",
+    lambda w: w[4:10] == "-02-29" and int(w[:4]) % 4 != 0,
+    lambda w: w[:4] + "-03-01" + w[10:],
+)
+_when_variant(
+    "q_offset_24_accepted",
+    "an offset of +24:00 is read as +23:59",
+    lambda w: w.endswith("+24:00"),
+    lambda w: w[:-6] + "+23:59",
+)
+_when_variant(
+    "q_day_31_april_refused",
+    "April 30 is refused (the 30-day months are off by one)",
+    lambda w: w[4:10] == "-04-30",
+    lambda w: INVALID,
+)
