@@ -10,16 +10,20 @@ from typing import Any
 
 from flask import Flask
 
+from campaign_mock.domain.backend import CampaignBackend
+
 from .clause_variants_vrq import (
     INVALID,
     PASSWORD,
     Inner,
     Response,
+    _answer_failure,
     _around,
     _envelope,
     _text,
     _when_rewrite,
 )
+from .middleware import Call, install
 from .variants import variant
 
 NOT_FOUND = "not_found"
@@ -223,3 +227,54 @@ _when_variant(
     lambda w: w[4:10] == "-04-30",
     lambda w: INVALID,
 )
+
+
+# -- Q-4: `name`'s limits broken in one method, body type or repetition ----------------------
+
+
+def _name_on(when: Callable[[Call, str], bool], change: Callable[[str], str | None]) -> Any:
+    """`change(name)` where `when(call, name)` holds: a name to store, or None to refuse it."""
+
+    def on_request(call: Call, _b: CampaignBackend) -> None:
+        name = call.params().get("name")
+        if call.method in ("POST", "PUT") and isinstance(name, str) and when(call, name):
+            new = change(name)
+            if new is None:
+                _answer_failure(call, "invalid", "name")
+            else:
+                call.set_param("name", new)
+
+    return lambda app: install(app, on_request=on_request)
+
+
+variant("q_name_255_refused_on_put", ("Q-4",), ("Q-4",),
+        "a PUT of a 255-character name is invalid (POST takes it)")(
+    _name_on(lambda call, name: call.method == "PUT" and len(name) == 255, lambda name: None)
+)  # fmt: skip
+variant("q_name_256_accepted_in_json", ("Q-4",), ("Q-4",),
+        "a 256-character name in a JSON POST is cut to 255 (form and multipart: invalid)")(
+    _name_on(lambda call, name: call.json is not None and call.method == "POST"
+             and len(name) > 255, lambda name: name[:255])
+)  # fmt: skip
+variant("q_empty_name_on_put_accepted", ("Q-4",), ("Q-4",),
+        "a PUT of an empty name keeps the old one (POST: invalid)")(
+    _name_on(lambda call, name: call.method == "PUT" and name == "",
+             lambda name: "kept")
+)  # fmt: skip
+
+
+@variant("q_repeated_long_name_accepted", ("Q-4",), ("Q-4",),
+         "the 2nd identical POST of a 256-character name is accepted, cut to 255")  # fmt: skip
+def _q_repeated_long_name_accepted(app: Flask) -> None:
+    seen: set[tuple[str, str, bytes]] = set()
+
+    def on_request(call: Call, _b: CampaignBackend) -> None:
+        name = call.params().get("name")
+        if call.method != "POST" or not isinstance(name, str) or len(name) <= 255:
+            return
+        key = (call.method, call.path, call.body)
+        if key in seen:
+            call.set_param("name", name[:255])
+        seen.add(key)
+
+    install(app, on_request=on_request)
