@@ -108,7 +108,7 @@ def _v_ended_session_serves_put(app: Flask) -> None:
     _around(rewrite)(app)
 
 
-@variant("v_head_without_credentials", ("V-4",), ("V-4",),
+@variant("v_head_without_credentials", ("V-4", "V-5"), ("V-4",),
          "HEAD /campaign/{id} without credentials is a 200 (GET, PUT, DELETE: 401)")  # fmt: skip
 def _v_head_without_credentials(app: Flask) -> None:
     def rewrite(environ: dict[str, Any], inner: Inner) -> Response:
@@ -254,7 +254,7 @@ variant("q_name_255_refused_on_put", ("Q-4",), ("Q-4",),
 variant("q_name_256_accepted_in_json", ("Q-4",), ("Q-4",),
         "a 256-character name in a JSON POST is cut to 255 (form and multipart: invalid)")(
     _name_on(lambda call, name: call.json is not None and call.method == "POST"
-             and len(name) > 255, lambda name: name[:255])
+             and len(name) == 256, lambda name: name[:255])
 )  # fmt: skip
 variant("q_empty_name_on_put_accepted", ("Q-4",), ("Q-4",),
         "a PUT of an empty name keeps the old one (POST: invalid)")(
@@ -270,7 +270,7 @@ def _q_repeated_long_name_accepted(app: Flask) -> None:
 
     def on_request(call: Call, _b: CampaignBackend) -> None:
         name = call.params().get("name")
-        if call.method != "POST" or not isinstance(name, str) or len(name) <= 255:
+        if call.method != "POST" or not isinstance(name, str) or len(name) != 256:
             return
         key = (call.method, call.path, call.body)
         if key in seen:
