@@ -10,6 +10,7 @@ from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
 
+from . import conforming_vrq  # noqa: F401 (it registers)
 from .conforming import CONFORMING_VARIANTS, DEFAULT_ONLY, Conforming
 from .conftest import CONFORMING, MAX_EXAMPLES, served, suite_config
 

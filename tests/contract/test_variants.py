@@ -10,7 +10,7 @@ from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
 
-from . import clause_variants_meac, clause_variants_vrq  # noqa: F401 (they register)
+from . import cell_variants_vrq, clause_variants_meac, clause_variants_vrq  # noqa: F401
 from .conftest import KILLS, MAX_EXAMPLES, kill_selection, served, suite_config
 from .variants import VARIANTS, Variant
 

@@ -23,6 +23,7 @@ VARIANT_MODULES = (
     "contract.callback_variants",
     "contract.clause_variants_vrq",
     "contract.clause_variants_meac",
+    "contract.cell_variants_vrq",
 )
 
 

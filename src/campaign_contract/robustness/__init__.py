@@ -10,7 +10,18 @@ from campaign_contract.robustness import (
     clauses,
     routing,
     session,
+    slash,
     wire,
 )
 
-__all__ = ["accept", "application", "auth", "body", "clauses", "routing", "session", "wire"]
+__all__ = [
+    "accept",
+    "application",
+    "auth",
+    "body",
+    "clauses",
+    "routing",
+    "session",
+    "slash",
+    "wire",
+]

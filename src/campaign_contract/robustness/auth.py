@@ -1,60 +1,88 @@
-"""Authentication with HTTP Basic (V-5) and the 401 answer to bad credentials (V-4)."""
+"""Authentication with HTTP Basic (V-5) and the 401 answer to bad credentials (V-4), on every
+endpoint and method that needs credentials and for every way of getting them wrong."""
 
 from __future__ import annotations
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
-from campaign_contract.robustness.targets import MISSING, readable_path, require_auth
-from campaign_contract.robustness.wrong import wrong_password
+from campaign_contract.robustness import flows
+from campaign_contract.robustness.flows import Flow, Target, targets
+from campaign_contract.robustness.targets import MISSING, require_auth
 from campaign_contract.transport.exchange import Exchange
 from campaign_contract.transport.http import BasicAuth
 
+MISSING_CLAUSE = "V-4.missing-credentials-are-401"
+WRONG_CLAUSE = "V-4.wrong-credentials-are-401"
+CHALLENGE_CLAUSE = "V-4.401-challenges-basic"
+CODE_CLAUSE = "V-3.code-unauthorized"
+LOGOUT_CLAUSE = "V-5.logout-ends-the-session"
+
 
 def expect_unauthorized(t: Probe, answer: Exchange, what: str) -> None:
-    """V-5: not served; V-4: a 401 asking for Basic, with the envelope."""
+    """V-5: not served; V-4: a 401 asking for Basic, with the envelope (HEAD: no body)."""
     t.expect(
-        answer.success() is not True,
+        answer.success() is not True and (answer.status or 0) not in range(200, 300),
         "V-5",
         f"{what} is served without valid credentials: {answer.describe()}",
         answer,
     )
-    t.expect_rejected(answer, 401)
+    if answer.method == "HEAD":
+        t.expect_status("V-4", answer, 401)
+    else:
+        t.expect_rejected(answer, 401)
     challenge = answer.header("WWW-Authenticate") or ""
     if answer.status == 401 and not challenge.lower().startswith("basic"):
-        t.fail("V-4", f"401 without `WWW-Authenticate: Basic` (got {challenge!r})", answer)
+        t.fail("V-4", f"{what}: 401 without `WWW-Authenticate: Basic` (got {challenge!r})", answer)
+
+
+def note(t: Probe, endpoint: str, flow: str, *, head: bool) -> None:
+    """The cells one request judged: its 401 clause, the challenge and (with a body) the code."""
+    t.exercised(MISSING_CLAUSE if flow == "none" else WRONG_CLAUSE, endpoint=endpoint, flow=flow)
+    t.exercised(CHALLENGE_CLAUSE, endpoint=endpoint, flow=flow)
+    if not head:
+        t.exercised(CODE_CLAUSE, endpoint=endpoint, flow=flow)
+    if flow == "ended session":
+        t.exercised(LOGOUT_CLAUSE, endpoint=endpoint)
+
+
+def judge_flow(t: Probe, target: Target, flow: Flow) -> None:
+    answer = t.request(
+        target.method, target.path, auth=flow.auth, headers=flow.headers or None, **target.kwargs
+    )
+    note(t, target.label, flow.name, head=target.method == "HEAD")
+    expect_unauthorized(t, answer, f"{target.label} ({flow.name})")
 
 
 @check("V-4", "V-3p", "V-5")
 def missing_credentials_are_401(t: Probe) -> None:
-    """A request without credentials is a 401 with `WWW-Authenticate: Basic`."""
+    """A request without credentials is a 401 with `WWW-Authenticate: Basic`, on every
+    endpoint and method that needs them."""
     require_auth(t)
-    path = readable_path(t)
-    expect_unauthorized(t, t.get(path, auth=None), f"GET {path}")
-    t.begin()
-    fields = {"name": t.ctx.campaign_name("anonymous"), "list": str(t.ctx.config.lists[0].id)}
-    expect_unauthorized(t, t.post("/campaign", form=fields, auth=None), "POST /campaign")
+    for target in targets(t):
+        t.begin()
+        judge_flow(t, target, flows.NONE)
 
 
 @check("V-4", "V-3p", "V-5")
 def wrong_credentials_are_401(t: Probe) -> None:
-    """A wrong password, an unknown user or a broken Authorization header is a 401.
+    """A wrong password, an unknown user, a broken Authorization header, a made-up or ended
+    session is a 401 with `WWW-Authenticate: Basic`, on every endpoint and method; so is a
+    wrong password or user at `/login/`.
 
     The wrong password is made up (see `wrong`), so reports show it as sent; the unknown user
     is tried with the real password (shown REDACTED), so only the user name is wrong.
     """
     require_auth(t)
-    auth = t.ctx.config.auth
-    path = readable_path(t)
-    for credentials in (
-        BasicAuth(auth.username, wrong_password(t.ctx)),
-        BasicAuth(f"nobody-{t.ctx.run_tag.strip('[]')}", auth.password),
-    ):
+    wrong = flows.wrong_flows(t)
+    for target in targets(t):
+        for flow in wrong:
+            t.begin()
+            judge_flow(t, target, flow)
+    for flow in flows.login_flows(t):
         t.begin()
-        expect_unauthorized(t, t.get(path, auth=credentials), f"GET {path}")
-    for header in ("Basic !!!not-base64", "Basic ", "Bearer cc-token", "Basic Zm9v"):
-        t.begin()
-        answer = t.get(path, auth=None, headers={"Authorization": header})
-        expect_unauthorized(t, answer, f"GET {path}")
+        answer = t.post("/login/", form=flow.form, auth=None)
+        note(t, "POST /login/", flow.name, head=False)
+        expect_unauthorized(t, answer, f"POST /login/ ({flow.name})")
 
 
 @check("V-5")

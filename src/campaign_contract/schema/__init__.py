@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from campaign_contract.schema import clauses, fields, formats, fuzz
+from campaign_contract.schema import calendar, clauses, fields, formats, fuzz, names
 
-__all__ = ["clauses", "fields", "formats", "fuzz"]
+__all__ = ["calendar", "clauses", "fields", "formats", "fuzz", "names"]
