@@ -158,6 +158,11 @@ def run_selection(
             stopped, cleanup = "interrupted (Ctrl-C), cleanup too", []
         client.close()
     warnings += ctx.warnings
+    if ctx.server_clock_precision is not None:
+        warnings.append(
+            f"the server's clock was known within ±{ctx.server_clock_precision:g} s "
+            f"({ctx.server_clock_source}); M-4's timing cells lean on it"
+        )
     left = [r for r in cleanup if r.outcome == "left"]
     if left:
         ids = ", ".join(str(r.id) for r in left)
