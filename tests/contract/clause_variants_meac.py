@@ -813,9 +813,9 @@ def _back_to_scheduled_starts(app: Flask) -> None:
         remember(call, backend)
         for ident, when in list(old.items()):
             campaign = _find(backend, ident)
-            if campaign is None or campaign.state is not State.SCHEDULED:
+            if campaign is None or campaign.state not in (State.READY, State.SCHEDULED):
                 del old[ident]  # deleted or moved on: nothing of the old timer is left
-            elif campaign.when == when and when <= backend.clock.now():
+            elif campaign.state is State.SCHEDULED and campaign.when == when <= backend.clock.now():
                 del old[ident]
                 backend.force_state(ident, State.READY)  # the old timer fires: it sends
 
@@ -841,14 +841,13 @@ def _shows_after_change(
         old, remember = _remembered(picks)
 
         def on_response(call: Call, status: int, doc: dict[str, Any], b: CampaignBackend) -> int:
-            remember(call, b)
             campaign = _campaign(doc)
             if call.method == "GET" and campaign is not None and campaign["id"] in old:
                 state = shown(campaign, old[campaign["id"]], b.clock.now())
                 campaign["state"] = state or campaign["state"]
             return status
 
-        install(app, on_response=on_response)
+        install(app, on_request=remember, on_response=on_response)
 
     return apply
 

@@ -64,6 +64,8 @@ class Subject:
     id: int
     #: The change was made while the subject was still READY (else the cell is not exercised).
     made: bool = False
+    #: Judged at the change already (a DELETE refused while still READY).
+    judged: bool = False
     answer: Exchange | None = None
 
 
@@ -73,6 +75,10 @@ def _change(t: Probe, subject: Subject, moment: int) -> None:
     if name == "deleted":
         answer = t.delete(path)
         subject.made = answer.success() is True and answer.data().get("state") == "READY"
+        if answer.success() is False and state_of(t, subject.id)[0] == "READY":
+            subject.made = subject.judged = True
+            t.fail("M-5", f"DELETE in READY just before `when` is refused: {answer.describe()}",
+                   answer)  # fmt: skip
     elif name == "SCHEDULED and back to READY":
         first = t.put(path, form={"state": "SCHEDULED"})
         answer = t.put(path, form={"state": "READY"})
@@ -154,6 +160,7 @@ def changes_of_mind_before_when(t: Probe) -> None:
             t.cannot(subject.change.clause, f"the change came too late: {shown}",
                      **subject.change.cell)  # fmt: skip
             continue
-        t.begin()
-        _judge(t, subject)
+        if not subject.judged:
+            t.begin()
+            _judge(t, subject)
         t.exercised(subject.change.clause, **subject.change.cell)
