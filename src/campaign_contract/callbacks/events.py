@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from campaign_contract.callbacks.clauses import settled
+from campaign_contract.callbacks.observe import Observation
+from campaign_contract.callbacks.plan import Send
 from campaign_contract.callbacks.view import (
     Sighting,
     complete,
@@ -85,7 +88,19 @@ def each_message_follows_its_lifecycle(t: Probe) -> None:
                     send,
                     [first.report, then.report],
                 )
+    _silent_sms(t, found, sends)
     _account(t, judged, channels)
+
+
+def _silent_sms(t: Probe, found: Observation, sends: list[Send]) -> None:
+    """An SMS message has no event but its outcome: in a send that had time to report every
+    event, an expected SMS with no callback at all had no `delivered` or `bounced`."""
+    for send in settled(t, found, sends):
+        seen = {address for channel, address in messages(found.of(send)) if channel == "sms"}
+        silent = sorted(send.expected.get("sms", set()) - seen)
+        if silent:
+            fail(t, "E-2", f"sms message to {silent[0]}: no `delivered` or `bounced` "
+                 f"({len(silent)} SMS without an outcome)", found, send, read=True)  # fmt: skip
 
 
 def _lifecycle(channel: str, events: set[str], ended: bool) -> str | None:
