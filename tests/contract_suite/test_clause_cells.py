@@ -3,8 +3,11 @@ rule part's verdict turns PASS* when a clause cell was not exercised in the run.
 
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
+import jsonschema
 import pytest
 import yaml
 
@@ -15,7 +18,9 @@ from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import CheckRegistry
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
+from campaign_contract.report import render_html, render_json, render_junit, render_terminal
 from campaign_contract.report.model import RunReport
+from campaign_contract.report.schema import REPORT_SCHEMA
 
 #: A clause table of its own for R-1 (the shipped one is other engineers' to convert).
 TABLE = """
@@ -169,3 +174,89 @@ def test_a_wrong_report_is_a_crash_of_the_check(
     assert verdict.status is Status.NOT_EXERCISED
     assert "the check itself crashed" in verdict.reason and "ValueError" in verdict.reason
     assert message in verdict.reason
+
+
+def partly(t: Probe) -> None:
+    """Two of R-1.cells's three cells, R-1.strict not at all."""
+    t.get("/campaign/1")
+    t.exercised("R-1.cells", method="GET", path="/campaign/")
+    t.cannot("R-1.cells", "no campaign to read", path="/campaign/{id}/")
+    t.cannot("R-1.strict", "nothing to try it on")
+
+
+def test_terminal_names_the_unexercised_clauses_and_hints(
+    config: Config, conforming_url: str
+) -> None:
+    text = render_terminal(run(config, conforming_url, partly))
+    line = next(x for x in text.splitlines() if "R-1 " in x and "PASS*" in x)
+    assert line
+    told = " ".join(text.split())
+    assert "R-1.cells (2 of 3 cells missing) [hint: configure a campaign]" in told
+    assert "R-1.strict" in told and "R-1.transitional" not in told
+    assert "2 of 3 clauses of passed parts not wholly exercised" in told
+
+
+def test_json_lists_every_clause_its_cells_and_why(config: Config, conforming_url: str) -> None:
+    document = json.loads(render_json(run(config, conforming_url, partly)))
+    jsonschema.validate(document, REPORT_SCHEMA)
+    rule = next(r for r in document["rules"] if r["id"] == "R-1")
+    assert rule["partial"] is True
+    clauses = {c["id"]: c for c in rule["clauses"]}
+    assert list(clauses) == ["R-1.cells", "R-1.strict", "R-1.transitional", "R-1.outside"]
+    cells = clauses["R-1.cells"]
+    assert (cells["state"], cells["exercised"], cells["cells"], cells["cells_exercised"]) == (
+        "partly exercised",
+        False,
+        3,
+        1,
+    )
+    assert cells["axes"] == ["method", "path"]
+    assert cells["missing"] == [
+        {"method": "GET", "path": "/campaign/{id}/"},
+        {"method": "HEAD", "path": "/campaign/{id}/"},
+    ]
+    assert cells["reasons"] == ["routes: path=/campaign/{id}/: no campaign to read"]
+    assert cells["hint"] == "configure a campaign"
+    assert clauses["R-1.strict"]["missing"] == [{}]
+    assert clauses["R-1.strict"]["reasons"] == ["routes: nothing to try it on"]
+    assert clauses["R-1.transitional"]["exercised"] and clauses["R-1.transitional"]["assumed"]
+    assert clauses["R-1.outside"]["state"] == "outside" and clauses["R-1.outside"]["exercised"]
+
+
+def test_junit_and_html_carry_each_clause(config: Config, conforming_url: str) -> None:
+    report = run(config, conforming_url, partly)
+    case = next(
+        c
+        for c in ET.fromstring(render_junit(report)).iter("testcase")
+        if c.get("name", "").startswith("R-1 ")
+    )
+    out = (case.findtext("system-out") or "").splitlines()
+    assert "clauses (1 of 3 clauses exercised):" in out
+    assert (
+        "  R-1.cells: partly exercised (1/3 cells); missing method=GET path=/campaign/{id}/; "
+        "method=HEAD path=/campaign/{id}/; why: routes: path=/campaign/{id}/: no campaign to "
+        "read; hint: configure a campaign"
+    ) in out
+    assert "  R-1.strict: not exercised; why: routes: nothing to try it on" in out
+    page = render_html(report)
+    block = page[page.index('<details class="clauses" open>') :]
+    block = block[: block.index("</details>")]
+    assert "1 of 3 clauses exercised" in block
+    assert 'id="clause-R-1.cells"' in block and "hint: configure a campaign" in block
+    assert "method=HEAD path=/campaign/{id}/" in block
+
+
+def test_a_plain_pass_shows_its_clauses_exercised(config: Config, conforming_url: str) -> None:
+    def routes(t: Probe) -> None:
+        t.get("/campaign/1")
+        for method, path in ALL_CELLS:
+            t.exercised("R-1.cells", method=method, path=path)
+        t.exercised("R-1.strict")
+
+    report = run(config, conforming_url, routes)
+    assert "PASS*" not in render_terminal(report)
+    page = render_html(report)
+    assert '<details class="clauses" open>' not in page
+    assert "R-1.cells: exercised (3/3 cells)" in page
+    rule = next(r for r in json.loads(render_json(report))["rules"] if r["id"] == "R-1")
+    assert all(c["exercised"] and not c["missing"] for c in rule["clauses"])

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from campaign_contract.config.model import ConfigError, load_config, parse_config
 
@@ -132,3 +133,64 @@ def test_connect_timeout_and_run_deadline_are_limits() -> None:
     assert (limits.connect_timeout, limits.run_deadline) == (2.0, 600.0)
     with pytest.raises(ConfigError, match=r"limits.run_deadline: expected a number >= 1"):
         parse_config(config_document(limits={"run_deadline": 0}), environ={})
+
+
+def large_list(contacts: object) -> dict[str, Any]:
+    return config_document(lists=[{"id": 9, "contacts": contacts}])
+
+
+def test_a_large_list_is_a_pattern_and_a_count() -> None:
+    config = parse_config(
+        large_list({"pattern": "user{n}@example.com", "telephone": "+3519{n:08d}", "count": 1500}),
+        environ={},
+    )
+    contacts = config.lists[0].contacts
+    assert len(contacts) == 1500 and len({c.email for c in contacts}) == 1500
+    assert (contacts[0].email, contacts[0].telephone) == ("user1@example.com", "+351900000001")
+    assert contacts[-1].email == "user1500@example.com"
+    # Beside named contacts too, with telephones optional and its own start.
+    mixed = parse_config(
+        large_list([{"email": "a@example.com"}, {"pattern": "u{n}@x.example", "count": 3,
+                                                 "start": 0}]),
+        environ={},
+    )  # fmt: skip
+    assert [(c.email, c.telephone) for c in mixed.lists[0].contacts] == [
+        ("a@example.com", None), ("u0@x.example", None), ("u1@x.example", None),
+        ("u2@x.example", None),
+    ]  # fmt: skip
+
+
+def test_a_large_list_can_be_a_csv_file_beside_the_config(tmp_path: Path) -> None:
+    rows = "\n".join(f"c{n}@example.com,+35191{n:07d}" for n in range(1200))
+    (tmp_path / "big.csv").write_text(f"Email,telephone\n{rows}\n", encoding="utf-8")
+    (tmp_path / "cc.yaml").write_text(
+        yaml.safe_dump(large_list({"csv": "big.csv"})), encoding="utf-8"
+    )
+    contacts = load_config(tmp_path / "cc.yaml", environ={}).lists[0].contacts
+    assert len(contacts) == 1200
+    assert (contacts[5].email, contacts[5].telephone) == ("c5@example.com", "+351910000005")
+
+
+@pytest.mark.parametrize(
+    ("contacts", "words"),
+    [
+        ({"pattern": "user@example.com", "count": 2}, "must use {n}"),
+        ({"pattern": "user{m}@example.com", "count": 2}, "not a pattern of {n}"),
+        ({"pattern": "u{n:>100000000}@x.example", "count": 2}, "wider than 32"),
+        ({"pattern": "user{n@example.com", "count": 2}, "not a pattern"),
+        ({"count": 5}, "needs `pattern`"),
+        ({"pattern": "u{n}@x.example", "count": 100_001}, "at most 100000"),
+        ({"pattern": "u{n}@x.example", "count": 5, "size": 1}, "unknown key"),
+        ({"csv": "nowhere.csv"}, "cannot read"),
+    ],
+)
+def test_a_bad_large_list_is_refused_naming_the_key(contacts: object, words: str) -> None:
+    with pytest.raises(ConfigError, match="lists\\[0\\]\\.contacts") as raised:
+        parse_config(large_list(contacts), environ={}, base_dir=Path("/nonexistent"))
+    assert words in str(raised.value)
+
+
+def test_a_csv_without_address_columns_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "bad.csv").write_text("name\nAna\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="no `email` or `telephone` column"):
+        parse_config(large_list({"csv": "bad.csv"}), environ={}, base_dir=tmp_path)

@@ -76,9 +76,10 @@ def test_https_against_a_plain_http_server_exits_3(tmp_path: Path) -> None:
     assert len(done.stderr.strip().splitlines()) == 1 and "SSL" in done.stderr
 
 
-def test_a_server_that_is_not_the_api_exits_3_and_still_writes_the_report(
+def test_a_server_that_is_not_the_api_is_judged_and_the_report_asks_about_the_url(
     tmp_path: Path,
 ) -> None:
+    """It answers HTTP, so it is judged (exit 1, not 3: test_preflight.py has the rest)."""
     from flask import Flask
 
     app = Flask("not-the-api")
@@ -86,12 +87,12 @@ def test_a_server_that_is_not_the_api_exits_3_and_still_writes_the_report(
     report = tmp_path / "report.json"
     with serve(app) as url:
         done, _took = run_cli("run", "--base-url", url, "--config", str(write_config(tmp_path)),
-                              "--json", str(report))  # fmt: skip
-    assert done.returncode == 3
-    assert "not the API's JSON envelope" in done.stderr
+                              "--only", "robustness", "--json", str(report))  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no answer was the API's envelope: is the base URL right?" in done.stdout
     written = json.loads(report.read_text("utf-8"))
-    assert written["ok"] is False and written["stopped"].startswith("preflight failed")
-    assert {r["status"] for r in written["rules"] if r["selected"]} == {"not_exercised"}
+    assert written["ok"] is False and written["stopped"] is None
+    assert "fail" in {r["status"] for r in written["rules"] if r["selected"]}
 
 
 def test_wrong_credentials_exit_3_naming_the_user(tmp_path: Path) -> None:

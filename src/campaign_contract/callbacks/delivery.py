@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from campaign_contract.callbacks.form import MAX_ADDRESSES
 from campaign_contract.callbacks.observe import EventKey, Observation, Report
 from campaign_contract.callbacks.plan import Send
 from campaign_contract.callbacks.receiver import ACK_WITHIN
@@ -68,7 +69,7 @@ def posts_to_the_url_with_its_query(t: Probe) -> None:
 @check("C-2", "C-2p")
 def bodies_are_forms_of_one_event(t: Probe) -> None:
     """Bodies are forms of `event`, integer `when`, `email[N]`/`telephone[N]`; one type, ≤ 1000."""
-    found, _sends = sends_for(t)
+    found, sends = sends_for(t)
     if not found.reports:
         t.skip("no callback came to judge")
     for report in found.reports:
@@ -88,6 +89,24 @@ def bodies_are_forms_of_one_event(t: Probe) -> None:
             fail(t, "C-2", problem, found, report.send, [report])
         for problem in report.form.profile_problems:
             fail(t, "C-2p", problem, found, report.send, [report])
+    _judged_the_limit(t, found, sends)
+
+
+def _judged_the_limit(t: Probe, found: Observation, sends: list[Send]) -> None:
+    """C-2p's "at most 1000" is judged only by a send that gave the server more than 1000
+    addresses of one channel to report (whose callbacks came): a run of small lists could
+    not have broken it, however its callbacks looked."""
+    largest = 0
+    for send in sends:
+        size = max((len(keys) for keys in send.expected.values()), default=0)
+        if size > MAX_ADDRESSES and found.of(send):
+            t.exercised("C-2.at-most-1000")
+            return
+        largest = max(largest, size)
+    t.cannot(
+        "C-2.at-most-1000",
+        f"no audience over {MAX_ADDRESSES} addresses in this run (the largest had {largest})",
+    )
 
 
 @check("C-4")

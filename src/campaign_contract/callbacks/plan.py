@@ -111,7 +111,8 @@ def _send(
     for contact in audience:
         for payload, key in contact_keys(contact, payloads):
             expected[payload].add(key)
-    others = tuple(c for c in contacts.contacts if c not in audience)
+    chosen = set(audience)  # a set: a list of thousands of contacts (a C-2p test) is common
+    others = tuple(c for c in contacts.contacts if c not in chosen)
     engaging = {
         address_key("email", c.email): c.engages
         for c in audience

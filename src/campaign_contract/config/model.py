@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
 import os
+import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +20,8 @@ AuthMethod = Literal["basic", "session", "none"]
 PAYLOADS = ("email", "sms")
 DEFAULT_LEDGER = ".campaign-contract/ledger.json"
 DEFAULT_CALLBACK_PORT = 8765
+#: Contacts one `{pattern, count}` or CSV file may describe (the config holds each in memory).
+MAX_GENERATED = 100_000
 
 
 class ConfigError(ValueError):
@@ -269,9 +274,99 @@ def _engages(node: _Node) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _contact_list(node: _Node) -> ContactList:
+def _pattern(node: _Node, name: str, count: int) -> str | None:
+    """A `{n}` pattern (`user{n}@example.com`, `+3519{n:08d}`), checked by formatting it."""
+    pattern = node.text(name)
+    if pattern is None:
+        return None
+    try:
+        fields = list(string.Formatter().parse(pattern))
+        names = {field for _text, field, _spec, _conv in fields}
+        # Before formatting thousands of times: `{n:>100000000}` would cost 100 MB a contact.
+        if any(
+            int(w) > 32 for _t, _f, spec, _c in fields for w in re.findall("[0-9]+", spec or "")
+        ):
+            raise node.error(name, f"{pattern!r}: a field wider than 32")
+        sample = pattern.format(n=1)
+    except (ValueError, KeyError, IndexError) as error:
+        raise node.error(name, f"{pattern!r} is not a pattern of {{n}} ({error})") from None
+    if names - {None, "n"} or (count > 1 and sample == pattern):
+        raise node.error(name, f"{pattern!r} must use {{n}} (and only {{n}}): 1 to count")
+    return pattern
+
+
+def _generated(node: _Node) -> list[Contact]:
+    """`{pattern: "user{n}@example.com", telephone: "+3519{n:08d}", count: 1500, start: 1}`:
+    contacts n = start .. start + count - 1, as a mock's fixtures `generate` them."""
+    node.allow("pattern", "telephone", "count", "start")
+    count = node.integer("count", required=True, minimum=0) or 0
+    if count > MAX_GENERATED:
+        raise node.error("count", f"at most {MAX_GENERATED}, got {count}")
+    start = node.integer("start", minimum=0)
+    start = 1 if start is None else start
+    email, telephone = _pattern(node, "pattern", count), _pattern(node, "telephone", count)
+    if email is None and telephone is None:
+        raise ConfigError(node.key, "needs `pattern` (emails) or `telephone`", node.source)
+    return [
+        Contact(
+            email=email.format(n=n) if email else None,
+            telephone=telephone.format(n=n) if telephone else None,
+        )
+        for n in range(start, start + count)
+    ]
+
+
+def _from_csv(node: _Node, base: Path) -> list[Contact]:
+    """`{csv: contacts.csv}`: a file (relative to the config's folder) with a header row
+    naming `email` and/or `telephone` columns, one contact a row."""
+    node.allow("csv")
+    name = node.text("csv", required=True) or ""
+    path = base / name
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as file:
+            rows = list(csv.DictReader(file))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise node.error("csv", f"cannot read {str(path)!r}: {error}") from None
+    if len(rows) > MAX_GENERATED:
+        raise node.error("csv", f"at most {MAX_GENERATED} contacts, got {len(rows)}")
+    contacts = []
+    for line, row in enumerate(rows, 2):
+        fields = {str(k).strip().lower(): (v or "").strip() for k, v in row.items() if k}
+        if not {"email", "telephone"} & set(fields):
+            raise node.error("csv", f"{name}: the header names no `email` or `telephone` column")
+        contact = Contact(email=fields.get("email") or None,
+                          telephone=fields.get("telephone") or None)  # fmt: skip
+        if not contact.address:
+            raise node.error("csv", f"{name} line {line}: a contact needs an email or telephone")
+        contacts.append(contact)
+    return contacts
+
+
+def _contacts(node: _Node, base: Path) -> tuple[Contact, ...]:
+    """`contacts`: a list of contacts, each of which may instead be a `{pattern, count}` or
+    `{csv}` entry standing for many; or one such entry alone."""
+    value = node.data.get("contacts")
+    if isinstance(value, dict):
+        entries = [(node.path("contacts"), value)]
+    else:
+        entries = node.items("contacts")
+    contacts: list[Contact] = []
+    for key, item in entries:
+        entry = node.node(key, item)
+        if not isinstance(item, dict):
+            contacts.append(_contact(entry))  # refused there, with its key
+        elif "csv" in item:
+            contacts += _from_csv(entry, base)
+        elif "count" in item or "pattern" in item:
+            contacts += _generated(entry)
+        else:
+            contacts.append(_contact(entry))
+    return tuple(contacts)
+
+
+def _contact_list(node: _Node, base: Path) -> ContactList:
     node.allow("id", "name", "contacts", "segments")
-    contacts = tuple(_contact(node.node(k, v)) for k, v in node.items("contacts"))
+    contacts = _contacts(node, base)
     known = {a for c in contacts for a in (c.email, c.telephone) if a}
     segments = []
     for key, value in node.items("segments"):
@@ -298,9 +393,17 @@ def _contact_list(node: _Node) -> ContactList:
 
 
 def parse_config(
-    data: Any, source: str = "config", environ: Mapping[str, str] | None = None
+    data: Any,
+    source: str = "config",
+    environ: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
 ) -> Config:
-    """Validate a parsed YAML document; raises ConfigError naming the first bad key."""
+    """Validate a parsed YAML document; raises ConfigError naming the first bad key.
+
+    `base_dir`: where relative file names (a CSV of contacts) are found; the working folder
+    if None (`load_config` passes the config file's folder).
+    """
+    base = base_dir if base_dir is not None else Path.cwd()
     top = _Node(data, "", source, os.environ if environ is None else environ)
     top.allow(
         "base_url", "auth", "domains", "lists", "empty_list", "error_list", "payloads",
@@ -309,7 +412,7 @@ def parse_config(
     domains = top.child("domains")
     assert domains is not None
     domains.allow("bouncing", "non_bouncing")
-    lists = tuple(_contact_list(top.node(k, v)) for k, v in top.items("lists", required=True))
+    lists = tuple(_contact_list(top.node(k, v), base) for k, v in top.items("lists", required=True))
     if not lists:
         raise top.error("lists", "name at least one test contact list")
     payloads = []
@@ -393,4 +496,4 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or "syntax error"
         raise ConfigError("(file)", f"not valid YAML{where}: {problem}", source) from None
-    return parse_config(data, source, environ)
+    return parse_config(data, source, environ, base_dir=Path(path).resolve().parent)

@@ -193,18 +193,25 @@ def config_from_state(state: dict[str, Any], base_url: str) -> dict[str, Any]:
     empty = error = None
     for item in lists:
         contacts = item.get("contacts") or []
-        if not contacts:
+        generate = _generate(item.get("generate"))
+        if not contacts and generate is None:
             empty = empty or item["id"]
             continue
         if any(fails_on_the_mock(c) for c in contacts):
             error = error or item["id"]  # its sends end in ERROR: never a test list
             continue
         by_id = {c["id"]: c for c in contacts}
+        if generate is not None:
+            named = {i for seg in item.get("segments") or [] for i in seg.get("contacts", [])}
+            by_id.update(_generated_by_id(item["generate"], named))
+        described = [_contact(c, settings, speed or 1.0) for c in contacts]
+        if generate is not None:
+            described.append(generate)  # a pattern and a count, not each contact
         test_lists.append(
             {
                 "id": item["id"],
                 "name": item.get("name", ""),
-                "contacts": [_contact(c, settings, speed or 1.0) for c in contacts],
+                "contacts": described,
                 "segments": [
                     {
                         "id": s["id"],
@@ -246,6 +253,34 @@ def config_from_state(state: dict[str, Any], base_url: str) -> dict[str, Any]:
         limits["clock_speed"] = speed
     document["limits"] = limits
     return document
+
+
+def _generate(spec: Any) -> dict[str, Any] | None:
+    """A mock list's `generate` as the config describes it: `{pattern, telephone, count}`."""
+    if not isinstance(spec, dict) or not spec.get("count"):
+        return None
+    if not spec.get("email") and not spec.get("telephone"):
+        return None
+    out: dict[str, Any] = {"count": spec["count"]}
+    if spec.get("email"):
+        out["pattern"] = spec["email"]
+    if spec.get("telephone"):
+        out["telephone"] = spec["telephone"]
+    return out
+
+
+def _generated_by_id(spec: dict[str, Any], named: set[int]) -> dict[int, dict[str, Any]]:
+    """The generated contacts among the ids segments name (n runs 1 .. count from first_id)."""
+    first, count = int(spec["first_id"]), int(spec["count"])
+    email, telephone = spec.get("email"), spec.get("telephone")
+    return {
+        i: {
+            "email": email.format(n=i - first + 1) if email else None,
+            "telephone": telephone.format(n=i - first + 1) if telephone else None,
+        }
+        for i in named
+        if first <= i < first + count
+    }
 
 
 def _contact(

@@ -46,6 +46,8 @@ class ClauseAccount:
     """What one run did about one clause: the cells it exercised, the missing ones and why."""
 
     clause: str
+    #: The clause's text (coverage table).
+    text: str
     #: Every cell of the clause's domain (one empty cell for a clause without a domain).
     domain: tuple[Cell, ...]
     exercised: tuple[Cell, ...]

@@ -14,7 +14,7 @@ from campaign_contract.engine.context import RunContext
 from campaign_contract.engine.layers import load_layers
 from campaign_contract.engine.ledger import Ledger
 from campaign_contract.engine.outcome import CheckResult, Status
-from campaign_contract.engine.preflight import PreflightError, preflight
+from campaign_contract.engine.preflight import NO_ENVELOPE_HINT, PreflightError, preflight
 from campaign_contract.engine.probe import NotExercisedError, Probe
 from campaign_contract.engine.registry import REGISTRY, Check, CheckRegistry
 from campaign_contract.engine.selection import Resolved, Selection, resolve
@@ -163,6 +163,9 @@ def run_selection(
             f"the server's clock was known within ±{ctx.server_clock_precision:g} s "
             f"({ctx.server_clock_source}); M-4's timing cells lean on it"
         )
+    if not any(e.answered and e.success() is not None for e in client.history):
+        # Every answer judged as it came (V-1..V-4), but a person should look at the URL first.
+        warnings.insert(0, NO_ENVELOPE_HINT)
     left = [r for r in cleanup if r.outcome == "left"]
     if left:
         ids = ", ".join(str(r.id) for r in left)

@@ -54,7 +54,7 @@ def account(clause: Clause, results: Sequence[CheckResult]) -> ClauseAccount:
     reports a cell only once it judged it). The transitional rule, for checks not yet
     converted: a clause without `cells_reported` that no check reported on at all (neither
     `exercised` nor `cannot`) counts as wholly exercised when a check of its part ran and
-    judged (passed or failed), as before cells were accounted.
+    judged (passed or failed), as before cells were accounted (if the clause names a check).
     """
     domain = clause.cells()
     exercised: set[Cell] = set()
@@ -62,7 +62,8 @@ def account(clause: Clause, results: Sequence[CheckResult]) -> ClauseAccount:
         exercised |= result.cells.get(clause.id, frozenset())
     reported = any(clause.id in r.cells or clause.id in r.cannot for r in results)
     judged = any(r.status in (Status.PASS, Status.FAIL) for r in results)
-    assumed = not clause.cells_reported and not reported and judged
+    # An outside clause that names no check is exercised by nothing: no credit.
+    assumed = bool(clause.checks) and not clause.cells_reported and not reported and judged
     if assumed:
         exercised = set(domain)
     missing = [c for c in domain if c not in exercised]
@@ -83,6 +84,7 @@ def account(clause: Clause, results: Sequence[CheckResult]) -> ClauseAccount:
             reasons.append(UNREPORTED if results else "no check of its part ran")
     return ClauseAccount(
         clause=clause.id,
+        text=clause.text,
         domain=domain,
         exercised=tuple(c for c in domain if c in exercised),
         reasons=tuple(dict.fromkeys(reasons)),

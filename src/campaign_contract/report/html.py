@@ -12,6 +12,7 @@ from html import escape
 
 from campaign_contract.engine import rules
 from campaign_contract.engine.outcome import RuleVerdict, Status
+from campaign_contract.report.clauses import clause_line, headline, state
 from campaign_contract.report.evidence import Shown, Step, shown_findings
 from campaign_contract.report.model import RunReport
 from campaign_contract.report.setup import Setup, find_setup
@@ -40,6 +41,7 @@ margin:.2em 0}.ref code{word-break:break-all}
 .pass{color:#1a7f37}.fail{color:#cf222e;font-weight:bold}.waived{color:#9a6700}
 .not_exercised{color:#777}.note{color:#9a6700}dt{font-weight:bold}details{margin:.3em 0 1em}
 .setup{border-top:1px solid #ddd;padding-top:.3em}
+details.clauses{margin:.2em 0}li.clause.not-exercised,li.clause.partly-exercised{color:#9a6700}
 figure.timeline{margin:.5em 0}figure.timeline svg{max-width:100%;height:auto;
 font:11px system-ui,sans-serif}.legend{list-style:none;padding:0;margin:.3em 0;display:flex;
 flex-wrap:wrap;gap:.4em 1.2em}.swatch{display:inline-block;width:.8em;height:.8em;
@@ -72,7 +74,24 @@ def _row(verdict: RuleVerdict) -> str:
     return (
         f'<tr><td class="rule-cell">{_rule(part.id, verdict.status is Status.FAIL)}</td>'
         f'<td class="status {status}">{label}</td><td class="says">{escape(part.summary)}</td>'
-        f"<td>{escape(why or '')}{note}{listed}</td></tr>"
+        f"<td>{escape(why or '')}{note}{listed}{_clauses(verdict)}</td></tr>"
+    )
+
+
+def _clauses(verdict: RuleVerdict) -> str:
+    """Each clause of the part: exercised in this run, on which cells, or why not and the
+    hint; open when the part passed only in part."""
+    if not verdict.clauses or not verdict.selected:
+        return ""
+    items = "".join(
+        f'<li class="clause {state(a).replace(" ", "-")}" id="clause-{escape(a.clause)}">'
+        f"{escape(clause_line(a))}</li>"
+        for a in verdict.clauses
+    )
+    opened = " open" if verdict.partial else ""
+    return (
+        f'<details class="clauses"{opened}><summary>{escape(headline(verdict))}</summary>'
+        f"<ul>{items}</ul></details>"
     )
 
 

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 from campaign_contract.engine import rules
 from campaign_contract.engine.outcome import Status
+from campaign_contract.report.clauses import clause_line, headline
 from campaign_contract.report.evidence import failure_text
 from campaign_contract.report.model import RunMeta, RunReport
 
@@ -73,6 +74,9 @@ def render_junit(report: RunReport) -> str:
             told.insert(0, f"PASSED ONLY IN PART: {verdict.reason}")
         if verdict.waiver_note:
             told.insert(0, verdict.waiver_note)
+        if verdict.clauses and verdict.selected:
+            told.append(f"clauses ({headline(verdict)}):")
+            told += [f"  {clause_line(a)}" for a in verdict.clauses]
         if told:
             ET.SubElement(case, "system-out").text = _xml_safe("\n".join(told))
     root = ET.Element("testsuites", name="campaign-contract")

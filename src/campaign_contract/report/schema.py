@@ -43,11 +43,49 @@ _CALLBACKS = {
     },
 }
 
+#: One clause of the rule part: what this run exercised of it (`report/clauses.py`).
+_CLAUSE = {
+    "type": "object",
+    "required": [
+        "id",
+        "text",
+        "state",
+        "exercised",
+        "exempt",
+        "strict",
+        "assumed",
+        "axes",
+        "cells",
+        "cells_exercised",
+        "missing",
+        "reasons",
+        "hint",
+    ],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[A-Z]-[0-9]+\\.[a-z0-9-]+$"},
+        "text": _TEXT,
+        "state": {"enum": ["exercised", "partly exercised", "not exercised", "outside"]},
+        # Every cell exercised (or the clause is outside any check's reach).
+        "exercised": {"type": "boolean"},
+        "exempt": {"type": "boolean"},
+        "strict": {"type": "boolean"},
+        # Counted exercised because its check passed, which does not report cells yet.
+        "assumed": {"type": "boolean"},
+        "axes": {"type": "array", "items": _TEXT},
+        "cells": {"type": "integer", "minimum": 1},
+        "cells_exercised": {"type": "integer", "minimum": 0},
+        # The cells not exercised, axis -> value ({} is a clause without a domain).
+        "missing": {"type": "array", "items": {"type": "object", "additionalProperties": _TEXT}},
+        "reasons": {"type": "array", "items": _TEXT},
+        "hint": _OPTIONAL_TEXT,
+    },
+}
+
 _RULE = {
     "type": "object",
     "required": [
         "id", "rule", "level", "summary", "text", "selected", "status", "reason", "waiver",
-        "waiver_note", "partial", "checks", "findings", "more_findings",
+        "waiver_note", "partial", "checks", "findings", "more_findings", "clauses",
     ],
     "properties": {
         "id": _TEXT,
@@ -82,6 +120,7 @@ _RULE = {
             },
         },
         "more_findings": {"type": "integer", "minimum": 0},
+        "clauses": {"type": "array", "items": _CLAUSE},
     },
 }  # fmt: skip
 

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from campaign_contract.engine import rules
+from campaign_contract.report.clauses import clause_dict
 from campaign_contract.report.evidence import shown_findings
 from campaign_contract.report.model import CallbackLog, RunReport
 
@@ -45,6 +46,7 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
                     for s in shown
                 ],
                 "more_findings": more,
+                "clauses": [clause_dict(a) for a in verdict.clauses],
             }
         )
     meta = asdict(report.meta)

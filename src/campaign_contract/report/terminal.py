@@ -9,6 +9,7 @@ import click
 
 from campaign_contract.engine import rules
 from campaign_contract.engine.outcome import RuleVerdict, Status
+from campaign_contract.report.clauses import tally
 from campaign_contract.report.evidence import failure_text
 from campaign_contract.report.model import RunReport
 
@@ -75,7 +76,16 @@ def render_terminal(report: RunReport, verbose: bool = False) -> str:
     )
     partial = sum(1 for v in report.verdicts if v.selected and v.partial)
     if partial:
-        summary += f"; {partial} passed only in part (PASS*: some of their checks not exercised)"
+        summary += (
+            f"; {partial} passed only in part (PASS*: some of their checks or clauses not "
+            "exercised)"
+        )
+    missing, judged = tally(report.verdicts)
+    if missing:
+        summary += (
+            f"; {missing} of {judged} clauses of passed parts not wholly exercised in this run "
+            "(each listed in the JSON and HTML reports)"
+        )
     if left_out:
         summary += f" ({left_out} rule parts not selected)"
     out += ["", click.style(summary, fg="green" if report.ok else "red", bold=True)]
