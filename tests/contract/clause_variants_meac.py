@@ -682,3 +682,281 @@ callback_variant("c4_status_not_retried", ("C-4",), ("C-4",), "a callback answer
 callback_variant(
     "c4_timeout_not_retried", ("C-4",), ("C-4",), "a callback unanswered in time is dropped"
 )(lambda app: _transport(_drops_after(timeouts=True))(app))
+
+# -- one cell of a clause's domain each (the rest of the domain behaves) --------------------
+
+
+def _find(backend: CampaignBackend, ident: int | None) -> Any:
+    return next((c for c in backend.campaigns() if c.id == ident), None)
+
+
+def _nth_in(
+    method: str, state: State, nth: int, answer: Callable[[CampaignBackend, int], Any]
+) -> Callable[[Flask], None]:
+    """The `nth` request `method` (and later ones) on a campaign in `state` gets `answer`."""
+    seen: dict[int, int] = {}
+
+    def on_request(call: Call, backend: CampaignBackend) -> None:
+        ident = call.campaign_id
+        if call.method != method or ident is None or _state(backend, ident) is not state:
+            return
+        seen[ident] = seen.get(ident, 0) + 1
+        if seen[ident] >= nth:
+            call.answer = answer(backend, ident)
+
+    return _on_request(on_request)
+
+
+variant(
+    "m5_second_delete_in_sending_succeeds",
+    ("M-5",),
+    ("M-5",),
+    "M-5.delete-sending-conflict, attempt=repeated: the 2nd DELETE in SENDING answers success",
+)(_nth_in("DELETE", State.SENDING, 2, lambda b, i: _wire(b, i)))
+variant(
+    "m5_second_delete_in_sending_not_found",
+    ("M-5",),
+    ("M-5",),
+    "M-5.delete-sending-code, attempt=repeated: the 2nd DELETE in SENDING answers `not_found`",
+)(_nth_in("DELETE", State.SENDING, 2, lambda b, i: _refusal("not_found", "already going")))
+
+
+def _put_of(fields: frozenset[str], state: State) -> Callable[[Flask], None]:
+    """A PUT of exactly these fields (none: an empty PUT) in `state` answers success."""
+
+    def on_request(call: Call, backend: CampaignBackend) -> None:
+        if (call.method == "PUT" and set(call.params()) == fields) and (
+            _state(backend, call.campaign_id) is state
+        ):
+            call.answer = _wire(backend, call.campaign_id)
+
+    return _on_request(on_request)
+
+
+variant(
+    "m5_empty_put_in_done_accepted",
+    ("M-5",),
+    ("M-5",),
+    "M-5.put-done-conflict, request=empty: a PUT with no parameter on a DONE campaign succeeds",
+)(_put_of(frozenset(), State.DONE))
+variant(
+    "m5_empty_put_in_sending_accepted",
+    ("M-5",),
+    ("M-5",),
+    "M-5.put-sending-conflict, request=empty: a PUT with no parameter in SENDING succeeds",
+)(_put_of(frozenset(), State.SENDING))
+variant(
+    "m5_when_put_in_error_accepted",
+    ("M-5",),
+    ("M-5",),
+    "M-5.put-error-conflict, request=when: a PUT of `when` alone in ERROR succeeds",
+)(_put_of(frozenset({"when"}), State.ERROR))
+
+
+def _sending_put_invalid(
+    call: Call, status: int, doc: dict[str, Any], backend: CampaignBackend
+) -> int:
+    failure = _failure(doc)
+    if (call.method == "PUT" and failure is not None and failure.get("code") == "conflict") and (
+        _state(backend, call.campaign_id) is State.SENDING
+    ):
+        failure["code"] = "invalid"
+    return status
+
+
+variant(
+    "m5_put_in_sending_invalid",
+    ("M-5",),
+    ("M-5",),
+    "M-5.put-sent-code, state=SENDING: a PUT in SENDING answers `invalid` (DONE, ERROR: conflict)",
+)(_on_response(_sending_put_invalid))
+
+#: Server seconds before `when` in which the next variant thinks a READY campaign is too late
+#: to delete.
+NEAR = 300
+
+
+def _delete_refused_near_when(call: Call, backend: CampaignBackend) -> None:
+    campaign = _find(backend, call.campaign_id) if call.method == "DELETE" else None
+    ready = campaign is not None and campaign.state is State.READY and campaign.when is not None
+    if ready and 0 < campaign.when - backend.clock.now() <= NEAR:
+        call.answer = _refusal("conflict", "about to send")
+
+
+variant(
+    "m5_delete_refused_near_when",
+    ("M-5",),
+    ("M-5",),
+    f"M-5.delete-in-ready, when=just_before: DELETE of a READY campaign {NEAR} s or less "
+    "before its `when` is a conflict",
+)(_on_request(_delete_refused_near_when))
+
+
+def _remembered(
+    picks: Callable[[Call, Any], bool],
+) -> tuple[dict[int, int], Callable[[Call, CampaignBackend], None]]:
+    """Old `when`s of READY campaigns a PUT `picks`, by id (the PUT itself goes through)."""
+    old: dict[int, int] = {}
+
+    def on_request(call: Call, backend: CampaignBackend) -> None:
+        campaign = _find(backend, call.campaign_id) if call.method == "PUT" else None
+        if campaign is not None and campaign.state is State.READY and picks(call, campaign):
+            old[campaign.id] = campaign.when
+
+    return old, on_request
+
+
+def _back_to_scheduled_starts(app: Flask) -> None:
+    old, remember = _remembered(lambda call, _c: call.params().get("state") == "SCHEDULED")
+
+    def on_request(call: Call, backend: CampaignBackend) -> None:
+        remember(call, backend)
+        for ident, when in list(old.items()):
+            campaign = _find(backend, ident)
+            if campaign is None or campaign.state not in (State.READY, State.SCHEDULED):
+                del old[ident]  # deleted or moved on: nothing of the old timer is left
+            elif campaign.state is State.SCHEDULED and campaign.when == when <= backend.clock.now():
+                del old[ident]
+                backend.force_state(ident, State.READY)  # the old timer fires: it sends
+
+    install(app, on_request=on_request)
+
+
+variant(
+    "m4_back_to_scheduled_still_starts",
+    ("M-4",),
+    ("M-4",),
+    "M-4.scheduled-stays, path=ready_back_to_scheduled: a READY campaign moved back to "
+    "SCHEDULED still starts at its old `when`",
+)(_back_to_scheduled_starts)
+
+
+def _shows_after_change(
+    picks: Callable[[Call, Any], bool],
+    shown: Callable[[dict[str, Any], int, float], str | None],
+) -> Callable[[Flask], None]:
+    """GETs of a campaign a PUT `picks` while READY show `shown(campaign, old when, now)`."""
+
+    def apply(app: Flask) -> None:
+        old, remember = _remembered(picks)
+
+        def on_response(call: Call, status: int, doc: dict[str, Any], b: CampaignBackend) -> int:
+            campaign = _campaign(doc)
+            if call.method == "GET" and campaign is not None and campaign["id"] in old:
+                state = shown(campaign, old[campaign["id"]], b.clock.now())
+                campaign["state"] = state or campaign["state"]
+            return status
+
+        install(app, on_request=remember, on_response=on_response)
+
+    return apply
+
+
+def _new_when(call: Call) -> int | None:
+    value = call.params().get("when")
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+variant(
+    "m4_moved_later_starts_at_old_when",
+    ("M-4",),
+    ("M-4",),
+    "M-4.ready-not-before-when, path=when_moved_later: a READY campaign whose `when` moved "
+    "later starts at the old one",
+)(
+    _shows_after_change(
+        lambda call, c: (_new_when(call) or 0) > (c.when or 0),
+        lambda c, old, now: "SENDING" if c["state"] == "READY" and now >= old else None,
+    )
+)
+variant(
+    "m4_moved_earlier_waits_for_old_when",
+    ("M-4",),
+    ("M-4",),
+    "M-4.ready-sends-once-when-came, path=when_moved_earlier: a READY campaign whose `when` "
+    "moved earlier waits for the old one",
+)(
+    _shows_after_change(
+        lambda call, c: 0 < (_new_when(call) or c.when or 0) < (c.when or 0),
+        lambda c, old, now: "READY" if now < old else None,
+    )
+)
+variant(
+    "m4_rename_cancels_start",
+    ("M-4",),
+    ("M-4",),
+    "M-4.ready-sends-once-when-came, path=edited_before_when: a READY campaign renamed "
+    "before its `when` never starts",
+)(
+    _shows_after_change(
+        lambda call, _c: set(call.params()) == {"name"},
+        lambda _c, _old, _now: "READY",
+    )
+)
+
+
+def _rearmed_never_starts(app: Flask) -> None:
+    """READY -> SCHEDULED -> READY: the second READY arms no timer (shown READY for ever)."""
+    paused: set[int] = set()
+    rearmed: set[int] = set()
+
+    def on_response(call: Call, status: int, doc: dict[str, Any], b: CampaignBackend) -> int:
+        campaign = _campaign(doc)
+        if campaign is None:
+            return status
+        ident, asked = campaign["id"], call.params().get("state")
+        if call.method == "PUT" and asked == "SCHEDULED" and campaign["state"] == "SCHEDULED":
+            paused.add(ident)
+        elif call.method == "PUT" and asked == "READY" and ident in paused:
+            rearmed.add(ident)
+        if call.method == "GET" and ident in rearmed:
+            campaign["state"] = "READY"
+        return status
+
+    install(app, on_response=on_response)
+
+
+variant(
+    "m4_rearmed_ready_never_starts",
+    ("M-4",),
+    ("M-4",),
+    "M-4.ready-sends-once-when-came, path=scheduled_back_to_ready: READY, back to SCHEDULED "
+    "and READY again never starts",
+)(_rearmed_never_starts)
+
+callback_variant(
+    "e2_clicked_before_delivered",
+    ("E-2",),
+    ("E-2",),
+    "E-2.opens-only-after-delivered, event=clicked: email `clicked` says a `when` 120 s before "
+    "its `delivered` (`opened` keeps its place)",
+)(_transport(_split_and_shift(("delivered", "clicked"), "clicked", -120)))
+callback_variant(
+    "e2_bounced_before_submitted",
+    ("E-2",),
+    ("E-2",),
+    "E-2.submitted-before-outcome, outcome=bounced: email `bounced` says a `when` 60 s before "
+    "`submitted` (`delivered` keeps its place)",
+)(_transport(_split_and_shift(("submitted", "bounced"), "bounced", -60)))
+callback_variant(
+    "e2_sms_no_outcome",
+    ("E-2",),
+    ("E-2",),
+    "E-2.an-outcome, channel=sms: SMS `delivered` is never reported (email's is)",
+)(_transport(_swallow(_only("delivered", "telephone"))))
+
+
+def _sms_delivered_then_bounced(url: str, body: bytes, post: Post) -> int:
+    status = post(url, body)
+    rest, name, addresses = _split_body(body)
+    if name == "telephone" and dict(rest).get("event") == "delivered" and 200 <= status < 300:
+        post(url, _body(_changed(rest, event="bounced"), name, addresses))
+    return status
+
+
+callback_variant(
+    "e2_sms_delivered_then_bounced",
+    ("E-2",),
+    ("E-2",),
+    "E-2.not-both-outcomes, channel=sms: delivered SMS are then reported bounced too",
+)(_transport(_sms_delivered_then_bounced))

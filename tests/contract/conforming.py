@@ -369,3 +369,54 @@ def _extra_fields(app: Flask) -> None:
         return status
 
     install(app, on_response=on_response)
+
+
+# -- M-5 in sent states: several faults, and texts that vary ---------------------------------
+
+#: A `name` with something in it (a conforming server may check it before the state).
+_BLANK = re.compile(r"\S")
+SENT_STATES: Final = (State.SENDING, State.DONE, State.ERROR)
+
+
+def _fields_before_state(call: Call, backend: CampaignBackend) -> None:
+    """A PUT in SENDING, DONE or ERROR with a blank `name` answers `invalid`, not `conflict`."""
+    campaign = next((c for c in backend.campaigns() if c.id == call.campaign_id), None)
+    if call.method != "PUT" or campaign is None or campaign.state not in SENT_STATES:
+        return
+    name = call.params().get("name")
+    if isinstance(name, str) and not _BLANK.search(name):
+        call.answer = _invalid("name", "must not be blank")
+
+
+@conforming(
+    "sent_put_fields_first",
+    "a PUT in SENDING, DONE or ERROR that also has a field fault (a blank `name`) answers "
+    "`invalid`, the field's code, not M-5's `conflict` (several faults: any of their codes)",
+)
+def _sent_put_fields_first(app: Flask) -> None:
+    install(app, on_request=_fields_before_state)
+
+
+def _varying_refusals() -> Callable[[Call, int, dict[str, Any], CampaignBackend], int]:
+    """Each refusal of one campaign says it in other words, with another `errors` map."""
+    told: dict[int, int] = {}
+
+    def on_response(call: Call, status: int, doc: dict[str, Any], _b: CampaignBackend) -> int:
+        data = doc.get("data")
+        ident = call.campaign_id
+        if doc.get("success") is False and isinstance(data, dict) and ident is not None:
+            told[ident] = told.get(ident, 0) + 1
+            data["error"] = f"refused ({told[ident]} time(s) for campaign {ident})"
+            data["errors"] = {"campaign" if told[ident] % 2 else "state": [data["error"]]}
+        return status
+
+    return on_response
+
+
+@conforming(
+    "repeated_refusals_reworded",
+    "a repeated refused PUT or DELETE (in SENDING, DONE, ERROR) answers the same `code` with "
+    "another `error` text and `errors` map each time (only `code` is the stable reason, V-3)",
+)
+def _repeated_refusals_reworded(app: Flask) -> None:
+    install(app, on_response=_varying_refusals())

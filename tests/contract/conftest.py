@@ -68,6 +68,8 @@ def suite_config(url: str, tmp_path: Path, send_wait: float = 30) -> Config:
         "rate_limit": 0,
         "cleanup_wait": 30,
         "send_wait": send_wait,
+        # The mock's clock runs SPEED times real time (the stateful layer reads it, M-4).
+        "clock_speed": SPEED,
     }
     return parse_config(document, environ={})
 

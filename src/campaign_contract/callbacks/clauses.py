@@ -7,7 +7,7 @@ every message has its outcome ends in DONE, not ERROR.
 
 from __future__ import annotations
 
-from campaign_contract.callbacks.observe import MAX_DELAY
+from campaign_contract.callbacks.observe import MAX_DELAY, Observation
 from campaign_contract.callbacks.plan import FINAL_EVENTS, Send, address_key
 from campaign_contract.callbacks.view import complete, fail, messages, no_callback, sends_for
 from campaign_contract.engine.probe import Probe
@@ -32,25 +32,33 @@ def _events(t: Probe, send: Send) -> dict[tuple[str, str], set[str]]:
     return {m: {s.event for s in ss} for m, ss in messages(found.of(send)).items()}
 
 
+def settled(t: Probe, found: Observation, sends: list[Send]) -> list[Send]:
+    """DONE sends whose every event must have come by now.
+
+    An event may come up to C-3's 300 s late. A send the wait left uncertain (timed out) counts
+    only once that long had passed on the server's clock between DONE (after every outcome,
+    M-4) and the wait's end; a certain one had every event acknowledged.
+    """
+    limits = t.ctx.config.limits
+    enough = MAX_DELAY + limits.clock_skew
+
+    def long_enough(send: Send) -> bool:
+        since = found.ended_at - (send.final_at or found.ended_at)
+        return not send.timed_out or since * limits.clock_speed >= enough
+
+    return [s for s in sends if complete(s) is None and long_enough(s)]
+
+
 @check("C-1")
 def every_event_of_an_ended_send_is_reported(t: Probe) -> None:
     """Once a send is DONE, every message's `submitted` (Email) and outcome came by callback."""
     found, sends = sends_for(t)
     if no_callback(t, found, ("C-1",)):
         return
-    limits = t.ctx.config.limits
-    # An event may come up to C-3's 300 s late. A send the wait left uncertain (timed out)
-    # is judged only once that long had passed on the server's clock between DONE (after
-    # every outcome, M-4) and the wait's end; a certain one had every event acknowledged.
-    settled = MAX_DELAY + limits.clock_skew
-
-    def long_enough(send: Send) -> bool:
-        since = found.ended_at - (send.final_at or found.ended_at)
-        return not send.timed_out or since * limits.clock_speed >= settled
-
-    judged = [s for s in sends if complete(s) is None and long_enough(s)]
+    judged = settled(t, found, sends)
     if not judged:
-        t.unexercised("C-1", f"no send was DONE {settled:g} s (server time) before the wait ended")
+        enough = MAX_DELAY + t.ctx.config.limits.clock_skew
+        t.unexercised("C-1", f"no send was DONE {enough:g} s (server time) before the wait ended")
     for send in judged:
         missing = _missing(send, _events(t, send))
         if missing:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from itertools import combinations
-
+from campaign_contract.callbacks.clauses import settled
+from campaign_contract.callbacks.observe import Observation
+from campaign_contract.callbacks.plan import Send
 from campaign_contract.callbacks.view import (
     Sighting,
     complete,
@@ -58,9 +59,14 @@ def each_message_follows_its_lifecycle(t: Probe) -> None:
     if no_callback(t, found, ("E-2",)):
         return
     unexercised_unless_one_ended(t, ("E-2",), sends)
+    judged: set[tuple[str, str]] = set()
+    channels: dict[str, set[str]] = {}
     for send in sends:
         why = complete(send)
         for (channel, address), sightings in messages(found.of(send)).items():
+            channels.setdefault(channel, set()).update(s.event for s in sightings)
+            if channel == "email":
+                judged |= _judged_pairs(sightings)
             problem = _lifecycle(channel, {s.event for s in sightings}, ended=why is None)
             if problem:
                 fail(
@@ -76,12 +82,25 @@ def each_message_follows_its_lifecycle(t: Probe) -> None:
                     t,
                     "E-2",
                     f"{channel} message to {address}: `{then.event}` at "
-                    f"{then.when} comes before `{first.event}` at {first.when} (each alone in "
-                    "its callback, so these are the events' own times)",
+                    f"{then.when} (alone in its callback: its own time) comes before "
+                    f"`{first.event}` at {first.when} or later",
                     found,
                     send,
                     [first.report, then.report],
                 )
+    _silent_sms(t, found, sends)
+    _account(t, judged, channels)
+
+
+def _silent_sms(t: Probe, found: Observation, sends: list[Send]) -> None:
+    """An SMS message has no event but its outcome: in a send that had time to report every
+    event, an expected SMS with no callback at all had no `delivered` or `bounced`."""
+    for send in settled(t, found, sends):
+        seen = {address for channel, address in messages(found.of(send)) if channel == "sms"}
+        silent = sorted(send.expected.get("sms", set()) - seen)
+        if silent:
+            fail(t, "E-2", f"sms message to {silent[0]}: no `delivered` or `bounced` "
+                 f"({len(silent)} SMS without an outcome)", found, send, read=True)  # fmt: skip
 
 
 def _lifecycle(channel: str, events: set[str], ended: bool) -> str | None:
@@ -103,14 +122,61 @@ def _lifecycle(channel: str, events: set[str], ended: bool) -> str | None:
 
 
 def _out_of_order(sightings: list[Sighting]) -> list[tuple[Sighting, Sighting]]:
-    """Pairs whose exact times contradict E-2 (the first should come first, but is later)."""
-    exact = [s for s in sightings if s.exact and s.when is not None and s.event in RANK]
+    """Pairs whose times contradict E-2 (the first should come first, but is later).
+
+    A callback's `when` is its earliest event (C-3p), so an event's own time is at least its
+    callback's `when`, and equal when it stands alone. The later event needs its own time;
+    the earlier one only that bound: whatever it shares its callback with, it came no sooner.
+    """
+    timed = [s for s in sightings if s.when is not None and s.event in RANK]
     out = []
-    for a, b in combinations(exact, 2):
-        first, then = (a, b) if RANK[a.event] < RANK[b.event] else (b, a)
-        if RANK[first.event] < RANK[then.event] and first.when > then.when:  # type: ignore[operator]
-            out.append((first, then))
+    for first in timed:
+        for then in timed:
+            if then.exact and RANK[first.event] < RANK[then.event] and first.when > then.when:  # type: ignore[operator]
+                out.append((first, then))
     return out
+
+
+#: E-2's ordered pairs (earlier, later) and the clause and cell each is judged under.
+PAIRS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
+    ("submitted", "delivered"): ("E-2.submitted-before-outcome", {"outcome": "delivered"}),
+    ("submitted", "bounced"): ("E-2.submitted-before-outcome", {"outcome": "bounced"}),
+    ("delivered", "opened"): ("E-2.opens-only-after-delivered", {"event": "opened"}),
+    ("delivered", "clicked"): ("E-2.opens-only-after-delivered", {"event": "clicked"}),
+}
+
+
+def _judged_pairs(sightings: list[Sighting]) -> set[tuple[str, str]]:
+    """The ordered pairs this message let E-2 judge: both seen, the later one at its own time."""
+    events = {s.event for s in sightings if s.when is not None}
+    exact = {s.event for s in sightings if s.exact and s.when is not None}
+    return {(a, b) for a, b in PAIRS if a in events and b in exact}
+
+
+def _account(t: Probe, judged: set[tuple[str, str]], channels: dict[str, set[str]]) -> None:
+    """Report E-2's cells: each ordered pair seen, each channel's outcomes, the bounced ones."""
+    for pair, (clause, cell) in PAIRS.items():
+        if pair in judged:
+            t.exercised(clause, **cell)
+        else:
+            t.cannot(
+                clause,
+                f"no email message showed `{pair[0]}` and then `{pair[1]}` alone in its callback "
+                "(so at its own time)",
+                **cell,
+            )
+    for channel in ("email", "sms"):
+        seen = channels.get(channel, set())
+        for clause in ("E-2.an-outcome", "E-2.not-both-outcomes"):
+            if seen & {"delivered", "bounced"}:
+                t.exercised(clause, channel=channel)
+            else:
+                t.cannot(clause, f"no {channel} message reported its outcome", channel=channel)
+    if "bounced" in channels.get("email", set()):
+        t.exercised("E-2.no-open-after-bounced")
+        t.exercised("E-2.no-click-after-bounced")
+    if "submitted" in channels.get("email", set()):
+        t.exercised("E-2.submitted-first")
 
 
 @check("M-4")

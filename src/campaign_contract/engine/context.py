@@ -39,6 +39,10 @@ class RunContext:
     _closers: list[Callable[[], None]] = field(default_factory=list)
     #: Notes for the report that are no verdict (e.g. noise the callback receiver got).
     warnings: list[str] = field(default_factory=list)
+    #: How precisely (± server seconds) a check read the server's clock, and from what; None
+    #: when no check needed it. The report says so, since timing verdicts lean on it.
+    server_clock_precision: float | None = None
+    server_clock_source: str = ""
 
     def campaign_name(self, label: str) -> str:
         """A campaign name carrying this run's tag, so `clean` can recognise it."""

@@ -158,6 +158,11 @@ def run_selection(
             stopped, cleanup = "interrupted (Ctrl-C), cleanup too", []
         client.close()
     warnings += ctx.warnings
+    if ctx.server_clock_precision is not None:
+        warnings.append(
+            f"the server's clock was known within ±{ctx.server_clock_precision:g} s "
+            f"({ctx.server_clock_source}); M-4's timing cells lean on it"
+        )
     if not any(e.answered and e.success() is not None for e in client.history):
         # Every answer judged as it came (V-1..V-4), but a person should look at the URL first.
         warnings.insert(0, NO_ENVELOPE_HINT)

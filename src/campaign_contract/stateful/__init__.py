@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from campaign_contract.stateful import clauses, deletion, edges, machine, sending
+from campaign_contract.stateful import clauses, deletion, edges, machine, mind, sending
 
-__all__ = ["clauses", "deletion", "edges", "machine", "sending"]
+__all__ = ["clauses", "deletion", "edges", "machine", "mind", "sending"]

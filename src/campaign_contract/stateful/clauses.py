@@ -54,6 +54,7 @@ def ready_waits_for_its_when(t: Probe) -> None:
     start = create_in(t, "m4 ready later", "READY", FUTURE)
     if start.id is None:
         t.skip(start.why)
+    t.exercised("M-4.ready-not-before-when", path="created_ahead")
     for _ in range(STILL_READS):
         state, answer = state_of(t, start.id)
         if state != "READY":
