@@ -29,6 +29,7 @@ from campaign_contract.report import (
     render_junit,
     render_terminal,
 )
+from campaign_contract.report.evidence import shown_findings
 from campaign_contract.report.schema import REPORT_SCHEMA
 from campaign_contract.robustness.wrong import invent_wrong
 from campaign_contract.transport.exchange import Exchange
@@ -308,3 +309,17 @@ def test_the_invented_password_holds_no_configured_secret(
     made = {invent_wrong(known) for _ in range(20)}
     assert all(w.startswith(shape) and len(w) >= 16 for w in made)
     assert not any(s in w for s in known for w in made)
+
+
+def test_every_failing_check_shows_a_finding_before_any_shows_a_second() -> None:
+    many = CheckResult(
+        "wide", "V-5", Status.FAIL, findings=[Finding(f"cell {i}") for i in range(5)]
+    )
+    one = CheckResult("narrow", "V-5", Status.FAIL, findings=[Finding("the login")])
+    shown, more = shown_findings(RuleVerdict("V-5", Status.FAIL, results=[many, one]))
+    assert [(s.check, s.message) for s in shown] == [
+        ("wide", "cell 0"),
+        ("narrow", "the login"),
+        ("wide", "cell 1"),
+    ]
+    assert more == 3

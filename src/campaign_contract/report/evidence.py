@@ -33,19 +33,23 @@ def shown_findings(
 ) -> tuple[list[Shown], int]:
     """The first findings of a verdict, rendered, and how many more there are.
 
+    Taken in turns, one finding of each failing check before a second of any: a check that
+    judged many cells never hides what another check found.
     `secrets`: see `RunReport.secrets` (None redacts every credential).
     """
+    queues = [(r.check, list(r.findings)) for r in verdict.results if r.findings]
+    total = sum(len(found) for _check, found in queues)
     shown: list[Shown] = []
-    total = 0
-    for result in verdict.results:
-        for finding in result.findings:
-            total += 1
-            if len(shown) < SHOWN_FINDINGS:
+    turn = 0
+    while len(shown) < min(SHOWN_FINDINGS, total):
+        for check, found in queues:
+            if turn < len(found) and len(shown) < SHOWN_FINDINGS:
                 steps = tuple(
                     Step(to_curl(e, secrets), response_text(e), e.status, f"{e.method} {e.url}")
-                    for e in finding.evidence
+                    for e in found[turn].evidence
                 )
-                shown.append(Shown(result.check, finding.message, steps))
+                shown.append(Shown(check, found[turn].message, steps))
+        turn += 1
     return shown, total - len(shown)
 
 
