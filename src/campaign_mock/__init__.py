@@ -26,14 +26,14 @@ __all__ = [
 if TYPE_CHECKING:
     from campaign_mock.assembly import create_app
     from campaign_mock.testing.clock_control import ClockControl
-    from campaign_mock.testing.handle import CampaignMock
     from campaign_mock.testing.inprocess import Interception
     from campaign_mock.testing.intercept import intercept
+    from campaign_mock.testing.mock_handle import CampaignMock
     from campaign_mock.testing.sink import CallbackSink, ReceivedEvent, SinkServer
 
 _WHERE = {
     "CallbackSink": ".testing.sink",
-    "CampaignMock": ".testing.handle",
+    "CampaignMock": ".testing.mock_handle",
     "ClockControl": ".testing.clock_control",
     "Interception": ".testing.inprocess",
     "ReceivedEvent": ".testing.sink",

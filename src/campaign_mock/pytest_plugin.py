@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from campaign_mock.testing.handle import CampaignMock
+    from campaign_mock.testing.mock_handle import CampaignMock
     from campaign_mock.testing.sink import CallbackSink, SinkServer
 
 MARKER = "campaign_mock"
@@ -34,7 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def campaign_mock_session() -> Iterator[CampaignMock]:
     """One live mock on a free port for the whole session; `campaign_mock` resets it."""
-    from campaign_mock.testing.handle import CampaignMock
+    from campaign_mock.testing.mock_handle import CampaignMock
 
     with CampaignMock.serve() as mock:
         yield mock

@@ -13,7 +13,7 @@ import requests
 
 from campaign_mock.assembly import ServeOptions, build_app
 from campaign_mock.serving.server import MockServer
-from campaign_mock.testing.handle import CampaignMock
+from campaign_mock.testing.mock_handle import CampaignMock
 from campaign_mock.testing.sink import CallbackSink, SinkServer
 
 AUTH = ("demo", "demo-password")

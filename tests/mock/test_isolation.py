@@ -29,7 +29,7 @@ from campaign_mock.domain.clock import MockClock
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.fixtures.document import default_fixtures, fixtures_to_document, load_fixtures
 from campaign_mock.serving.server import MockServer
-from campaign_mock.testing.handle import CampaignMock
+from campaign_mock.testing.mock_handle import CampaignMock
 from campaign_mock.testing.sink import SinkServer
 
 #: 2030-03-17T17:46:40Z: where the frozen clock starts.

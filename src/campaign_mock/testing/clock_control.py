@@ -17,7 +17,7 @@ from campaign_mock.domain.errors import CampaignError
 from campaign_mock.domain.timestamp import MAX_TIMESTAMP, parse_when
 
 if TYPE_CHECKING:
-    from campaign_mock.testing.handle import CampaignMock
+    from campaign_mock.testing.mock_handle import CampaignMock
 
 #: A moment: Unix seconds, an ISO 8601 text (as `when` takes, Q-2) or a datetime (naive = UTC).
 Moment = float | int | str | datetime

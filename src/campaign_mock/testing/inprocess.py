@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from requests import PreparedRequest
     from responses import RequestsMock
 
-    from campaign_mock.testing.handle import CampaignMock
+    from campaign_mock.testing.mock_handle import CampaignMock
     from campaign_mock.testing.sink import CallbackSink
 else:
     WsgiApp = Callable[..., Iterable[bytes]]

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from campaign_mock.testing.handle import CampaignMock, FixturesSource
 from campaign_mock.testing.inprocess import DEFAULT_BASE_URL, Interception
+from campaign_mock.testing.mock_handle import CampaignMock, FixturesSource
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication as WsgiApp
