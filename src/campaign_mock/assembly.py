@@ -22,7 +22,6 @@ from campaign_mock.domain.worlds import ACCOUNTS
 from campaign_mock.fixtures.document import default_fixtures, load_fixtures
 from campaign_mock.http import flask_app
 from campaign_mock.store import MEMORY, open_store, store_errors
-from campaign_mock.store.shared import SharedClock, StoredBackend
 
 
 @dataclass(slots=True, frozen=True)
@@ -95,6 +94,10 @@ def build_mock(
         loaded = fixtures if fixtures is not None else options.fixtures()
         sessions = Sessions(ttl=options.session_ttl)
         if store is not None:
+            # Only a shared store needs its records and clients (msgpack, redis): imported
+            # here, the in-memory mock of every test starts without them.
+            from campaign_mock.store.shared import SharedClock, StoredBackend
+
             shared = SharedClock(start=options.start, frozen=options.frozen, speed=options.speed)
             held = StoredBackend(store, loaded, shared, options.settings(), sessions)
         else:
@@ -109,7 +112,7 @@ def build_mock(
         journal_size=options.journal_size,
         control_token=options.control_token,
         transport=HttpTransport(policy=DestinationPolicy(options.callback_allow)),
-        unavailable=store_errors(),
+        unavailable=store_errors() if store is not None else (),
     )
     if store is not None:
         core.journal.share(store)
