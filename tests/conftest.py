@@ -78,6 +78,9 @@ def redis_url(redis_server: str) -> str:
 #: in the process that prints the summary (the xdist controller, or the only process).
 KILLS: list[tuple[str, str, bool, str]] = []
 CONFORMING: list[tuple[str, bool, str, str]] = []
+#: Per clause of a full default run (tests/contract/test_full_run.py): id, state, cells
+#: exercised, cells in its domain, whether only reported cells count.
+CELLS: list[tuple[str, str, int, int, bool]] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -88,6 +91,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             KILLS.append(tuple(value))  # type: ignore[arg-type]
         elif name == "contract.conforming":
             CONFORMING.append(tuple(value))  # type: ignore[arg-type]
+        elif name == "contract.cells":
+            CELLS[:] = [tuple(row) for row in value]  # type: ignore[misc]
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -108,9 +113,38 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"false-failure rate: {falsely}/{len(CONFORMING)} conforming variants failed"
         )
-    if KILLS or CONFORMING:
+    if KILLS or CONFORMING or CELLS:
         from campaign_contract.coverage import all_clauses
         from campaign_contract.coverage.table import summary
 
         terminalreporter.section("contract suite: clause coverage")
         terminalreporter.write_line(f"clause coverage: {summary(all_clauses())}")
+    if CELLS:
+        _cell_coverage(terminalreporter)
+
+
+def _cell_coverage(terminalreporter: Any) -> None:
+    """Per rule group: clauses wholly exercised by the full default run, and their cells."""
+    terminalreporter.section("contract suite: clauses and cells exercised by a full default run")
+    groups: dict[str, list[tuple[str, str, int, int, bool]]] = {}
+    for row in CELLS:
+        groups.setdefault(row[0].split("-", 1)[0], []).append(row)
+    totals = [0, 0, 0, 0, 0]
+    for group, rows in groups.items():
+        judged = [r for r in rows if r[1] != "outside"]
+        done = [r for r in judged if r[1] == "exercised"]
+        cells = sum(r[2] for r in judged), sum(r[3] for r in judged)
+        strict = sum(1 for r in judged if r[4])
+        terminalreporter.write_line(
+            f"{group}: {len(done)}/{len(judged)} clauses exercised ({strict} reporting cells), "
+            f"{cells[0]}/{cells[1]} cells, {len(rows) - len(judged)} outside"
+        )
+        for index, value in enumerate((len(done), len(judged), *cells, strict)):
+            totals[index] += value
+        for clause, state, got, of, _strict in judged:
+            if state != "exercised":
+                terminalreporter.write_line(f"  {state:<17} {clause} ({got}/{of} cells)")
+    terminalreporter.write_line(
+        f"cell coverage: {totals[0]}/{totals[1]} clauses and {totals[2]}/{totals[3]} cells "
+        f"exercised ({totals[4]} clauses reporting their cells, the rest credited by a pass)"
+    )

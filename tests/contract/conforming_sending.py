@@ -211,8 +211,36 @@ def one_event_each(app: Flask) -> str | None:
     return None
 
 
+# -- brackets as they are: C-2 lets them arrive percent-encoded, so raw ones conform too ------
+
+
+@conforming(
+    "raw_brackets_in_callbacks",
+    "callback bodies carry `email[0]`/`telephone[0]` with raw brackets, not percent-encoded "
+    "(C-2: brackets *may* arrive percent-encoded)",
+    only=CALLBACKS,
+    into=SENDING_VARIANTS,
+)
+def _raw_brackets(app: Flask) -> None:
+    sent: list[bytes] = app.extensions.setdefault("conforming.raw", [])
+
+    def rewrite(url: str, body: bytes, post: Post) -> int:
+        raw = body.replace(b"%5B", b"[").replace(b"%5D", b"]")
+        sent.append(raw)
+        return post(url, raw)
+
+    _transport(rewrite)(app)
+
+
+def raw_brackets_sent(app: Flask) -> str | None:
+    sent: list[bytes] = app.extensions.get("conforming.raw", [])
+    raw = [b for b in sent if b"[0]=" in b and b"%5B" not in b]
+    return None if raw else f"no body with raw brackets among {len(sent)} callbacks"
+
+
 #: What must show in the mock after the run for the variant's reading to have been taken.
 SHOWN: dict[str, Callable[[Flask], str | None]] = {
+    "raw_brackets_in_callbacks": raw_brackets_sent,
     "parallel_callbacks": arrived_out_of_when_order,
     "windows_of_300_s": every_batch_at_the_limit,
     "full_jitter_retries": retries_were_jittered,

@@ -12,7 +12,7 @@ from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
 from campaign_contract.report.evidence import failure_text
 
-from . import clause_variants_meac, clause_variants_vrq  # noqa: F401 (they register)
+from . import cell_variants_meac, clause_variants_meac, clause_variants_vrq  # noqa: F401
 from .callback_variants import CALLBACK_VARIANTS, callbacks_config, served
 from .conftest import KILLS, kill_selection
 from .variants import Variant

@@ -7,6 +7,7 @@ every message has its outcome ends in DONE, not ERROR.
 
 from __future__ import annotations
 
+from campaign_contract.callbacks.cells import account_channels, account_events
 from campaign_contract.callbacks.observe import MAX_DELAY, Observation
 from campaign_contract.callbacks.plan import FINAL_EVENTS, Send, address_key
 from campaign_contract.callbacks.view import complete, fail, messages, no_callback, sends_for
@@ -59,8 +60,11 @@ def every_event_of_an_ended_send_is_reported(t: Probe) -> None:
     if not judged:
         enough = MAX_DELAY + t.ctx.config.limits.clock_skew
         t.unexercised("C-1", f"no send was DONE {enough:g} s (server time) before the wait ended")
+    seen: set[tuple[str, str]] = set()
     for send in judged:
-        missing = _missing(send, _events(t, send))
+        events = _events(t, send)
+        seen |= _judged_cells(send, events)
+        missing = _missing(send, events)
         if missing:
             fail(
                 t,
@@ -72,6 +76,30 @@ def every_event_of_an_ended_send_is_reported(t: Probe) -> None:
                 found.of(send),
                 read=True,
             )
+    account_events(t, ["C-1.every-event"], seen, EVERY_EVENT_CELLS)
+
+
+#: C-1.every-event's cells: the events every message must report (opens and clicks are
+#: judged only where known to happen, C-1.every-event-known-engagement).
+EVERY_EVENT_CELLS = (
+    ("email", "submitted"),
+    ("email", "delivered"),
+    ("email", "bounced"),
+    ("sms", "delivered"),
+    ("sms", "bounced"),
+)
+
+
+def _judged_cells(send: Send, events: dict[tuple[str, str], set[str]]) -> set[tuple[str, str]]:
+    """The (channel, event) cells a DONE send let C-1 judge: each email's `submitted` (due for
+    every one), and each outcome a message of that channel came to."""
+    out: set[tuple[str, str]] = set()
+    for channel, addresses in send.expected.items():
+        for address in addresses:
+            if channel == "email":
+                out.add(("email", "submitted"))
+            out |= {(channel, e) for e in events.get((channel, address), set()) & FINAL_EVENTS}
+    return out
 
 
 @check("C-2")
@@ -84,6 +112,9 @@ def addresses_come_under_their_channel_key(t: Probe) -> None:
     emails = {address_key("email", c.email) for c in contacts if c.email}
     phones = {address_key("sms", c.telephone) for c in contacts if c.telephone}
     key_of = {"email": ("email", phones - emails), "sms": ("telephone", emails - phones)}
+    account_channels(
+        t, ["C-2.key-by-channel"], {c for r in found.reports for c in r.form.addresses}
+    )
     for report in found.reports:
         for channel, addresses in report.form.addresses.items():
             key, wrong = key_of[channel]

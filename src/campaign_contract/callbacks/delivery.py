@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from campaign_contract.callbacks.cells import account_channels, account_events
 from campaign_contract.callbacks.form import MAX_ADDRESSES
 from campaign_contract.callbacks.observe import EventKey, Observation, Report
 from campaign_contract.callbacks.plan import Send
@@ -19,10 +20,13 @@ def posts_to_the_url_with_its_query(t: Probe) -> None:
     """Every callback is a POST to the campaign's URL, its query string forwarded byte for byte."""
     found, sends = sends_for(t)
     no_callback(t, found, ("C-1",))  # unless a send that ended shows it (below)
+    seen: set[tuple[str, str]] = set()
     for report in found.reports:
         entry = report.received
         if entry.problem is not None:
             continue  # not HTTP at all: C-2's business
+        # Each event type of each channel that came was judged on its method, URL and query.
+        seen |= {(channel, str(report.form.event)) for channel in report.form.addresses}
         if report.send is None:
             fail(
                 t,
@@ -54,6 +58,7 @@ def posts_to_the_url_with_its_query(t: Probe) -> None:
                 report.send,
                 [report],
             )
+    account_events(t, HOW_CLAUSES, seen)
     for send in sends:
         if any(send.expected.values()) and complete(send) is None and not found.of(send):
             fail(
@@ -64,6 +69,21 @@ def posts_to_the_url_with_its_query(t: Probe) -> None:
                 found,
                 send,
             )
+
+
+#: C-1's clauses on how each callback is made: their cells are each channel's event types.
+HOW_CLAUSES = ("C-1.by-post", "C-1.to-that-url", "C-1.query-unchanged")
+#: C-2's clauses on a body's fields (C-2 and C-2p): their cells are the two channels.
+FORM_CLAUSES = (
+    "C-2.form-encoded",
+    "C-2.event",
+    "C-2.when-integer",
+    "C-2.indexed-keys",
+    "C-2.one-event-type",
+    "C-2.one-channel",
+    "C-2.indexes-from-0",
+    "C-2.no-gaps",
+)
 
 
 @check("C-2", "C-2p")
@@ -89,6 +109,7 @@ def bodies_are_forms_of_one_event(t: Probe) -> None:
             fail(t, "C-2", problem, found, report.send, [report])
         for problem in report.form.profile_problems:
             fail(t, "C-2p", problem, found, report.send, [report])
+    account_channels(t, FORM_CLAUSES, {c for r in found.reports for c in r.form.addresses})
     _judged_the_limit(t, found, sends)
 
 

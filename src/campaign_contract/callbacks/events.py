@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from campaign_contract.callbacks.cells import EVENTS, account_events
 from campaign_contract.callbacks.clauses import settled
 from campaign_contract.callbacks.observe import Observation
 from campaign_contract.callbacks.plan import Send
@@ -17,11 +18,6 @@ from campaign_contract.callbacks.view import (
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
 
-#: E-1: the events each payload's messages produce.
-EVENTS = {
-    "email": ("submitted", "delivered", "bounced", "opened", "clicked"),
-    "sms": ("delivered", "bounced"),
-}
 #: E-2: an event of a lower rank comes before one of a higher rank, for one message.
 RANK = {"submitted": 0, "delivered": 1, "bounced": 1, "opened": 2, "clicked": 2}
 
@@ -33,11 +29,13 @@ def events_are_those_of_their_payload(t: Probe) -> None:
     if no_callback(t, found, ("E-1",)):
         return
     shown: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set()
     for report in found.reports:
         event = report.form.event
         if event is None:
             continue  # C-2's business
         for channel in report.form.addresses:
+            seen.add((channel, event))
             if event in EVENTS[channel] or (channel, event) in shown:
                 continue
             shown.add((channel, event))
@@ -50,6 +48,14 @@ def events_are_those_of_their_payload(t: Probe) -> None:
                 report.send,
                 [report],
             )
+    # Each event type of each payload, as E-1 lists them, judged where a callback showed it.
+    for channel, clause in (("email", EMAIL_CLAUSE), ("sms", SMS_CLAUSE)):
+        cells = [(channel, event) for event in EVENTS[channel]]
+        account_events(t, [clause], seen, cells, by_channel=False)
+
+
+#: E-1's clause per payload: its cells are that payload's event types.
+EMAIL_CLAUSE, SMS_CLAUSE = "E-1.email-events", "E-1.sms-only-delivered-bounced"
 
 
 @check("E-2")

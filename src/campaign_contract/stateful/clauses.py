@@ -115,8 +115,11 @@ def clearing_when_needs_draft(t: Probe) -> None:
     for state in sorted(NEEDS_WHEN):
         t.begin()
         start = create_in(t, f"m3 clear when {state}", state, FUTURE)
+        clause = f"M-3.{state.lower()}-needs-when"
         if start.id is None:
             t.unexercised("M-3", start.why)
+            t.cannot(clause, start.why, request="clear")
+            t.cannot("M-3.code-invalid", start.why, state=state, request="clear")
             continue
         path = f"/campaign/{start.id}"
         answer = t.put(path, form={"when": ""})
@@ -124,6 +127,8 @@ def clearing_when_needs_draft(t: Probe) -> None:
             answer.success() is False, "M-3", f"clearing `when` in {state} is accepted", answer
         ):
             t.expect_code("M-3", answer, "invalid")
+            t.exercised("M-3.code-invalid", state=state, request="clear")
+        t.exercised(clause, request="clear")
         after = t.get(path)
         data = after.data()
         t.expect(

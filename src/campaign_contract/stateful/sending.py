@@ -15,7 +15,7 @@ from campaign_contract.stateful.reach import (
     state_of,
     wait_until,
 )
-from campaign_contract.stateful.sent import refuse_deletes, refuse_puts
+from campaign_contract.stateful.sent import REQUESTS, refuse_deletes, refuse_puts
 from campaign_contract.transport.http import race_puts
 
 
@@ -77,8 +77,8 @@ def sent_campaigns_refuse_put_and_delete_while_sending(t: Probe) -> None:
         why = f"DELETE in SENDING: {sending.why or 'the send ended first'}"
         for clause in ("M-5.delete-sending-conflict", "M-5.delete-sending-code"):
             t.cannot(clause, why)
-    elif state_of(t, sending.id)[0] == "SENDING":
-        refuse_puts(t, sending.id, "SENDING")
+    else:
+        _refuse_puts_while_sending(t, sending.id)
     ended, _answer = wait_until(t, sending.id, FINAL, t.ctx.config.limits.send_wait)
     if ended not in FINAL:
         t.unexercised("M-5", f"the send did not end within {t.ctx.config.limits.send_wait:g} s")
@@ -92,6 +92,26 @@ def sent_campaigns_refuse_put_and_delete_while_sending(t: Probe) -> None:
             t.expect_code("M-5", answer, "conflict")
     refuse_puts(t, sending.id, str(ended))
     _delete_and_never_reuse(t, sending.id, ended)
+
+
+#: Further sends tried for the PUTs in SENDING a fast send ended before.
+MORE_SENDS = 3
+
+
+def _refuse_puts_while_sending(t: Probe, ident: int) -> None:
+    """Every PUT of M-5's domain in SENDING, on further sends when a fast one ends under them
+    (each send's campaign is left to end, and the run's cleanup deletes it)."""
+    left = refuse_puts(t, ident, "SENDING") if state_of(t, ident)[0] == "SENDING" else REQUESTS
+    for _round in range(MORE_SENDS):
+        if not left:
+            return
+        again = reach(t, "SENDING")
+        if again.id is None or again.state != "SENDING":
+            break
+        left = refuse_puts(t, again.id, "SENDING", left)
+    for request in left:
+        t.cannot("M-5.put-sending-conflict", "every send ended before this PUT could be tried "
+                 "in SENDING", request=request)  # fmt: skip
 
 
 def _delete_and_never_reuse(t: Probe, ident: int, state: str) -> None:

@@ -37,15 +37,23 @@ def put_form(t: Probe, request: str, state: str) -> list[tuple[str, str]]:
     return values[request]
 
 
-def refuse_puts(t: Probe, ident: int, state: str, requests: tuple[str, ...] = REQUESTS) -> None:
+def refuse_puts(
+    t: Probe, ident: int, state: str, requests: tuple[str, ...] = REQUESTS
+) -> tuple[str, ...]:
     """Each PUT twice: a conflict every time, and nothing of it applies.
 
     In SENDING a cell counts only when a read right after still shows SENDING (a send that
-    ended meanwhile makes it a DONE or ERROR cell: a PUT is a conflict there too).
+    ended meanwhile makes it a DONE or ERROR cell: a PUT is a conflict there too). Returns the
+    requests not tried twice in `state` (a send that ended stops the round: the caller may try
+    them on another send).
     """
     path = f"/campaign/{ident}"
     before = t.get(path).data()
+    left = list(requests)
     for request in requests:
+        if state == "SENDING" and state_of(t, ident)[0] != "SENDING":
+            break
+        left.remove(request)
         for attempt in ATTEMPTS:
             t.begin()
             answer = t.put(path, form=put_form(t, request, state))
@@ -58,10 +66,13 @@ def refuse_puts(t: Probe, ident: int, state: str, requests: tuple[str, ...] = RE
                 now = read if read in PUT_CLAUSE else state
             t.exercised(PUT_CLAUSE[now], request=request, attempt=attempt)
             t.exercised("M-5.put-sent-code", state=now)
+            if now != state and request not in left:
+                left.append(request)  # the send ended under this cell: tried again elsewhere
     after = t.get(path)
     changed = [k for k in KEPT if k in before and after.data().get(k) != before[k]]
     if after.success() is True and changed:
         t.fail("M-5", f"refused PUTs in {state} still changed {', '.join(changed)}", after)
+    return tuple(left)
 
 
 def refuse_deletes(t: Probe, ident: int) -> bool:
