@@ -10,7 +10,12 @@ from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
 
-from . import cell_variants_vrq, clause_variants_meac, clause_variants_vrq  # noqa: F401
+from . import (  # noqa: F401 (they register)
+    cell_variants_vrq,
+    cell_variants_vrq2,
+    clause_variants_meac,
+    clause_variants_vrq,
+)
 from .conftest import KILLS, MAX_EXAMPLES, kill_selection, served, suite_config
 from .variants import VARIANTS, Variant
 

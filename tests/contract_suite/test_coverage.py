@@ -24,6 +24,7 @@ VARIANT_MODULES = (
     "contract.clause_variants_vrq",
     "contract.clause_variants_meac",
     "contract.cell_variants_vrq",
+    "contract.cell_variants_vrq2",
 )
 
 
