@@ -214,7 +214,7 @@ def _v_segment_404(call: Call, status: int, doc: Doc, _b: Backend) -> int:
 
 
 @_response("v_unknown_domain_in_multipart_is_invalid", "V-3p",
-           "a multipart POST of an unknown domain has `code: invalid` (form, JSON: reference)")  # fmt: skip
+           "a multipart POST of an unknown domain has `code: invalid`")  # fmt: skip
 def _v_domain_code(call: Call, status: int, doc: Doc, _b: Backend) -> int:
     reference = _data(doc).get("code") == "reference"
     if call.method == "POST" and _multipart(call) and reference and "domain" in _errors(doc):
@@ -240,7 +240,7 @@ def _v_ready_code(call: Call, status: int, doc: Doc, _b: Backend) -> int:
 
 
 @_response("v_form_put_error_state_is_success", "V-3",
-           'a form PUT asking for ERROR answers `"success": true` with the failure as data')  # fmt: skip
+           'a form PUT asking for ERROR answers `"success": true`')  # fmt: skip
 def _v_error_success(call: Call, status: int, doc: Doc, _b: Backend) -> int:
     asked = (dict(call.form or [])).get("state")
     if call.method == "PUT" and asked == "ERROR" and _data(doc).get("code") == "conflict":
