@@ -11,6 +11,7 @@ from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
 
 from . import (  # noqa: F401 (they register)
+    answer_variants_vrq2,
     cell_variants_vrq,
     cell_variants_vrq2,
     clause_variants_meac,

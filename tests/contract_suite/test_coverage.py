@@ -25,6 +25,7 @@ VARIANT_MODULES = (
     "contract.clause_variants_meac",
     "contract.cell_variants_vrq",
     "contract.cell_variants_vrq2",
+    "contract.answer_variants_vrq2",
 )
 
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from campaign_contract.schema import calendar, clauses, fields, formats, fuzz, names
+from campaign_contract.schema import answers, calendar, clauses, fields, formats, fuzz, names
 
-__all__ = ["calendar", "clauses", "fields", "formats", "fuzz", "names"]
+__all__ = ["answers", "calendar", "clauses", "fields", "formats", "fuzz", "names"]
