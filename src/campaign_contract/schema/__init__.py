@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from campaign_contract.schema import answers, calendar, clauses, fields, formats, fuzz, names
+from campaign_contract.schema import (
+    answers,
+    arrays,
+    calendar,
+    clauses,
+    fields,
+    formats,
+    fuzz,
+    names,
+)
 
-__all__ = ["answers", "calendar", "clauses", "fields", "formats", "fuzz", "names"]
+__all__ = ["answers", "arrays", "calendar", "clauses", "fields", "formats", "fuzz", "names"]
