@@ -27,6 +27,7 @@ VARIANT_MODULES = (
     "contract.cell_variants_vrq2",
     "contract.answer_variants_vrq2",
     "contract.request_variants_vrq2",
+    "contract.partial_variants_vrq2",
 )
 
 

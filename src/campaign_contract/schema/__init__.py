@@ -11,6 +11,17 @@ from campaign_contract.schema import (
     formats,
     fuzz,
     names,
+    partial,
 )
 
-__all__ = ["answers", "arrays", "calendar", "clauses", "fields", "formats", "fuzz", "names"]
+__all__ = [
+    "answers",
+    "arrays",
+    "calendar",
+    "clauses",
+    "fields",
+    "formats",
+    "fuzz",
+    "names",
+    "partial",
+]
