@@ -96,7 +96,7 @@ def _clears(t: Probe, target: Target) -> None:
             t.begin()
             answer = target.put(t, {field: [] if field == "segments" else ""}, body)
             t.exercised(clause, body=body)
-            want = [] if field == "segments" else None
+            want: list[int] | None = [] if field == "segments" else None
             _expect(t, "Q-5p", answer, {field: want}, f"an empty {field} ({body})")
 
 
