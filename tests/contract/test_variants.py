@@ -17,6 +17,7 @@ from . import (  # noqa: F401 (they register)
     clause_variants_meac,
     clause_variants_vrq,
     partial_variants_vrq2,
+    reference_variants_vrq2,
     request_variants_vrq2,
 )
 from .conftest import KILLS, MAX_EXAMPLES, kill_selection, served, suite_config

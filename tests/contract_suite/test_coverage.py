@@ -28,6 +28,7 @@ VARIANT_MODULES = (
     "contract.answer_variants_vrq2",
     "contract.request_variants_vrq2",
     "contract.partial_variants_vrq2",
+    "contract.reference_variants_vrq2",
 )
 
 

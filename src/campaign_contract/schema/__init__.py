@@ -12,6 +12,7 @@ from campaign_contract.schema import (
     fuzz,
     names,
     partial,
+    references,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "fuzz",
     "names",
     "partial",
+    "references",
 ]
