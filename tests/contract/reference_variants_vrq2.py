@@ -66,7 +66,8 @@ _spoil("q_multipart_post_non_bouncing_accepted", "Q-6", "a multipart POST takes 
 _spoil("q_json_put_non_bouncing_accepted", "Q-6", "a JSON PUT takes a domain that is not bouncing",
        lambda c, d: _at("PUT", "JSON", "domain")(c, d) and UNKNOWN not in c.body, None)  # fmt: skip
 _spoil("q_form_put_unknown_domain_invalid", "Q-6", "a form PUT of an unknown domain: `invalid`",
-       lambda c, d: _at("PUT", "form", "domain")(c, d) and UNKNOWN in c.body, "invalid")  # fmt: skip
+       lambda c, d: _at("PUT", "form", "domain")(c, d) and UNKNOWN in c.body,
+       "invalid")  # fmt: skip
 _spoil("q_multipart_unknown_list_not_found", "Q-6s", "a multipart POST of an unknown list has "
        "`code: not_found`", _at("POST", "multipart", "list"), "not_found")  # fmt: skip
 _spoil("q_json_post_unknown_segment_dropped", "Q-6s", "a JSON POST drops a segment nobody holds",
