@@ -404,7 +404,10 @@ def _varying_refusals() -> Callable[[Call, int, dict[str, Any], CampaignBackend]
     def on_response(call: Call, status: int, doc: dict[str, Any], _b: CampaignBackend) -> int:
         data = doc.get("data")
         ident = call.campaign_id
-        if doc.get("success") is False and isinstance(data, dict) and ident is not None:
+        # Only the state refusals the reading names: a field's failure still names the field.
+        conflict = isinstance(data, dict) and data.get("code") == "conflict"
+        if doc.get("success") is False and conflict and ident is not None:
+            assert isinstance(data, dict)
             told[ident] = told.get(ident, 0) + 1
             data["error"] = f"refused ({told[ident]} time(s) for campaign {ident})"
             data["errors"] = {"campaign" if told[ident] % 2 else "state": [data["error"]]}

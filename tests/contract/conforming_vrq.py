@@ -102,3 +102,21 @@ def _session_paths_without_slash(app: Flask) -> None:
         return inner(environ, start_response)
 
     app.wsgi_app = wrapped  # type: ignore[method-assign]
+
+
+@conforming(
+    "body_refusals_reworded",
+    "each 400, 413 or 415 says its `error` in other words every time, so a repeated refused "
+    "request differs from the first in its text (only status and `code` are stable, V-3/V-4)",
+)
+def _body_refusals_reworded(app: Flask) -> None:
+    told = [0]
+
+    def on_response(call: Call, status: int, doc: dict[str, Any], _b: CampaignBackend) -> int:
+        data = doc.get("data")
+        if status in (400, 413, 415) and isinstance(data, dict):
+            told[0] += 1
+            data["error"] = f"{data.get('error')} (refusal {told[0]})"
+        return status
+
+    install(app, on_response=on_response)

@@ -11,10 +11,15 @@ from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
 
 from . import (  # noqa: F401 (they register)
+    answer_variants_vrq2,
     cell_variants_meac,
     cell_variants_vrq,
+    cell_variants_vrq2,
     clause_variants_meac,
     clause_variants_vrq,
+    partial_variants_vrq2,
+    reference_variants_vrq2,
+    request_variants_vrq2,
 )
 from .conftest import KILLS, MAX_EXAMPLES, kill_selection, served, suite_config
 from .variants import VARIANTS, Variant

@@ -25,6 +25,11 @@ VARIANT_MODULES = (
     "contract.clause_variants_meac",
     "contract.cell_variants_vrq",
     "contract.cell_variants_meac",
+    "contract.cell_variants_vrq2",
+    "contract.answer_variants_vrq2",
+    "contract.request_variants_vrq2",
+    "contract.partial_variants_vrq2",
+    "contract.reference_variants_vrq2",
 )
 
 

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any, Final
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.robustness.refused import REQUESTS, deleted_id, expect_same_refusal
 from campaign_contract.robustness.targets import MISSING, ONE_MIB
+from campaign_contract.schema.bodies import BODIES, send
 from campaign_contract.transport.http import FORM, JSON
 
 
@@ -31,9 +34,34 @@ def one_mib_is_not_too_large(t: Probe) -> None:
             t.expect_status("V-4", answer, 404)
 
 
+#: Application failures a PUT could meet (V-3), each with fields that would cause it.
+APPLICATION_FAULTS: Final[dict[str, dict[str, Any]]] = {
+    "invalid": {"name": ""},
+    "reference": {"domain": 999_999_999},
+    "conflict": {"state": "SENDING"},
+    "list in PUT": {"list": 1},
+}
+ORDER_CLAUSE: Final = "V-4.missing-id-before-application"
+
+
 @check("V-4")
 def missing_id_comes_before_the_application(t: Probe) -> None:
-    """A PUT to a missing id is a 404 even when the application would refuse its fields."""
-    for fields in ({"name": ""}, {"state": "SENDING"}, {"list": "1"}):
-        t.begin()
-        t.expect_rejected(t.put(MISSING, form=fields), 404)
+    """A PUT to a missing or deleted id is a 404 even when the application would refuse its
+    fields, in every body type, sent twice."""
+    ids = {"missing": MISSING}
+    deleted = deleted_id(t)
+    if deleted is None:
+        t.cannot(ORDER_CLAUSE, "no campaign could be created and deleted", id="deleted")
+    else:
+        ids["deleted"] = f"/campaign/{deleted}"
+    for failure, fields in APPLICATION_FAULTS.items():
+        for kind, path in ids.items():
+            for body in BODIES:
+                t.begin()
+                answers = []
+                for request in REQUESTS:
+                    answer = send(t, "PUT", path, fields, body)
+                    t.expect_rejected(answer, 404)
+                    answers.append(answer)
+                    t.exercised(ORDER_CLAUSE, failure=failure, id=kind, body=body, request=request)
+                expect_same_refusal(t, answers)

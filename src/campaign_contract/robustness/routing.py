@@ -14,6 +14,11 @@ UNKNOWN_PATH_CLAUSE = "V-4.unknown-path-is-404"
 METHOD_CLAUSE = "V-4.method-not-there-is-405"
 HEAD_CLAUSE = "V-4.head-answered-where-get-is"
 OPTIONS_CLAUSE = "V-4.options-answered-where-get-is"
+NOT_FOUND_CODE = "V-3.code-not-found"
+METHOD_CODE = "V-3.code-method-not-allowed"
+#: The methods whose 404 carries a body, so a `data.code` (HEAD has none; OPTIONS may be
+#: answered by a server's framework before routing).
+CODED: Final = ("GET", "POST", "PUT", "DELETE")
 #: The path forms R-1p makes equal: as written, and with a trailing slash.
 FORMS: Final = (("plain", ""), ("slash", "/"))
 ALL_METHODS: Final = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS")
@@ -36,6 +41,13 @@ def _expect_routed(t: Probe, answer: Exchange, status: int) -> None:
         t.expect_rejected(answer, status)
 
 
+def _coded(t: Probe, cause: str, method: str) -> None:
+    """The 404 just judged also judged its `data.code` (V-3p) on this cell."""
+    if method in CODED:
+        t.exercised(NOT_FOUND_CODE, cause=cause, method=method)
+        t.exercised("V-3.code-is-present", code="not_found")
+
+
 @check("V-4", "V-3p")
 def absurd_ids_are_routing_404(t: Probe) -> None:
     """An id that is not a positive integer is a 404 before authentication, for every method
@@ -47,6 +59,7 @@ def absurd_ids_are_routing_404(t: Probe) -> None:
                 answer = t.request(method, f"/campaign/{raw}{slash}", auth=None)
                 t.exercised(ABSURD_CLAUSE, id=raw, method=method, form=form)
                 _expect_routed(t, answer, 404)
+                _coded(t, "not an id", method)
 
 
 @check("V-4", "V-3p")
@@ -58,6 +71,7 @@ def unknown_paths_are_404(t: Probe) -> None:
             answer = t.request(method, path, auth=None)
             t.exercised(UNKNOWN_PATH_CLAUSE, path=path, method=method)
             _expect_routed(t, answer, 404)
+            _coded(t, "unknown path", method)
 
 
 @check("V-4", "V-3p")
@@ -76,7 +90,9 @@ def unknown_methods_are_405(t: Probe) -> None:
                 t.begin()
                 answer = t.request(method, path + slash, auth=None)
                 t.exercised(METHOD_CLAUSE, endpoint=endpoint, method=method, form=form)
+                t.exercised(METHOD_CODE, endpoint=endpoint, method=method, form=form)
                 _expect_routed(t, answer, 405)
+    t.exercised("V-3.code-is-present", code="method_not_allowed")
 
 
 @check("V-4")
@@ -108,11 +124,11 @@ def head_and_options_answered_where_get_is(t: Probe) -> None:
 @check("V-4", "V-3p")
 def missing_id_is_404_after_auth(t: Probe) -> None:
     """A well-formed id that matches nothing is a 404 once authenticated, before the application."""
-    t.expect_rejected(t.get(MISSING), 404)
-    t.begin()
-    t.expect_rejected(t.put(MISSING, form={"name": t.ctx.campaign_name("missing")}), 404)
-    t.begin()
-    t.expect_rejected(t.delete(MISSING), 404)
+    for method in ("GET", "PUT", "DELETE"):
+        t.begin()
+        fields = {"form": {"name": t.ctx.campaign_name("missing")}} if method == "PUT" else {}
+        t.expect_rejected(t.request(method, MISSING, **fields), 404)
+        _coded(t, "missing id", method)
 
 
 @check("V-4", "V-3p")
@@ -126,9 +142,10 @@ def deleted_id_is_404(t: Probe) -> None:
     if deleted.success() is not True:
         t.skip(f"could not delete the campaign it created: {deleted.describe()}")
     path = f"/campaign/{campaign_id}"
-    t.expect_rejected(t.get(path), 404)
-    t.expect_rejected(t.put(path, form={"name": t.ctx.campaign_name("deleted")}), 404)
-    t.expect_rejected(t.delete(path), 404)
+    for method in ("GET", "PUT", "DELETE"):
+        fields = {"form": {"name": t.ctx.campaign_name("deleted")}} if method == "PUT" else {}
+        t.expect_rejected(t.request(method, path, **fields), 404)
+        _coded(t, "deleted id", method)
 
 
 @check("R-1")

@@ -2,6 +2,28 @@
 
 from __future__ import annotations
 
-from campaign_contract.schema import calendar, clauses, fields, formats, fuzz, names
+from campaign_contract.schema import (
+    answers,
+    arrays,
+    calendar,
+    clauses,
+    fields,
+    formats,
+    fuzz,
+    names,
+    partial,
+    references,
+)
 
-__all__ = ["calendar", "clauses", "fields", "formats", "fuzz", "names"]
+__all__ = [
+    "answers",
+    "arrays",
+    "calendar",
+    "clauses",
+    "fields",
+    "formats",
+    "fuzz",
+    "names",
+    "partial",
+    "references",
+]
