@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import yaml
 
 import campaign_mock
@@ -50,9 +51,16 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FullRun]:
     fixtures.write_text(yaml.safe_dump(_fixtures()), "utf-8")
     options = ("--speed", SPEED, "--window", "5", "--fixtures", str(fixtures))
     with serving.served_mock(*options, command=command, log=folder / "mock.log") as url:
+        # Every send holds SENDING a second and a half of real time after its last outcome
+        # (a reading M-4 allows): on a busy machine a 600x send could end before the suite
+        # saw it SENDING, and M-5's cells in SENDING would go unjudged.
+        held = requests.put(f"{url}/_mock/settings", json={"done_delay": HELD}, timeout=30)
+        assert held.json()["success"], held.text
         yield _run(url, folder)
 
 
+#: Mock seconds a send stays SENDING after its last outcome (1.5 real seconds at SPEED).
+HELD = 900
 #: A list over C-2p's 1000 addresses per request, so the run can judge that limit.
 LARGE = 1001
 #: The mock's magic addresses that always bounce (docs/simulation.md): a default run's seeded

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,6 +24,8 @@ PASSWORD = "secret"
 API_KEY = "key-1"
 BOUNCING_DOMAIN = 1
 LIST_ID = 1
+#: The one segment of list 1 (tests/contract_suite/test_cli.py's config).
+SEGMENT_ID = 5
 LIMIT = 1024 * 1024
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 EDGES = {
@@ -156,8 +159,15 @@ def create_app(bugs: frozenset[str] = frozenset(), auth: bool = True) -> Flask:
                 errors[key] = ["is required"]
         if "name" in params:
             out["name"] = str(params["name"])
+            if not out["name"].strip() or len(out["name"]) > 255:  # Q-4, on POST and PUT
+                errors["name"] = ["must be 1 to 255 characters, not blank"]
         elif creating:
             errors["name"] = ["is required"]
+        if "when" in params and params["when"] not in ("", None) and not _is_when(params["when"]):
+            errors["when"] = ["is not a Unix time or an RFC 3339 date-time"]  # Q-2
+        spelled = [v for k, v in params.items() if k == "segments" or k.startswith("segments[")]
+        if any(not str(v).isdigit() for v in _flat(spelled) if v != ""):
+            errors["segments"] = ["must be integers"]
         if "state" in params:
             if params["state"] not in ("DRAFT", "SCHEDULED", "READY", "SENDING", "DONE", "ERROR"):
                 errors["state"] = ["unknown state"]
@@ -169,6 +179,9 @@ def create_app(bugs: frozenset[str] = frozenset(), auth: bool = True) -> Flask:
             for k, v in (("domain", out.get("domain")), ("list", out.get("list")))
             if v is not None and v != {"domain": BOUNCING_DOMAIN, "list": LIST_ID}[k]
         }
+        segments = {int(v) for v in _flat(spelled) if str(v).isdigit()}
+        if segments - {SEGMENT_ID}:  # Q-6: each segment within the list (5 is list 1's)
+            refs["segments"] = ["is not a segment of the list"]
         if refs:
             raise Reject(200, f"reference: {', '.join(refs)}", "reference", refs)
         return out
@@ -266,3 +279,19 @@ def serve(app: Flask) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def _is_when(value: object) -> bool:
+    """Q-2 as this small server reads it: digits, or an ISO date-time/date Python parses."""
+    text = str(value)
+    if text.isdigit():
+        return True
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _flat(values: list[object]) -> list[object]:
+    return [v for value in values for v in (value if isinstance(value, list) else [value])]

@@ -1,6 +1,7 @@
-"""One live mock per test in each mode that changes where state lives, with no background
-ticker: only the operation under test moves the simulation, so a door that skips a world
-shows it (a ticker would bring that world along a moment later and hide it)."""
+"""One live mock per test in each mode that changes where state lives. In memory (isolated or
+not) no background ticker runs: only the operation under test moves the simulation, so a door
+that skips a world shows it (a ticker would bring that world along a moment later and hide
+it); a store's instance keeps its ticker, which holds its lease on the sends."""
 
 from __future__ import annotations
 
@@ -64,7 +65,10 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
         window=60.0,
     )
     app = build_app(options)
-    server = MockServer(app, port=0, on_tick=lambda: None).start()
+    # In memory no ticker runs: only the operation under test moves the simulation. A store
+    # keeps its ticker, which renews the instance's lease on the sends (3 s).
+    quiet = {"on_tick": lambda: None} if state == "memory" else {}
+    server = MockServer(app, port=0, **quiet).start()
     mock = CampaignMock(app, server.url, server=server)
     with SinkServer() as sinks:
         sink = sinks.open()
