@@ -332,7 +332,8 @@ def test_round_trip_of_campaign_meta_and_clock_records() -> None:
     assert len(campaign.history) == 2 and campaign.state is State.SENDING
     assert read("campaign", encode("campaign", campaign_to_record(campaign)),
                 campaign_from_record, "", "") == campaign  # fmt: skip
-    meta = backend.world_meta()
+    meta = backend.export_changes(everything=True).meta
+    assert meta is not None
     assert meta.fixtures.lists[-1].generated is not None
     assert read("meta", encode("meta", meta_to_record(meta)), meta_from_record, "", "") == meta
     state = ClockState(True, 60.0, 1_700_000_000.5, START)
