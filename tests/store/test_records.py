@@ -20,7 +20,7 @@ import pytest
 import redis
 from tests.serving import THIS_PYTHON, free_port
 
-from campaign_mock.domain.backend import CampaignBackend, WorldMeta
+from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import ClockState, MockClock
 from campaign_mock.domain.commands import (
     Abort,
@@ -57,6 +57,7 @@ from campaign_mock.domain.records import (
 )
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.domain.simulation import Simulation, read_checkpoint
+from campaign_mock.domain.world import WorldMeta
 from campaign_mock.fixtures.document import default_fixtures
 from campaign_mock.store.codec import StoreFormatError, decode, encode, read
 from campaign_mock.store.sqlite_store import _SCHEMA

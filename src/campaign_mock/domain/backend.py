@@ -6,22 +6,19 @@ import heapq
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from campaign_mock.domain import lifecycle
 from campaign_mock.domain.clock import Clock, MockClock
 from campaign_mock.domain.deliveries import Batch
-from campaign_mock.domain.errors import (
-    ConflictError,
-    InvalidError,
-    NotFoundError,
-    UnresolvedReferenceError,
-)
+from campaign_mock.domain.errors import ConflictError, NotFoundError
 from campaign_mock.domain.models import Actor, Campaign, Channel, Fixtures, State, Transition
 from campaign_mock.domain.params import CampaignFields
+from campaign_mock.domain.references import check_references
 from campaign_mock.domain.sessions import Sessions
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.domain.simulation import CHUNK, Simulation
+from campaign_mock.domain.world import WorldChanges, WorldMeta
 
 
 class _Untracked:
@@ -38,24 +35,6 @@ class _Untracked:
 
 
 _UNTRACKED = _Untracked()
-
-
-@dataclass(slots=True, frozen=True)
-class WorldMeta:
-    """A world's state beside its campaigns, as a shared store keeps it."""
-
-    next_id: int
-    fixtures: Fixtures
-    settings: SimulationSettings
-
-
-@dataclass(slots=True, frozen=True)
-class WorldChanges:
-    """What a world changed, or what another copy of it did: campaigns (None: deleted) and,
-    if they changed, the next id, fixtures and settings."""
-
-    campaigns: dict[int, Campaign | None]
-    meta: WorldMeta | None = None
 
 
 class CampaignBackend:
@@ -86,13 +65,13 @@ class CampaignBackend:
         self._due: list[tuple[float, int, int]] = []  # (starts at, id, its `when`)
         self._sessions = sessions if sessions is not None else Sessions()
         self._next_id = 1
-        #: What changed since `export_changes()`: campaign ids, and whether the rest (next id,
-        #: fixtures, settings) did; only a replica keeps the ids, so memory stays flat.
-        self._changed: set[int] | _Untracked = set() if replica else _UNTRACKED
-        self._meta_changed = False
         #: Requests bring due sends forward (M-4) themselves, except on a replica: there only
         #: the instance holding the sends moves them, on its ticker.
-        self._requests_catch_up = not replica
+        self._replica = replica
+        #: What changed since `export_changes()`: campaign ids, and whether the rest (next id,
+        #: fixtures, settings) did; only a replica keeps the ids, so memory stays flat.
+        self._changed: set[int] | _Untracked = self._no_changes()
+        self._meta_changed = False
 
     # -- fixtures and lifetime -------------------------------------------------
 
@@ -158,8 +137,8 @@ class CampaignBackend:
         with self._lock:
             self._catch_up()
             lifecycle.check_initial(state)
-            _require_when(state, fields.when)
-            self._check_references(fields.domain, fields.list_id, fields.segments)
+            lifecycle.require_when(state, fields.when)
+            check_references(self._fixtures, fields.domain, fields.list_id, fields.segments)
             campaign = Campaign(
                 id=self._next_id,
                 name=fields.name,
@@ -195,10 +174,11 @@ class CampaignBackend:
             state = fields.state if "state" in fields.present else campaign.state
             lifecycle.check_client_transition(campaign.state, state)
             when = fields.when if "when" in fields.present else campaign.when
-            _require_when(state, when)
+            lifecycle.require_when(state, when)
             domain = fields.domain if "domain" in fields.present else campaign.domain
             segments = fields.segments if "segments" in fields.present else campaign.segments
-            self._check_references(
+            check_references(
+                self._fixtures,
                 domain if "domain" in fields.present else None,
                 campaign.list,
                 segments if "segments" in fields.present else [],
@@ -361,7 +341,7 @@ class CampaignBackend:
             if everything or self._meta_changed:
                 meta = WorldMeta(self._next_id, self._fixtures, self._simulation.settings)
             self._meta_changed = False
-            self._changed = set()
+            self._changed = self._no_changes()
             return WorldChanges(campaigns, meta)
 
     def apply_changes(self, changes: WorldChanges, *, full: bool = False) -> None:
@@ -393,32 +373,9 @@ class CampaignBackend:
             raise NotFoundError(f"campaign {ident} does not exist")
         return campaign
 
-    def _check_references(self, domain: int | None, list_id: int, segments: list[int]) -> None:
-        """Q-6: a bouncing domain, an existing list, segments within that list."""
-        errors: dict[str, list[str]] = {}
-        if domain is not None:
-            found = self._fixtures.domain(domain)
-            if found is None:
-                errors["domain"] = [f"domain {domain} does not exist"]
-            elif not found.is_bouncing:
-                errors["domain"] = [f"domain {domain} is not enabled as a bouncing domain"]
-        contact_list = self._fixtures.contact_list(list_id)
-        if contact_list is None:
-            errors["list"] = [f"contact list {list_id} does not exist"]
-        else:
-            own = {s.id for s in contact_list.segments}
-            stray = [s for s in segments if s not in own]
-            if stray:
-                errors["segments"] = [
-                    f"segment {s} is not a segment of list {list_id}" for s in stray
-                ]
-        if errors:
-            text = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
-            raise UnresolvedReferenceError(f"Unresolved reference: {text}", errors)
-
     def _catch_up(self) -> None:
         """Moves due READY campaigns to SENDING and on (M-4), at the clock's time."""
-        if not self._requests_catch_up:
+        if self._replica:
             return
         now = self._clock.now()
         self.start_due(now)
@@ -426,21 +383,15 @@ class CampaignBackend:
         self._simulation.advance(now, now, release=False)
         self.end_sends(now)
 
+    def _no_changes(self) -> set[int] | _Untracked:
+        return set() if self._replica else _UNTRACKED
+
     def _schedule(self, campaign: Campaign) -> None:
         if campaign.state is State.READY and campaign.when is not None:
             # M-4 leaves open how soon: `start_delay` after `when`, or after READY if later.
             delay = self._simulation.settings.start_delay
             starts = max(campaign.when, self._clock.now()) + delay if delay else campaign.when
             heapq.heappush(self._due, (starts, campaign.id, campaign.when))
-
-
-def _require_when(state: State, when: int | None) -> None:
-    """M-3: SCHEDULED and READY need `when`."""
-    if state in lifecycle.NEEDS_WHEN and when is None:
-        raise InvalidError(
-            f"when: a {state} campaign needs a send time",
-            {"when": [f"is required for a {state} campaign"]},
-        )
 
 
 def _created(state: State, now: float) -> Transition:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from campaign_mock.domain.clock import Clock
@@ -11,6 +12,24 @@ from campaign_mock.domain.models import Campaign, Channel, Fixtures, State
 from campaign_mock.domain.params import CampaignFields
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.domain.simulation import CHUNK, Simulation
+
+
+@dataclass(slots=True, frozen=True)
+class WorldMeta:
+    """A world's state beside its campaigns, as a shared store keeps it."""
+
+    next_id: int
+    fixtures: Fixtures
+    settings: SimulationSettings
+
+
+@dataclass(slots=True, frozen=True)
+class WorldChanges:
+    """What a world changed, or what another copy of it did: campaigns (None: deleted) and,
+    if they changed, the next id, fixtures and settings."""
+
+    campaigns: dict[int, Campaign | None]
+    meta: WorldMeta | None = None
 
 
 class World(Protocol):

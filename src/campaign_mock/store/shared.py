@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from campaign_mock.domain.backend import CampaignBackend, WorldChanges
+from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import Clock, MockClock
 from campaign_mock.domain.commands import (
     Abort,
@@ -36,6 +36,7 @@ from campaign_mock.domain.params import CampaignFields
 from campaign_mock.domain.sessions import Sessions
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.domain.simulation import CHUNK, Simulation
+from campaign_mock.domain.world import WorldChanges
 from campaign_mock.store.base import StateStore, Write
 from campaign_mock.store.lease import SendsLease
 from campaign_mock.store.synced import SyncedLock
