@@ -1,5 +1,4 @@
-"""Changes to the sends, made where the sends are: the closed set of domain/commands.py, run
-on the lease holder's world, asked of it through the store by the other instances."""
+"""The sends' commands (domain/commands.py): run on the lease holder, asked of it by others."""
 
 from __future__ import annotations
 

@@ -1,12 +1,4 @@
-"""`SendsLease`: which instance on a store runs the sends, and what the others see of them.
-
-Only the instance holding the sends' lease (`StateStore.hold_lease`) moves campaigns on
-(M-4), draws messages and delivers callbacks; it checkpoints them every `CHECKPOINT_EVERY`
-seconds. The others show that checkpoint (the delivery journal is at most that stale) and
-send it commands for what changes the sends (store/commands.py). When the holder dies, its
-lease expires and another instance resumes from the checkpoint: sends that began after it
-restart from their first message, and acknowledged batches are never sent again.
-"""
+"""`SendsLease`: which instance on a store runs the sends, and what the others see of them."""
 
 from __future__ import annotations
 
@@ -37,8 +29,15 @@ RENEW_EVERY = LEASE_SECONDS / 3
 
 
 class SendsLease:
-    """The sends of one instance's world (`backend`, kept in step by `synced`): run here
-    while this instance holds the lease, shown from the holder's checkpoint otherwise.
+    """The sends of one instance's world (`backend`, kept in step by `synced`).
+
+    Only the instance holding the sends' lease (`StateStore.hold_lease`) moves campaigns on
+    (M-4), draws messages and delivers callbacks; it checkpoints them every
+    `CHECKPOINT_EVERY` seconds. The others show that checkpoint (the delivery journal is at
+    most that stale) and send it commands for what changes the sends (store/commands.py).
+    When the holder dies, its lease expires and another instance resumes from the
+    checkpoint: sends that began after it restart from their first message, and
+    acknowledged batches are never sent again.
 
     The world's simulation is touched only under `synced`, which every operation of this
     instance on the world holds: that is what keeps it consistent, as the backend's own

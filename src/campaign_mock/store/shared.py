@@ -1,15 +1,4 @@
-"""`StoredWorld`: a plain `CampaignBackend`, wrapped to keep it in step with a shared store.
-
-The wrapper implements `domain.world.World` (and `Keeper`) like the backend does; each
-operation is in one of the tables below, which say what it costs and who may run it:
-`WRITES` run under the store's exclusive lock (`SyncedLock`: the instance first takes what
-others wrote since its last version, then writes back what the operation changed, through
-the backend's replication interface, `export_changes`/`apply_changes`); `READS` check the
-version only (one cheap read) and fetch just the campaigns changed since; `ON_HOLDER` run
-where the sends are, on the lease holder (store/lease.py), as commands of domain/commands.py;
-`SESSIONS` are single atomic operations on the store; `LOCAL` read this instance's copy;
-`TICKER` is the ticker's, the lease and the sends.
-"""
+"""`StoredWorld`: a plain `CampaignBackend`, wrapped to keep it in step with a shared store."""
 
 from __future__ import annotations
 
@@ -74,7 +63,19 @@ TICKER = ("tick",)
 
 
 class StoredWorld:
-    """A world whose state lives in `store`, shared with every instance on it."""
+    """A world whose state lives in `store`, shared with every instance on it.
+
+    It implements `domain.world.World` (and `Keeper`) like the backend does, and reaches the
+    backend only through its public methods. Each operation is in one of this module's
+    tables, which say what it costs and who may run it: `WRITES` run under the store's
+    exclusive lock (`SyncedLock`: the instance first takes what others wrote since its last
+    version, then writes back what the operation changed, through the backend's
+    replication interface, `export_changes`/`apply_changes`); `READS` check the version
+    only (one cheap read) and fetch just the campaigns changed since; `ON_HOLDER` run where
+    the sends are, on the lease holder (store/lease.py), as commands of domain/commands.py;
+    `SESSIONS` are single atomic operations on the store; `LOCAL` read this instance's copy;
+    `TICKER` is the ticker's, the lease and the sends.
+    """
 
     def __init__(
         self,
