@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
@@ -18,10 +19,14 @@ from campaign_mock.domain.clock import Clock, MockClock
 from campaign_mock.domain.models import Fixtures
 from campaign_mock.domain.sessions import Sessions
 from campaign_mock.domain.settings import SimulationSettings
+from campaign_mock.domain.world import World
 from campaign_mock.domain.worlds import ACCOUNTS
 from campaign_mock.fixtures.document import default_fixtures, load_fixtures
 from campaign_mock.http import flask_app
 from campaign_mock.store import MEMORY, open_store, store_errors
+
+if TYPE_CHECKING:
+    from campaign_mock.store.shared import StoredWorld
 
 
 @dataclass(slots=True, frozen=True)
@@ -87,7 +92,8 @@ def build_mock(
     if options.isolate not in (None, ACCOUNTS):
         raise ValueError(f"isolate: {options.isolate!r} is not an isolation; use {ACCOUNTS!r}")
     store = open_store(options.state) if backend is None else None
-    held: CampaignBackend
+    held: World
+    stored: StoredWorld | None = None
     if backend is not None:
         held = backend
     else:
@@ -96,10 +102,10 @@ def build_mock(
         if store is not None:
             # Only a shared store needs its records and clients (msgpack, redis): imported
             # here, the in-memory mock of every test starts without them.
-            from campaign_mock.store.shared import SharedClock, StoredBackend
+            from campaign_mock.store.shared import StoredWorld
 
-            shared = SharedClock(start=options.start, frozen=options.frozen, speed=options.speed)
-            held = StoredBackend(store, loaded, shared, options.settings(), sessions)
+            shared = MockClock(start=options.start, frozen=options.frozen, speed=options.speed)
+            held = stored = StoredWorld(store, loaded, shared, options.settings(), sessions)
         else:
             made = clock or MockClock(
                 start=options.start, frozen=options.frozen, speed=options.speed
@@ -107,6 +113,7 @@ def build_mock(
             held = CampaignBackend(loaded, made, options.settings(), sessions)
     core = Mock(
         held,
+        keeper=stored,
         isolated=options.isolate == ACCOUNTS,
         auth=options.auth,
         journal_size=options.journal_size,

@@ -23,7 +23,7 @@ from campaign_mock.serving.exposure import EXIT_EXPOSED, exposure_refusal, is_lo
 from campaign_mock.serving.server import DEFAULT_THREADS, MockServer, hold_stop_signals
 from campaign_mock.serving.workers import check_listen, free_port, serve_workers
 from campaign_mock.store import MEMORY, StoreUrlError, open_store
-from campaign_mock.store.shared import StoredBackend
+from campaign_mock.store.shared import StoredWorld
 
 _SERVE_EXAMPLES = """
 \b
@@ -393,7 +393,7 @@ def _print_banner(
 def _state_line(app: Flask) -> str | None:
     """Where the state lives, when not in memory, and whether this instance found some."""
     held = mock_of(app).root
-    if not isinstance(held, StoredBackend):
+    if not isinstance(held, StoredWorld):
         return None
     found = len(held.campaigns())
     return (

@@ -20,7 +20,7 @@ import pytest
 import redis
 from tests.serving import THIS_PYTHON, free_port
 
-from campaign_mock.domain.backend import CampaignBackend, WorldMeta
+from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import ClockState, MockClock
 from campaign_mock.domain.commands import (
     Abort,
@@ -57,6 +57,7 @@ from campaign_mock.domain.records import (
 )
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.domain.simulation import Simulation, read_checkpoint
+from campaign_mock.domain.world import WorldMeta
 from campaign_mock.fixtures.document import default_fixtures
 from campaign_mock.store.codec import StoreFormatError, decode, encode, read
 from campaign_mock.store.sqlite_store import _SCHEMA
@@ -332,7 +333,8 @@ def test_round_trip_of_campaign_meta_and_clock_records() -> None:
     assert len(campaign.history) == 2 and campaign.state is State.SENDING
     assert read("campaign", encode("campaign", campaign_to_record(campaign)),
                 campaign_from_record, "", "") == campaign  # fmt: skip
-    meta = backend.world_meta()
+    meta = backend.export_changes(everything=True).meta
+    assert meta is not None
     assert meta.fixtures.lists[-1].generated is not None
     assert read("meta", encode("meta", meta_to_record(meta)), meta_from_record, "", "") == meta
     state = ClockState(True, 60.0, 1_700_000_000.5, START)

@@ -18,7 +18,6 @@ from campaign_mock.core.journal import JournalEntry, RequestJournal
 from campaign_mock.delivery import Dispatcher, Transport
 from campaign_mock.delivery.dispatcher import MAX_LONG_POLLS
 from campaign_mock.domain.aggregation import Event
-from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import ClockMode, ClockReading, MockClock
 from campaign_mock.domain.deliveries import Batch
 from campaign_mock.domain.errors import InvalidError, NotFoundError
@@ -26,6 +25,7 @@ from campaign_mock.domain.models import Campaign, Channel, Fixtures, State
 from campaign_mock.domain.params import CampaignFields
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.domain.timestamp import MAX_TIMESTAMP
+from campaign_mock.domain.world import InMemory, Keeper, World
 from campaign_mock.domain.worlds import Worlds
 
 #: Real seconds for session lifetimes, out of freezegun's reach (it patches module attributes
@@ -61,8 +61,9 @@ class Mock:
 
     def __init__(
         self,
-        root: CampaignBackend,
+        root: World,
         *,
+        keeper: Keeper | None = None,
         isolated: bool = False,
         auth: bool = True,
         journal_size: int = 1000,
@@ -75,6 +76,8 @@ class Mock:
                 "isolate='accounts' needs authentication: worlds are chosen by account"
             )
         self.root = root
+        #: Where the state lives (`GET /_mock/store`) and what a clean stop hands over.
+        self.keeper: Keeper = keeper or InMemory()
         self.worlds = Worlds(root, isolated=isolated)
         self.isolated = isolated
         self.dispatcher = Dispatcher(root, transport, worlds=self.worlds)
@@ -93,7 +96,7 @@ class Mock:
 
     # -- worlds ------------------------------------------------------------------------
 
-    def world(self, account: str | None) -> CampaignBackend:
+    def world(self, account: str | None) -> World:
         """The world `account` acts on; the mock's one world when not isolated."""
         if not self.isolated:
             return self.root
@@ -101,7 +104,7 @@ class Mock:
             raise WorldRequiredError("this operation acts on one account's world")
         return self.worlds.of(account)
 
-    def worlds_of(self, account: str | None) -> list[tuple[str | None, CampaignBackend]]:
+    def worlds_of(self, account: str | None) -> list[tuple[str | None, World]]:
         """(account, world) an operation spanning worlds reaches: `account`'s alone, or every
         world made so far when it names none (the root alone when not isolated)."""
         if not self.isolated:
@@ -120,7 +123,11 @@ class Mock:
 
     def store_status(self) -> dict[str, object]:
         """Where the state lives (`GET /_mock/store`)."""
-        return self.root.store_status()
+        return self.keeper.store_status()
+
+    def stop(self) -> None:
+        """The server stops: a shared store's instance hands its sends over."""
+        self.keeper.stop()
 
     # -- the API (R-3, V-5) ------------------------------------------------------------
 

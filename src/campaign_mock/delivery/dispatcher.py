@@ -14,9 +14,9 @@ from contextlib import AbstractContextManager, nullcontext
 
 from campaign_mock.delivery.transport import HttpTransport, Transport, TransportError
 from campaign_mock.domain.aggregation import Event
-from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import ClockMode, MockClock
 from campaign_mock.domain.deliveries import Delivery, Outbox
+from campaign_mock.domain.world import World
 from campaign_mock.domain.worlds import Worlds
 
 #: The shortest POST timeout a sped-up clock may bring (real seconds).
@@ -44,7 +44,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        backend: CampaignBackend,
+        backend: World,
         transport: Transport | None = None,
         *,
         worlds: Worlds | None = None,
@@ -52,7 +52,7 @@ class Dispatcher:
         self.backend = backend
         #: Every backend whose callbacks this dispatcher sends (`--isolate accounts`: one per
         #: account, their outboxes sharing one lock); else `backend` alone.
-        self.backends: Callable[[], tuple[CampaignBackend, ...]] = (
+        self.backends: Callable[[], tuple[World, ...]] = (
             worlds.backends if worlds is not None else lambda: (backend,)
         )
         self._turn = 0
@@ -165,7 +165,7 @@ class Dispatcher:
         event: Event,
         count: int,
         timeout: float,
-        backend: CampaignBackend | None = None,
+        backend: World | None = None,
     ) -> int:
         """Blocks until `count` addresses of `event` are acknowledged for `campaign` of
         `backend` (default: this dispatcher's) or the timeout passes, in real seconds;
@@ -180,9 +180,7 @@ class Dispatcher:
                     return found
                 outbox.lock.wait(min(left, IDLE_WAIT))
 
-    def wait_idle(
-        self, timeout: float, backends: tuple[CampaignBackend, ...] | None = None
-    ) -> bool:
+    def wait_idle(self, timeout: float, backends: tuple[World, ...] | None = None) -> bool:
         """Blocks until nothing of `backends` (default: every one) is due at the mock's
         current time and nothing is in flight."""
         deadline = time.monotonic() + timeout

@@ -6,24 +6,19 @@ import heapq
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from campaign_mock.domain import lifecycle
 from campaign_mock.domain.clock import Clock, MockClock
 from campaign_mock.domain.deliveries import Batch
-from campaign_mock.domain.errors import (
-    ConflictError,
-    InvalidError,
-    NotFoundError,
-    UnresolvedReferenceError,
-)
+from campaign_mock.domain.errors import ConflictError, NotFoundError
 from campaign_mock.domain.models import Actor, Campaign, Channel, Fixtures, State, Transition
 from campaign_mock.domain.params import CampaignFields
+from campaign_mock.domain.references import check_references
 from campaign_mock.domain.sessions import Sessions
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.domain.simulation import CHUNK, Simulation
+from campaign_mock.domain.world import WorldChanges, WorldMeta
 
 
 class _Untracked:
@@ -42,15 +37,6 @@ class _Untracked:
 _UNTRACKED = _Untracked()
 
 
-@dataclass(slots=True, frozen=True)
-class WorldMeta:
-    """A world's state beside its campaigns, as a shared store keeps it."""
-
-    next_id: int
-    fixtures: Fixtures
-    settings: SimulationSettings
-
-
 class CampaignBackend:
     """Holds fixtures, campaigns and sessions; every public method is atomic.
 
@@ -63,25 +49,29 @@ class CampaignBackend:
         clock: Clock | None = None,
         settings: SimulationSettings | None = None,
         sessions: Sessions | None = None,
+        *,
+        replica: bool = False,
     ) -> None:
-        #: Every operation holds it; a shared store (store/shared.py) puts its own in.
-        self._lock: AbstractContextManager[Any] = threading.RLock()
+        """`replica`: one copy of a world several instances share (store/shared.py): it
+        remembers what changed for `export_changes()`, and requests leave due sends to the
+        one instance that moves them, by the steps of `tick`."""
+        self._lock = threading.RLock()
         self._clock: Clock = clock or MockClock()
         self._simulation = Simulation(settings or SimulationSettings())
         self._fixtures = fixtures
         self._campaigns: dict[int, Campaign] = {}
-        # READY campaigns by send time, so _start_due never scans every campaign held.
-        # Entries go stale (deleted, moved, rescheduled); _start_due skips those.
+        # READY campaigns by send time, so start_due never scans every campaign held.
+        # Entries go stale (deleted, moved, rescheduled); start_due skips those.
         self._due: list[tuple[float, int, int]] = []  # (starts at, id, its `when`)
         self._sessions = sessions if sessions is not None else Sessions()
         self._next_id = 1
-        #: What changed since `take_changes()`: campaign ids, and whether the rest (next id,
-        #: fixtures, settings) did; a shared store (store/shared.py) writes just those.
-        self._changed: set[int] | _Untracked = _UNTRACKED  # a store calls track_changes()
+        #: Requests bring due sends forward (M-4) themselves, except on a replica: there only
+        #: the instance holding the sends moves them, on its ticker.
+        self._replica = replica
+        #: What changed since `export_changes()`: campaign ids, and whether the rest (next id,
+        #: fixtures, settings) did; only a replica keeps the ids, so memory stays flat.
+        self._changed: set[int] | _Untracked = self._no_changes()
         self._meta_changed = False
-        #: Requests bring due sends forward (M-4) themselves; with a shared store only the
-        #: instance holding the sends moves them, on its ticker.
-        self.requests_catch_up = True
 
     # -- fixtures and lifetime -------------------------------------------------
 
@@ -147,8 +137,8 @@ class CampaignBackend:
         with self._lock:
             self._catch_up()
             lifecycle.check_initial(state)
-            _require_when(state, fields.when)
-            self._check_references(fields.domain, fields.list_id, fields.segments)
+            lifecycle.require_when(state, fields.when)
+            check_references(self._fixtures, fields.domain, fields.list_id, fields.segments)
             campaign = Campaign(
                 id=self._next_id,
                 name=fields.name,
@@ -184,10 +174,11 @@ class CampaignBackend:
             state = fields.state if "state" in fields.present else campaign.state
             lifecycle.check_client_transition(campaign.state, state)
             when = fields.when if "when" in fields.present else campaign.when
-            _require_when(state, when)
+            lifecycle.require_when(state, when)
             domain = fields.domain if "domain" in fields.present else campaign.domain
             segments = fields.segments if "segments" in fields.present else campaign.segments
-            self._check_references(
+            check_references(
+                self._fixtures,
                 domain if "domain" in fields.present else None,
                 campaign.list,
                 segments if "segments" in fields.present else [],
@@ -265,9 +256,9 @@ class CampaignBackend:
         while more:
             with self._lock:
                 now = self._clock.now()
-                self._start_due(now)
-                more = self._simulation.advance(now, max(now, horizon or now), budget)
-                self._end_sends(now)
+                self.start_due(now)
+                more = self.advance_sends(now, horizon, budget)
+                self.end_sends(now)
             if more and pause is not None:
                 pause()
 
@@ -297,63 +288,82 @@ class CampaignBackend:
                     f"campaign {ident} is {campaign.state}, not SENDING",
                     {"state": [f"campaign is {campaign.state}"]},
                 )
-            self._end_sends(self._clock.now())
+            self.end_sends(self._clock.now())
             return _copy(campaign)
 
-    # -- what a shared store copies (store/shared.py) ------------------------------
+    # -- a tick's steps (a shared store runs them under different locks) ---------------
 
-    def stop(self) -> None:
-        """The server is stopping; in memory there is nothing to hand over."""
+    def start_due(self, now: float) -> None:
+        """READY campaigns due by `now` move to SENDING and their sends start (M-4)."""
+        with self._lock:
+            while self._due and self._due[0][0] <= now:
+                _starts, ident, when = heapq.heappop(self._due)
+                campaign = self._campaigns.get(ident)
+                if campaign is not None and campaign.state is State.READY and campaign.when == when:
+                    lifecycle.check_server_transition(State.READY, State.SENDING)
+                    campaign.move(State.SENDING, now, Actor.SERVER)
+                    self._changed.add(ident)
+                    self._simulation.start(campaign, self._fixtures, now)
 
-    def store_status(self) -> dict[str, object]:
-        """Where this state lives (`GET /_mock/store`): here, in this process's memory."""
-        return {"state": "memory", "shared": False, "sending": True}
+    def advance_sends(self, now: float, horizon: float | None, budget: int) -> bool:
+        """Draws messages up to `horizon` (at most `budget` contacts) and releases the windows
+        closed by `now`; changes no campaign. True if work is left."""
+        with self._lock:
+            return self._simulation.advance(now, max(now, horizon or now), budget)
 
-    def due_by(self, now: float) -> bool:
-        """Whether a READY campaign may be due to start at `now` (entries may be stale)."""
-        return bool(self._due) and self._due[0][0] <= now
+    def end_sends(self, now: float) -> None:
+        """Sends over by `now` move their campaigns to DONE or ERROR (M-4)."""
+        with self._lock:
+            for ending in self._simulation.take_endings(now):
+                campaign = self._campaigns.get(ending.campaign)
+                if campaign is None or campaign.state is not State.SENDING:
+                    continue  # moved by hand through the control API meanwhile
+                lifecycle.check_server_transition(State.SENDING, ending.state)
+                campaign.move(ending.state, now, ending.by)
+                campaign.error = ending.error
+                self._changed.add(campaign.id)
 
-    def track_changes(self) -> None:
-        """From now on, remember what changed (in memory alone nothing reads it)."""
-        self._changed = set()
+    def sends_pending(self, now: float) -> bool:
+        """Whether a tick at `now` has work: a send in progress, or a READY campaign that may
+        be due (an entry may be stale: `start_due` skips it)."""
+        with self._lock:
+            return bool(self._simulation.sending()) or bool(self._due and self._due[0][0] <= now)
 
-    def take_changes(self) -> tuple[dict[int, Campaign | None], bool]:
-        """Campaigns changed since the last call (None: deleted), and whether the world's
-        other state did; the caller holds the lock."""
-        changed = {i: self._campaigns.get(i) for i in self._changed}
-        meta, self._meta_changed = self._meta_changed, False
-        self._changed = set()
-        return changed, meta
+    # -- replication: how a shared store (store/shared.py) copies a world ----------------
 
-    def world_meta(self) -> WorldMeta:
-        """Next id, fixtures and settings: the world's state beside its campaigns."""
-        return WorldMeta(self._next_id, self._fixtures, self._simulation.settings)
+    def export_changes(self, *, everything: bool = False) -> WorldChanges:
+        """What changed since the last call (a replica's; `everything`: every campaign and
+        the meta, as a newcomer writes them), and forgets it."""
+        with self._lock:
+            idents = self._campaigns if everything else self._changed
+            campaigns = {i: _copy_or_none(self._campaigns.get(i)) for i in idents}
+            meta = None
+            if everything or self._meta_changed:
+                meta = WorldMeta(self._next_id, self._fixtures, self._simulation.settings)
+            self._meta_changed = False
+            self._changed = self._no_changes()
+            return WorldChanges(campaigns, meta)
 
-    def adopt(self, campaigns: dict[int, Campaign | None], meta: WorldMeta | None) -> None:
-        """Takes what another instance wrote (None: a campaign deleted); the caller holds
-        the lock. New fixtures or settings replace these; campaigns simply replace theirs."""
-        if meta is not None:
-            self._next_id = meta.next_id
-            self._fixtures = meta.fixtures
-            if meta.settings != self._simulation.settings:
-                self._simulation.configure(meta.settings)
-        for ident, campaign in campaigns.items():
-            if campaign is None:
-                self._campaigns.pop(ident, None)
-            else:
-                self._campaigns[ident] = campaign
-                self._schedule(campaign)
-
-    def forget_campaigns(self) -> None:
-        """Drops every campaign held here (a reset seen in the store); the caller holds the
-        lock and adopts the store's campaigns next."""
-        self._campaigns.clear()
-        self._due.clear()
-
-    @property
-    def lock(self) -> AbstractContextManager[Any]:
-        """The lock every operation holds; a shared store takes it around a whole sync."""
-        return self._lock
+    def apply_changes(self, changes: WorldChanges, *, full: bool = False) -> None:
+        """Takes what another copy of this world wrote. `full`: it reset, so `changes` holds
+        every campaign and those held here go first. New fixtures or settings replace
+        these; campaigns simply replace theirs."""
+        with self._lock:
+            if full:
+                self._campaigns.clear()
+                self._due.clear()
+            meta = changes.meta
+            if meta is not None:
+                self._next_id = meta.next_id
+                self._fixtures = meta.fixtures
+                if meta.settings != self._simulation.settings:
+                    self._simulation.configure(meta.settings)
+            for ident, campaign in changes.campaigns.items():
+                if campaign is None:
+                    self._campaigns.pop(ident, None)
+                else:
+                    self._campaigns[ident] = campaign
+                    self._schedule(campaign)
 
     # -- internals -------------------------------------------------------------
 
@@ -363,38 +373,18 @@ class CampaignBackend:
             raise NotFoundError(f"campaign {ident} does not exist")
         return campaign
 
-    def _check_references(self, domain: int | None, list_id: int, segments: list[int]) -> None:
-        """Q-6: a bouncing domain, an existing list, segments within that list."""
-        errors: dict[str, list[str]] = {}
-        if domain is not None:
-            found = self._fixtures.domain(domain)
-            if found is None:
-                errors["domain"] = [f"domain {domain} does not exist"]
-            elif not found.is_bouncing:
-                errors["domain"] = [f"domain {domain} is not enabled as a bouncing domain"]
-        contact_list = self._fixtures.contact_list(list_id)
-        if contact_list is None:
-            errors["list"] = [f"contact list {list_id} does not exist"]
-        else:
-            own = {s.id for s in contact_list.segments}
-            stray = [s for s in segments if s not in own]
-            if stray:
-                errors["segments"] = [
-                    f"segment {s} is not a segment of list {list_id}" for s in stray
-                ]
-        if errors:
-            text = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
-            raise UnresolvedReferenceError(f"Unresolved reference: {text}", errors)
-
     def _catch_up(self) -> None:
         """Moves due READY campaigns to SENDING and on (M-4), at the clock's time."""
-        if not self.requests_catch_up:
+        if self._replica:
             return
         now = self._clock.now()
-        self._start_due(now)
+        self.start_due(now)
         # States only: handing events to the outbox is the ticker's job, not a request's.
         self._simulation.advance(now, now, release=False)
-        self._end_sends(now)
+        self.end_sends(now)
+
+    def _no_changes(self) -> set[int] | _Untracked:
+        return set() if self._replica else _UNTRACKED
 
     def _schedule(self, campaign: Campaign) -> None:
         if campaign.state is State.READY and campaign.when is not None:
@@ -403,35 +393,6 @@ class CampaignBackend:
             starts = max(campaign.when, self._clock.now()) + delay if delay else campaign.when
             heapq.heappush(self._due, (starts, campaign.id, campaign.when))
 
-    def _start_due(self, now: float) -> None:
-        while self._due and self._due[0][0] <= now:
-            _starts, ident, when = heapq.heappop(self._due)
-            campaign = self._campaigns.get(ident)
-            if campaign is not None and campaign.state is State.READY and campaign.when == when:
-                lifecycle.check_server_transition(State.READY, State.SENDING)
-                campaign.move(State.SENDING, now, Actor.SERVER)
-                self._changed.add(ident)
-                self._simulation.start(campaign, self._fixtures, now)
-
-    def _end_sends(self, now: float) -> None:
-        for ending in self._simulation.take_endings(now):
-            campaign = self._campaigns.get(ending.campaign)
-            if campaign is None or campaign.state is not State.SENDING:
-                continue  # moved by hand through the control API meanwhile
-            lifecycle.check_server_transition(State.SENDING, ending.state)
-            campaign.move(ending.state, now, ending.by)
-            campaign.error = ending.error
-            self._changed.add(campaign.id)
-
-
-def _require_when(state: State, when: int | None) -> None:
-    """M-3: SCHEDULED and READY need `when`."""
-    if state in lifecycle.NEEDS_WHEN and when is None:
-        raise InvalidError(
-            f"when: a {state} campaign needs a send time",
-            {"when": [f"is required for a {state} campaign"]},
-        )
-
 
 def _created(state: State, now: float) -> Transition:
     return Transition(state, now, Actor.CLIENT)
@@ -439,3 +400,7 @@ def _created(state: State, now: float) -> Transition:
 
 def _copy(campaign: Campaign) -> Campaign:
     return replace(campaign, segments=list(campaign.segments), history=list(campaign.history))
+
+
+def _copy_or_none(campaign: Campaign | None) -> Campaign | None:
+    return None if campaign is None else _copy(campaign)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -64,6 +66,10 @@ class MockClock:
         self._speed = speed
         self._real_anchor = 0.0
         self._mock_anchor = 0.0
+        #: Entered around every move (set, advance, freeze, resume, reset, set_speed), never
+        #: around a read: a shared store (store/shared.py) brings the clock up to date before a
+        #: move and writes it after. Nothing in memory.
+        self.around_move: Callable[[], AbstractContextManager[object]] = nullcontext
         if start is not None or frozen or speed != 1.0:
             self._anchor(time.time() if start is None else start)
 
@@ -78,32 +84,32 @@ class MockClock:
 
     def set(self, now: float) -> None:
         """Jumps to `now` (either direction); a frozen clock stays frozen there."""
-        with self._lock:
+        with self.around_move(), self._lock:
             self._anchor(now)
 
     def advance(self, seconds: float) -> float:
         """Moves forward by `seconds` and returns the new time."""
         if seconds < 0:
             raise ValueError("a clock only advances forward; use set() to go back")
-        with self._lock:
+        with self.around_move(), self._lock:
             self._anchor(self._now() + seconds)
             return self._mock_anchor
 
     def freeze(self) -> None:
         """Stops time where it is."""
-        with self._lock:
+        with self.around_move(), self._lock:
             self._anchor(self._now())
             self._frozen = True
 
     def resume(self) -> None:
         """Lets time run again from where it stands, at the current speed."""
-        with self._lock:
+        with self.around_move(), self._lock:
             self._anchor(self._now())
             self._frozen = False
 
     def reset(self) -> None:
         """Back to untouched: running at speed 1 and exactly `time.time()`, freezegun included."""
-        with self._lock:
+        with self.around_move(), self._lock:
             self._frozen = False
             self._speed = 1.0
             self._real_anchor = 0.0
@@ -112,7 +118,7 @@ class MockClock:
     def set_speed(self, speed: float) -> None:
         """`speed` mock seconds pass per real second while running (60: a minute a second)."""
         _check_speed(speed)
-        with self._lock:
+        with self.around_move(), self._lock:
             self._anchor(self._now())
             self._speed = speed
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from campaign_mock.domain.errors import ConflictError
+from campaign_mock.domain.errors import ConflictError, InvalidError
 from campaign_mock.domain.models import State
 
 #: Every edge of M-1, the server's included.
@@ -75,4 +75,13 @@ def check_deletable(state: State) -> None:
         raise ConflictError(
             "campaign is SENDING and cannot be deleted until it ends",
             {"state": ["campaign is SENDING"]},
+        )
+
+
+def require_when(state: State, when: int | None) -> None:
+    """M-3: SCHEDULED and READY need `when`."""
+    if state in NEEDS_WHEN and when is None:
+        raise InvalidError(
+            f"when: a {state} campaign needs a send time",
+            {"when": [f"is required for a {state} campaign"]},
         )

@@ -6,7 +6,6 @@ the store holds", lists their fields. Reading one checks every field (`RecordErr
 
 from __future__ import annotations
 
-from campaign_mock.domain.backend import WorldMeta
 from campaign_mock.domain.clock import ClockState
 from campaign_mock.domain.models import (
     Account,
@@ -24,6 +23,7 @@ from campaign_mock.domain.models import (
 )
 from campaign_mock.domain.reading import Fields, RecordError
 from campaign_mock.domain.settings import settings_from_record, settings_to_record
+from campaign_mock.domain.world import WorldMeta
 
 # -- campaigns -------------------------------------------------------------------------
 

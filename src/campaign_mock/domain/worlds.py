@@ -1,7 +1,7 @@
 """Worlds: the mock's one shared state, or (`--isolate accounts`) one world per account.
 
-A world is a `CampaignBackend` of its own: campaigns, the next id, the sends and the
-callback outbox of its campaigns. The mock's root backend keeps what every world shares:
+A world (`world.World`) is a `CampaignBackend` of its own: campaigns, the next id, the sends
+and the callback outbox of its campaigns. The mock's root backend keeps what every world shares:
 fixtures, sessions, the clock and the simulation settings. Without isolation the root is
 the only world, so the mock behaves and costs exactly as it did before worlds existed.
 """
@@ -15,6 +15,7 @@ from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.models import Fixtures
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.domain.simulation import CHUNK
+from campaign_mock.domain.world import World
 
 #: The one value `--isolate` takes today.
 ACCOUNTS = "accounts"
@@ -23,13 +24,13 @@ ACCOUNTS = "accounts"
 class Worlds:
     """The backends requests act on, chosen by the authenticated account."""
 
-    def __init__(self, root: CampaignBackend, *, isolated: bool = False) -> None:
+    def __init__(self, root: World, *, isolated: bool = False) -> None:
         self.root = root
         self.isolated = isolated
-        self._worlds: dict[str, CampaignBackend] = {}
+        self._worlds: dict[str, World] = {}
         self._lock = threading.Lock()
 
-    def of(self, account: str) -> CampaignBackend:
+    def of(self, account: str) -> World:
         """The world of `account` (made on first use); the root when not isolated."""
         if not self.isolated:
             return self.root
@@ -42,13 +43,13 @@ class Worlds:
                 found = self._worlds[account] = self._new_world()
             return found
 
-    def backends(self) -> tuple[CampaignBackend, ...]:
+    def backends(self) -> tuple[World, ...]:
         """Every world to tick and deliver for: the root alone when not isolated."""
         if not self.isolated:
             return (self.root,)
         return tuple(self._worlds.values())
 
-    def named(self) -> list[tuple[str, CampaignBackend]]:
+    def named(self) -> list[tuple[str, World]]:
         """(account, world) of every world made so far, by account."""
         return sorted(self._worlds.items()) if self.isolated else []
 
@@ -86,7 +87,7 @@ class Worlds:
         budget: int = CHUNK,
         pause: Callable[[], None] | None = None,
     ) -> None:
-        """Brings every world to the clock's time (`CampaignBackend.tick`)."""
+        """Brings every world to the clock's time (`World.tick`)."""
         for world in self.backends():
             world.tick(horizon, budget, pause)
 

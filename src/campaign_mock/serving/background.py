@@ -71,7 +71,7 @@ class Background:
         self.stopping.set()
         for thread in self.threads:
             thread.join(timeout)
-        self.mock.root.stop()
+        self.mock.stop()
 
     def _start_delivery_workers(self) -> None:
         for number in range(self.dispatcher.outbox.settings.workers):

@@ -22,9 +22,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from campaign_mock.domain.backend import WorldMeta
 from campaign_mock.domain.clock import ClockState
 from campaign_mock.domain.models import Campaign
+from campaign_mock.domain.world import WorldMeta
 
 #: Real seconds a lease lasts unless renewed: how long the sends wait after their holder dies.
 LEASE_SECONDS = 3.0

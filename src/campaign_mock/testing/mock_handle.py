@@ -18,10 +18,10 @@ from campaign_mock.core import Mock
 from campaign_mock.core.journal import JournalEntry
 from campaign_mock.delivery import Dispatcher
 from campaign_mock.domain.aggregation import Event
-from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.deliveries import Attempt
 from campaign_mock.domain.errors import CampaignError
 from campaign_mock.domain.models import Channel, Fixtures, State
+from campaign_mock.domain.world import World
 from campaign_mock.domain.worlds import Worlds
 from campaign_mock.fixtures.document import fixtures_from_document, load_fixtures
 from campaign_mock.http.context import mock_of
@@ -114,7 +114,7 @@ class CampaignMock:
         return self._server is not None
 
     @property
-    def backend(self) -> CampaignBackend:
+    def backend(self) -> World:
         """The mock's root world (its only one when not isolated)."""
         return self.core.root
 
@@ -368,7 +368,7 @@ class CampaignWorld:
         self.account = account
 
     @property
-    def backend(self) -> CampaignBackend:
+    def backend(self) -> World:
         return self.mock.core.world(self.account)
 
     def campaign(self, ident: int) -> dict[str, object]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.errors import FixturesError, InvalidError
 from campaign_mock.domain.models import Account, Fixtures
+from campaign_mock.domain.world import World
 from campaign_mock.fixtures.document import fixtures_from_document, fixtures_to_document
 from campaign_mock.http.context import mock
 from campaign_mock.http.envelope import success
@@ -91,7 +91,7 @@ def clear_requests() -> Response:
     return success({"cleared": True})
 
 
-def _world_state(held: CampaignBackend) -> dict[str, object]:
+def _world_state(held: World) -> dict[str, object]:
     return {"campaigns": [c.to_wire() for c in held.campaigns()], "next_id": held.next_id}
 
 

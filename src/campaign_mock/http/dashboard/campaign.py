@@ -7,9 +7,9 @@ import itertools
 from dataclasses import dataclass, field
 
 from campaign_mock.domain.audience import recipients
-from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.deliveries import Attempt, BatchState
 from campaign_mock.domain.models import ContactList
+from campaign_mock.domain.world import World as DomainWorld
 from campaign_mock.http.dashboard.timeline import TimelinePoint, timeline_svg
 from campaign_mock.http.dashboard.views import CampaignRow, World, campaign_row, list_name, moment
 
@@ -91,7 +91,7 @@ def _attempt(attempt: Attempt) -> AttemptView:
     )
 
 
-def _callbacks(backend: CampaignBackend, ident: int) -> tuple[list[CallbackView], int, int, str]:
+def _callbacks(backend: DomainWorld, ident: int) -> tuple[list[CallbackView], int, int, str]:
     """The newest `MAX_BATCHES` callback requests with their attempts, the totals, and the
     timeline of every event they report."""
     outbox = backend.simulation.outbox

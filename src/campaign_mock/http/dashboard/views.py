@@ -1,6 +1,6 @@
 """What the dashboard's pages show, read from the worlds: plain values for the templates.
 
-Read only: every function here takes copies (`CampaignBackend.campaigns()`) and never
+Read only: every function here takes copies (`World.campaigns()`) and never
 changes the mock. This module: the worlds, the clock, the campaigns table; one campaign's
 page is dashboard_campaign.py, fixtures and the request journal dashboard_records.py.
 """
@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import ClockMode, MockClock
 from campaign_mock.domain.models import Campaign, Fixtures, State, Transition
+from campaign_mock.domain.world import World as DomainWorld
 from campaign_mock.http.context import mock
 
 #: The most campaigns the table lists (the newest): it is redrawn every second.
@@ -39,7 +39,7 @@ class World:
     """One world, as the dashboard names it: `None` is the mock's only one (no isolation)."""
 
     name: str | None
-    backend: CampaignBackend
+    backend: DomainWorld
 
     @property
     def label(self) -> str:

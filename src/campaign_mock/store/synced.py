@@ -1,0 +1,100 @@
+"""`SyncedLock`: a process's lock on its copy of a world that reaches every instance on a store."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from types import TracebackType
+
+from campaign_mock.domain.errors import CampaignError
+from campaign_mock.store.base import StateStore
+
+
+class SyncedLock:
+    """Held for a write (`with lock:`): the process's lock, then the store's exclusive lock;
+    on entry the copy takes what other instances wrote (`sync_in`), on a clean exit (or one
+    by a `CampaignError`, whose changes stand) it writes back what it changed (`sync_out`).
+
+    Held for a read (`with lock.reading():`): the process's lock, and the copy brought up to
+    date; nothing is written and the store's lock is not taken. Reentrant; only the
+    outermost hold talks to the store.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        sync_in: Callable[[int | None], None],
+        sync_out: Callable[[], None],
+    ) -> None:
+        self._store = store
+        self._sync_in = sync_in
+        self._sync_out = sync_out
+        self._lock = threading.RLock()
+        self._local = threading.local()  # this thread's depth, and whether it only reads
+        self._store_hold: AbstractContextManager[None] | None = None
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Holds the lock for a read: the world is brought up to date, nothing is written.
+
+        The version is read before the process's lock is taken, so reads of a current world
+        never queue behind another thread's round trip to the store.
+        """
+        local = self._local
+        outermost = not getattr(local, "depth", 0)
+        version = self._store.version() if outermost else None
+        previous = getattr(local, "reading", False)
+        local.reading = True
+        local.version = version
+        try:
+            with self:
+                yield
+        finally:
+            local.reading = previous
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        local = self._local
+        local.depth = getattr(local, "depth", 0) + 1
+        if local.depth > 1:
+            return
+        try:
+            if getattr(local, "reading", False):
+                self._sync_in(local.version)
+            else:
+                self._store_hold = self._store.locked()
+                self._store_hold.__enter__()
+                self._sync_in(None)
+        except BaseException:
+            self._leave(None, None, None)
+            raise
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._leave(kind, error, trace)
+
+    def _leave(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        local = self._local
+        try:
+            if local.depth == 1 and self._store_hold is not None:
+                hold, self._store_hold = self._store_hold, None
+                try:
+                    if kind is None or issubclass(kind, CampaignError):
+                        self._sync_out()
+                finally:
+                    hold.__exit__(kind, error, trace)
+        finally:
+            local.depth -= 1
+            if not local.depth:
+                local.reading = False
+            self._lock.release()
