@@ -17,6 +17,7 @@ from . import (  # noqa: F401 (they register)
     cell_variants_vrq2,
     clause_variants_meac,
     clause_variants_vrq,
+    envelope_variants_v3,
     partial_variants_vrq2,
     reference_variants_vrq2,
     request_variants_vrq2,
