@@ -21,6 +21,7 @@ from . import (  # noqa: F401 (they register)
     partial_variants_vrq2,
     reference_variants_vrq2,
     request_variants_vrq2,
+    session_variants_v3,
 )
 from .conftest import KILLS, MAX_EXAMPLES, kill_selection, served, suite_config
 from .variants import VARIANTS, Variant

@@ -31,6 +31,7 @@ VARIANT_MODULES = (
     "contract.partial_variants_vrq2",
     "contract.reference_variants_vrq2",
     "contract.envelope_variants_v3",
+    "contract.session_variants_v3",
 )
 
 
