@@ -17,9 +17,11 @@ from . import (  # noqa: F401 (they register)
     cell_variants_vrq2,
     clause_variants_meac,
     clause_variants_vrq,
+    envelope_variants_v3,
     partial_variants_vrq2,
     reference_variants_vrq2,
     request_variants_vrq2,
+    session_variants_v3,
 )
 from .conftest import KILLS, MAX_EXAMPLES, kill_selection, served, suite_config
 from .variants import VARIANTS, Variant

@@ -30,6 +30,8 @@ VARIANT_MODULES = (
     "contract.request_variants_vrq2",
     "contract.partial_variants_vrq2",
     "contract.reference_variants_vrq2",
+    "contract.envelope_variants_v3",
+    "contract.session_variants_v3",
 )
 
 

@@ -10,6 +10,7 @@ from campaign_contract.robustness import (
     clauses,
     routing,
     session,
+    session_cells,
     slash,
     wire,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "clauses",
     "routing",
     "session",
+    "session_cells",
     "slash",
     "wire",
 ]
