@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
 
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.models import State
 
 from .callback_variants import Post, _transport, callback_variant
 from .clause_variants_meac import (
+    ERROR_LIST,
     Pairs,
     Rewrite,
     _body,
@@ -25,8 +29,8 @@ from .clause_variants_meac import (
     _split_body,
     _wire,
 )
-from .middleware import Call
-from .variants import _state, variant
+from .middleware import Call, install
+from .variants import _campaign, _state, variant
 
 
 def _answer_put(
@@ -236,3 +240,35 @@ callback_variant(
     ("C-2",),
     "SMS callbacks give `when` as an ISO string (email ones as Unix time)",
 )(_transport(_rewrite(_sms_when_iso)))
+
+
+# -- M-1: one way each way a send ends ----------------------------------------------------------
+
+
+def _error_send_back_to_ready(app: Flask) -> None:
+    """The GET after the first that showed a campaign of the error list past READY reads READY
+    (once): such a send may end before a read shows it SENDING, and ERROR is past SENDING."""
+    shown: set[int] = set()
+    flipped: set[int] = set()
+
+    def on_response(call: Call, status: int, doc: dict[str, Any], _b: CampaignBackend) -> int:
+        campaign = _campaign(doc)
+        if call.method != "GET" or campaign is None or campaign["list"] != ERROR_LIST:
+            return status
+        if campaign["id"] in shown and campaign["id"] not in flipped:
+            flipped.add(campaign["id"])
+            campaign["state"] = "READY"
+        elif campaign["state"] in ("SENDING", "ERROR"):
+            shown.add(campaign["id"])
+        return status
+
+    install(app, on_response=on_response)
+
+
+variant(
+    "m1_error_send_back_to_ready",
+    ("M-1",),
+    ("M-1",),
+    "M-1.ready-sending-one-way, ends_in=ERROR: a send to the error list reads READY once "
+    "after a read showed it SENDING or ERROR; a send that ends in DONE goes one way",
+)(_error_send_back_to_ready)
