@@ -16,7 +16,7 @@ from flask import Flask
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.models import State
 
-from .callback_variants import Post, _transport, callback_variant
+from .callback_variants import SETTINGS, Post, _transport, callback_variant
 from .clause_variants_meac import (
     ERROR_LIST,
     Pairs,
@@ -240,6 +240,48 @@ callback_variant(
     ("C-2",),
     "SMS callbacks give `when` as an ISO string (email ones as Unix time)",
 )(_transport(_rewrite(_sms_when_iso)))
+
+
+# -- C-3: one event type on one channel late, one event type's `when` not the earliest ---------
+
+
+def _sms_delivered_late(
+    url: str, rest: Pairs, name: str, addresses: list[str], post: Post
+) -> int | None:
+    """SMS `delivered` callbacks say their events came 900 s before (made 900 s after them)."""
+    if not _is(rest, name, "delivered", "telephone"):
+        return None
+    when = str(int(dict(rest)["when"]) - 900)
+    return post(url, _body(_changed(rest, when=when), name, addresses))
+
+
+callback_variant(
+    "c3_sms_delivered_late",
+    ("C-3",),
+    ("C-3",),
+    "C-3.within-300-s, channel=sms event=delivered: those callbacks come 900 s after their "
+    "events (every other callback within the window)",
+)(_transport(_rewrite(_sms_delivered_late)))
+
+
+def _submitted_when_latest(
+    url: str, rest: Pairs, name: str, addresses: list[str], post: Post
+) -> int | None:
+    """Email `submitted` callbacks of several events say `when` at their window's end: the
+    latest of the window's events, not the earliest (one event alone keeps its own)."""
+    if not _is(rest, name, "submitted", "email") or len(addresses) < 2:
+        return None
+    when = str(int(dict(rest)["when"]) + int(SETTINGS["window"]) - 1)
+    return post(url, _body(_changed(rest, when=when), name, addresses))
+
+
+callback_variant(
+    "c3p_submitted_when_latest",
+    ("C-3p",),
+    ("C-3",),
+    "C-3.earliest-when, event=submitted: email `submitted` callbacks of several events give "
+    "their window's end as `when` (every other event type's `when` is its earliest)",
+)(_transport(_rewrite(_submitted_when_latest)))
 
 
 # -- M-1: one way each way a send ends ----------------------------------------------------------
