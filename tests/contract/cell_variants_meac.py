@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
 
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.models import State
 
-from .callback_variants import Post, _transport, callback_variant
+from .callback_variants import SETTINGS, Post, _transport, callback_variant
 from .clause_variants_meac import (
+    ERROR_LIST,
     Pairs,
     Rewrite,
     _body,
@@ -25,8 +29,8 @@ from .clause_variants_meac import (
     _split_body,
     _wire,
 )
-from .middleware import Call
-from .variants import _state, variant
+from .middleware import Call, install
+from .variants import _campaign, _state, variant
 
 
 def _answer_put(
@@ -236,3 +240,77 @@ callback_variant(
     ("C-2",),
     "SMS callbacks give `when` as an ISO string (email ones as Unix time)",
 )(_transport(_rewrite(_sms_when_iso)))
+
+
+# -- C-3: one event type on one channel late, one event type's `when` not the earliest ---------
+
+
+def _sms_delivered_late(
+    url: str, rest: Pairs, name: str, addresses: list[str], post: Post
+) -> int | None:
+    """SMS `delivered` callbacks say their events came 900 s before (made 900 s after them)."""
+    if not _is(rest, name, "delivered", "telephone"):
+        return None
+    when = str(int(dict(rest)["when"]) - 900)
+    return post(url, _body(_changed(rest, when=when), name, addresses))
+
+
+callback_variant(
+    "c3_sms_delivered_late",
+    ("C-3",),
+    ("C-3",),
+    "C-3.within-300-s, channel=sms event=delivered: those callbacks come 900 s after their "
+    "events (every other callback within the window)",
+)(_transport(_rewrite(_sms_delivered_late)))
+
+
+def _submitted_when_latest(
+    url: str, rest: Pairs, name: str, addresses: list[str], post: Post
+) -> int | None:
+    """Email `submitted` callbacks of several events say `when` at their window's end: the
+    latest of the window's events, not the earliest (one event alone keeps its own)."""
+    if not _is(rest, name, "submitted", "email") or len(addresses) < 2:
+        return None
+    when = str(int(dict(rest)["when"]) + int(SETTINGS["window"]) - 1)
+    return post(url, _body(_changed(rest, when=when), name, addresses))
+
+
+callback_variant(
+    "c3p_submitted_when_latest",
+    ("C-3p",),
+    ("C-3",),
+    "C-3.earliest-when, event=submitted: email `submitted` callbacks of several events give "
+    "their window's end as `when` (every other event type's `when` is its earliest)",
+)(_transport(_rewrite(_submitted_when_latest)))
+
+
+# -- M-1: one way each way a send ends ----------------------------------------------------------
+
+
+def _error_send_back_to_ready(app: Flask) -> None:
+    """The GET after the first that showed a campaign of the error list past READY reads READY
+    (once): such a send may end before a read shows it SENDING, and ERROR is past SENDING."""
+    shown: set[int] = set()
+    flipped: set[int] = set()
+
+    def on_response(call: Call, status: int, doc: dict[str, Any], _b: CampaignBackend) -> int:
+        campaign = _campaign(doc)
+        if call.method != "GET" or campaign is None or campaign["list"] != ERROR_LIST:
+            return status
+        if campaign["id"] in shown and campaign["id"] not in flipped:
+            flipped.add(campaign["id"])
+            campaign["state"] = "READY"
+        elif campaign["state"] in ("SENDING", "ERROR"):
+            shown.add(campaign["id"])
+        return status
+
+    install(app, on_response=on_response)
+
+
+variant(
+    "m1_error_send_back_to_ready",
+    ("M-1",),
+    ("M-1",),
+    "M-1.ready-sending-one-way, ends_in=ERROR: a send to the error list reads READY once "
+    "after a read showed it SENDING or ERROR; a send that ends in DONE goes one way",
+)(_error_send_back_to_ready)

@@ -153,6 +153,7 @@ def racing_puts_send_once(t: Probe) -> None:
         t.unexercised("M-5", f"{race.label}: no callback came for the raced campaign")
         return
     _no_repeats(t, found, race, "M-5", f"after {race.racers} PUTs raced it to READY, ")
+    t.exercised("M-5.sends-at-most-once")
 
 
 def _no_repeats(

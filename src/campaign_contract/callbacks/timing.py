@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 
+from campaign_contract.callbacks.cells import account_events
 from campaign_contract.callbacks.events import RANK
 from campaign_contract.callbacks.observe import MAX_DELAY, EventKey, Observation, Report
 from campaign_contract.callbacks.plan import FINAL_EVENTS
@@ -80,6 +81,8 @@ def callbacks_come_within_300_s_with_the_earliest_when(t: Probe) -> None:
     speed, skew = limits.clock_speed, limits.clock_skew
     judged = _first_reports(found)
     known = anchors(found, speed, skew)
+    # C-3 speaks of "each event it reports": each event type of each channel is a cell.
+    account_events(t, ("C-3.within-300-s",), _kinds(judged) if known else set())
     if not judged or not known:
         t.unexercised("C-3", "no callback came to judge")
     else:
@@ -98,9 +101,21 @@ def callbacks_come_within_300_s_with_the_earliest_when(t: Probe) -> None:
     _earliest(t, found)
 
 
+def _kinds(reports: list[Report]) -> set[tuple[str, str]]:
+    """The (channel, event type) of each report."""
+    return {(channel, str(r.form.event)) for r in reports for channel in r.form.addresses}
+
+
+#: C-3p's cells: the event types a later event of the same message can be compared with
+#: (E-2: submitted before the outcome, delivered before opened and clicked; SMS messages
+#: have one event each, so no order within a message to judge them by).
+EARLIER_EVENTS = ("submitted", "delivered")
+
+
 def _earliest(t: Probe, found: Observation) -> None:
     """C-3p: an event known to come before another of its message cannot be later than it."""
     judged = False
+    compared: set[str] = set()
     for send in found.sends:
         for (_channel, address), sightings in messages(found.of(send)).items():
             for a, b in combinations(
@@ -110,6 +125,7 @@ def _earliest(t: Probe, found: Observation) -> None:
                 if RANK[first.event] == RANK[then.event] or not then.exact:
                     continue
                 judged = True
+                compared.add(str(first.event))
                 if first.exact or first.when <= then.when:  # type: ignore[operator]
                     continue  # both exact: E-2's business
                 fail(
@@ -122,5 +138,11 @@ def _earliest(t: Probe, found: Observation) -> None:
                     send,
                     [first.report, then.report],
                 )
+    for event in EARLIER_EVENTS:
+        if event in compared:
+            t.exercised("C-3.earliest-when", event=event)
+        else:
+            t.cannot("C-3.earliest-when", f"no email `{event}` callback had a later event "
+                     "of its message reported alone to compare with", event=event)  # fmt: skip
     if not judged:
         t.unexercised("C-3p", "no message had a later event reported alone to compare with")

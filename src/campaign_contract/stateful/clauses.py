@@ -13,7 +13,13 @@ from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
 from campaign_contract.schema.target import FUTURE, past
 from campaign_contract.stateful.model import CLIENT, FINAL, NEEDS_WHEN
-from campaign_contract.stateful.reach import MAX_POLL, create_in, state_of
+from campaign_contract.stateful.reach import (
+    MAX_POLL,
+    NO_ERROR_LIST,
+    create_in,
+    state_of,
+    wait_until,
+)
 
 #: Reads of a campaign that must not move, and the pause between them.
 STILL_READS = 3
@@ -30,6 +36,7 @@ def put_applies_in_client_states(t: Probe) -> None:
         start = create_in(t, f"m5 put in {state}", state, FUTURE)
         if start.id is None:
             t.unexercised("M-5", start.why)
+            t.cannot(f"M-5.put-in-{state.lower()}", start.why)
             continue
         name = t.ctx.campaign_name(f"renamed in {state}")
         answer = t.put(f"/campaign/{start.id}", form={"name": name})
@@ -46,6 +53,7 @@ def put_applies_in_client_states(t: Probe) -> None:
                 f"a PUT of `name` in {state} gives {data.get('state')} named {data.get('name')!r}",
                 answer,
             )
+        t.exercised(f"M-5.put-in-{state.lower()}")
 
 
 @check("M-4")
@@ -67,20 +75,35 @@ def ready_waits_for_its_when(t: Probe) -> None:
 def sends_never_go_back(t: Probe) -> None:
     """A send goes READY -> SENDING -> DONE or ERROR one way: no read shows an earlier state.
 
-    Followed on the first test list (DONE) and on the config's `error_list` (ERROR), if any.
+    Followed on the first test list (DONE) and on the config's `error_list` (ERROR), if any:
+    each one-way edge is judged on the send that ends through it.
     """
-    for list_id in (None, t.ctx.config.error_list):
+    error_list = t.ctx.config.error_list
+    if error_list is None:
+        for clause, cell in ONE_WAY_TO_ERROR:
+            t.cannot(clause, NO_ERROR_LIST, **cell)
+    for list_id in (None, error_list) if error_list is not None else (None,):
         t.begin()
         start = create_in(t, "m1 one way", "READY", past(), list_id)
         if start.id is None:
             t.unexercised("M-1", start.why)
-        else:
-            _follow(t, start.id)
-        if t.ctx.config.error_list is None:
-            break
+            continue
+        ended = _follow(t, start.id)
+        if ended is not None:
+            t.exercised("M-1.ready-sending-one-way", ends_in=ended)
+            t.exercised(f"M-1.sending-{ended.lower()}-one-way")
 
 
-def _follow(t: Probe, ident: int) -> None:
+#: The one-way clauses only a send to the config's `error_list` can judge.
+ONE_WAY_TO_ERROR: tuple[tuple[str, dict[str, str]], ...] = (
+    ("M-1.ready-sending-one-way", {"ends_in": "ERROR"}),
+    ("M-1.sending-error-one-way", {}),
+)
+
+
+def _follow(t: Probe, ident: int) -> str | None:
+    """Read the send until it ended and stayed so; the final state it was judged through
+    (None when it did not end in time)."""
     limit = t.ctx.config.limits.send_wait
     deadline = time.monotonic() + limit
     highest, seen, after_final, pause = "READY", ["READY"], 0, 0.05
@@ -88,7 +111,7 @@ def _follow(t: Probe, ident: int) -> None:
         state, answer = state_of(t, ident)
         if state is None or state not in SEND_RANK:
             t.fail("M-1", f"a send from READY shows {state} (read: {' -> '.join(seen)})", answer)
-            return
+            return highest if highest in FINAL else None
         if state != seen[-1]:
             seen.append(state)
         if SEND_RANK[state] < SEND_RANK[highest] or (highest in FINAL and state != highest):
@@ -98,15 +121,23 @@ def _follow(t: Probe, ident: int) -> None:
                 "READY => SENDING => DONE/ERROR is one way",
                 answer,
             )
-            return
+            # Judged through the state it went back from (a send ending in ERROR or DONE).
+            return highest if highest in FINAL else _later_end(t, ident)
         highest = state
         if highest in FINAL:
             after_final += 1
         elif time.monotonic() > deadline:
             t.unexercised("M-1", f"the send was still {highest} after {limit:g} s")
-            return
+            return None
         time.sleep(STILL_PAUSE if highest in FINAL else pause)
         pause = min(pause * 2, MAX_POLL)
+    return highest
+
+
+def _later_end(t: Probe, ident: int) -> str | None:
+    """Where a send that went back to READY from SENDING ended (its cell), if it did."""
+    ended, _answer = wait_until(t, ident, FINAL, t.ctx.config.limits.send_wait)
+    return ended if ended in FINAL else None
 
 
 @check("M-3")

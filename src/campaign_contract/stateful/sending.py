@@ -89,7 +89,9 @@ def sent_campaigns_refuse_put_and_delete_while_sending(t: Probe) -> None:
         _refuse_puts_while_sending(t, ident)
     ended, _answer = wait_until(t, ident, FINAL, t.ctx.config.limits.send_wait)
     if ended not in FINAL:
-        t.unexercised("M-5", f"the send did not end within {t.ctx.config.limits.send_wait:g} s")
+        why = f"the send did not end within {t.ctx.config.limits.send_wait:g} s"
+        t.unexercised("M-5", why)
+        t.cannot("M-5.delete-in-done", why)
         return
     t.begin()
     for target in STATES:
@@ -139,6 +141,7 @@ def _delete_and_never_reuse(t: Probe, ident: int, state: str) -> None:
     fresh = create_in(t, "after delete", "DRAFT", None)
     if fresh.id is not None:
         t.expect(fresh.id != ident, "M-5", f"id {ident} is reused after DELETE", fresh.answer)
+        t.exercised("M-5.ids-never-reused")
 
 
 @check("M-5")
@@ -149,6 +152,7 @@ def client_states_may_be_deleted(t: Probe) -> None:
         start = reach(t, state)
         if start.id is None:
             t.unexercised("M-5", start.why)
+            t.cannot(f"M-5.delete-in-{state.lower()}", start.why)
             continue
         _delete_and_never_reuse(t, start.id, state)
 
@@ -177,6 +181,7 @@ def error_state_is_final(t: Probe) -> None:
     """In ERROR, PUT is a conflict and DELETE allowed (needs the config's `error_list`)."""
     start = reach(t, "ERROR")
     if start.id is None or start.state != "ERROR":
+        t.cannot("M-5.delete-in-error", start.why)
         t.skip(start.why)
     path = f"/campaign/{start.id}"
     for target in STATES:
@@ -202,13 +207,16 @@ def concurrent_puts_send_once(t: Probe) -> None:
     t.client.history.extend(answers)
     wins = [a for a in answers if a.success() is True]
     t.expect(bool(wins), "M-5", "no racing PUT to READY succeeded", answers[-1])
+    t.exercised("M-5.sends-at-most-once")  # judged on the API: one PUT wins, the rest conflict
     for answer in answers:
         if answer.success() is False:
             t.expect_code("M-5", answer, "conflict")
     ended, _last = wait_until(t, start.id, FINAL, t.ctx.config.limits.send_wait)
     if ended not in FINAL:
         t.unexercised("M-5", f"the raced send did not end within the limit ({ended})")
+        t.cannot("M-5.one-final-state", f"the raced send did not end within the limit ({ended})")
         return
     for _ in range(2):
         again, answer = state_of(t, start.id)
         t.expect(again == ended, "M-5", f"the final state changed from {ended} to {again}", answer)
+    t.exercised("M-5.one-final-state")
