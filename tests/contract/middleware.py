@@ -97,7 +97,7 @@ def install(
             body = _serialize(call)
         if call.answer is not None:
             status, document = call.answer
-            return _respond(start_response, status, [], document)
+            return _respond(start_response, status, [], document, call.method)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         captured: dict[str, Any] = {}
@@ -117,7 +117,7 @@ def install(
             start_response(captured["status"], [*headers, ("Content-Length", str(len(chunks)))])
             return [chunks]
         status = on_response(call, status, document, backend)
-        return _respond(start_response, status, headers, document)
+        return _respond(start_response, status, headers, document, call.method)
 
     app.wsgi_app = wrapped  # type: ignore[method-assign]
 
@@ -147,11 +147,14 @@ def _respond(
     status: int,
     headers: list[tuple[str, str]],
     document: dict[str, Any],
+    method: str,
 ) -> list[bytes]:
+    """The rewritten answer; a HEAD gets the headers alone (RFC 9110: no body), or a
+    keep-alive client reads the body as the start of the next answer."""
     payload = json.dumps(document).encode()
     kept = [(k, v) for k, v in headers if k.lower() not in ("content-type", "content-length")]
     start_response(
         f"{status} {HTTPStatus(status).phrase}",
         [*kept, ("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
     )
-    return [payload]
+    return [] if method == "HEAD" else [payload]
