@@ -264,7 +264,7 @@ class CampaignMock:
         if self.intercepting or not self.live:
             self.deliver_due()
         if self.live:
-            self._wait(lambda: self._busy() == 0, self.idle_timeout)
+            self._wait(lambda: self.core.busy() == 0, self.idle_timeout)
 
     def wait_for_deliveries(
         self, campaign: int, event: str, count: int = 1, *, timeout: float = 10.0
@@ -337,9 +337,6 @@ class CampaignMock:
         return Interception(lambda: self, base_url, apps=apps, sink=sink)
 
     # -- internals -----------------------------------------------------------------
-
-    def _busy(self) -> int:
-        return self.core.busy()
 
     def _one_world(self) -> str | None:
         """An isolated mock's campaigns are its worlds': `world(account)` acts on one."""
