@@ -264,6 +264,7 @@ def serve(
             allow=callback_allow,
             isolated=bool(isolate),
             state=_state_line(app),
+            fixtures_path=fixtures_path,
         )
     )
     if received is None:
@@ -339,7 +340,9 @@ def _print_banner(
     allow: tuple[str, ...],
     isolated: bool = False,
     state: str | None = None,
+    fixtures_path: str | None = None,
 ) -> None:
+    """What `serve` prints once it listens, on stderr: never a password, API key or token."""
     lines = [f"campaign-mock {__version__} serving on {server.url}"]
     if state:
         lines.append(state)
@@ -354,14 +357,17 @@ def _print_banner(
             )
         )
     if auth:
-        for account in fixtures.accounts:
-            keys = ", ".join(account.api_keys) or "(none)"
-            lines.append(
-                f"  account {account.username!r}: password {account.password!r}, API keys: {keys}"
-            )
+        lines += _account_lines(fixtures, fixtures_path, guarded=guarded)
         if fixtures.accounts:
             first = fixtures.accounts[0]
-            lines += _try_lines(f"curl -u {first.username}:{first.password} ", server, fixtures)
+            # The built-in password is published (README, `fixtures show`); any other is
+            # left for curl to ask for, so no secret reaches a terminal or a CI log.
+            shown = (
+                f"{first.username}:{first.password}"
+                if fixtures == default_fixtures()
+                else first.username
+            )
+            lines += _try_lines(f"curl -u {shown} ", server, fixtures)
     else:
         lines.append("  authentication is off (--no-auth)")
         lines += _try_lines("curl ", server, fixtures)
@@ -388,6 +394,34 @@ def _print_banner(
     )
     click.echo("\n".join(lines), err=True)
     sys.stderr.flush()
+
+
+#: Accounts the banner names; past it, a count (a team's mock may hold hundreds).
+BANNER_ACCOUNTS = 5
+
+
+def _account_lines(fixtures: Fixtures, fixtures_path: str | None, *, guarded: bool) -> list[str]:
+    """The accounts by name (a few, then a count) and where their secrets are, never the
+    secrets: a banner lands in terminals, CI logs and screen shares."""
+    names = [account.username for account in fixtures.accounts]
+    if not names:
+        return ["  accounts: none (every request is refused)"]
+    listed = ", ".join(repr(name) for name in names[:BANNER_ACCOUNTS])
+    if len(names) > BANNER_ACCOUNTS:
+        listed += f" and {len(names) - BANNER_ACCOUNTS} more"
+    if fixtures_path is not None:
+        where = [str(fixtures_path)]
+    elif fixtures == default_fixtures():
+        where = ["`campaign-mock fixtures show` (the built-in fixtures)"]
+    else:
+        where = []
+    if guarded:
+        where.append("GET /_mock/fixtures?secrets=1 with the control token")
+    told = " or ".join(where) if where else "the fixtures file this mock was first given"
+    return [
+        f"  accounts ({len(names)}): {listed}",
+        f"    their passwords and API keys are not printed; see {told}",
+    ]
 
 
 def _state_line(app: Flask) -> str | None:

@@ -66,6 +66,10 @@ def test_the_banners_example_works_on_the_fresh_mock(args: tuple[str, ...], tmp_
     args = tuple(str(tmp_path / a) if a.endswith(".yaml") else a for a in args)
     with _banner(*args) as (url, lines):
         create, read = _examples(lines)
+        if "--fixtures" in args:  # a file's password is never printed (issue 18): curl asks
+            assert "shop-secret" not in "\n".join(lines)
+            assert create[1:3] == read[1:3] == ["-u", "shop"], (create, read)
+            create[2] = read[2] = "shop:shop-secret"
         answers = []
         for command in (create, read):
             run = subprocess.run([*command, "-s"], capture_output=True, text=True, timeout=30)
