@@ -14,6 +14,7 @@ from campaign_mock.core.errors import BusyError, WorldRequiredError
 from campaign_mock.core.journal import BODY_PREVIEW, JournalEntry
 from campaign_mock.domain.errors import CampaignError, NotFoundError
 from campaign_mock.domain.params import parse_id
+from campaign_mock.http import page_headers
 from campaign_mock.http.api import campaigns
 from campaign_mock.http.api import login as session
 from campaign_mock.http.api.selfcall import refuse_callbacks_to_itself
@@ -74,6 +75,7 @@ def flask_app(core: Mock) -> Flask:
     app.register_blueprint(dashboard.blueprint)  # `/` and `/_mock/ui/`: pages for people
     app.before_request(_check_request)
     app.after_request(_journal_request)
+    app.after_request(_page_headers)
     app.register_error_handler(CampaignError, _campaign_error)
     app.register_error_handler(WorldRequiredError, _world_required)
     app.register_error_handler(BusyError, _busy)
@@ -116,6 +118,13 @@ def _check_request() -> Response | None:
         held.params = read_params(req)
         refuse_callbacks_to_itself(req, held.params)
     return None
+
+
+def _page_headers(response: Response) -> Response:
+    """Every dashboard answer and every page for a browser: not framed, nothing foreign."""
+    if request.blueprint == dashboard.NAME or response.mimetype == "text/html":
+        return page_headers.protect(response)
+    return response
 
 
 def _options() -> Response:

@@ -7,12 +7,12 @@ import html
 from flask import Response, current_app, g, request
 
 from campaign_mock.domain.errors import CampaignError
+from campaign_mock.http.page_headers import PAGE_STYLE
 from campaign_mock.http.strict_json import dumps
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font:15px system-ui,sans-serif;margin:2em;max-width:60em}}
-pre{{background:#f4f4f4;padding:1em;overflow:auto}} .bad{{color:#a00}}</style></head>
+<style>{style}</style></head>
 <body><h1 class="{cls}">{title}</h1><p>{summary}</p><pre>{body}</pre>
 <p><small>campaign-mock: send <code>Accept: application/json</code> for the API's JSON;
 <a href="/">the dashboard</a> shows every campaign.</small>
@@ -107,6 +107,7 @@ def _render(body: dict[str, object], status: int) -> Response:
     summary = "" if ok or not isinstance(data, dict) else str(data.get("error", ""))
     page = _PAGE.format(
         title=html.escape(title),
+        style=PAGE_STYLE,
         cls="" if ok else "bad",
         summary=html.escape(summary),
         body=html.escape(_pretty(body)),

@@ -20,6 +20,7 @@ from flask import Request, Response, render_template
 
 from campaign_mock.http.auth import CONTROL_CHALLENGE, require_control_token
 from campaign_mock.http.envelope import HttpError, failure, from_http_error, wants_html
+from campaign_mock.http.page_headers import PAGE_STYLE
 
 COOKIE = "campaign_mock_dashboard"
 #: `/` is the dashboard for a browser only; to any other client it is what it always was,
@@ -73,7 +74,7 @@ def _refuse(error: HttpError) -> Response:
     if not wants_html():
         return from_http_error(error)
     wrong = error.message.startswith("?token=")
-    page = render_template("dashboard/token.html", wrong=wrong)
+    page = render_template("dashboard/token.html", wrong=wrong, page_style=PAGE_STYLE)
     return Response(page, 401, CONTROL_CHALLENGE)
 
 
