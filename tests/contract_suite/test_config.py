@@ -194,3 +194,31 @@ def test_a_csv_without_address_columns_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("name\nAna\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="no `email` or `telephone` column"):
         parse_config(large_list({"csv": "bad.csv"}), environ={}, base_dir=tmp_path)
+
+
+def test_silent_requests_is_a_limit_and_callback_sources_a_list() -> None:
+    """Issue 18: the watchdog's count (0 turns it off) and where callbacks may come from."""
+    assert parse_config(config_document(), environ={}).limits.silent_requests == 3
+    document = config_document(limits={"silent_requests": 0})
+    assert parse_config(document, environ={}).limits.silent_requests == 0
+    with pytest.raises(ConfigError, match=r"limits.silent_requests: expected an integer >= 0"):
+        parse_config(config_document(limits={"silent_requests": -1}), environ={})
+    sources = ["10.0.0.0/8", "127.0.0.2", "egress.example"]
+    document = config_document(callbacks={"sources": sources})
+    assert parse_config(document, environ={}).callbacks.sources == tuple(sources)
+    assert parse_config(config_document(), environ={}).callbacks.sources == ()
+    for bad, words in ((["10.0.0.0/33"], "not a CIDR"), ([""], "expected a CIDR"), ("x", "list")):
+        with pytest.raises(ConfigError, match=r"callbacks.sources") as caught:
+            parse_config(config_document(callbacks={"sources": bad}), environ={})
+        assert words in str(caught.value)
+
+
+def test_the_init_template_documents_both_keys(tmp_path: Path) -> None:
+    from campaign_contract.config.scaffold import TEMPLATE
+
+    assert "silent_requests: 3" in TEMPLATE and "# sources: [" in TEMPLATE
+    path = tmp_path / "c.yaml"
+    path.write_text(TEMPLATE.replace("  # sources: [", "  sources: ["), "utf-8")
+    config = load_config(path, environ={"CAMPAIGN_USERNAME": "u", "CAMPAIGN_PASSWORD": "p"})
+    assert config.limits.silent_requests == 3
+    assert config.callbacks.sources == ("10.20.0.0/16", "egress.example")

@@ -166,3 +166,31 @@ def test_ctrl_c_exits_130_and_writes_the_partial_report(tmp_path: Path) -> None:
     assert "not_exercised" in statuses
     assert junit.read_text("utf-8").startswith("<?xml")
     assert "this report is partial" in stdout
+
+
+def hold_silent(conn: socket.socket, stop: threading.Event) -> None:
+    """The connection is accepted and the request read, and nothing is ever answered."""
+    stop.wait(120)
+
+
+def test_a_server_that_goes_silent_after_preflight_ends_the_run_at_the_watchdog(
+    tmp_path: Path,
+) -> None:
+    """It kept the run going until run_deadline (an hour by default): every request waited
+    its timeout, check after check. Three unanswered in a row now end it, exit 1."""
+    report = tmp_path / "partial.json"
+    config = write_config(tmp_path, request_timeout=1)  # silent_requests: its default, 3
+    with serve_poison(hold_silent) as url:
+        done, took = run_cli(
+            "run", "--base-url", url, "--config", str(config), "--json", str(report),
+            timeout=300,
+        )  # fmt: skip
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert took < 90, took  # run_deadline is its default, 3600 s
+    written = json.loads(report.read_text("utf-8"))
+    assert written["ok"] is False
+    assert "went silent" in written["stopped"] and "limits.silent_requests" in written["stopped"]
+    assert "this report is partial" in done.stdout
+    status = {r["rule"]: r["status"] for r in written["rules"] if r["selected"]}
+    assert status["V-4"] == "fail" and status["M-4"] == "not_exercised", status
+    assert "went silent" in json.dumps(written["rules"])  # the parts it cut short say why

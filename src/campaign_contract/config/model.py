@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import ipaddress
 import os
 import re
 import string
@@ -87,6 +88,9 @@ class CallbackConfig:
     listen_port: int = DEFAULT_CALLBACK_PORT
     #: The URL the target must call; None when the target cannot reach this machine.
     public_url: str | None = None
+    #: Where the target's callbacks may come from besides the addresses its host resolves to
+    #: (CIDRs or host names); a callback from anywhere else is answered 403 and not judged.
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,9 @@ class Limits:
     connect_timeout: float = 5.0
     #: Seconds the whole run may take; checks not started by then are not exercised.
     run_deadline: float = 3600.0
+    #: The run ends early once this many requests in a row got no answer within
+    #: request_timeout (a server that went silent); 0 never ends it so.
+    silent_requests: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +228,27 @@ class _Node:
 
 def _kind(value: Any) -> str:
     return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:60]
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def _sources(node: _Node) -> tuple[str, ...]:
+    """`callbacks.sources`: CIDRs (`10.0.0.0/8`), addresses or host names, checked here."""
+    found = []
+    for key, value in node.items("sources"):
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(key, f"expected a CIDR, an address or a host, got {value!r}",
+                              node.source)  # fmt: skip
+        text = value.strip()
+        if "/" in text:
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise ConfigError(key, f"not a CIDR: {text!r}", node.source) from None
+        found.append(text)
+    return tuple(found)
 
 
 def _port(listen: _Node | None) -> int:
@@ -423,7 +451,7 @@ def parse_config(
     callbacks = CallbackConfig()
     cb = top.child("callbacks", required=False)
     if cb is not None:
-        cb.allow("listen", "public_url")
+        cb.allow("listen", "public_url", "sources")
         listen = cb.child("listen", required=False)
         if listen is not None:
             listen.allow("host", "port")
@@ -431,13 +459,14 @@ def parse_config(
             listen_host=(listen.text("host") if listen else None) or "127.0.0.1",
             listen_port=_port(listen),
             public_url=cb.text("public_url"),
+            sources=_sources(cb),
         )
     limits = Limits()
     lim = top.child("limits", required=False)
     if lim is not None:
         lim.allow("callback_wait", "request_timeout", "rate_limit", "cleanup_wait", "send_wait",
                   "clock_skew", "clock_speed", "connect_timeout", "run_deadline",
-                  "callback_outage")  # fmt: skip
+                  "callback_outage", "silent_requests")  # fmt: skip
         limits = Limits(
             callback_wait=lim.number("callback_wait", limits.callback_wait),
             request_timeout=lim.number("request_timeout", limits.request_timeout, minimum=0.1),
@@ -449,6 +478,7 @@ def parse_config(
             callback_outage=lim.number("callback_outage", limits.callback_outage),
             connect_timeout=lim.number("connect_timeout", limits.connect_timeout, minimum=0.1),
             run_deadline=lim.number("run_deadline", limits.run_deadline, minimum=1),
+            silent_requests=_or(lim.integer("silent_requests", minimum=0), limits.silent_requests),
         )
         if limits.callback_outage >= 3600:
             outage = limits.callback_outage

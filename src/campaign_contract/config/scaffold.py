@@ -56,6 +56,8 @@ callbacks:
     host: 0.0.0.0
     port: 8765
   # public_url: http://runner.example:8765/callback   # the URL the target must call
+  # sources: [10.20.0.0/16, egress.example]  # where callbacks may come from besides the
+  #                                      # target's own addresses; others: 403, not judged
 
 limits:
   callback_wait: 330                     # seconds to wait for callbacks (C-3 allows 300)
@@ -66,6 +68,8 @@ limits:
   clock_skew: 30                         # seconds the server's clock may be off ours (C-3)
   # clock_speed: 1                       # server seconds per real second (campaign-mock --speed N)
   callback_outage: 90                    # server seconds a receiver is down (C-4, M-4); 0 skips it
+  silent_requests: 3                     # this many requests in a row unanswered within
+                                         # request_timeout end the run (exit 1); 0 = never
 
 # ledger: .campaign-contract/ledger.json # ids of campaigns created, for `clean`
 """

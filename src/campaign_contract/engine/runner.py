@@ -22,7 +22,7 @@ from campaign_contract.engine.selection import Resolved, Selection, resolve
 from campaign_contract.engine.verdict import judge
 from campaign_contract.engine.waiver import Waiver, apply_waivers
 from campaign_contract.spec import openapi_sha256
-from campaign_contract.transport.http import BasicAuth, Client
+from campaign_contract.transport.http import BasicAuth, Client, ServerSilent
 
 #: Called before a check (results None) and after it (its results).
 Progress = Callable[[int, int, Check, list[CheckResult] | None], None]
@@ -36,6 +36,8 @@ def run_check(check: Check, ctx: RunContext) -> list[CheckResult]:
         return probe.results()
     except NotExercisedError as reason:
         return probe.results(skipped=str(reason))
+    except ServerSilent as reason:  # what it found before stands; the rest is not judged
+        return probe.results(skipped=f"not finished: {reason}")
     # A crashing check must not end the run, nor blame the server: what it found before the
     # crash stands, the rest of its parts are not exercised, and the report names the crash.
     except Exception as error:
@@ -60,6 +62,7 @@ def open_client(config: Config, base_url: str) -> tuple[Client, list[str]]:
         rate_limit=config.limits.rate_limit,
         user_agent=f"campaign-contract/{__version__}",
     )
+    client.silent_limit = config.limits.silent_requests
     auth = config.auth
     warnings = []
     if auth.method == "basic":
@@ -130,12 +133,16 @@ def run_selection(
     ordered = [c for c in resolved.checks if not c.final] + [c for c in resolved.checks if c.final]
     results: list[CheckResult] = []
     stopped: str | None = None
+    client.halt_when_silent = True  # the watchdog ends a check as soon as the server is silent
     try:
         for index, check in enumerate(ordered, 1):
             if stopped is None and time.monotonic() > deadline:
                 stopped = f"the run's deadline (limits.run_deadline, {run_limit:g} s) passed"
+            if stopped is None and client.silenced is not None:
+                stopped = client.silenced
             # Final checks only judge what the run saw (the client sends nothing past the
-            # deadline), so they still run after it: an interrupt alone skips them.
+            # deadline or once the server is silent), so they still run after either: an
+            # interrupt alone skips them.
             if stopped is not None and not (check.final and not stopped.startswith("interrupted")):
                 results += _not_run(check, ctx, f"not started: {stopped}")
                 continue
@@ -152,11 +159,14 @@ def run_selection(
                 if found is None:
                     results += _not_run(check, ctx, f"{stopped} while it ran")
     finally:
+        client.halt_when_silent = False  # cleanup's requests come back "not sent" instead
         try:
             cleanup = ctx.close()
         except KeyboardInterrupt:
             stopped, cleanup = "interrupted (Ctrl-C), cleanup too", []
         client.close()
+    if stopped is None and client.silenced is not None:  # during the last check
+        stopped = client.silenced
     warnings += ctx.warnings
     if ctx.server_clock_precision is not None:
         warnings.append(

@@ -64,8 +64,24 @@ def session_token(exchange: Exchange) -> tuple[str | None, str | None]:
     return (from_data if isinstance(from_data, str) and from_data else None), from_cookie
 
 
+class ServerSilent(BaseException):
+    """A request after the server went silent (`Client.silent_limit`), while the run asked
+    to be stopped so (`Client.halt_when_silent`). A BaseException, like KeyboardInterrupt:
+    no check's `except Exception` keeps a run going against a server that stopped answering."""
+
+
+def _unanswered(exchange: Exchange) -> bool:
+    """The server held the request and said nothing in time: not a refused connection, nor
+    an answer that trickles (that one costs each request its limit, and run_deadline)."""
+    return exchange.status is None and "Timeout" in (exchange.error or "")
+
+
 class Client:
-    """Sends requests to one base URL; every exchange lands in `history`."""
+    """Sends requests to one base URL; every exchange lands in `history`.
+
+    The watchdog: with `silent_limit` N, once N requests in a row got no answer in time the
+    client counts the server as silent (`silenced` says why) and sends nothing more.
+    """
 
     def __init__(
         self,
@@ -90,6 +106,14 @@ class Client:
         self._clock = clock
         self._sleep = sleep
         self._last_sent: float | None = None
+        #: Requests in a row unanswered in time after which the server counts as silent (0: off).
+        self.silent_limit = 0
+        #: Why the server counts as silent (then nothing is sent), or None.
+        self.silenced: str | None = None
+        #: Whether a request once silenced raises ServerSilent (a run's checks) or comes back
+        #: "not sent" (its cleanup).
+        self.halt_when_silent = False
+        self._unanswered = 0
         self._session = requests.Session()
         # Only what a check asks for is sent: no default Accept, no stored cookies.
         self._session.headers.clear()
@@ -121,7 +145,10 @@ class Client:
         auth: Credentials | _Default = DEFAULT,
         accept: str | None = JSON,
     ) -> Exchange:
-        """Send one request; errors of any kind come back inside the Exchange."""
+        """Send one request; errors of any kind come back inside the Exchange (only a silent
+        server, with `halt_when_silent`, raises ServerSilent)."""
+        if self.silenced is not None and self.halt_when_silent:
+            raise ServerSilent(self.silenced)
         sent: dict[str, str] = {}
         if accept is not None:
             sent["Accept"] = accept
@@ -141,8 +168,21 @@ class Client:
         exchange.request_body = payload or b""
         self._pace()
         self._send(exchange, payload)
+        self._watch(exchange)
         self.history.append(exchange)
         return exchange
+
+    def _watch(self, exchange: Exchange) -> None:
+        if exchange.status is not None:
+            self._unanswered = 0
+        elif _unanswered(exchange):
+            self._unanswered += 1
+            if self.silent_limit and self._unanswered >= self.silent_limit and not self.silenced:
+                self.silenced = (
+                    f"the server went silent: {self._unanswered} requests in a row got no "
+                    f"answer within {self.timeout:g} s (limits.silent_requests, "
+                    "limits.request_timeout)"
+                )
 
     def get(self, path: str, **kwargs: Any) -> Exchange:
         return self.request("GET", path, **kwargs)
@@ -182,6 +222,9 @@ class Client:
         """
         if self.deadline is not None and time.monotonic() > self.deadline:
             exchange.error = "not sent: the run's deadline had passed"
+            return
+        if self.silenced is not None:
+            exchange.error = f"not sent: {self.silenced}"
             return
         started = time.monotonic()
         limit = 2 * self.timeout
