@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from campaign_contract.callbacks.receiver import MAX_BODY, Answer, Hang, Receiver
+from campaign_contract.callbacks.receiver import MAX_BODY, Answer, Hang, Receiver, target_sources
 
 
 @pytest.fixture
@@ -169,3 +169,41 @@ def test_listens_on_any_free_port_and_derives_its_url() -> None:
         assert wildcard.base_url == f"http://127.0.0.1:{wildcard.port}"
     with Receiver("127.0.0.1", 0, "https://hooks.example/in/") as public:
         assert public.url_for("a/b", "q=1") == "https://hooks.example/in/cb/a/b?q=1"
+
+
+def _post_from(source: str, receiver: Receiver, target: str, body: bytes) -> int:
+    """A POST whose connection leaves from `source` (Linux routes all of 127/8 to lo)."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", receiver.port, timeout=5, source_address=(source, 0)
+    )
+    try:
+        connection.request(
+            "POST", target, body, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_a_callback_from_an_address_the_target_does_not_send_from_is_refused_not_judged() -> None:
+    """Issue 18: anyone who read a callback URL could POST to it and be judged as the server."""
+    sources, unresolved = target_sources("http://127.0.0.1:8080", [])
+    assert unresolved == [] and [str(n) for n in sources] == ["127.0.0.1/32"]
+    with Receiver("127.0.0.1", 0, sources=sources) as receiver:
+        path = "/cb/" + receiver.url_for("t1").rsplit("/cb/", 1)[1]
+        assert _post_from("127.0.0.2", receiver, path, b"event=delivered&when=1") == 403
+        assert _post_from("127.0.0.1", receiver, path, b"event=opened&when=2") == 200
+        forged, real = receiver.received()
+        assert (forged.foreign, forged.matched, forged.status) == (True, False, 403)
+        assert (real.foreign, real.matched, real.body) == (False, True, b"event=opened&when=2")
+        assert receiver.foreign() == (1, ["127.0.0.2"])
+        assert receiver.noise() == 0
+    extra, unresolved = target_sources("http://127.0.0.1:8080", ["127.0.0.2", "no-such.invalid"])
+    assert [str(n) for n in extra] == ["127.0.0.1/32", "127.0.0.2/32"]
+    assert unresolved == ["no-such.invalid"]
+    with Receiver("127.0.0.1", 0, sources=extra) as receiver:
+        path = "/cb/" + receiver.url_for("t1").rsplit("/cb/", 1)[1]
+        assert _post_from("127.0.0.2", receiver, path, b"event=delivered&when=1") == 200
+        assert receiver.foreign() == (0, [])

@@ -15,7 +15,12 @@ from campaign_contract.callbacks.plan import (
     plan_sends,
     start_sends,
 )
-from campaign_contract.callbacks.receiver import Received, Receiver
+from campaign_contract.callbacks.receiver import (
+    FOREIGN_STATUS,
+    Received,
+    Receiver,
+    target_sources,
+)
 from campaign_contract.engine.context import RunContext
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.run_report import CALLBACK_LOG, CallbackLog, SeenCallback
@@ -82,7 +87,10 @@ def _guarded(ctx: RunContext) -> Observation:
 def _observe(ctx: RunContext) -> Observation:
     config = ctx.config.callbacks
     try:
-        receiver = Receiver(config.listen_host, config.listen_port, config.public_url).start()
+        sources, unresolved = target_sources(ctx.client.base_url, config.sources)
+        receiver = Receiver(
+            config.listen_host, config.listen_port, config.public_url, sources
+        ).start()
     except OSError as error:
         where = f"{config.listen_host}:{config.listen_port}"
         return Observation(problem=f"the callback receiver cannot listen on {where}: {error}")
@@ -99,6 +107,18 @@ def _observe(ctx: RunContext) -> Observation:
         ctx.warnings.append(
             f"the callback receiver got {noise} request(s) to URLs the suite never handed out "
             "(noise: scanners, forgeries or a misrouted server); they were not judged"
+        )
+    if unresolved:
+        ctx.warnings.append(
+            "callbacks from these were not judged: they do not resolve: " + ", ".join(unresolved)
+        )
+    foreign, peers = receiver.foreign()
+    if foreign:
+        ctx.warnings.append(
+            f"the callback receiver ignored {foreign} request(s) from {', '.join(peers)}, "
+            "an address the target's host does not resolve to (answered "
+            f"{FOREIGN_STATUS}, not judged: forgeries?); if your server sends its "
+            "callbacks from there, list it in callbacks.sources"
         )
     found.ended_at = time.time()
     ctx.shared(CALLBACK_LOG, lambda: _log(found, posted, ctx))

@@ -32,6 +32,10 @@ TOTAL_BODY = 64 * 1024 * 1024
 #: kept, each with at most NOISE_BODY bytes of body, to show in the report.
 NOISE_KEPT = 20
 NOISE_BODY = 1024
+#: The answer to a request from an address the target does not send from (a forgery).
+FOREIGN_STATUS = 403
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,9 @@ class Received:
     problem: str | None = None
     #: Whether its path names a URL the suite handed out (`url_for`); the rest is noise.
     matched: bool = True
+    #: Whether it came from an address the target does not send from: answered 403, never
+    #: judged (anyone who read a callback URL from the server's state could forge one).
+    foreign: bool = False
 
     @property
     def path(self) -> str:
@@ -125,6 +132,11 @@ class _Book:
     handed: set[str] = field(default_factory=set)
     noise: int = 0
     kept_bytes: int = 0
+    #: The peers whose requests are judged; None: every peer.
+    sources: tuple[Network, ...] | None = None
+    #: Requests from other peers, and those peers (a few, for the report).
+    foreign: int = 0
+    foreign_peers: list[str] = field(default_factory=list)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -160,6 +172,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _take(self) -> None:
         body, truncated, close = self._read_body()
+        if not self._from_the_target():
+            target = self.path.encode("latin-1", "replace")
+            headers = tuple((k, v) for k, v in self.headers.items())
+            self._record(self.command, target, headers, body, FOREIGN_STATUS, truncated,
+                         foreign=True)  # fmt: skip
+            self.close_connection = self.close_connection or close
+            self._answer(FOREIGN_STATUS)
+            return
         token = self.path.split("?", 1)[0].split(f"/{PREFIX}/", 1)[-1]
         fault = self._next_fault(token)
         headers = tuple((k, v) for k, v in self.headers.items())
@@ -174,6 +194,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._record(self.command, target, headers, body, status, truncated)
         self.close_connection = self.close_connection or close
         self._answer(status)
+
+    def _from_the_target(self) -> bool:
+        sources = self.book.sources
+        return sources is None or is_among(str(self.client_address[0]), sources)
 
     def _next_fault(self, token: str) -> Fault | None:
         with self.book.lock:
@@ -247,13 +271,23 @@ class _Handler(BaseHTTPRequestHandler):
         status: int | None,
         truncated: bool = False,
         problem: str | None = None,
+        foreign: bool = False,
     ) -> None:
         book = self.book
         with book.lock:
             path = target.split(b"?", 1)[0].decode("latin-1")
             token = path.split(f"/{PREFIX}/", 1)[1] if f"/{PREFIX}/" in path else None
-            matched = token in book.handed
-            if not matched:
+            matched = token in book.handed and not foreign
+            if foreign:
+                book.foreign += 1
+                peer = str(self.client_address[0])
+                if peer not in book.foreign_peers and len(book.foreign_peers) < 5:
+                    book.foreign_peers.append(peer)
+                if book.foreign > NOISE_KEPT:
+                    return
+                truncated = truncated or len(body) > NOISE_BODY
+                body, headers = body[:NOISE_BODY], headers[:50]
+            elif not matched:
                 book.noise += 1
                 if book.noise > NOISE_KEPT:
                     return
@@ -273,6 +307,7 @@ class _Handler(BaseHTTPRequestHandler):
                 truncated,
                 problem,
                 matched,
+                foreign,
             )
             book.received.append(entry)
             book.lock.notify_all()
@@ -296,6 +331,39 @@ def _url_host(host: str) -> str:
         return host
 
 
+def is_among(peer: str, networks: Sequence[Network]) -> bool:
+    """Whether the peer address is in one of `networks` (an IPv4-mapped IPv6 peer as IPv4)."""
+    try:
+        address = ipaddress.ip_address(peer.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
+
+
+def target_sources(base_url: str, extra: Sequence[str]) -> tuple[list[Network], list[str]]:
+    """Where the target's callbacks may come from: every address its URL's host resolves to,
+    and `callbacks.sources` (CIDRs, addresses, host names resolved now); and the entries that
+    did not resolve, for a warning."""
+    networks: list[Network] = []
+    unresolved = []
+    for entry in [urlsplit(base_url).hostname or "", *extra]:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+            continue
+        except ValueError:
+            pass
+        try:
+            found = socket.getaddrinfo(entry, None, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            unresolved.append(entry)
+            continue
+        for info in found:
+            networks.append(ipaddress.ip_network(str(info[4][0]).split("%", 1)[0]))
+    return networks, unresolved
+
+
 class Receiver:
     """A real HTTP server on `host:port` (0: any free port) recording every request.
 
@@ -303,8 +371,16 @@ class Receiver:
     it. `script(token, faults)` makes the next requests for that token fail (C-4).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None):
-        self._book = _Book()
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        public_url: str | None = None,
+        sources: Sequence[Network] | None = None,
+    ):
+        """`sources`: the only peers whose requests are judged (`target_sources`); None:
+        every peer's."""
+        self._book = _Book(sources=None if sources is None else tuple(sources))
         handler = type("Handler", (_Handler,), {"book": self._book})
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         server_class = type("Server", (_Server,), {"address_family": family})
@@ -347,6 +423,11 @@ class Receiver:
         """How many requests came to URLs the suite never handed out (not judged)."""
         with self._book.lock:
             return self._book.noise
+
+    def foreign(self) -> tuple[int, list[str]]:
+        """How many requests came from peers the target does not send from, and a few of them."""
+        with self._book.lock:
+            return self._book.foreign, list(self._book.foreign_peers)
 
     def script(self, token: str, faults: Sequence[Fault]) -> None:
         with self._book.lock:
