@@ -441,16 +441,19 @@ def _serve_workers(
 ) -> None:
     """granian in `workers` processes; it takes SIGINT and SIGTERM itself."""
     try:
-        open_store(options.state)  # one line now, not one traceback per worker
+        store = open_store(options.state)  # one line now, not one traceback per worker
     except StoreUrlError as exc:
         raise StoreUnreachable(str(exc)) from None
+    shown = options.state if store is None else store.label  # never a URL's password
+    if store is not None:
+        store.close()
     port = port or free_port(host)
     refused = check_listen(host, port)
     if refused is not None:
         raise CannotListen(f"cannot listen on {host}:{port}: {refused}")
     click.echo(
         f"campaign-mock {__version__} serving on http://{host}:{port} with granian, "
-        f"{workers} worker process{'es' if workers > 1 else ''}, state: {options.state}",
+        f"{workers} worker process{'es' if workers > 1 else ''}, state: {shown}",
         err=True,
     )
     serve_workers(options, host, port, workers, threads)

@@ -86,3 +86,27 @@ def test_the_banner_prints_no_secret_and_names_a_few_accounts(
         assert "GET /_mock/fixtures?secrets=1 with the control token" in stderr, stderr
     else:
         assert "?secrets=1" not in stderr, stderr
+
+
+def test_a_state_urls_password_is_not_printed_with_workers(redis_url: str) -> None:
+    """`--state redis://:PASSWORD@host` (Redis's `requirepass`): the granian banner printed the
+    URL as given; it names the store as the waitress banner does, without the password."""
+    password = "redis-pw-7f6e5d4c"
+    with_password = redis_url.replace("redis://", f"redis://:{password}@", 1)
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--port", "0", "--state", with_password, "--workers", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    banner: list[str] = []
+    try:
+        banner.append(process.stderr.readline())  # granian's banner is one line
+        assert "with granian" in banner[0], banner[0]
+    finally:
+        process.terminate()
+        stdout, rest = process.communicate(timeout=30)
+    printed = stdout + "".join(banner) + rest
+    assert password not in printed, printed
+    assert redis_url.removeprefix("redis://") in printed, printed  # the store is still named
