@@ -23,7 +23,7 @@ from campaign_mock.domain.world import World
 from campaign_mock.domain.worlds import ACCOUNTS
 from campaign_mock.fixtures.document import default_fixtures, load_fixtures
 from campaign_mock.http import flask_app
-from campaign_mock.store import MEMORY, open_store, store_errors
+from campaign_mock.store import MEMORY, STORE_TIMEOUT, StoreUrlError, open_store, store_errors
 
 if TYPE_CHECKING:
     from campaign_mock.store.shared import StoredWorld
@@ -48,6 +48,8 @@ class ServeOptions:
     session_ttl: float = 86_400.0
     isolate: str | None = None
     state: str = MEMORY
+    store_timeout: float = STORE_TIMEOUT
+    state_reset: bool = False
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -91,7 +93,11 @@ def build_mock(
     """
     if options.isolate not in (None, ACCOUNTS):
         raise ValueError(f"isolate: {options.isolate!r} is not an isolation; use {ACCOUNTS!r}")
-    store = open_store(options.state) if backend is None else None
+    store = (
+        open_store(options.state, options.store_timeout, fresh=options.state_reset)
+        if backend is None
+        else None
+    )
     held: World
     stored: StoredWorld | None = None
     if backend is not None:
@@ -105,7 +111,14 @@ def build_mock(
             from campaign_mock.store.shared import StoredWorld
 
             shared = MockClock(start=options.start, frozen=options.frozen, speed=options.speed)
-            held = stored = StoredWorld(store, loaded, shared, options.settings(), sessions)
+            try:
+                held = stored = StoredWorld(store, loaded, shared, options.settings(), sessions)
+            except store_errors() as exc:  # joining: unreachable since opened, or lost
+                store.close()
+                found = str(exc)
+                raise StoreUrlError(
+                    found if found.startswith(store.label) else f"{store.label}: {found}"
+                ) from None
         else:
             made = clock or MockClock(
                 start=options.start, frozen=options.frozen, speed=options.speed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import sys
+from dataclasses import replace
 from typing import NoReturn
 
 import click
@@ -22,7 +23,7 @@ from campaign_mock.http.context import mock_of
 from campaign_mock.serving.exposure import EXIT_EXPOSED, exposure_refusal, is_loopback_host
 from campaign_mock.serving.server import DEFAULT_THREADS, MockServer, hold_stop_signals
 from campaign_mock.serving.workers import check_listen, free_port, serve_workers
-from campaign_mock.store import MEMORY, StoreUrlError, open_store
+from campaign_mock.store import MEMORY, STORE_TIMEOUT, StoreUrlError, open_store
 from campaign_mock.store.shared import StoredWorld
 
 _SERVE_EXAMPLES = """
@@ -161,6 +162,23 @@ def main() -> None:
     "several processes or machines on one store act as one mock.",
 )
 @click.option(
+    "--store-timeout",
+    default=STORE_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    envvar="CAMPAIGN_MOCK_STORE_TIMEOUT",
+    metavar="SECONDS",
+    help="Real seconds any one call to the --state store may take: a store that stalls "
+    "longer makes the request answer 503 unavailable, not wait.",
+)
+@click.option(
+    "--state-reset",
+    is_flag=True,
+    help="Start the --state store afresh: every campaign, id, session and send in it goes "
+    "and a new epoch begins. Needed to serve again on a store that lost its data while "
+    "instances served on it (those instances refuse until restarted).",
+)
+@click.option(
     "--workers",
     type=click.IntRange(1, 64),
     help="Serve with granian in this many processes (needs --state sqlite or redis beyond 1). "
@@ -191,6 +209,8 @@ def serve(
     callback_allow: tuple[str, ...],
     session_ttl: float,
     state_url: str,
+    store_timeout: float,
+    state_reset: bool,
     workers: int | None,
     isolate: str | None,
 ) -> None:
@@ -211,6 +231,8 @@ def serve(
         DestinationPolicy(callback_allow)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--callback-allow") from None
+    if state_reset and state_url == MEMORY:
+        _refuse("--state-reset starts a --state store afresh; --state memory starts afresh anyway")
     if state_url != MEMORY and isolate:
         _refuse("--isolate accounts keeps its worlds in memory; drop --state or --isolate")
     if workers and workers > 1 and state_url == MEMORY:
@@ -237,6 +259,8 @@ def serve(
             session_ttl=session_ttl,
             isolate=isolate,
             state=state_url,
+            store_timeout=store_timeout,
+            state_reset=state_reset,
         )
         options.settings()
     except (TimestampError, InvalidError) as exc:
@@ -407,9 +431,11 @@ def _serve_workers(
 ) -> None:
     """granian in `workers` processes; it takes SIGINT and SIGTERM itself."""
     try:
-        open_store(options.state)  # one line now, not one traceback per worker
+        # One line now, not one traceback per worker; the reset too, once for every worker.
+        open_store(options.state, options.store_timeout, fresh=options.state_reset)
     except StoreUrlError as exc:
         raise StoreUnreachable(str(exc)) from None
+    options = replace(options, state_reset=False)
     port = port or free_port(host)
     refused = check_listen(host, port)
     if refused is not None:

@@ -2,9 +2,11 @@
 on any number of machines.
 
 The exclusive lock and the sends' lease are redis-py `Lock`s (Lua scripts, with a timeout,
-so a holder killed with `kill -9` frees them when they expire). A write is one MULTI/EXEC
-transaction; the checkpoint is written only while the lease is still this holder's (WATCH on
-the lease). Commands go through a list and their answers come back with BLPOP.
+so a holder killed with `kill -9` frees them when they expire). Every call has a deadline
+(`--store-timeout`, redis-py's socket timeouts): a stalled Redis is a 503, not a hang. A
+write is one MULTI/EXEC transaction; the checkpoint is written only while the lease is still
+this holder's (WATCH on the lease). Commands go through a list and their answers come back
+with BLPOP.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ from campaign_mock.domain.records import (
     meta_from_record,
     meta_to_record,
 )
-from campaign_mock.store.base import LEASE_SECONDS, Changes, Write
+from campaign_mock.store.base import LEASE_SECONDS, STORE_TIMEOUT, Changes, Stamp, Write
 from campaign_mock.store.codec import StoreFormatError, encode, read
 
 #: Real seconds the world lock lasts if its holder dies mid-operation.
 LOCK_SECONDS = 10.0
-#: Real seconds a process waits for the world lock before the request fails.
+#: Real seconds a process waits for the world lock another instance holds before the
+#: request fails (each try at it is one call, under the store's timeout).
 LOCK_WAIT = 30.0
 #: Seconds an answer waits for its asker before Redis drops it.
 ANSWER_TTL = 60
@@ -52,9 +55,15 @@ return last
 class RedisStore:
     """Keys under one prefix in one Redis database."""
 
-    def __init__(self, url: str, prefix: str = "campaign-mock:") -> None:
+    def __init__(
+        self, url: str, prefix: str = "campaign-mock:", timeout: float = STORE_TIMEOUT
+    ) -> None:
         # Typed loosely: redis-py's stubs type every reply as bytes | str | list.
-        self.client: Any = redis.Redis.from_url(url, socket_timeout=LOCK_WAIT + 5)
+        self.client: Any = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        #: A blocking read (BLPOP) waits in slices shorter than the socket's timeout.
+        self._slice = timeout / 2
         parts = urlsplit(url)
         self.label = (
             f"{parts.scheme}://{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path}"
@@ -102,6 +111,24 @@ class RedisStore:
 
     def version(self) -> int:
         return int(self.client.get(self._k("version")) or 0)
+
+    def stamp(self) -> Stamp:
+        version, epoch = self.client.mget(self._k("version"), self._k("epoch"))
+        return Stamp(None if epoch is None else bytes(epoch).decode(), int(version or 0))
+
+    def claim_epoch(self, epoch: str) -> str:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.setnx(self._k("epoch"), epoch)
+        pipe.get(self._k("epoch"))
+        return bytes(pipe.execute()[1]).decode()
+
+    def start_epoch(self, epoch: str) -> None:
+        keys = list(self.client.scan_iter(match=self._p + "*", count=1000))
+        pipe = self.client.pipeline(transaction=True)
+        if keys:
+            pipe.delete(*keys)
+        pipe.set(self._k("epoch"), epoch)
+        pipe.execute()
 
     def changes(self, since: int) -> Changes:
         pipe = self.client.pipeline(transaction=True)
@@ -285,8 +312,14 @@ class RedisStore:
         pipe.execute()
 
     def wait_answer(self, ident: int, timeout: float) -> bytes | None:
-        found = self.client.blpop([self._k(f"answer:{ident}")], timeout=max(0.01, timeout))
-        return None if found is None else bytes(found[1])
+        deadline = time.monotonic() + timeout
+        while True:  # in slices: one BLPOP longer than the socket's timeout would fail
+            wait = max(0.01, min(deadline - time.monotonic(), self._slice))
+            found = self.client.blpop([self._k(f"answer:{ident}")], timeout=wait)
+            if found is not None:
+                return bytes(found[1])
+            if time.monotonic() >= deadline:
+                return None
 
     # -- the request journal: one list, trimmed to its capacity ------------------------
 

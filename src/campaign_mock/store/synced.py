@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 
 from campaign_mock.domain.errors import CampaignError
-from campaign_mock.store.base import StateStore
+from campaign_mock.store.base import Stamp, StateStore
 
 
 class SyncedLock:
@@ -24,7 +24,7 @@ class SyncedLock:
     def __init__(
         self,
         store: StateStore,
-        sync_in: Callable[[int | None], None],
+        sync_in: Callable[[Stamp | None], None],
         sync_out: Callable[[], None],
     ) -> None:
         self._store = store
@@ -38,15 +38,15 @@ class SyncedLock:
     def reading(self) -> Iterator[None]:
         """Holds the lock for a read: the world is brought up to date, nothing is written.
 
-        The version is read before the process's lock is taken, so reads of a current world
-        never queue behind another thread's round trip to the store.
+        The version (and epoch) is read before the process's lock is taken, so reads of a
+        current world never queue behind another thread's round trip to the store.
         """
         local = self._local
         outermost = not getattr(local, "depth", 0)
-        version = self._store.version() if outermost else None
+        stamp = self._store.stamp() if outermost else None
         previous = getattr(local, "reading", False)
         local.reading = True
-        local.version = version
+        local.stamp = stamp
         try:
             with self:
                 yield
@@ -61,7 +61,7 @@ class SyncedLock:
             return
         try:
             if getattr(local, "reading", False):
-                self._sync_in(local.version)
+                self._sync_in(local.stamp)
             else:
                 self._store_hold = self._store.locked()
                 self._store_hold.__enter__()
