@@ -152,7 +152,7 @@ def _store_unavailable(error: Exception) -> Response:
     """The shared store (--state) did not answer: a 503 naming it, never a traceback."""
     current_app.logger.warning("campaign-mock: the state store failed: %s", error)
     g.store_failed = True  # nor can the journal be written
-    return failure(503, "unavailable", f"The mock's state store did not answer: {error}")
+    return failure(503, "unavailable", f"The mock's state store cannot serve this request: {error}")
 
 
 def _http_exception(error: HTTPException) -> Response:

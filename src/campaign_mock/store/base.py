@@ -94,6 +94,8 @@ class StateStore(Protocol):
     label: str
     #: How to start afresh on this store (delete the file, the keys): for error messages.
     fresh: str
+    #: Real seconds any one call may take (`--store-timeout`); past it, it raises.
+    timeout: float
 
     def where(self, kind: str, ident: int = 0) -> str:
         """Where a record of `kind` ("checkpoint", "command" or "answer", with the command's

@@ -19,7 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+from redis.backoff import NoBackoff
 from redis.lock import Lock
+from redis.retry import Retry
 
 from campaign_mock.domain.records import (
     campaign_from_record,
@@ -60,8 +62,14 @@ class RedisStore:
     ) -> None:
         # Typed loosely: redis-py's stubs type every reply as bytes | str | list.
         self.client: Any = redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            # One more try on a broken connection (a Redis restarted), none on a timeout:
+            # redis-py's default, ten tries of each, would make the deadline ten times longer.
+            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
         )
+        self.timeout = timeout
         #: A blocking read (BLPOP) waits in slices shorter than the socket's timeout.
         self._slice = timeout / 2
         parts = urlsplit(url)

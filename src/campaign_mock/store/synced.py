@@ -18,7 +18,8 @@ class SyncedLock:
 
     Held for a read (`with lock.reading():`): the process's lock, and the copy brought up to
     date; nothing is written and the store's lock is not taken. Reentrant; only the
-    outermost hold talks to the store.
+    outermost hold talks to the store. The process's lock is waited for at most the store's
+    timeout (its holder may be in a stalled call itself): a request fails, it never hangs.
     """
 
     def __init__(
@@ -54,7 +55,11 @@ class SyncedLock:
             local.reading = previous
 
     def __enter__(self) -> None:
-        self._lock.acquire()
+        if not self._lock.acquire(timeout=self._store.timeout):
+            raise TimeoutError(
+                f"{self._store.label}: another call to the store held this instance's lock "
+                f"for over {self._store.timeout:g} s"
+            )
         local = self._local
         local.depth = getattr(local, "depth", 0) + 1
         if local.depth > 1:
