@@ -135,7 +135,10 @@ class MockServer:
                 on_ready()
             while received is None and serving.is_alive():
                 info = signal.sigtimedwait(STOP_SIGNALS, 0.5)
-                received = None if info is None else info.si_signo
+                # A stop and continue (SIGSTOP, Ctrl-Z then fg) ends the wait with no signal
+                # of the set: a garbage number, which is not a stop.
+                if info is not None and info.si_signo in STOP_SIGNALS:
+                    received = info.si_signo
         finally:
             self.stop()
         return None if received is None else signal.Signals(received)

@@ -161,15 +161,10 @@ class StoredWorld:
         if epoch is None:
             self.store.claim_epoch(LOST + self._epoch)
         raise StoreLost(
-            f"{self.store.label}: the store lost the data this instance served "
-            + (
-                "(it was emptied)"
-                if epoch is None or epoch.startswith(LOST)
-                else "(it was started afresh)"
-            )
-            + "; this instance refuses to go on, so that no id is handed out twice. Restart "
-            "it: on a store started afresh it joins; on an emptied one, start one instance "
-            "with --state-reset (campaigns and ids begin again), then the others"
+            f"{self.store.label}: the store lost the data this instance served (it was "
+            "emptied, or started afresh with --state-reset); this instance refuses to go on, "
+            "so that no id is handed out twice. Restart it (on an emptied store, start one "
+            "instance with --state-reset first: campaigns and ids begin again)"
         )
 
     def _sync_out(self) -> None:
