@@ -84,7 +84,8 @@ class SqliteStore:
         with self._transaction() as conn:
             found = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
             if found != ["ok"]:
-                raise sqlite3.DatabaseError(f"the file is damaged: {'; '.join(found)}")
+                said = " ".join(" ".join(map(str, found)).split())  # one line
+                raise sqlite3.DatabaseError(f"the file is damaged: {said}")
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('probe', 1)")
             conn.execute("DELETE FROM meta WHERE key = 'probe'")
 
