@@ -79,8 +79,8 @@ class RedisStore:
         self.client.ping()
         self._p = prefix
         self.fresh = (
-            f"delete the keys {prefix}* from that database (the mock's state is lost) "
-            "or use another database"
+            f"delete the keys {prefix}* from that database or serve once with --state-reset "
+            "(the mock's state is lost), or use another database"
         )
         #: One round trip per request's journal entry: number, append and trim, atomically.
         self._append = self.client.register_script(_JOURNAL_APPEND)

@@ -65,7 +65,10 @@ class SqliteStore:
         read whole or write; `timeout`: real seconds a call waits for another's write lock."""
         self.path = path
         self.label = f"sqlite:///{path}"
-        self.fresh = f"delete {path} (the mock's state is lost) or use a new path"
+        self.fresh = (
+            f"delete {path} or serve once with --state-reset (the mock's state is lost), "
+            "or use a new path"
+        )
         self.timeout = timeout
         self._local = threading.local()
         # This process's writers queue here rather than in SQLite's busy handler, which sleeps.
