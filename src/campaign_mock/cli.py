@@ -43,7 +43,8 @@ Examples:
 Beyond loopback, /_mock/ needs a control token (or --insecure-control); without
 either, serve exits with status 4. An address it cannot listen on (an unknown host,
 a port in use, no permission) exits with status 5; a refused fixtures file with 3;
-a --state store it cannot open or reach with 6.
+a --state store it cannot open, reach, read or write, or one that lost its data
+while instances served on it (see --state-reset), with 6.
 \b
 Then, with the built-in fixtures (create a campaign, read it back):
   curl -u demo:demo-password http://127.0.0.1:8080/campaign -d name=Hello -d domain=1 -d list=1
