@@ -48,6 +48,8 @@ class ServeOptions:
     session_ttl: float = 86_400.0
     isolate: str | None = None
     state: str = MEMORY
+    #: `Host` names beyond the bound address and loopback the served mock answers to.
+    allowed_hosts: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -56,6 +58,7 @@ class ServeOptions:
     def from_json(cls, text: str) -> ServeOptions:
         found = json.loads(text)
         found["callback_allow"] = tuple(found["callback_allow"])
+        found["allowed_hosts"] = tuple(found["allowed_hosts"])
         return cls(**found)
 
     def fixtures(self) -> Fixtures:

@@ -144,6 +144,15 @@ def main() -> None:
     "Default: any but link-local and metadata addresses; never the mock itself.",
 )
 @click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Answer to this Host name too (repeatable): a docker service or proxy name. Always: "
+    "localhost, loopback addresses and the address bound (with 0.0.0.0: any IP address and "
+    "this machine's names); any other Host is a 421.",
+)
+@click.option(
     "--session-ttl",
     default=DEFAULT_TTL,
     show_default=True,
@@ -189,6 +198,7 @@ def serve(
     control_token: str | None,
     insecure_control: bool,
     callback_allow: tuple[str, ...],
+    allowed_hosts: tuple[str, ...],
     session_ttl: float,
     state_url: str,
     workers: int | None,
@@ -237,6 +247,7 @@ def serve(
             session_ttl=session_ttl,
             isolate=isolate,
             state=state_url,
+            allowed_hosts=allowed_hosts,
         )
         options.settings()
     except (TimestampError, InvalidError) as exc:
@@ -250,7 +261,7 @@ def serve(
         raise StoreUnreachable(str(exc)) from None
     hold_stop_signals()
     try:
-        server = MockServer(app, host, port, threads=threads)
+        server = MockServer(app, host, port, threads=threads, allowed_hosts=allowed_hosts)
     except (OSError, ValueError) as exc:  # waitress says ValueError for a host it cannot use
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CannotListen(f"cannot listen on {host}:{port}: {reason}") from None
