@@ -371,3 +371,89 @@ def test_a_control_token_and_an_account_go_together(tmp_path: Path) -> None:
         bearer = {"Authorization": "Bearer s3cret"}  # the token alone names no account
         worlds = mock.data("GET", "/_mock/state", headers=bearer)["worlds"]
         assert {name: len(w["campaigns"]) for name, w in worlds.items()} == {"alice": 0, "bob": 1}
+
+
+# -- isolation is a boundary (issue 18, item 9) ------------------------------------------
+
+
+def test_no_credentials_reach_no_world_of_the_control_api(mock: Mock) -> None:
+    """Without a control token set, nothing spans the worlds over HTTP."""
+    mock.create(ALICE, name="alice-1")
+    mock.create(BOB, name="bob-1")
+    for method, path in [
+        ("GET", "/_mock/state"),
+        ("GET", "/_mock/requests"),
+        ("DELETE", "/_mock/requests"),
+        ("POST", "/_mock/reset"),
+        ("GET", "/_mock/clock"),
+    ]:
+        answer = mock.call(method, path)
+        assert answer.status_code == 401, (method, path)
+        assert answer.json()["data"]["code"] == "unauthorized"
+    assert mock.names(ALICE) == [(1, "alice-1")] and mock.names(BOB) == [(1, "bob-1")]
+    assert len(mock.data("GET", "/_mock/requests", BOB)["requests"]) == 1  # bob's, kept
+
+
+def test_an_account_may_not_change_what_every_world_shares(mock: Mock) -> None:
+    """The clock, the settings and the fixtures are every world's: the control token's."""
+    before = mock.data("GET", "/_mock/clock", ALICE)["now"]
+    for method, path, body in [
+        ("POST", "/_mock/clock/advance", {"seconds": 60}),
+        ("POST", "/_mock/clock/freeze", {}),
+        ("PUT", "/_mock/settings", {"send_rate": 7}),
+        ("PUT", "/_mock/faults", {"duplicate_rate": 1}),
+        ("PUT", "/_mock/fixtures", {"accounts": []}),
+    ]:
+        answer = mock.call(method, path, ALICE, json=body)
+        assert answer.status_code == 401, (method, path)
+        assert "control token" in answer.json()["data"]["error"]
+    assert mock.data("GET", "/_mock/clock", BOB)["now"] == before
+    assert mock.data("GET", "/_mock/settings", BOB)["send_rate"] != 7
+    assert mock.create(ALICE)["id"] == 1  # alice's credentials still work: fixtures kept
+
+
+def test_mixed_credentials_are_refused_on_the_api_and_the_control_api(mock: Mock) -> None:
+    """Basic of one account and the session cookie of another name no one: 401, whichever
+    would have been read first."""
+    mock.create(ALICE, name="alice-1")
+    mock.create(BOB, name="bob-1")
+    bob = Mock(mock.url)
+    bob.data("POST", "/login/", json={"username": "bob", "password": "bob-password"})
+    for method, path, body in [
+        ("GET", "/campaign/1", None),
+        ("DELETE", "/campaign/1", None),
+        ("GET", "/_mock/state", None),
+        ("POST", "/_mock/reset", {}),
+        ("GET", "/_mock/ui/part/campaigns", None),
+    ]:
+        answer = bob.call(method, path, ALICE, json=body)
+        assert answer.status_code == 401, (method, path)
+        assert "more than one account" in answer.json()["data"]["error"]
+    assert mock.names(ALICE) == [(1, "alice-1")] and mock.names(BOB) == [(1, "bob-1")]
+    # The same account twice is one account.
+    assert bob.data("GET", "/campaign/1", BOB)["name"] == "bob-1"
+    bob.http.close()
+
+
+def test_the_dashboard_shows_and_presses_the_callers_world_only(mock: Mock) -> None:
+    mock.create(ALICE, name="alice-secret-plan")
+    mock.create(BOB, name="bob-1")
+    html = {"Accept": "text/html"}
+    assert mock.call("GET", "/_mock/ui/", headers=html).status_code == 401  # no one: no world
+    page = mock.call("GET", "/_mock/ui/", BOB, headers=html)
+    assert page.status_code == 200 and "bob-1" in page.text
+    assert "alice-secret-plan" not in page.text
+    journal = mock.call("GET", "/_mock/ui/requests", BOB, headers=html).text
+    assert "alice" not in journal.replace("alice-password", "")
+    other = mock.call("GET", "/_mock/ui/campaigns/1?world=alice", BOB, headers=html)
+    assert other.status_code == 404
+    pressed = mock.call(
+        "POST",
+        "/_mock/ui/do/abort/1?world=alice",
+        BOB,
+        headers={"Accept": "application/json"},
+    )
+    assert pressed.status_code == 404
+    assert mock.data("GET", "/campaign/1", ALICE)["state"] == "DRAFT"
+    frozen = mock.call("POST", "/_mock/ui/do/clock/freeze", BOB)
+    assert frozen.status_code == 401  # the clock is every world's
