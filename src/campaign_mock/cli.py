@@ -44,6 +44,12 @@ either, serve exits with status 4. An address it cannot listen on (an unknown ho
 a port in use, no permission) exits with status 5; a refused fixtures file with 3;
 a --state store it cannot open or reach with 6.
 \b
+The mock answers only to the Host names it serves (localhost, loopback addresses, the
+--host it is bound to, each --allowed-host; with --host 0.0.0.0 any IP address and this
+machine's names): any other Host is a 421, so a DNS-rebinding page cannot reach it.
+Changes through /_mock/ must be JSON (or carry the token) and never come from another
+site's page (Origin or Referer): a web page cannot reset your mock.
+\b
 Then, with the built-in fixtures (create a campaign, read it back):
   curl -u demo:demo-password http://127.0.0.1:8080/campaign -d name=Hello -d domain=1 -d list=1
   curl -u demo:demo-password http://127.0.0.1:8080/campaign/1
@@ -179,7 +185,9 @@ def main() -> None:
     "--isolate",
     type=click.Choice(["accounts"]),
     help="Give each account a world of its own: its campaigns, ids from 1, sends, journals "
-    "and reset (POST /_mock/reset with its credentials). Fixtures and the clock stay shared.",
+    "and reset (POST /_mock/reset with its credentials). Fixtures and the clock stay shared; "
+    "/_mock/ and the dashboard act on the caller's world only: every world, or a change of "
+    "the clock, settings or fixtures, needs the control token.",
 )
 def serve(
     host: str,

@@ -457,3 +457,13 @@ def test_the_dashboard_shows_and_presses_the_callers_world_only(mock: Mock) -> N
     assert mock.data("GET", "/campaign/1", ALICE)["state"] == "DRAFT"
     frozen = mock.call("POST", "/_mock/ui/do/clock/freeze", BOB)
     assert frozen.status_code == 401  # the clock is every world's
+
+
+def test_mixed_credentials_are_refused_without_isolation_too(shared: Mock) -> None:
+    """Whose request it is (the journal, the dashboard) is never a guess either."""
+    bob = Mock(shared.url)
+    bob.data("POST", "/login/", json={"username": "bob", "password": "bob-password"})
+    answer = bob.call("POST", "/campaign", ALICE, json=CAMPAIGN)
+    assert answer.status_code == 401 and answer.json()["data"]["code"] == "unauthorized"
+    assert shared.names(None) == []
+    bob.http.close()
