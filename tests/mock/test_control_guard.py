@@ -93,8 +93,10 @@ def test_every_loopback_spelling_a_client_uses_is_answered_and_no_other_name(
         assert get(mock.url, "/campaign/1", host.format(port=port(mock)))[0] == 421, host
 
 
-def test_allowed_host_adds_a_name_and_only_that_one() -> None:
-    with served_mock("--allowed-host", "mock.internal", "--allowed-host", "Other.Test") as url:
+@pytest.mark.parametrize("server", [(), ("--workers", "1")], ids=["waitress", "granian"])
+def test_allowed_host_adds_a_name_and_only_that_one(server: tuple[str, ...]) -> None:
+    names = ("--allowed-host", "mock.internal", "--allowed-host", "Other.Test")
+    with served_mock(*names, *server) as url:
         for host in ("mock.internal:80", "other.test", "127.0.0.1"):
             assert get(url, "/_mock/clock", host)[0] == 200, host
         assert get(url, "/_mock/clock", "mock.internal.evil.example")[0] == 421
