@@ -50,6 +50,8 @@ class ServeOptions:
     state: str = MEMORY
     store_timeout: float = STORE_TIMEOUT
     state_reset: bool = False
+    #: `Host` names beyond the bound address and loopback the served mock answers to.
+    allowed_hosts: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -58,6 +60,7 @@ class ServeOptions:
     def from_json(cls, text: str) -> ServeOptions:
         found = json.loads(text)
         found["callback_allow"] = tuple(found["callback_allow"])
+        found["allowed_hosts"] = tuple(found["allowed_hosts"])
         return cls(**found)
 
     def fixtures(self) -> Fixtures:

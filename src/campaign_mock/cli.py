@@ -46,6 +46,12 @@ a port in use, no permission) exits with status 5; a refused fixtures file with 
 a --state store it cannot open, reach, read or write, or one that lost its data
 while instances served on it (see --state-reset), with 6.
 \b
+The mock answers only to the Host names it serves (localhost, loopback addresses, the
+--host it is bound to, each --allowed-host; with --host 0.0.0.0 any IP address and this
+machine's names): any other Host is a 421, so a DNS-rebinding page cannot reach it.
+Changes through /_mock/ must be JSON (or carry the token) and never come from another
+site's page (Origin or Referer): a web page cannot reset your mock.
+\b
 Then, with the built-in fixtures (create a campaign, read it back):
   curl -u demo:demo-password http://127.0.0.1:8080/campaign -d name=Hello -d domain=1 -d list=1
   curl -u demo:demo-password http://127.0.0.1:8080/campaign/1
@@ -146,6 +152,15 @@ def main() -> None:
     "Default: any but link-local and metadata addresses; never the mock itself.",
 )
 @click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Answer to this Host name too (repeatable): a docker service or proxy name. Always: "
+    "localhost, loopback addresses and the address bound (with 0.0.0.0: any IP address and "
+    "this machine's names); any other Host is a 421.",
+)
+@click.option(
     "--session-ttl",
     default=DEFAULT_TTL,
     show_default=True,
@@ -189,7 +204,9 @@ def main() -> None:
     "--isolate",
     type=click.Choice(["accounts"]),
     help="Give each account a world of its own: its campaigns, ids from 1, sends, journals "
-    "and reset (POST /_mock/reset with its credentials). Fixtures and the clock stay shared.",
+    "and reset (POST /_mock/reset with its credentials). Fixtures and the clock stay shared; "
+    "/_mock/ and the dashboard act on the caller's world only: every world, or a change of "
+    "the clock, settings or fixtures, needs the control token.",
 )
 def serve(
     host: str,
@@ -208,6 +225,7 @@ def serve(
     control_token: str | None,
     insecure_control: bool,
     callback_allow: tuple[str, ...],
+    allowed_hosts: tuple[str, ...],
     session_ttl: float,
     state_url: str,
     store_timeout: float,
@@ -262,6 +280,7 @@ def serve(
             state=state_url,
             store_timeout=store_timeout,
             state_reset=state_reset,
+            allowed_hosts=allowed_hosts,
         )
         options.settings()
     except (TimestampError, InvalidError) as exc:
@@ -275,7 +294,7 @@ def serve(
         raise StoreUnreachable(str(exc)) from None
     hold_stop_signals()
     try:
-        server = MockServer(app, host, port, threads=threads)
+        server = MockServer(app, host, port, threads=threads, allowed_hosts=allowed_hosts)
     except (OSError, ValueError) as exc:  # waitress says ValueError for a host it cannot use
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CannotListen(f"cannot listen on {host}:{port}: {reason}") from None

@@ -14,6 +14,7 @@ from campaign_mock.core import Mock
 from campaign_mock.delivery import policy
 from campaign_mock.delivery.dispatcher import MAX_LONG_POLLS, step_aside
 from campaign_mock.http.context import EXTENSION
+from campaign_mock.http.hosts import answer_only_to
 from campaign_mock.serving.background import TICK_SECONDS, Background
 from campaign_mock.serving.connection import ConnectionLimits, use_mock_channels
 from campaign_mock.serving.traffic import ApiTraffic
@@ -40,7 +41,8 @@ class MockServer:
     `serve_forever()` blocks (the CLI) until `request_stop()`; `start()`/`stop()` run it in
     the background (tests, the pytest plugin). `on_tick` runs every `tick_seconds` on its own
     thread, so the simulation moves even when no request arrives. `connections` bounds what
-    each client connection may hold (`channel.ConnectionLimits`).
+    each client connection may hold (`channel.ConnectionLimits`). The app answers only to the
+    `Host` names of `host` and `allowed_hosts` (http/hosts.py: DNS rebinding).
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class MockServer:
         on_tick: Callable[[], None] | None = None,
         tick_seconds: float = TICK_SECONDS,
         connections: ConnectionLimits | None = None,
+        allowed_hosts: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self._traffic = ApiTraffic()
@@ -75,6 +78,7 @@ class MockServer:
             **limits.waitress_settings(),
         )
         use_mock_channels(self._server, self._traffic, limits)
+        answer_only_to(app, host, (self.host, *allowed_hosts))
         # No callback of any mock in this process may come back here (delivery/policy.py).
         self._listening: tuple[str, int] | None = (self.host, self.port)
         policy.serving(*self._listening)
