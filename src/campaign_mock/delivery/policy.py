@@ -254,7 +254,13 @@ class DestinationPolicy:
                     f"refused by policy: {name}:{port} is not in the callback allow-list"
                 )
         found = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
-        listeners = self.listeners()
+        try:
+            listeners = self.listeners()
+        except Exception as error:  # the store did not answer: refused, never unchecked
+            raise RefusedDestination(
+                f"refused by policy: where this mock's instances listen could not be read "
+                f"({type(error).__name__})"
+            ) from None
         passed: list[tuple[int, Any]] = []
         reason = None
         for family, _type, _proto, _canonical, sockaddr in found:
