@@ -134,7 +134,11 @@ def build_mock(
         auth=options.auth,
         journal_size=options.journal_size,
         control_token=options.control_token,
-        transport=HttpTransport(policy=DestinationPolicy(options.callback_allow)),
+        transport=HttpTransport(
+            policy=DestinationPolicy(
+                options.callback_allow, None if stored is None else stored.listeners
+            )
+        ),
         unavailable=store_errors() if store is not None else (),
     )
     if store is not None:

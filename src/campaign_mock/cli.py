@@ -149,7 +149,8 @@ def main() -> None:
     envvar="CAMPAIGN_MOCK_CALLBACK_ALLOW",
     metavar="HOST|CIDR|HOST:PORT",
     help="Only these callback destinations are called (repeatable; env: space-separated). "
-    "Default: any but link-local and metadata addresses; never the mock itself.",
+    "Default: any but link-local and metadata addresses; never the mock itself, another "
+    "instance on its --state store, or a /_mock/ path on any host.",
 )
 @click.option(
     "--allowed-host",

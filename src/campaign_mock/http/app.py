@@ -126,7 +126,7 @@ def _check_request() -> Response | None:
         held.user = "anonymous"
     if method in {"POST", "PUT"}:
         held.params = read_params(req)
-        refuse_callbacks_to_itself(req, held.params)
+        refuse_callbacks_to_itself(req, held.params, core)
     return None
 
 

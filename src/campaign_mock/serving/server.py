@@ -85,6 +85,7 @@ class MockServer:
         # The simulation's ticker and callback workers.
         self._background: Background | None = None
         if self.mock is not None:
+            self.mock.listening(*self._listening)  # nor of another instance on its store
             self.mock.dispatcher.waiting = self._traffic.waiting
             self._background = Background(
                 app, on_tick=on_tick, tick_seconds=tick_seconds, step=self._let_requests_pass

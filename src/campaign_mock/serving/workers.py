@@ -15,6 +15,7 @@ from flask import Flask
 
 from campaign_mock.assembly import ServeOptions, build_app
 from campaign_mock.delivery import policy
+from campaign_mock.http.context import mock_of
 from campaign_mock.http.hosts import answer_only_to
 from campaign_mock.serving.background import Background
 
@@ -30,7 +31,8 @@ def app_from_environment() -> Flask:
     host, _, port = os.environ[ADDRESS_VARIABLE].rpartition(":")
     app = build_app(options)
     answer_only_to(app, host, options.allowed_hosts)
-    policy.serving(host, int(port))  # no callback of this mock may come back to it
+    policy.serving(host, int(port))  # no callback of this mock may come back to it,
+    mock_of(app).listening(host, int(port))  # nor of another instance on its store
     Background(app).start()
     return app
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from campaign_mock.domain.clock import ClockState
+from campaign_mock.domain.listening import Listener
 from campaign_mock.domain.models import Campaign
 from campaign_mock.domain.world import WorldMeta
 
@@ -35,6 +36,9 @@ STORE_TIMEOUT = 5.0
 #: The epoch an instance that found its store emptied leaves there, before its own: a new
 #: instance refuses to start on it until told `--state-reset`.
 LOST = "lost:"
+#: Real seconds an instance's listening address stays registered unless renewed: how long
+#: callbacks to a killed instance's port stay refused (a clean stop removes it at once).
+LISTENER_SECONDS = 60.0
 
 
 @dataclass(slots=True, frozen=True)
@@ -182,6 +186,21 @@ class StateStore(Protocol):
 
     def wait_answer(self, ident: int, timeout: float) -> bytes | None:
         """The answer to command `ident`, waiting up to `timeout` real seconds."""
+        ...
+
+    # -- where the instances listen (delivery/policy.py refuses callbacks to each) --------
+
+    def register_listener(self, instance: str, at: Listener, until: float) -> None:
+        """Records (or renews) that `instance` listens `at` until `until` (Unix seconds);
+        drops the entries past their time."""
+        ...
+
+    def forget_listeners(self, instance: str) -> None:
+        """`instance` stops cleanly: its addresses go at once."""
+        ...
+
+    def listeners(self, now: float) -> list[Listener]:
+        """Every registered address still in its time at `now`."""
         ...
 
     # -- the request journal, one for every instance (core/journal.py's JournalStore) ------

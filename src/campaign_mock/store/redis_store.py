@@ -23,6 +23,7 @@ from redis.backoff import NoBackoff
 from redis.lock import Lock
 from redis.retry import Retry
 
+from campaign_mock.domain.listening import Listener
 from campaign_mock.domain.records import (
     campaign_from_record,
     campaign_to_record,
@@ -329,6 +330,33 @@ class RedisStore:
             if time.monotonic() >= deadline:
                 return None
 
+    # -- where the instances listen: a hash, field "instance host port" --------------------
+
+    def register_listener(self, instance: str, at: Listener, until: float) -> None:
+        # The value is plain text, "until port host machine": the machine's name is last,
+        # so any text it holds reads back.
+        key = self._k("listeners")
+        stale = [
+            f for f, v in self.client.hgetall(key).items() if _listener(v, time.time()) is None
+        ]
+        pipe = self.client.pipeline(transaction=True)
+        if stale:
+            pipe.hdel(key, *stale)
+        pipe.hset(
+            key, f"{instance} {at.host} {at.port}", f"{until!r} {at.port} {at.host} {at.machine}"
+        )
+        pipe.execute()
+
+    def forget_listeners(self, instance: str) -> None:
+        key = self._k("listeners")
+        mine = [f for f in self.client.hkeys(key) if bytes(f).decode().split(" ")[0] == instance]
+        if mine:
+            self.client.hdel(key, *mine)
+
+    def listeners(self, now: float) -> list[Listener]:
+        found = (_listener(v, now) for v in self.client.hvals(self._k("listeners")))
+        return [each for each in found if each is not None]
+
     # -- the request journal: one list, trimmed to its capacity ------------------------
 
     def journal_append(self, entries: list[str], capacity: int) -> None:
@@ -352,6 +380,21 @@ class RedisStore:
         return read(
             kind, bytes(data), _READERS[kind], f"{self.label}: key {self._p}{where}", self.fresh
         )
+
+
+def _listener(value: bytes, now: float) -> Listener | None:
+    """A listener's entry read back; None once past its time, or for text that is none (an
+    entry only adds a refusal, so one that does not read is dropped, not an error)."""
+    words = bytes(value).decode(errors="replace").split(" ", 3)
+    if len(words) != 4 or not words[1].isdigit():
+        return None
+    until, port, host, machine = words
+    try:
+        if not float(until) > now:
+            return None
+    except ValueError:
+        return None
+    return Listener(machine, host, int(port))
 
 
 #: How each kind of record kept under its own key is read back.

@@ -20,13 +20,22 @@ from campaign_mock.domain.commands import (
     Redeliver,
 )
 from campaign_mock.domain.deliveries import Batch
+from campaign_mock.domain.listening import Listener
 from campaign_mock.domain.models import Campaign, Channel, Fixtures, State
 from campaign_mock.domain.params import CampaignFields
 from campaign_mock.domain.sessions import Sessions
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.domain.simulation import CHUNK, Simulation
 from campaign_mock.domain.world import WorldChanges
-from campaign_mock.store.base import LOST, Stamp, StateStore, StoreLost, Write, new_epoch
+from campaign_mock.store.base import (
+    LISTENER_SECONDS,
+    LOST,
+    Stamp,
+    StateStore,
+    StoreLost,
+    Write,
+    new_epoch,
+)
 from campaign_mock.store.lease import SendsLease
 from campaign_mock.store.synced import SyncedLock
 
@@ -57,9 +66,14 @@ SESSIONS = ("login", "session_user", "logout")
 #: step by the other operations; fixtures change only with PUT /_mock/fixtures, and the
 #: ticker brings them in within TICK_SECONDS, so credentials are checked without a read.
 LOCAL = ("check_credentials", "clock", "simulation", "next_id")
-#: The ticker's: keeps or takes the sends' lease; the holder runs the sends, the others show
-#: its checkpoint.
+#: The ticker's: keeps or takes the sends' lease (the holder runs the sends, the others show
+#: its checkpoint) and renews this instance's listening addresses.
 TICKER = ("tick",)
+#: Where the instances listen (`Keeper`): registered at start, renewed by the ticker every
+#: RENEW_LISTENERS real seconds, gone at a clean stop or LISTENER_SECONDS after a crash.
+LISTENERS = ("listening", "listeners")
+#: Real seconds between two renewals of this instance's listening addresses.
+RENEW_LISTENERS = LISTENER_SECONDS / 4
 
 
 class StoredWorld:
@@ -74,7 +88,8 @@ class StoredWorld:
     only (one cheap read) and fetch just the campaigns changed since; `ON_HOLDER` run where
     the sends are, on the lease holder (store/lease.py), as commands of domain/commands.py;
     `SESSIONS` are single atomic operations on the store; `LOCAL` read this instance's copy;
-    `TICKER` is the ticker's, the lease and the sends.
+    `TICKER` is the ticker's, the lease and the sends; `LISTENERS` where the instances
+    listen, so that none of them sends a callback to another.
     """
 
     def __init__(
@@ -97,6 +112,8 @@ class StoredWorld:
         self._reset_pending = False
         self._write_whole = False  # the first instance on an empty store writes its world
         self._lease = SendsLease(store, self._backend, self._synced, self.instance)
+        self._listening: list[Listener] = []
+        self._renewed = 0.0  # time.monotonic() of the last renewal
         clock.around_move = self._clock_moving
         self._join()
 
@@ -208,8 +225,25 @@ class StoredWorld:
         }
 
     def stop(self) -> None:
-        """A clean stop: the sends' last checkpoint, and the lease handed over at once."""
+        """A clean stop: the sends' last checkpoint, the lease handed over at once, and this
+        instance's addresses unregistered."""
         self._lease.stop()
+        self.store.forget_listeners(self.instance)
+
+    # -- LISTENERS ---------------------------------------------------------------------------
+
+    def listening(self, at: Listener) -> None:
+        self._listening.append(at)
+        self._renew_listeners()
+
+    def listeners(self) -> list[Listener]:
+        return self.store.listeners(time.time())
+
+    def _renew_listeners(self) -> None:
+        until = time.time() + LISTENER_SECONDS
+        for at in self._listening:
+            self.store.register_listener(self.instance, at, until)
+        self._renewed = time.monotonic()
 
     @property
     def leading(self) -> bool:
@@ -327,4 +361,6 @@ class StoredWorld:
         budget: int = CHUNK,
         pause: Callable[[], None] | None = None,
     ) -> None:
+        if self._listening and time.monotonic() - self._renewed >= RENEW_LISTENERS:
+            self._renew_listeners()
         self._lease.tick(horizon, budget, pause)

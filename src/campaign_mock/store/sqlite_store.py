@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from campaign_mock.domain.listening import Listener
 from campaign_mock.domain.records import (
     campaign_from_record,
     campaign_to_record,
@@ -44,6 +45,8 @@ CREATE TABLE IF NOT EXISTS lease (name TEXT PRIMARY KEY, holder TEXT, until REAL
 CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY, version INTEGER, blob BLOB);
 CREATE TABLE IF NOT EXISTS acknowledged (key BLOB PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT);
+CREATE TABLE IF NOT EXISTS listeners (instance TEXT, machine TEXT, host TEXT, port INTEGER,
+                                      until REAL, PRIMARY KEY (instance, host, port));
 CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB,
                                      taken INTEGER DEFAULT 0, answer BLOB);
 """
@@ -339,6 +342,26 @@ class SqliteStore:
             if time.monotonic() >= deadline:
                 return None
             time.sleep(POLL)
+
+    # -- where the instances listen ------------------------------------------------------
+
+    def register_listener(self, instance: str, at: Listener, until: float) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM listeners WHERE until <= ?", (time.time(),))
+            conn.execute(
+                "INSERT OR REPLACE INTO listeners VALUES (?, ?, ?, ?, ?)",
+                (instance, at.machine, at.host, at.port, until),
+            )
+
+    def forget_listeners(self, instance: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM listeners WHERE instance = ?", (instance,))
+
+    def listeners(self, now: float) -> list[Listener]:
+        rows = self._connection().execute(
+            "SELECT machine, host, port FROM listeners WHERE until > ?", (now,)
+        )
+        return [Listener(str(machine), str(host), int(port)) for machine, host, port in rows]
 
     # -- the request journal -------------------------------------------------------
 
