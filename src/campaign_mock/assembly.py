@@ -23,7 +23,7 @@ from campaign_mock.domain.world import World
 from campaign_mock.domain.worlds import ACCOUNTS
 from campaign_mock.fixtures.document import default_fixtures, load_fixtures
 from campaign_mock.http import flask_app
-from campaign_mock.store import MEMORY, open_store, store_errors
+from campaign_mock.store import MEMORY, STORE_TIMEOUT, StoreUrlError, open_store, store_errors
 
 if TYPE_CHECKING:
     from campaign_mock.store.shared import StoredWorld
@@ -48,6 +48,10 @@ class ServeOptions:
     session_ttl: float = 86_400.0
     isolate: str | None = None
     state: str = MEMORY
+    store_timeout: float = STORE_TIMEOUT
+    state_reset: bool = False
+    #: `Host` names beyond the bound address and loopback the served mock answers to.
+    allowed_hosts: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -56,6 +60,7 @@ class ServeOptions:
     def from_json(cls, text: str) -> ServeOptions:
         found = json.loads(text)
         found["callback_allow"] = tuple(found["callback_allow"])
+        found["allowed_hosts"] = tuple(found["allowed_hosts"])
         return cls(**found)
 
     def fixtures(self) -> Fixtures:
@@ -91,7 +96,11 @@ def build_mock(
     """
     if options.isolate not in (None, ACCOUNTS):
         raise ValueError(f"isolate: {options.isolate!r} is not an isolation; use {ACCOUNTS!r}")
-    store = open_store(options.state) if backend is None else None
+    store = (
+        open_store(options.state, options.store_timeout, fresh=options.state_reset)
+        if backend is None
+        else None
+    )
     held: World
     stored: StoredWorld | None = None
     if backend is not None:
@@ -105,7 +114,14 @@ def build_mock(
             from campaign_mock.store.shared import StoredWorld
 
             shared = MockClock(start=options.start, frozen=options.frozen, speed=options.speed)
-            held = stored = StoredWorld(store, loaded, shared, options.settings(), sessions)
+            try:
+                held = stored = StoredWorld(store, loaded, shared, options.settings(), sessions)
+            except store_errors() as exc:  # joining: unreachable since opened, or lost
+                store.close()
+                found = str(exc)
+                raise StoreUrlError(
+                    found if found.startswith(store.label) else f"{store.label}: {found}"
+                ) from None
         else:
             made = clock or MockClock(
                 start=options.start, frozen=options.frozen, speed=options.speed
@@ -118,7 +134,11 @@ def build_mock(
         auth=options.auth,
         journal_size=options.journal_size,
         control_token=options.control_token,
-        transport=HttpTransport(policy=DestinationPolicy(options.callback_allow)),
+        transport=HttpTransport(
+            policy=DestinationPolicy(
+                options.callback_allow, None if stored is None else stored.listeners
+            )
+        ),
         unavailable=store_errors() if store is not None else (),
     )
     if store is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import sys
+from dataclasses import replace
 from typing import NoReturn
 
 import click
@@ -22,7 +23,7 @@ from campaign_mock.http.context import mock_of
 from campaign_mock.serving.exposure import EXIT_EXPOSED, exposure_refusal, is_loopback_host
 from campaign_mock.serving.server import DEFAULT_THREADS, MockServer, hold_stop_signals
 from campaign_mock.serving.workers import check_listen, free_port, serve_workers
-from campaign_mock.store import MEMORY, StoreUrlError, open_store
+from campaign_mock.store import MEMORY, STORE_TIMEOUT, StoreUrlError, open_store
 from campaign_mock.store.shared import StoredWorld
 
 _SERVE_EXAMPLES = """
@@ -42,7 +43,14 @@ Examples:
 Beyond loopback, /_mock/ needs a control token (or --insecure-control); without
 either, serve exits with status 4. An address it cannot listen on (an unknown host,
 a port in use, no permission) exits with status 5; a refused fixtures file with 3;
-a --state store it cannot open or reach with 6.
+a --state store it cannot open, reach, read or write, or one that lost its data
+while instances served on it (see --state-reset), with 6.
+\b
+The mock answers only to the Host names it serves (localhost, loopback addresses, the
+--host it is bound to, each --allowed-host; with --host 0.0.0.0 any IP address and this
+machine's names): any other Host is a 421, so a DNS-rebinding page cannot reach it.
+Changes through /_mock/ must be JSON (or carry the token) and never come from another
+site's page (Origin or Referer): a web page cannot reset your mock.
 \b
 Then, with the built-in fixtures (create a campaign, read it back):
   curl -u demo:demo-password http://127.0.0.1:8080/campaign -d name=Hello -d domain=1 -d list=1
@@ -141,7 +149,17 @@ def main() -> None:
     envvar="CAMPAIGN_MOCK_CALLBACK_ALLOW",
     metavar="HOST|CIDR|HOST:PORT",
     help="Only these callback destinations are called (repeatable; env: space-separated). "
-    "Default: any but link-local and metadata addresses; never the mock itself.",
+    "Default: any but link-local and metadata addresses; never the mock itself, another "
+    "instance on its --state store, or a /_mock/ path on any host.",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Answer to this Host name too (repeatable): a docker service or proxy name. Always: "
+    "localhost, loopback addresses and the address bound (with 0.0.0.0: any IP address and "
+    "this machine's names); any other Host is a 421.",
 )
 @click.option(
     "--session-ttl",
@@ -161,6 +179,23 @@ def main() -> None:
     "several processes or machines on one store act as one mock.",
 )
 @click.option(
+    "--store-timeout",
+    default=STORE_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    envvar="CAMPAIGN_MOCK_STORE_TIMEOUT",
+    metavar="SECONDS",
+    help="Real seconds any one call to the --state store may take: a store that stalls "
+    "longer makes the request answer 503 unavailable, not wait.",
+)
+@click.option(
+    "--state-reset",
+    is_flag=True,
+    help="Start the --state store afresh: every campaign, id, session and send in it goes "
+    "and a new epoch begins. Needed to serve again on a store that lost its data while "
+    "instances served on it (those instances refuse until restarted).",
+)
+@click.option(
     "--workers",
     type=click.IntRange(1, 64),
     help="Serve with granian in this many processes (needs --state sqlite or redis beyond 1). "
@@ -170,7 +205,9 @@ def main() -> None:
     "--isolate",
     type=click.Choice(["accounts"]),
     help="Give each account a world of its own: its campaigns, ids from 1, sends, journals "
-    "and reset (POST /_mock/reset with its credentials). Fixtures and the clock stay shared.",
+    "and reset (POST /_mock/reset with its credentials). Fixtures and the clock stay shared; "
+    "/_mock/ and the dashboard act on the caller's world only: every world, or a change of "
+    "the clock, settings or fixtures, needs the control token.",
 )
 def serve(
     host: str,
@@ -189,8 +226,11 @@ def serve(
     control_token: str | None,
     insecure_control: bool,
     callback_allow: tuple[str, ...],
+    allowed_hosts: tuple[str, ...],
     session_ttl: float,
     state_url: str,
+    store_timeout: float,
+    state_reset: bool,
     workers: int | None,
     isolate: str | None,
 ) -> None:
@@ -211,6 +251,8 @@ def serve(
         DestinationPolicy(callback_allow)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--callback-allow") from None
+    if state_reset and state_url == MEMORY:
+        _refuse("--state-reset starts a --state store afresh; --state memory starts afresh anyway")
     if state_url != MEMORY and isolate:
         _refuse("--isolate accounts keeps its worlds in memory; drop --state or --isolate")
     if workers and workers > 1 and state_url == MEMORY:
@@ -237,6 +279,9 @@ def serve(
             session_ttl=session_ttl,
             isolate=isolate,
             state=state_url,
+            store_timeout=store_timeout,
+            state_reset=state_reset,
+            allowed_hosts=allowed_hosts,
         )
         options.settings()
     except (TimestampError, InvalidError) as exc:
@@ -250,7 +295,7 @@ def serve(
         raise StoreUnreachable(str(exc)) from None
     hold_stop_signals()
     try:
-        server = MockServer(app, host, port, threads=threads)
+        server = MockServer(app, host, port, threads=threads, allowed_hosts=allowed_hosts)
     except (OSError, ValueError) as exc:  # waitress says ValueError for a host it cannot use
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CannotListen(f"cannot listen on {host}:{port}: {reason}") from None
@@ -441,9 +486,11 @@ def _serve_workers(
 ) -> None:
     """granian in `workers` processes; it takes SIGINT and SIGTERM itself."""
     try:
-        store = open_store(options.state)  # one line now, not one traceback per worker
+        # One line now, not one traceback per worker; the reset too, once for every worker.
+        store = open_store(options.state, options.store_timeout, fresh=options.state_reset)
     except StoreUrlError as exc:
         raise StoreUnreachable(str(exc)) from None
+    options = replace(options, state_reset=False)
     shown = options.state if store is None else store.label  # never a URL's password
     if store is not None:
         store.close()

@@ -38,8 +38,12 @@ class Served:
         return self.mock.url
 
     def api(self, method: str, path: str, **kwargs: object) -> dict[str, object]:
-        """An API or control request with the account's credentials; the envelope's data."""
-        answer = requests.request(method, self.url + path, auth=AUTH, timeout=30, **kwargs)  # type: ignore[arg-type]
+        """An API or control request with the account's credentials (and the control token,
+        if the mock has one); the envelope's data."""
+        headers = self.mock.control_headers
+        answer = requests.request(  # type: ignore[misc]
+            method, self.url + path, auth=AUTH, timeout=30, headers=headers, **kwargs
+        )
         body = answer.json()
         assert body["success"], (method, path, answer.status_code, body)
         data: dict[str, object] = body["data"]
@@ -62,6 +66,8 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
         start=START,
         state=state,
         isolate="accounts" if mode == "isolated" else None,
+        # Isolated, the clock and settings are every world's: changed with the token only.
+        control_token="doors-token" if mode == "isolated" else None,
         window=60.0,
     )
     app = build_app(options)

@@ -42,7 +42,8 @@ def _button(served: Served, path: str, **form: str) -> None:
         served.url + path,
         data=form,
         params=params,
-        headers={"Accept": "application/json"},
+        headers={"Accept": "application/json", **served.mock.control_headers},
+        auth=AUTH if served.account else None,
         timeout=30,
     )
     assert answer.json()["ok"], (path, answer.status_code, answer.text)
@@ -50,7 +51,14 @@ def _button(served: Served, path: str, **form: str) -> None:
 
 def _intercepted(served: Served, method: str, path: str, document: object = None) -> object:
     with served.mock.intercept(BASE):
-        answer = requests.request(method, BASE + path, json=document, auth=AUTH, timeout=30)
+        answer = requests.request(
+            method,
+            BASE + path,
+            json=document,
+            auth=AUTH,
+            headers=served.mock.control_headers,
+            timeout=30,
+        )
     body = answer.json()
     assert body["success"], (method, path, answer.status_code, body)
     return body["data"]

@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,30 @@ def test_serve_survives_a_burst_of_signals() -> None:
         _, rest = process.communicate(timeout=15)
         assert process.returncode == 0, rest
         assert "campaign-mock stopped (SIGTERM)" in rest and "Traceback" not in rest
+
+
+def test_serve_survives_a_stop_and_continue() -> None:
+    """SIGSTOP then SIGCONT (what Ctrl-Z then `fg` do) is not a stop: the mock serves on. The
+    wait for SIGINT and SIGTERM ended with a number that is no signal, and serve crashed."""
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--port", "0"], stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    match = re.search(r"serving on (http://\S+)", process.stderr.readline())
+    assert match
+    try:
+        process.send_signal(signal.SIGSTOP)
+        time.sleep(
+            1
+        )  # stopped past the end of its 0.5 s wait for a signal: no condition to wait on
+        process.send_signal(signal.SIGCONT)
+        answer = requests.get(f"{match[1]}/_mock/store", timeout=5)
+        assert answer.json()["success"] is True
+    finally:
+        process.terminate()
+        _, rest = process.communicate(timeout=15)
+    assert process.returncode == 0, rest
+    assert "campaign-mock stopped (SIGTERM)" in rest and "Traceback" not in rest, rest
 
 
 def test_port_in_use_is_one_line() -> None:

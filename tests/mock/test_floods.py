@@ -193,7 +193,7 @@ def test_a_connection_answering_a_long_request_is_not_cut_as_idle() -> None:
         body = b'{"idle": true, "timeout": 4}'
         with socket.create_connection((server.host, server.port), timeout=20) as sock:
             sock.sendall(
-                b"POST /_mock/deliveries/wait HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                b"POST /_mock/deliveries/wait HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                 b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
                 % (len(body), body)
             )

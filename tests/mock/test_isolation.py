@@ -37,6 +37,7 @@ START = 1_900_000_000.0
 ALICE = ("alice", "alice-password")
 ALICE_KEY = ("alice", "alice-api-key")
 BOB = ("bob", "bob-password")
+TOKEN = "s3cret"
 CAMPAIGN = {"name": "Sale", "domain": 1, "list": 1}
 
 
@@ -56,9 +57,11 @@ def _team_fixtures(tmp_path: Path) -> Path:
 class Mock:
     """A live mock on a frozen clock, spoken to over HTTP."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str | None = None) -> None:
         self.url = url
         self.http = requests.Session()
+        if token is not None:  # the control token, on every request
+            self.http.headers["X-Mock-Token"] = token
 
     def call(self, method: str, path: str, auth: Any = None, **kwargs: Any) -> requests.Response:
         return self.http.request(method, self.url + path, auth=auth, timeout=30, **kwargs)
@@ -77,12 +80,13 @@ class Mock:
         return [(c["id"], c["name"]) for c in state["campaigns"]]
 
 
-def _serve(fixtures: Path, **options: Any) -> Iterator[Mock]:
+def _serve(fixtures: Path, sends: str | None = None, **options: Any) -> Iterator[Mock]:
+    """`sends`: the control token its client sends on every request."""
     clock = MockClock(start=START, frozen=True)
     settings = SimulationSettings().updated({"timeout": 0.5, "window": 30})
     backend = CampaignBackend(load_fixtures(fixtures), clock, settings)
     server = MockServer(create_app(backend=backend, **options), port=0).start()
-    mock = Mock(server.url)
+    mock = Mock(server.url, sends)
     try:
         yield mock
     finally:
@@ -93,6 +97,12 @@ def _serve(fixtures: Path, **options: Any) -> Iterator[Mock]:
 @pytest.fixture
 def mock(tmp_path: Path) -> Iterator[Mock]:
     yield from _serve(_team_fixtures(tmp_path), isolate="accounts")
+
+
+@pytest.fixture
+def guarded(tmp_path: Path) -> Iterator[Mock]:
+    """Isolated, with a control token its client sends: the whole mock is open to it."""
+    yield from _serve(_team_fixtures(tmp_path), TOKEN, isolate="accounts", control_token=TOKEN)
 
 
 @pytest.fixture
@@ -147,9 +157,9 @@ def test_reset_with_credentials_resets_that_world_alone(mock: Mock) -> None:
     assert wrong.status_code == 401
     assert mock.names(BOB) != []
 
-    assert mock.data("POST", "/_mock/reset") == {"reset": True}  # no credentials: every world
-    assert mock.names(ALICE) == [] and mock.names(BOB) == []
-    assert mock.data("GET", "/_mock/requests")["requests"] == []
+    # No credentials would be every world: without a control token set, not over HTTP.
+    assert mock.call("POST", "/_mock/reset", json={}).status_code == 401
+    assert mock.names(BOB) != []
 
 
 def test_control_routes_act_on_the_callers_world(mock: Mock) -> None:
@@ -168,18 +178,21 @@ def test_control_routes_act_on_the_callers_world(mock: Mock) -> None:
     assert "account's credentials" in nameless.json()["data"]["error"]
     assert mock.call("GET", "/_mock/deliveries").status_code == 401
 
-    everything = mock.data("GET", "/_mock/state")
+    assert mock.data("GET", "/_mock/requests", ALICE)["requests"][-1]["account"] == "alice"
+
+
+def test_the_control_token_reaches_every_world(guarded: Mock) -> None:
+    guarded.create(ALICE, name="alice-1")
+    guarded.create(BOB, name="bob-1")
+    everything = guarded.data("GET", "/_mock/state")
     assert "campaigns" not in everything and everything["isolate"] == "accounts"
     worlds = {name: [c["name"] for c in w["campaigns"]] for name, w in everything["worlds"].items()}
     assert worlds == {"alice": ["alice-1"], "bob": ["bob-1"]}
-    journal = mock.data("GET", "/_mock/requests")["requests"]
-    assert [(r["account"], r["method"]) for r in journal] == [
-        ("alice", "POST"),
-        ("bob", "POST"),
-        ("bob", "GET"),
-        ("alice", "GET"),
-    ]
-    assert mock.data("GET", "/_mock/requests", ALICE)["requests"][-1]["account"] == "alice"
+    journal = guarded.data("GET", "/_mock/requests")["requests"]
+    assert [(r["account"], r["method"]) for r in journal] == [("alice", "POST"), ("bob", "POST")]
+    assert guarded.data("POST", "/_mock/reset") == {"reset": True}  # no credentials: every world
+    assert guarded.names(ALICE) == [] and guarded.names(BOB) == []
+    assert guarded.data("GET", "/_mock/requests")["requests"] == []
 
 
 def test_a_session_cookie_chooses_its_world(mock: Mock) -> None:
@@ -198,7 +211,8 @@ def test_a_session_cookie_chooses_its_world(mock: Mock) -> None:
     bob.http.close()
 
 
-def test_sends_and_callbacks_stay_in_their_world(mock: Mock) -> None:
+def test_sends_and_callbacks_stay_in_their_world(guarded: Mock) -> None:
+    mock = guarded  # the clock is every world's: moving it needs the control token
     with SinkServer() as sinks:
         sink = sinks.open()
         for auth in (ALICE, BOB):
@@ -284,14 +298,19 @@ def test_serve_isolate_accounts_gives_each_account_its_world(tmp_path: Path) -> 
     assert "Traceback" not in rest
 
 
-def test_the_contract_suite_passes_against_an_isolated_mock(tmp_path: Path) -> None:
+def test_the_contract_suite_passes_against_an_isolated_mock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The suite logs in as the first account (`demo`) and must see a consistent world while
-    another account works beside it in its own."""
+    another account works beside it in its own. `init --from-mock` reads every world and the
+    secrets: with the control token, which it takes from CAMPAIGN_MOCK_CONTROL_TOKEN."""
     load_layers()
     backend = CampaignBackend(load_fixtures(_team_fixtures(tmp_path)), MockClock(speed=30.0))
-    server = MockServer(create_app(backend=backend, isolate="accounts"), port=0).start()
+    app = create_app(backend=backend, isolate="accounts", control_token=TOKEN)
+    server = MockServer(app, port=0).start()
+    monkeypatch.setenv("CAMPAIGN_MOCK_CONTROL_TOKEN", TOKEN)
     try:
-        beside = Mock(server.url)
+        beside = Mock(server.url, TOKEN)
         for n in range(3):
             beside.create(BOB, name=f"bob-{n}")
         document: dict[str, Any] = config_from_state(fetch_mock_state(server.url), server.url)
@@ -352,3 +371,99 @@ def test_a_control_token_and_an_account_go_together(tmp_path: Path) -> None:
         bearer = {"Authorization": "Bearer s3cret"}  # the token alone names no account
         worlds = mock.data("GET", "/_mock/state", headers=bearer)["worlds"]
         assert {name: len(w["campaigns"]) for name, w in worlds.items()} == {"alice": 0, "bob": 1}
+
+
+# -- isolation is a boundary (issue 18, item 9) ------------------------------------------
+
+
+def test_no_credentials_reach_no_world_of_the_control_api(mock: Mock) -> None:
+    """Without a control token set, nothing spans the worlds over HTTP."""
+    mock.create(ALICE, name="alice-1")
+    mock.create(BOB, name="bob-1")
+    for method, path in [
+        ("GET", "/_mock/state"),
+        ("GET", "/_mock/requests"),
+        ("DELETE", "/_mock/requests"),
+        ("POST", "/_mock/reset"),
+        ("GET", "/_mock/clock"),
+    ]:
+        answer = mock.call(method, path)
+        assert answer.status_code == 401, (method, path)
+        assert answer.json()["data"]["code"] == "unauthorized"
+    assert mock.names(ALICE) == [(1, "alice-1")] and mock.names(BOB) == [(1, "bob-1")]
+    assert len(mock.data("GET", "/_mock/requests", BOB)["requests"]) == 1  # bob's, kept
+
+
+def test_an_account_may_not_change_what_every_world_shares(mock: Mock) -> None:
+    """The clock, the settings and the fixtures are every world's: the control token's."""
+    before = mock.data("GET", "/_mock/clock", ALICE)["now"]
+    for method, path, body in [
+        ("POST", "/_mock/clock/advance", {"seconds": 60}),
+        ("POST", "/_mock/clock/freeze", {}),
+        ("PUT", "/_mock/settings", {"send_rate": 7}),
+        ("PUT", "/_mock/faults", {"duplicate_rate": 1}),
+        ("PUT", "/_mock/fixtures", {"accounts": []}),
+    ]:
+        answer = mock.call(method, path, ALICE, json=body)
+        assert answer.status_code == 401, (method, path)
+        assert "control token" in answer.json()["data"]["error"]
+    assert mock.data("GET", "/_mock/clock", BOB)["now"] == before
+    assert mock.data("GET", "/_mock/settings", BOB)["send_rate"] != 7
+    assert mock.create(ALICE)["id"] == 1  # alice's credentials still work: fixtures kept
+
+
+def test_mixed_credentials_are_refused_on_the_api_and_the_control_api(mock: Mock) -> None:
+    """Basic of one account and the session cookie of another name no one: 401, whichever
+    would have been read first."""
+    mock.create(ALICE, name="alice-1")
+    mock.create(BOB, name="bob-1")
+    bob = Mock(mock.url)
+    bob.data("POST", "/login/", json={"username": "bob", "password": "bob-password"})
+    for method, path, body in [
+        ("GET", "/campaign/1", None),
+        ("DELETE", "/campaign/1", None),
+        ("GET", "/_mock/state", None),
+        ("POST", "/_mock/reset", {}),
+        ("GET", "/_mock/ui/part/campaigns", None),
+    ]:
+        answer = bob.call(method, path, ALICE, json=body)
+        assert answer.status_code == 401, (method, path)
+        assert "more than one account" in answer.json()["data"]["error"]
+    assert mock.names(ALICE) == [(1, "alice-1")] and mock.names(BOB) == [(1, "bob-1")]
+    # The same account twice is one account.
+    assert bob.data("GET", "/campaign/1", BOB)["name"] == "bob-1"
+    bob.http.close()
+
+
+def test_the_dashboard_shows_and_presses_the_callers_world_only(mock: Mock) -> None:
+    mock.create(ALICE, name="alice-secret-plan")
+    mock.create(BOB, name="bob-1")
+    html = {"Accept": "text/html"}
+    assert mock.call("GET", "/_mock/ui/", headers=html).status_code == 401  # no one: no world
+    page = mock.call("GET", "/_mock/ui/", BOB, headers=html)
+    assert page.status_code == 200 and "bob-1" in page.text
+    assert "alice-secret-plan" not in page.text
+    journal = mock.call("GET", "/_mock/ui/requests", BOB, headers=html).text
+    assert "alice" not in journal.replace("alice-password", "")
+    other = mock.call("GET", "/_mock/ui/campaigns/1?world=alice", BOB, headers=html)
+    assert other.status_code == 404
+    pressed = mock.call(
+        "POST",
+        "/_mock/ui/do/abort/1?world=alice",
+        BOB,
+        headers={"Accept": "application/json"},
+    )
+    assert pressed.status_code == 404
+    assert mock.data("GET", "/campaign/1", ALICE)["state"] == "DRAFT"
+    frozen = mock.call("POST", "/_mock/ui/do/clock/freeze", BOB)
+    assert frozen.status_code == 401  # the clock is every world's
+
+
+def test_mixed_credentials_are_refused_without_isolation_too(shared: Mock) -> None:
+    """Whose request it is (the journal, the dashboard) is never a guess either."""
+    bob = Mock(shared.url)
+    bob.data("POST", "/login/", json={"username": "bob", "password": "bob-password"})
+    answer = bob.call("POST", "/campaign", ALICE, json=CAMPAIGN)
+    assert answer.status_code == 401 and answer.json()["data"]["code"] == "unauthorized"
+    assert shared.names(None) == []
+    bob.http.close()

@@ -25,9 +25,12 @@ from tests.simulation.conftest import Receiver, _handler
 from campaign_mock import create_app
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import MockClock
+from campaign_mock.domain.models import State
+from campaign_mock.domain.params import CampaignFields
 from campaign_mock.domain.sessions import Sessions
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.fixtures.document import default_fixtures
+from campaign_mock.http.context import mock_of
 from campaign_mock.serving.server import MockServer
 
 START = 1_900_000_000.0
@@ -156,8 +159,9 @@ def test_a_callback_to_the_mock_itself_is_invalid_at_post_and_put(live: Live) ->
 
 @pytest.mark.parametrize("allow", [(), ("127.0.0.0/8", "::1", "0.0.0.0/0")])
 def test_a_name_that_resolves_to_the_mock_is_refused_when_it_sends(allow: tuple[str]) -> None:
-    """A DNS name passes the POST, but the delivery never connects: no reset happens, even
-    when the allow-list takes every address."""
+    """A DNS name passes the POST, but the delivery never connects: no campaign is made
+    by the callback, even when the allow-list takes every address. (A `/_mock/` path is
+    refused at the POST whatever the host: `test_the_control_api_...` in tests/store.)"""
     name = socket.gethostname()
     try:
         socket.getaddrinfo(name, 80, type=socket.SOCK_STREAM)
@@ -166,12 +170,43 @@ def test_a_name_that_resolves_to_the_mock_is_refused_when_it_sends(allow: tuple[
     for live in _live(callback_allow=allow):
         for _ in range(3):
             live.post_campaign(state="DRAFT", when=None)
-        entries = live.attempts_for(f"http://{name}:{live.port}/_mock/reset")
+        entries = live.attempts_for(f"http://{name}:{live.port}/campaign")
         assert all(e["status"] is None for e in entries)
         assert all(e["error"].startswith("refused by policy: ") for e in entries), entries
         assert "this mock itself" in entries[0]["error"]
         state = live.control("GET", "state")
-        assert len(state["campaigns"]) == 4 and state["next_id"] == 5  # not reset
+        assert len(state["campaigns"]) == 4 and state["next_id"] == 5  # none made by it
+
+
+def test_a_control_api_on_any_host_is_refused_when_it_sends(live: Live, receiver: Receiver) -> None:
+    """A campaign made past the POST's check (here on the core, as the Python handle and
+    fixtures do) whose callback is a `/_mock/` path of a plain receiver: the delivery never
+    connects (issue 18: it may be another mock, or this one by another name)."""
+    base = receiver.url.rsplit("/", 1)[0]
+    core = mock_of(live.app)
+    for path in ("/_mock/reset", "/%5Fmock/fixtures", "//_mock/ui/do/flush"):
+        fields = CampaignFields(
+            frozenset({"name", "domain", "list", "state", "when", "event_callback"}),
+            name="n",
+            domain=1,
+            list_id=1,
+            state=State.READY,
+            when=int(START),
+            event_callback=base + path,
+        )
+        ident = core.create_campaign(None, fields).id
+        live.control("POST", "clock/advance", json={"seconds": 120})
+        live.control("POST", "deliveries/flush")
+        assert live.control("POST", "deliveries/wait", json={"idle": True, "timeout": 20})[
+            "reached"
+        ]
+        entries = live.control("GET", f"deliveries?campaign={ident}")["deliveries"]
+        assert entries and all(e["status"] is None for e in entries), entries
+        assert all("refused by policy" in e["error"] for e in entries), entries
+        assert "control API" in entries[0]["error"], entries
+    assert receiver.received == []
+    # The same receiver on another path is called (the refusal is the path's).
+    assert live.attempts_for(receiver.url)[0]["status"] == 200
 
 
 # -- link-local, metadata and the allow-list -------------------------------------------

@@ -70,8 +70,10 @@ class Instance:
         self.output.close()
 
 
-def start(state: str, tmp_path: Path, *options: str, name: str = "mock") -> Instance:
-    port = free_port()
+def start(
+    state: str, tmp_path: Path, *options: str, name: str = "mock", port: int | None = None
+) -> Instance:
+    port = port or free_port()
     log = tmp_path / f"{name}-{port}.log"
     output = log.open("w")
     process = subprocess.Popen(

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -134,31 +138,24 @@ def test_kill_the_instance_holding_a_send_and_the_other_finishes_it(
     assert twice <= IN_FLIGHT, "only attempts in flight at the kill may come again (C-4)"
 
 
-def test_a_store_that_goes_away_is_a_503_not_a_traceback(tmp_path: Path) -> None:
-
+@contextmanager
+def private_redis() -> Iterator[subprocess.Popen[bytes]]:
+    """A redis-server of this test's own (no persistence), which it stops, pauses or kills;
+    its port is `server.args[2]`."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip(REDIS_MISSING)
     port = free_port()
     server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
     try:
         wait_until(_answers(port), 20, "redis-server")
-        mock = start(f"redis://127.0.0.1:{port}/0", tmp_path)
-        try:
-            assert mock.data(mock.post("/campaign", data={"name": "a", "domain": 1, "list": 1}))
-            server.terminate()
-            server.wait(10)
-            answer = mock.get("/campaign/1")
-            assert answer.status_code == 503
-            body = answer.json()
-            assert body["success"] is False and "state store" in body["data"]["error"]
-        finally:
-            mock.stop()
+        yield server
     finally:
         if server.poll() is None:
+            server.send_signal(signal.SIGCONT)  # a paused one would never see the SIGTERM
             server.terminate()
             server.wait(10)
 
@@ -171,6 +168,78 @@ def _answers(port: int) -> object:
             return False
 
     return check
+
+
+def _url(server: subprocess.Popen[bytes]) -> str:
+    return f"redis://127.0.0.1:{server.args[2]}/0"  # type: ignore[index]
+
+
+def test_a_store_that_goes_away_is_a_503_not_a_traceback(tmp_path: Path) -> None:
+    with private_redis() as server:
+        mock = start(_url(server), tmp_path)
+        try:
+            assert mock.data(mock.post("/campaign", data={"name": "a", "domain": 1, "list": 1}))
+            server.terminate()
+            server.wait(10)
+            answer = mock.get("/campaign/1")
+            assert answer.status_code == 503
+            body = answer.json()
+            assert body["success"] is False and "state store" in body["data"]["error"]
+        finally:
+            mock.stop()
+
+
+#: `--store-timeout` for the stalled store: short, so the test is; the default is 5 s.
+STALL_TIMEOUT = 1.0
+
+
+def test_a_stalled_redis_answers_503_within_the_store_timeout_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """SIGSTOP on redis-server: a read and a write each answer 503 `unavailable` in the
+    envelope within the timeout (twice it: a request may first wait for the process's lock,
+    which another thread holds in its own stalled call), not when Redis comes back; after
+    SIGCONT the mock serves again, its campaign there and no id handed out twice."""
+    fields = {"name": "kept", "domain": 1, "list": 1}
+    with private_redis() as server:
+        mock = start(_url(server), tmp_path, "--store-timeout", str(STALL_TIMEOUT))
+        try:
+            kept = mock.data(mock.post("/campaign", data=fields))
+            server.send_signal(signal.SIGSTOP)
+            try:
+                for ask in (
+                    lambda: mock.get(f"/campaign/{kept['id']}"),
+                    lambda: mock.post("/campaign", data={**fields, "name": "stalled"}),
+                ):
+                    began = time.monotonic()
+                    answer = ask()
+                    took = time.monotonic() - began
+                    body = answer.json()
+                    assert answer.status_code == 503, body
+                    assert body["success"] is False and body["data"]["code"] == "unavailable"
+                    assert "state store" in body["data"]["error"]
+                    assert took < 2 * STALL_TIMEOUT + 2, (
+                        f"{answer.request.method} took {took:.1f} s"
+                    )
+            finally:
+                server.send_signal(signal.SIGCONT)
+            created: list[dict[str, object]] = []
+
+            def serves_again() -> bool:
+                answer = mock.post("/campaign", data={**fields, "name": "after"})
+                if answer.status_code != 200:
+                    return False  # the lock a stalled try left behind lasts until it expires
+                created.append(mock.data(answer))
+                return True
+
+            wait_until(serves_again, 30, "the mock to write again after SIGCONT")
+            assert mock.data(mock.get(f"/campaign/{kept['id']}"))["name"] == "kept"
+            after = created[0]["id"]
+            assert (
+                after != kept["id"] and mock.data(mock.get(f"/campaign/{after}"))["name"] == "after"
+            )
+        finally:
+            mock.stop()
 
 
 def test_an_unreachable_store_is_one_line_and_exit_6(tmp_path: Path) -> None:

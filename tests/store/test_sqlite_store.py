@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
+from tests.serving import THIS_PYTHON
 
 from campaign_mock.testing.sink import SinkServer
 
@@ -79,3 +88,110 @@ def test_a_send_interrupted_by_a_restart_resumes_and_loses_no_event(
         f"{repeated} delivered twice in {twice} callbacks"
     )
     assert twice <= IN_FLIGHT, "only attempts in flight at the kill may come again (C-4)"
+
+
+# -- a file it cannot use: one line and exit 6 at start, never a traceback nor a 503 later --
+
+#: prctl(2): drop a capability from the bounding set (kept across exec only as dropped).
+PR_CAPBSET_DROP = 24
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
+
+
+@pytest.fixture(scope="module")
+def valid_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store file a mock wrote (a campaign, sessions, a journal), its WAL folded in."""
+    folder = tmp_path_factory.mktemp("valid")
+    path = folder / "mock.db"
+    mock = start(f"sqlite:///{path}", folder)
+    try:
+        for n in range(20):
+            mock.data(mock.post("/campaign", data={"name": f"c{n}", "domain": 1, "list": 1}))
+    finally:
+        mock.stop()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+def _copy(valid: Path, folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / "mock.db"
+    shutil.copyfile(valid, path)
+    return path
+
+
+def _garbage_page(valid: Path, tmp_path: Path) -> Path:
+    """A page in the middle of the file overwritten: the tables read at start are intact."""
+    path = _copy(valid, tmp_path / "store")
+    data = bytearray(path.read_bytes())
+    size = int.from_bytes(data[16:18], "big")  # the header's page size
+    middle = len(data) // size // 2
+    data[middle * size : (middle + 1) * size] = bytes(range(256)) * (size // 256)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _random_bytes(valid: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "noise.db"
+    path.write_bytes(os.urandom(64 * 1024))
+    return path
+
+
+def _read_only_file(valid: Path, tmp_path: Path) -> Path:
+    path = _copy(valid, tmp_path / "store")
+    path.chmod(0o444)
+    return path
+
+
+def _read_only_folder(valid: Path, tmp_path: Path) -> Path:
+    path = _copy(valid, tmp_path / "store")
+    path.parent.chmod(0o555)  # no room for its -wal and -shm files
+    return path
+
+
+def _a_folder(valid: Path, tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def _under_proc(valid: Path, tmp_path: Path) -> Path:
+    """A folder nobody may create, root included."""
+    return Path(f"/proc/campaign-mock-{os.getpid()}/mock.db")
+
+
+def _unprivileged() -> None:
+    """Run in the child before exec: as root, file modes stop no write; without these two
+    capabilities root is held to them as any user is."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [_garbage_page, _random_bytes, _read_only_file, _read_only_folder, _a_folder, _under_proc],
+    ids=lambda make: make.__name__.strip("_"),
+)
+def test_a_file_it_cannot_use_is_one_line_and_exit_6(
+    make: Callable[[Path, Path], Path], valid_store: Path, tmp_path: Path
+) -> None:
+    path = make(valid_store, tmp_path)
+    server = subprocess.Popen(
+        [*THIS_PYTHON, "serve", "--port", "0", "--state", f"sqlite:///{path}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_unprivileged if os.geteuid() == 0 else None,
+    )
+    try:
+        _, stderr = server.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        _, stderr = server.communicate()
+        pytest.fail(f"serve started on {path}: {stderr}")
+    finally:
+        if path.parent.is_relative_to(tmp_path):
+            path.parent.chmod(0o755)  # for pytest to remove it
+    lines = stderr.strip().splitlines()
+    assert server.returncode == 6, stderr
+    assert len(lines) == 1 and str(path) in lines[0], stderr

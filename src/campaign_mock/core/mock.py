@@ -17,6 +17,7 @@ from campaign_mock.core.errors import BusyError, WorldRequiredError
 from campaign_mock.core.journal import JournalEntry, RequestJournal
 from campaign_mock.delivery import Dispatcher, Transport
 from campaign_mock.delivery.dispatcher import MAX_LONG_POLLS
+from campaign_mock.delivery.policy import Address, here, is_a_mock
 from campaign_mock.domain.aggregation import Event
 from campaign_mock.domain.clock import ClockMode, ClockReading, MockClock
 from campaign_mock.domain.deliveries import Batch
@@ -126,8 +127,19 @@ class Mock:
         return self.keeper.store_status()
 
     def stop(self) -> None:
-        """The server stops: a shared store's instance hands its sends over."""
+        """The server stops: a shared store's instance hands its sends over (and its
+        address is unregistered)."""
         self.keeper.stop()
+
+    def listening(self, host: str, port: int) -> None:
+        """The server listens at `host:port`: every instance sharing this mock's store is
+        told, so that none sends a callback here (delivery/policy.py)."""
+        self.keeper.listening(here(host, port))
+
+    def is_a_mock(self, address: Address, port: int) -> str | None:
+        """What `address:port` is if a callback there would reach this mock or an instance
+        sharing its store (`policy.is_a_mock`); None if neither."""
+        return is_a_mock(address, port, self.keeper.listeners())
 
     # -- the API (R-3, V-5) ------------------------------------------------------------
 

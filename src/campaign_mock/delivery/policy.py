@@ -1,12 +1,14 @@
-"""Where a callback may go: never to a mock itself, never to link-local or metadata addresses
-unless an allow-list names them, and only to the allow-list when one is given.
+"""Where a callback may go: never to a mock itself nor to another instance sharing its store,
+never to a mock's control API on any host, never to link-local or metadata addresses unless
+an allow-list names them, and only to the allow-list when one is given.
 
 Any API user picks the `event_callback`, so without this a campaign could make the mock POST
-to its own `/_mock/reset`, to a cloud's metadata service or to any port of the host. The
-check is made when the connection is opened, on every address the host name resolves to, and
-the connection goes to an address that passed (a name cannot resolve once to pass and again
-to connect). A refused destination is never connected to, so its journal line is "refused by
-policy: ..." whether a port there is open or closed.
+to its own `/_mock/reset` (or a sibling instance's, wiping the world they share), to a
+cloud's metadata service or to any port of the host. The address check is made when the
+connection is opened, on every address the host name resolves to, and the connection goes
+to an address that passed (a name cannot resolve once to pass and again to connect). A
+refused destination is never connected to, so its journal line is "refused by policy: ..."
+whether a port there is open or closed.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import re
 import socket
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
+
+from campaign_mock.domain.listening import Listener
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -74,6 +79,63 @@ def is_mock_itself(address: Address, port: int) -> bool:
     if address.is_loopback or address.is_unspecified or str(address) in hosts:
         return True
     return _is_local(address)
+
+
+def here(host: str, port: int) -> Listener:
+    """A listener of this process, at `host:port`, named by this machine."""
+    return Listener(socket.gethostname(), host, port)
+
+
+def is_an_instance(address: Address, port: int, listeners: Iterable[Listener]) -> bool:
+    """Whether `address:port` reaches one of `listeners` (the instances sharing a store):
+    on this machine, as `is_mock_itself` judges; on another, the address it bound."""
+    address = _unmapped(address)
+    machine = socket.gethostname()
+    for listener in listeners:
+        if listener.port != port:
+            continue
+        bound = numeric_address(listener.host)
+        if bound is not None and address == bound and not bound.is_loopback:
+            return True
+        if listener.machine == machine and (
+            address.is_loopback or address.is_unspecified or address == bound or _is_local(address)
+        ):
+            return True
+    return False
+
+
+def is_a_mock(address: Address, port: int, listeners: Iterable[Listener]) -> str | None:
+    """What `address:port` is, if a mock of this process or of its store: "this mock
+    itself", "an instance of this mock (it shares its store)"; None for anything else."""
+    if is_mock_itself(address, port):
+        return "this mock itself"
+    if is_an_instance(address, port, listeners):
+        return "an instance of this mock (it shares its store)"
+    return None
+
+
+#: Where a mock's control API and the dashboard's actions live (`/_mock/ui/do/...`); the
+#: dashboard's page at `/` only reads.
+CONTROL_PREFIX = "/_mock"
+
+
+def reaches_control_api(target: str) -> bool:
+    """Whether a request target (path and query) names a mock's control API, however it is
+    spelled: percent-encoded (`/%5Fmock/reset`), doubled slashes, dot segments, any case."""
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    for _ in range(len(path)):  # each round shortens it, or it is as the server reads it
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    segments: list[str] = []
+    for segment in path.replace("\\", "/").split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment.lower())
+    return bool(segments) and segments[0] == CONTROL_PREFIX[1:]
 
 
 def numeric_address(host: str) -> Address | None:
@@ -140,8 +202,13 @@ def _port(text: str, raw: str) -> int:
 class DestinationPolicy:
     """Vets a callback's destination; `allow` empty: anything but link-local and metadata."""
 
-    def __init__(self, allow: Iterable[str] = ()) -> None:
+    def __init__(
+        self, allow: Iterable[str] = (), listeners: Callable[[], list[Listener]] | None = None
+    ) -> None:
         self.rules: tuple[Rule, ...] = tuple(parse_rule(item) for item in allow)
+        #: Where the other instances sharing this mock's store listen, read when a
+        #: connection opens (an instance started after the campaign was made counts).
+        self.listeners = listeners or list
 
     @property
     def allow(self) -> list[str]:
@@ -156,11 +223,15 @@ class DestinationPolicy:
             shown.append(host if rule.port is None else f"{host}:{rule.port}")
         return shown
 
-    def refusal(self, name: str, address: Address, port: int) -> str | None:
-        """Why `address:port` (reached through host `name`) is refused, or None."""
+    def refusal(
+        self, name: str, address: Address, port: int, listeners: Iterable[Listener] = ()
+    ) -> str | None:
+        """Why `address:port` (reached through host `name`) is refused, or None; `listeners`:
+        the instances sharing this mock's store."""
         shown = f"{name}:{port}"
-        if is_mock_itself(address, port):
-            return f"{shown} is this mock itself"
+        mock = is_a_mock(address, port, listeners)
+        if mock is not None:
+            return f"{shown} is {mock}"
         address = _unmapped(address)
         if self.rules:
             if any(rule.matches(name, address, port) for rule in self.rules):
@@ -183,11 +254,18 @@ class DestinationPolicy:
                     f"refused by policy: {name}:{port} is not in the callback allow-list"
                 )
         found = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+        try:
+            listeners = self.listeners()
+        except Exception as error:  # the store did not answer: refused, never unchecked
+            raise RefusedDestination(
+                f"refused by policy: where this mock's instances listen could not be read "
+                f"({type(error).__name__})"
+            ) from None
         passed: list[tuple[int, Any]] = []
         reason = None
         for family, _type, _proto, _canonical, sockaddr in found:
             address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-            why = self.refusal(name, address, port)
+            why = self.refusal(name, address, port, listeners)
             if why is None:
                 passed.append((family, sockaddr))
             else:

@@ -18,7 +18,11 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from campaign_mock.delivery.deadline import attempt_deadline, https_context, on_deadline
-from campaign_mock.delivery.policy import DestinationPolicy, RefusedDestination
+from campaign_mock.delivery.policy import (
+    DestinationPolicy,
+    RefusedDestination,
+    reaches_control_api,
+)
 
 CONTENT_TYPE = "application/x-www-form-urlencoded"
 #: Bytes of a receiver's answer read to keep the connection; a longer answer closes it.
@@ -81,6 +85,8 @@ class HttpTransport:
         }
         if parts.username is not None:
             raise TransportError("credentials in the callback URL are not supported")
+        if reaches_control_api(target):  # whatever the host: another mock, or this one renamed
+            raise TransportError(f"refused by policy: {parts.path} is a mock's control API")
         for fresh in (False, True):
             connection = self._connection(parts.scheme, parts.netloc, timeout, fresh)
             try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from enum import Enum
-from math import log
+from math import floor, log
 
 from campaign_mock.domain.aggregation import Event, EventBuckets, put
 from campaign_mock.domain.audience import Recipient
@@ -23,6 +23,8 @@ from campaign_mock.domain.settings import (
 )
 
 #: Email addresses at this domain always have the outcome their local part names.
+#: More messages than any audience holds: what `due_by` counts past for an enormous rate.
+_MANY = 2**62
 MAGIC_EMAIL_DOMAIN = "simulator.campaign-mock.dev"
 
 
@@ -136,6 +138,20 @@ class MessageSimulator:
     def send_time(self, index: int) -> float:
         """Message `index` (0-based, per contact) leaves at the campaign's send rate."""
         return self._buckets.start + index / self._settings.send_rate
+
+    def due_by(self, moment: float) -> int:
+        """How many messages have left by `moment` at this send's own rate (the settings it
+        started with): at least one more than `sent` once `send_time(sent)` has come, since
+        `(moment - start) * rate` can round just below a whole number of messages."""
+        count = (moment - self._buckets.start) * self._settings.send_rate
+        due = 0  # before the start, or NaN (an infinite rate at the start itself)
+        if count >= _MANY:  # an enormous rate: every contact left (`int()` of inf raises)
+            due = _MANY
+        elif count >= 0:
+            due = floor(count) + 1
+        if self.send_time(self.sent) <= moment:
+            due = max(due, self.sent + 1)
+        return due
 
     def send(self, recipients: Iterable[Recipient]) -> None:
         """Simulates the next contacts' messages, Email then SMS for each."""

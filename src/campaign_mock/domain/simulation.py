@@ -205,11 +205,11 @@ class Simulation:
         left = math.inf if budget is None else budget
         more = False
         for job in list(self._jobs.values()):
+            # Each turn draws one contact at least (or ends the walk): bounded by the
+            # audience, whatever the rounding. A send keeps the rate it started with
+            # (`configure`), so its own simulator says how many are due.
             while job.remaining is not None and job.generated_until <= horizon and left > 0:
-                due = math.floor((horizon - job.start) * self.settings.send_rate) + 1
-                take = int(min(CHUNK, left, due - job.simulator.sent))
-                if take <= 0:
-                    break
+                take = int(min(CHUNK, left, job.simulator.due_by(horizon) - job.simulator.sent))
                 batch = list(itertools.islice(job.remaining, take))
                 job.simulator.send(batch)
                 left -= take

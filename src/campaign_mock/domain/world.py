@@ -8,6 +8,7 @@ from typing import Protocol
 
 from campaign_mock.domain.clock import Clock
 from campaign_mock.domain.deliveries import Batch
+from campaign_mock.domain.listening import Listener
 from campaign_mock.domain.models import Campaign, Channel, Fixtures, State
 from campaign_mock.domain.params import CampaignFields
 from campaign_mock.domain.settings import SimulationSettings
@@ -106,12 +107,21 @@ class World(Protocol):
 
 
 class Keeper(Protocol):
-    """Where the mock's state lives, beside its worlds: `GET /_mock/store`, and what a
-    clean stop hands over (a shared store's sends; nothing in memory)."""
+    """Where the mock's state lives, beside its worlds: `GET /_mock/store`, what a clean
+    stop hands over (a shared store's sends; nothing in memory), and where every instance
+    sharing that state listens (no callback may go to one)."""
 
     def store_status(self) -> dict[str, object]: ...
 
     def stop(self) -> None: ...
+
+    def listening(self, at: Listener) -> None:
+        """This instance now listens `at`: the others sharing its state are told."""
+        ...
+
+    def listeners(self) -> list[Listener]:
+        """Where the instances sharing this state listen (this one's included)."""
+        ...
 
 
 class InMemory:
@@ -122,3 +132,9 @@ class InMemory:
 
     def stop(self) -> None:
         """Nothing to hand over: the state goes with the process."""
+
+    def listening(self, at: Listener) -> None:
+        """No other instance to tell: the process's own mocks are known to the policy."""
+
+    def listeners(self) -> list[Listener]:
+        return []

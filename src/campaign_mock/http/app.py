@@ -34,8 +34,11 @@ from campaign_mock.http.envelope import (
     success,
 )
 from campaign_mock.http.failures import failed_answers
+from campaign_mock.http.guard import check_control_change
+from campaign_mock.http.hosts import check_host
 from campaign_mock.http.redaction import redacted, redacted_query
 from campaign_mock.http.strict_json import StrictJSONProvider
+from campaign_mock.http.world import check_scope
 
 _NO_PARAMS = Params()
 _PUBLIC_ENDPOINTS = {"session.login", "spec.openapi_document"}
@@ -89,6 +92,9 @@ def flask_app(core: Mock) -> Flask:
 def _check_request() -> Response | None:
     """V-4: routing, then credentials, then the body; the application comes last.
 
+    Before all of them, a served mock answers only to its own `Host` names (http/hosts.py).
+    The control surface (`/_mock/`, the dashboard) then takes changes from no other site's
+    page (http/guard.py) and, isolated, acts on the caller's world alone (http/world.py).
     The request, `g` and the mock's state are looked up once: each proxy lookup costs.
     """
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
@@ -96,17 +102,23 @@ def _check_request() -> Response | None:
     core = mock()
     held.started = time.perf_counter()
     held.params = Params()
+    check_host(current_app, req)
     if req.routing_exception is not None:
         raise req.routing_exception
     method = req.method
     if method == "OPTIONS":
         return _options()
     if req.blueprint == dashboard.NAME:  # `/` too: the dashboard is the control surface
-        return dashboard_guard.check(req, core.control_token)
+        refused = dashboard_guard.check(req, core.control_token)
+        if refused is None:
+            check_scope()
+        return refused
     if req.path.startswith("/_mock/"):
         require_control_token(req, core.control_token)
+        check_control_change(req, core.control_token)
         if method in {"POST", "PUT"}:
             check_control_body(req)
+        check_scope()
         return None
     if core.auth and req.endpoint not in _PUBLIC_ENDPOINTS:
         held.user = require_user(req, core)
@@ -116,7 +128,7 @@ def _check_request() -> Response | None:
         held.user = "anonymous"
     if method in {"POST", "PUT"}:
         held.params = read_params(req)
-        refuse_callbacks_to_itself(req, held.params)
+        refuse_callbacks_to_itself(req, held.params, core)
     return None
 
 
@@ -161,7 +173,7 @@ def _store_unavailable(error: Exception) -> Response:
     """The shared store (--state) did not answer: a 503 naming it, never a traceback."""
     current_app.logger.warning("campaign-mock: the state store failed: %s", error)
     g.store_failed = True  # nor can the journal be written
-    return failure(503, "unavailable", f"The mock's state store did not answer: {error}")
+    return failure(503, "unavailable", f"The mock's state store cannot serve this request: {error}")
 
 
 def _http_exception(error: HTTPException) -> Response:

@@ -18,34 +18,58 @@ TOKEN_HEADER = "X-Mock-Token"
 
 
 def require_user(request: Request, core: Mock) -> str:
-    """The authenticated username, or a 401 with a Basic challenge (V-4 step 2)."""
+    """The authenticated username, or a 401 with a Basic challenge (V-4 step 2).
+
+    Every credential sent must be good and name one account: Basic of one account with the
+    session cookie of another (or two session cookies of two) is a 401, never the one that
+    happened to be read first (with `--isolate accounts`, that would choose the world).
+    A session that has ended beside good Basic credentials is no credential (the cookie jar
+    of a client that logged out).
+    """
     # Parsing cookies costs more than the rest of this check; most clients send none.
-    token = request.cookies.get(SESSION_COOKIE) if "Cookie" in request.headers else None
-    if token:
-        user = core.session_user(token)
-        if user is not None:
-            return user
+    tokens = request.cookies.getlist(SESSION_COOKIE) if "Cookie" in request.headers else []
+    named: set[str] = set()
+    ended = False
+    for token in tokens:
+        if token:
+            user = core.session_user(token)
+            ended = ended or user is None
+            if user is not None:
+                named.add(user)
     credentials = request.authorization
     if credentials is not None and credentials.type == "basic":
         username, password = credentials.username or "", credentials.password or ""
-        if core.check_credentials(username, password):
-            return username
-        raise unauthorized("Wrong username, password or API key")
-    if token:
+        if not core.check_credentials(username, password):
+            raise unauthorized("Wrong username, password or API key")
+        named.add(username)
+    if len(named) > 1:
+        raise unauthorized(
+            "The credentials name more than one account (HTTP Basic and the sergiosgc_auth "
+            "session cookie must be the same account's): send one account's"
+        )
+    if named:
+        return named.pop()
+    if ended:
         raise unauthorized("The session has ended or never existed; log in again")
     raise unauthorized("Authentication required: HTTP Basic or the sergiosgc_auth session cookie")
 
 
-def require_control_token(request: Request, token: str | None) -> None:
-    """The control API (`/_mock/`) with a token set: `Authorization: Bearer <token>` or
-    `X-Mock-Token: <token>`, compared in constant time; else a 401 in the envelope."""
+def has_control_token(request: Request, token: str | None) -> bool:
+    """Whether `request` carries the control token (`Authorization: Bearer <token>` or
+    `X-Mock-Token: <token>`), compared in constant time; never when none is set."""
     if token is None:
-        return
+        return False
     given = request.headers.get(TOKEN_HEADER)
     if given is None:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
         given = value.strip() if scheme.lower() == "bearer" else None
-    if given is not None and secrets.compare_digest(given.encode(), token.encode()):
+    return given is not None and secrets.compare_digest(given.encode(), token.encode())
+
+
+def require_control_token(request: Request, token: str | None) -> None:
+    """The control API (`/_mock/`) with a token set: the token (`has_control_token`), else a
+    401 in the envelope."""
+    if token is None or has_control_token(request, token):
         return
     raise HttpError(
         401,

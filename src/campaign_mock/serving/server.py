@@ -14,6 +14,7 @@ from campaign_mock.core import Mock
 from campaign_mock.delivery import policy
 from campaign_mock.delivery.dispatcher import MAX_LONG_POLLS, step_aside
 from campaign_mock.http.context import EXTENSION
+from campaign_mock.http.hosts import answer_only_to
 from campaign_mock.serving.background import TICK_SECONDS, Background
 from campaign_mock.serving.connection import ConnectionLimits, use_mock_channels
 from campaign_mock.serving.traffic import ApiTraffic
@@ -40,7 +41,8 @@ class MockServer:
     `serve_forever()` blocks (the CLI) until `request_stop()`; `start()`/`stop()` run it in
     the background (tests, the pytest plugin). `on_tick` runs every `tick_seconds` on its own
     thread, so the simulation moves even when no request arrives. `connections` bounds what
-    each client connection may hold (`channel.ConnectionLimits`).
+    each client connection may hold (`channel.ConnectionLimits`). The app answers only to the
+    `Host` names of `host` and `allowed_hosts` (http/hosts.py: DNS rebinding).
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class MockServer:
         on_tick: Callable[[], None] | None = None,
         tick_seconds: float = TICK_SECONDS,
         connections: ConnectionLimits | None = None,
+        allowed_hosts: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self._traffic = ApiTraffic()
@@ -75,12 +78,14 @@ class MockServer:
             **limits.waitress_settings(),
         )
         use_mock_channels(self._server, self._traffic, limits)
+        answer_only_to(app, host, (self.host, *allowed_hosts))
         # No callback of any mock in this process may come back here (delivery/policy.py).
         self._listening: tuple[str, int] | None = (self.host, self.port)
         policy.serving(*self._listening)
         # The simulation's ticker and callback workers.
         self._background: Background | None = None
         if self.mock is not None:
+            self.mock.listening(*self._listening)  # nor of another instance on its store
             self.mock.dispatcher.waiting = self._traffic.waiting
             self._background = Background(
                 app, on_tick=on_tick, tick_seconds=tick_seconds, step=self._let_requests_pass
@@ -135,7 +140,10 @@ class MockServer:
                 on_ready()
             while received is None and serving.is_alive():
                 info = signal.sigtimedwait(STOP_SIGNALS, 0.5)
-                received = None if info is None else info.si_signo
+                # A stop and continue (SIGSTOP, Ctrl-Z then fg) ends the wait with no signal
+                # of the set: a garbage number, which is not a stop.
+                if info is not None and info.si_signo in STOP_SIGNALS:
+                    received = info.si_signo
         finally:
             self.stop()
         return None if received is None else signal.Signals(received)

@@ -15,6 +15,8 @@ from flask import Flask
 
 from campaign_mock.assembly import ServeOptions, build_app
 from campaign_mock.delivery import policy
+from campaign_mock.http.context import mock_of
+from campaign_mock.http.hosts import answer_only_to
 from campaign_mock.serving.background import Background
 
 #: Where the CLI leaves the options for the workers (JSON of `ServeOptions`).
@@ -28,7 +30,9 @@ def app_from_environment() -> Flask:
     options = ServeOptions.from_json(os.environ[OPTIONS_VARIABLE])
     host, _, port = os.environ[ADDRESS_VARIABLE].rpartition(":")
     app = build_app(options)
-    policy.serving(host, int(port))  # no callback of this mock may come back to it
+    answer_only_to(app, host, options.allowed_hosts)
+    policy.serving(host, int(port))  # no callback of this mock may come back to it,
+    mock_of(app).listening(host, int(port))  # nor of another instance on its store
     Background(app).start()
     return app
 

@@ -17,17 +17,28 @@ refused with a `StoreFormatError` naming where it was found; reading it runs not
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 from campaign_mock.domain.clock import ClockState
+from campaign_mock.domain.listening import Listener
 from campaign_mock.domain.models import Campaign
 from campaign_mock.domain.world import WorldMeta
 
 #: Real seconds a lease lasts unless renewed: how long the sends wait after their holder dies.
 LEASE_SECONDS = 3.0
+#: Real seconds any one call to the store may take (`serve --store-timeout`) before the
+#: request fails with a 503: a stalled store stalls no request for longer.
+STORE_TIMEOUT = 5.0
+#: The epoch an instance that found its store emptied leaves there, before its own: a new
+#: instance refuses to start on it until told `--state-reset`.
+LOST = "lost:"
+#: Real seconds an instance's listening address stays registered unless renewed: how long
+#: callbacks to a killed instance's port stay refused (a clean stop removes it at once).
+LISTENER_SECONDS = 60.0
 
 
 @dataclass(slots=True, frozen=True)
@@ -56,8 +67,28 @@ class Write:
         return bool(self.campaigns) or self.meta is not None or self.clock is not None or self.reset
 
 
+@dataclass(slots=True, frozen=True)
+class Stamp:
+    """The store's epoch (None: never claimed, or emptied since) and its version, read
+    together in one round trip."""
+
+    epoch: str | None
+    version: int
+
+
+def new_epoch() -> str:
+    """A store's epoch: random, so no two starts of a store share one."""
+    return secrets.token_hex(8)
+
+
 class StoreUrlError(ValueError):
     """A `--state` value that names no store, or one that cannot be opened; one line."""
+
+
+class StoreLost(Exception):
+    """The store is not the one this instance joined: emptied (FLUSHALL, a Redis restarted
+    without persistence, its rows deleted) or started afresh by another instance. Serving
+    on would hand out ids already handed out (M-5), so the instance refuses."""
 
 
 class StateStore(Protocol):
@@ -67,6 +98,8 @@ class StateStore(Protocol):
     label: str
     #: How to start afresh on this store (delete the file, the keys): for error messages.
     fresh: str
+    #: Real seconds any one call may take (`--store-timeout`); past it, it raises.
+    timeout: float
 
     def where(self, kind: str, ident: int = 0) -> str:
         """Where a record of `kind` ("checkpoint", "command" or "answer", with the command's
@@ -79,6 +112,18 @@ class StateStore(Protocol):
 
     def version(self) -> int:
         """The version of the last write (0: nothing written yet); one cheap read."""
+        ...
+
+    def stamp(self) -> Stamp:
+        """The epoch and the version, in the one cheap read `version` costs."""
+        ...
+
+    def claim_epoch(self, epoch: str) -> str:
+        """Sets the epoch if the store has none; returns the one it holds now."""
+        ...
+
+    def start_epoch(self, epoch: str) -> None:
+        """Empties every record of the mock here and sets a new epoch (`--state-reset`)."""
         ...
 
     def changes(self, since: int) -> Changes:
@@ -141,6 +186,21 @@ class StateStore(Protocol):
 
     def wait_answer(self, ident: int, timeout: float) -> bytes | None:
         """The answer to command `ident`, waiting up to `timeout` real seconds."""
+        ...
+
+    # -- where the instances listen (delivery/policy.py refuses callbacks to each) --------
+
+    def register_listener(self, instance: str, at: Listener, until: float) -> None:
+        """Records (or renews) that `instance` listens `at` until `until` (Unix seconds);
+        drops the entries past their time."""
+        ...
+
+    def forget_listeners(self, instance: str) -> None:
+        """`instance` stops cleanly: its addresses go at once."""
+        ...
+
+    def listeners(self, now: float) -> list[Listener]:
+        """Every registered address still in its time at `now`."""
         ...
 
     # -- the request journal, one for every instance (core/journal.py's JournalStore) ------

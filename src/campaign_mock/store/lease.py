@@ -11,7 +11,7 @@ from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.commands import Answer, Command, Refused
 from campaign_mock.domain.models import State
 from campaign_mock.domain.simulation import SavedSends, read_checkpoint
-from campaign_mock.store.base import LEASE_SECONDS, StateStore
+from campaign_mock.store.base import LEASE_SECONDS, StateStore, StoreLost
 from campaign_mock.store.codec import StoreFormatError, encode, read
 from campaign_mock.store.commands import answer_commands, ask_holder, run_command
 from campaign_mock.store.synced import SyncedLock
@@ -64,10 +64,13 @@ class SendsLease:
     def tick(self, horizon: float | None, budget: int, pause: Callable[[], None] | None) -> None:
         """Keeps or takes the lease; the holder runs the sends, the others show its
         checkpoint. A record it cannot read is one logged line (once while it lasts), not a
-        traceback: the requests that meet it answer 503."""
+        traceback: the requests that meet it answer 503. On a store that lost its data
+        (`StoreLost`) this instance stops sending and leaves the lease alone."""
         try:
             self._tick(horizon, budget, pause)
-        except StoreFormatError as error:
+        except (StoreFormatError, StoreLost) as error:
+            if isinstance(error, StoreLost) and self.leading:
+                self._step_down()
             if str(error) != self._refusal:
                 log.error("campaign-mock: the sends wait: %s", error)
                 self._refusal = str(error)
@@ -137,14 +140,19 @@ class SendsLease:
         if now - self._renewed < RENEW_EVERY:
             return
         self._renewed = now
+        with self._synced.reading():
+            pass  # the store is still the one joined (StoreLost if not): its lease is ours
         held = self._store.hold_lease(self.instance)
         if held and not self.leading:
             self._take_over()
         elif not held and self.leading:
-            self.leading = False  # another instance took it: it resumes from the checkpoint
-            outbox = self._backend.simulation.outbox
-            outbox.paused = True
-            outbox.on_acknowledged = None
+            self._step_down()  # another instance took it: it resumes from the checkpoint
+
+    def _step_down(self) -> None:
+        self.leading = False
+        outbox = self._backend.simulation.outbox
+        outbox.paused = True
+        outbox.on_acknowledged = None
 
     def _take_over(self) -> None:
         """Becomes the holder: resumes the last checkpoint and every send it lacks."""

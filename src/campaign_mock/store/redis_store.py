@@ -2,9 +2,11 @@
 on any number of machines.
 
 The exclusive lock and the sends' lease are redis-py `Lock`s (Lua scripts, with a timeout,
-so a holder killed with `kill -9` frees them when they expire). A write is one MULTI/EXEC
-transaction; the checkpoint is written only while the lease is still this holder's (WATCH on
-the lease). Commands go through a list and their answers come back with BLPOP.
+so a holder killed with `kill -9` frees them when they expire). Every call has a deadline
+(`--store-timeout`, redis-py's socket timeouts): a stalled Redis is a 503, not a hang. A
+write is one MULTI/EXEC transaction; the checkpoint is written only while the lease is still
+this holder's (WATCH on the lease). Commands go through a list and their answers come back
+with BLPOP.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+from redis.backoff import NoBackoff
 from redis.lock import Lock
+from redis.retry import Retry
 
+from campaign_mock.domain.listening import Listener
 from campaign_mock.domain.records import (
     campaign_from_record,
     campaign_to_record,
@@ -27,12 +32,13 @@ from campaign_mock.domain.records import (
     meta_from_record,
     meta_to_record,
 )
-from campaign_mock.store.base import LEASE_SECONDS, Changes, Write
+from campaign_mock.store.base import LEASE_SECONDS, STORE_TIMEOUT, Changes, Stamp, Write
 from campaign_mock.store.codec import StoreFormatError, encode, read
 
 #: Real seconds the world lock lasts if its holder dies mid-operation.
 LOCK_SECONDS = 10.0
-#: Real seconds a process waits for the world lock before the request fails.
+#: Real seconds a process waits for the world lock another instance holds before the
+#: request fails (each try at it is one call, under the store's timeout).
 LOCK_WAIT = 30.0
 #: Seconds an answer waits for its asker before Redis drops it.
 ANSWER_TTL = 60
@@ -52,9 +58,21 @@ return last
 class RedisStore:
     """Keys under one prefix in one Redis database."""
 
-    def __init__(self, url: str, prefix: str = "campaign-mock:") -> None:
+    def __init__(
+        self, url: str, prefix: str = "campaign-mock:", timeout: float = STORE_TIMEOUT
+    ) -> None:
         # Typed loosely: redis-py's stubs type every reply as bytes | str | list.
-        self.client: Any = redis.Redis.from_url(url, socket_timeout=LOCK_WAIT + 5)
+        self.client: Any = redis.Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            # One more try on a broken connection (a Redis restarted), none on a timeout:
+            # redis-py's default, ten tries of each, would make the deadline ten times longer.
+            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        )
+        self.timeout = timeout
+        #: A blocking read (BLPOP) waits in slices shorter than the socket's timeout.
+        self._slice = timeout / 2
         parts = urlsplit(url)
         self.label = (
             f"{parts.scheme}://{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path}"
@@ -62,8 +80,8 @@ class RedisStore:
         self.client.ping()
         self._p = prefix
         self.fresh = (
-            f"delete the keys {prefix}* from that database (the mock's state is lost) "
-            "or use another database"
+            f"delete the keys {prefix}* from that database or serve once with --state-reset "
+            "(the mock's state is lost), or use another database"
         )
         #: One round trip per request's journal entry: number, append and trim, atomically.
         self._append = self.client.register_script(_JOURNAL_APPEND)
@@ -102,6 +120,24 @@ class RedisStore:
 
     def version(self) -> int:
         return int(self.client.get(self._k("version")) or 0)
+
+    def stamp(self) -> Stamp:
+        version, epoch = self.client.mget(self._k("version"), self._k("epoch"))
+        return Stamp(None if epoch is None else bytes(epoch).decode(), int(version or 0))
+
+    def claim_epoch(self, epoch: str) -> str:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.setnx(self._k("epoch"), epoch)
+        pipe.get(self._k("epoch"))
+        return bytes(pipe.execute()[1]).decode()
+
+    def start_epoch(self, epoch: str) -> None:
+        keys = list(self.client.scan_iter(match=self._p + "*", count=1000))
+        pipe = self.client.pipeline(transaction=True)
+        if keys:
+            pipe.delete(*keys)
+        pipe.set(self._k("epoch"), epoch)
+        pipe.execute()
 
     def changes(self, since: int) -> Changes:
         pipe = self.client.pipeline(transaction=True)
@@ -285,8 +321,41 @@ class RedisStore:
         pipe.execute()
 
     def wait_answer(self, ident: int, timeout: float) -> bytes | None:
-        found = self.client.blpop([self._k(f"answer:{ident}")], timeout=max(0.01, timeout))
-        return None if found is None else bytes(found[1])
+        deadline = time.monotonic() + timeout
+        while True:  # in slices: one BLPOP longer than the socket's timeout would fail
+            wait = max(0.01, min(deadline - time.monotonic(), self._slice))
+            found = self.client.blpop([self._k(f"answer:{ident}")], timeout=wait)
+            if found is not None:
+                return bytes(found[1])
+            if time.monotonic() >= deadline:
+                return None
+
+    # -- where the instances listen: a hash, field "instance host port" --------------------
+
+    def register_listener(self, instance: str, at: Listener, until: float) -> None:
+        # The value is plain text, "until port host machine": the machine's name is last,
+        # so any text it holds reads back.
+        key = self._k("listeners")
+        stale = [
+            f for f, v in self.client.hgetall(key).items() if _listener(v, time.time()) is None
+        ]
+        pipe = self.client.pipeline(transaction=True)
+        if stale:
+            pipe.hdel(key, *stale)
+        pipe.hset(
+            key, f"{instance} {at.host} {at.port}", f"{until!r} {at.port} {at.host} {at.machine}"
+        )
+        pipe.execute()
+
+    def forget_listeners(self, instance: str) -> None:
+        key = self._k("listeners")
+        mine = [f for f in self.client.hkeys(key) if bytes(f).decode().split(" ")[0] == instance]
+        if mine:
+            self.client.hdel(key, *mine)
+
+    def listeners(self, now: float) -> list[Listener]:
+        found = (_listener(v, now) for v in self.client.hvals(self._k("listeners")))
+        return [each for each in found if each is not None]
 
     # -- the request journal: one list, trimmed to its capacity ------------------------
 
@@ -311,6 +380,21 @@ class RedisStore:
         return read(
             kind, bytes(data), _READERS[kind], f"{self.label}: key {self._p}{where}", self.fresh
         )
+
+
+def _listener(value: bytes, now: float) -> Listener | None:
+    """A listener's entry read back; None once past its time, or for text that is none (an
+    entry only adds a refusal, so one that does not read is dropped, not an error)."""
+    words = bytes(value).decode(errors="replace").split(" ", 3)
+    if len(words) != 4 or not words[1].isdigit():
+        return None
+    until, port, host, machine = words
+    try:
+        if not float(until) > now:
+            return None
+    except ValueError:
+        return None
+    return Listener(machine, host, int(port))
 
 
 #: How each kind of record kept under its own key is read back.

@@ -20,13 +20,22 @@ from campaign_mock.domain.commands import (
     Redeliver,
 )
 from campaign_mock.domain.deliveries import Batch
+from campaign_mock.domain.listening import Listener
 from campaign_mock.domain.models import Campaign, Channel, Fixtures, State
 from campaign_mock.domain.params import CampaignFields
 from campaign_mock.domain.sessions import Sessions
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.domain.simulation import CHUNK, Simulation
 from campaign_mock.domain.world import WorldChanges
-from campaign_mock.store.base import StateStore, Write
+from campaign_mock.store.base import (
+    LISTENER_SECONDS,
+    LOST,
+    Stamp,
+    StateStore,
+    StoreLost,
+    Write,
+    new_epoch,
+)
 from campaign_mock.store.lease import SendsLease
 from campaign_mock.store.synced import SyncedLock
 
@@ -57,9 +66,14 @@ SESSIONS = ("login", "session_user", "logout")
 #: step by the other operations; fixtures change only with PUT /_mock/fixtures, and the
 #: ticker brings them in within TICK_SECONDS, so credentials are checked without a read.
 LOCAL = ("check_credentials", "clock", "simulation", "next_id")
-#: The ticker's: keeps or takes the sends' lease; the holder runs the sends, the others show
-#: its checkpoint.
+#: The ticker's: keeps or takes the sends' lease (the holder runs the sends, the others show
+#: its checkpoint) and renews this instance's listening addresses.
 TICKER = ("tick",)
+#: Where the instances listen (`Keeper`): registered at start, renewed by the ticker every
+#: RENEW_LISTENERS real seconds, gone at a clean stop or LISTENER_SECONDS after a crash.
+LISTENERS = ("listening", "listeners")
+#: Real seconds between two renewals of this instance's listening addresses.
+RENEW_LISTENERS = LISTENER_SECONDS / 4
 
 
 class StoredWorld:
@@ -74,7 +88,8 @@ class StoredWorld:
     only (one cheap read) and fetch just the campaigns changed since; `ON_HOLDER` run where
     the sends are, on the lease holder (store/lease.py), as commands of domain/commands.py;
     `SESSIONS` are single atomic operations on the store; `LOCAL` read this instance's copy;
-    `TICKER` is the ticker's, the lease and the sends.
+    `TICKER` is the ticker's, the lease and the sends; `LISTENERS` where the instances
+    listen, so that none of them sends a callback to another.
     """
 
     def __init__(
@@ -92,10 +107,13 @@ class StoredWorld:
         self._clock = clock
         self._synced = SyncedLock(store, self._sync_in, self._sync_out)
         self._seen = 0
+        self._epoch: str | None = None  # the store's when this instance joined it
         self._clock_dirty = False
         self._reset_pending = False
         self._write_whole = False  # the first instance on an empty store writes its world
         self._lease = SendsLease(store, self._backend, self._synced, self.instance)
+        self._listening: list[Listener] = []
+        self._renewed = 0.0  # time.monotonic() of the last renewal
         clock.around_move = self._clock_moving
         self._join()
 
@@ -103,15 +121,18 @@ class StoredWorld:
 
     def _join(self) -> None:
         """The first instance writes its fixtures, settings and clock; later ones take the
-        store's (a restart finds its campaigns, ids and clock where they were)."""
+        store's (a restart finds its campaigns, ids and clock where they were). Raises
+        `StoreLost` on a store another instance found emptied."""
         with self._synced:
             self._write_whole = self._seen == 0
 
-    def _sync_in(self, version: int | None) -> None:
-        """Takes what other instances wrote since this one last looked (`version`: the
-        store's, if the caller just read it)."""
-        if version is None:
-            version = self.store.version()
+    def _sync_in(self, stamp: Stamp | None) -> None:
+        """Takes what other instances wrote since this one last looked (`stamp`: the
+        store's, if the caller just read it), on the store this instance joined."""
+        if stamp is None:
+            stamp = self.store.stamp()
+        self._check_epoch(stamp.epoch)
+        version = stamp.version
         if version == self._seen:
             return
         if version < self._seen:  # another store behind the same URL (emptied, replaced)
@@ -132,6 +153,37 @@ class StoredWorld:
             self._clock.load_state(changes.clock)
         self._seen = changes.version
 
+    def _check_epoch(self, epoch: str | None) -> None:
+        """The store's epoch is claimed by the first instance on it and kept by every write;
+        one that differs from the epoch this instance joined means the store lost what this
+        instance knows (emptied, or started afresh by `--state-reset`): ids it handed out
+        would be handed out again (M-5), so it refuses every operation on the world until
+        restarted. Finding it emptied, it leaves a mark, so an instance started there later
+        refuses to start until told `--state-reset`. An instance that starts on an emptied
+        store before any running one has looked cannot know: it starts afresh, and the
+        running ones refuse from their next look (their ticker looks every second)."""
+        if epoch is not None and epoch == self._epoch:
+            return
+        if self._epoch is None:  # joining: the store's epoch, or a new one if it has none
+            epoch = epoch or self.store.claim_epoch(new_epoch())
+            if not epoch.startswith(LOST):
+                self._epoch = epoch
+                return
+            raise StoreLost(
+                f"{self.store.label}: this store lost its data while instances served on "
+                "it (emptied, or restarted without persistence); ids handed out before would "
+                "be handed out again. Start one instance with --state-reset to begin afresh "
+                "(its campaigns and ids are gone), then the others without it"
+            )
+        if epoch is None:
+            self.store.claim_epoch(LOST + self._epoch)
+        raise StoreLost(
+            f"{self.store.label}: the store lost the data this instance served (it was "
+            "emptied, or started afresh with --state-reset); this instance refuses to go on, "
+            "so that no id is handed out twice. Restart it (on an emptied store, start one "
+            "instance with --state-reset first: campaigns and ids begin again)"
+        )
+
     def _sync_out(self) -> None:
         """Writes this operation's changes, if it made any (the first instance on an empty
         store: its whole world and clock)."""
@@ -147,7 +199,11 @@ class StoredWorld:
         self._clock_dirty = False
         self._reset_pending = False
         if write:
-            self._seen = self.store.write(write)
+            try:
+                self._seen = self.store.write(write)
+            except BaseException:
+                self._seen = 0  # it may or may not have landed: the next look reads it whole
+                raise
 
     @contextmanager
     def _clock_moving(self) -> Iterator[None]:
@@ -169,8 +225,25 @@ class StoredWorld:
         }
 
     def stop(self) -> None:
-        """A clean stop: the sends' last checkpoint, and the lease handed over at once."""
+        """A clean stop: the sends' last checkpoint, the lease handed over at once, and this
+        instance's addresses unregistered."""
         self._lease.stop()
+        self.store.forget_listeners(self.instance)
+
+    # -- LISTENERS ---------------------------------------------------------------------------
+
+    def listening(self, at: Listener) -> None:
+        self._listening.append(at)
+        self._renew_listeners()
+
+    def listeners(self) -> list[Listener]:
+        return self.store.listeners(time.time())
+
+    def _renew_listeners(self) -> None:
+        until = time.time() + LISTENER_SECONDS
+        for at in self._listening:
+            self.store.register_listener(self.instance, at, until)
+        self._renewed = time.monotonic()
 
     @property
     def leading(self) -> bool:
@@ -288,4 +361,6 @@ class StoredWorld:
         budget: int = CHUNK,
         pause: Callable[[], None] | None = None,
     ) -> None:
+        if self._listening and time.monotonic() - self._renewed >= RENEW_LISTENERS:
+            self._renew_listeners()
         self._lease.tick(horizon, budget, pause)

@@ -2,7 +2,9 @@
 
 Survives a restart, and several processes on one machine share it (`--workers N`). The
 store's exclusive lock is SQLite's own: `BEGIN IMMEDIATE` takes the database's write lock;
-readers read a consistent snapshot (WAL mode) without waiting for writers.
+readers read a consistent snapshot (WAL mode) without waiting for writers. Opening it checks
+the file whole (`PRAGMA quick_check`) and writes to it, so a damaged or read-only file stops
+`serve` at once (exit 6) rather than failing requests later.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from campaign_mock.domain.listening import Listener
 from campaign_mock.domain.records import (
     campaign_from_record,
     campaign_to_record,
@@ -23,7 +26,14 @@ from campaign_mock.domain.records import (
     meta_from_record,
     meta_to_record,
 )
-from campaign_mock.store.base import LEASE_SECONDS, Changes, Write
+from campaign_mock.store.base import (
+    LEASE_SECONDS,
+    STORE_TIMEOUT,
+    Changes,
+    Stamp,
+    StoreUrlError,
+    Write,
+)
 from campaign_mock.store.codec import encode, read
 
 _SCHEMA = """
@@ -35,6 +45,8 @@ CREATE TABLE IF NOT EXISTS lease (name TEXT PRIMARY KEY, holder TEXT, until REAL
 CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY, version INTEGER, blob BLOB);
 CREATE TABLE IF NOT EXISTS acknowledged (key BLOB PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT);
+CREATE TABLE IF NOT EXISTS listeners (instance TEXT, machine TEXT, host TEXT, port INTEGER,
+                                      until REAL, PRIMARY KEY (instance, host, port));
 CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB,
                                      taken INTEGER DEFAULT 0, answer BLOB);
 """
@@ -44,8 +56,6 @@ _READERS: dict[str, Callable[[object, str], Any]] = {
     "meta": meta_from_record,
     "clock": clock_from_record,
 }
-#: Real seconds a process waits for another's write lock before the request fails.
-BUSY_TIMEOUT = 30.0
 #: How often a waiting command looks for its answer.
 POLL = 0.005
 
@@ -53,16 +63,37 @@ POLL = 0.005
 class SqliteStore:
     """One SQLite file; a connection per thread (sqlite3 connections are not shared)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, timeout: float = STORE_TIMEOUT) -> None:
+        """Raises `StoreUrlError` (one line naming the file) for a file it cannot create,
+        read whole or write; `timeout`: real seconds a call waits for another's write lock."""
         self.path = path
         self.label = f"sqlite:///{path}"
-        self.fresh = f"delete {path} (the mock's state is lost) or use a new path"
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.fresh = (
+            f"delete {path} or serve once with --state-reset (the mock's state is lost), "
+            "or use a new path"
+        )
+        self.timeout = timeout
         self._local = threading.local()
         # This process's writers queue here rather than in SQLite's busy handler, which sleeps.
         self._writer = threading.Lock()
-        with self._transaction():
-            pass  # creates the schema on first use
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._probe()
+        except (OSError, sqlite3.Error) as exc:
+            self.close()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise StoreUrlError(f"{self.label}: cannot use the database: {reason}") from None
+
+    def _probe(self) -> None:
+        """Creates the schema on first use, reads every page (a damaged one is found now,
+        not by the request that meets it) and writes (a read-only file or directory)."""
+        with self._transaction() as conn:
+            found = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+            if found != ["ok"]:
+                said = " ".join(" ".join(map(str, found)).split())  # one line
+                raise sqlite3.DatabaseError(f"the file is damaged: {said}")
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('probe', 1)")
+            conn.execute("DELETE FROM meta WHERE key = 'probe'")
 
     def where(self, kind: str, ident: int = 0) -> str:
         places = {
@@ -77,7 +108,7 @@ class SqliteStore:
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
@@ -97,8 +128,8 @@ class SqliteStore:
                 self._local.depth -= 1
             return
         writing = mode == "IMMEDIATE"
-        if writing:
-            self._writer.acquire()
+        if writing and not self._writer.acquire(timeout=self.timeout):
+            raise TimeoutError(f"{self.label}: the write lock was held for over {self.timeout} s")
         try:
             conn.execute(f"BEGIN {mode}")
             self._local.depth = 1
@@ -124,6 +155,28 @@ class SqliteStore:
 
     def version(self) -> int:
         return int(self._meta(self._connection(), "version") or 0)
+
+    def stamp(self) -> Stamp:
+        rows = dict(
+            self._connection().execute(
+                "SELECT key, value FROM meta WHERE key IN ('version', 'epoch')"
+            )
+        )
+        epoch = rows.get("epoch")
+        return Stamp(None if epoch is None else str(epoch), int(rows.get("version") or 0))
+
+    def claim_epoch(self, epoch: str) -> str:
+        with self._transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('epoch', ?)", (epoch,))
+            return str(self._meta(conn, "epoch"))
+
+    def start_epoch(self, epoch: str) -> None:
+        with self._transaction() as conn:
+            for (table,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ).fetchall():
+                conn.execute(f'DELETE FROM "{table}"')
+            self._put(conn, "epoch", epoch)
 
     def changes(self, since: int) -> Changes:
         with self._transaction("DEFERRED") as conn:
@@ -289,6 +342,26 @@ class SqliteStore:
             if time.monotonic() >= deadline:
                 return None
             time.sleep(POLL)
+
+    # -- where the instances listen ------------------------------------------------------
+
+    def register_listener(self, instance: str, at: Listener, until: float) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM listeners WHERE until <= ?", (time.time(),))
+            conn.execute(
+                "INSERT OR REPLACE INTO listeners VALUES (?, ?, ?, ?, ?)",
+                (instance, at.machine, at.host, at.port, until),
+            )
+
+    def forget_listeners(self, instance: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM listeners WHERE instance = ?", (instance,))
+
+    def listeners(self, now: float) -> list[Listener]:
+        rows = self._connection().execute(
+            "SELECT machine, host, port FROM listeners WHERE until > ?", (now,)
+        )
+        return [Listener(str(machine), str(host), int(port)) for machine, host, port in rows]
 
     # -- the request journal -------------------------------------------------------
 

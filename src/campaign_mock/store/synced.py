@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 
 from campaign_mock.domain.errors import CampaignError
-from campaign_mock.store.base import StateStore
+from campaign_mock.store.base import Stamp, StateStore
 
 
 class SyncedLock:
@@ -18,13 +18,14 @@ class SyncedLock:
 
     Held for a read (`with lock.reading():`): the process's lock, and the copy brought up to
     date; nothing is written and the store's lock is not taken. Reentrant; only the
-    outermost hold talks to the store.
+    outermost hold talks to the store. The process's lock is waited for at most the store's
+    timeout (its holder may be in a stalled call itself): a request fails, it never hangs.
     """
 
     def __init__(
         self,
         store: StateStore,
-        sync_in: Callable[[int | None], None],
+        sync_in: Callable[[Stamp | None], None],
         sync_out: Callable[[], None],
     ) -> None:
         self._store = store
@@ -38,15 +39,15 @@ class SyncedLock:
     def reading(self) -> Iterator[None]:
         """Holds the lock for a read: the world is brought up to date, nothing is written.
 
-        The version is read before the process's lock is taken, so reads of a current world
-        never queue behind another thread's round trip to the store.
+        The version (and epoch) is read before the process's lock is taken, so reads of a
+        current world never queue behind another thread's round trip to the store.
         """
         local = self._local
         outermost = not getattr(local, "depth", 0)
-        version = self._store.version() if outermost else None
+        stamp = self._store.stamp() if outermost else None
         previous = getattr(local, "reading", False)
         local.reading = True
-        local.version = version
+        local.stamp = stamp
         try:
             with self:
                 yield
@@ -54,14 +55,18 @@ class SyncedLock:
             local.reading = previous
 
     def __enter__(self) -> None:
-        self._lock.acquire()
+        if not self._lock.acquire(timeout=self._store.timeout):
+            raise TimeoutError(
+                f"{self._store.label}: another call to the store held this instance's lock "
+                f"for over {self._store.timeout:g} s"
+            )
         local = self._local
         local.depth = getattr(local, "depth", 0) + 1
         if local.depth > 1:
             return
         try:
             if getattr(local, "reading", False):
-                self._sync_in(local.version)
+                self._sync_in(local.stamp)
             else:
                 self._store_hold = self._store.locked()
                 self._store_hold.__enter__()

@@ -19,6 +19,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from werkzeug.test import run_wsgi_app
 
 from campaign_mock.delivery import HttpTransport, Transport
+from campaign_mock.http.hosts import IN_PROCESS
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication as WsgiApp
@@ -176,6 +177,7 @@ def call_wsgi(app: WsgiApp, base_url: str, request: PreparedRequest | _Request) 
         "wsgi.multithread": False,
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
+        IN_PROCESS: True,  # under the test's own base URL: no Host of a served mock's
     }
     for name, value in (request.headers or {}).items():
         text = value.decode("latin-1") if isinstance(value, bytes) else str(value)

@@ -1,7 +1,8 @@
 """The control API's records of the mock: reset, fixtures, state, store and request journal.
 
 With `--isolate accounts`, reset, state and the request journal act on the world of the
-account the request's credentials name, and on every world without credentials.
+account the request's credentials name, and on every world for the control token alone
+(http/world.py refuses a request naming no account without it).
 
 No answer shows a password or an API key (`***` instead) unless asked with `?secrets=1`,
 the opt-in `campaign-contract init --from-mock` uses; a PUT of fixtures takes them, and an
@@ -27,7 +28,7 @@ blueprint = Blueprint("control", __name__, url_prefix="/_mock")
 @blueprint.post("/reset")
 def reset() -> Response:
     """Back to the fixtures the mock was started with, or those last PUT; isolated, the
-    caller's world alone (or every world, without credentials)."""
+    caller's world alone (or every world, for the control token without credentials)."""
     account = caller()
     mock().reset(account)
     if account is None:

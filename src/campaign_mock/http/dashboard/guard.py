@@ -6,20 +6,21 @@ holding a digest of the token, not the token) and redirects to the same page wit
 so the token stays out of the address bar and the history. The cookie opens the dashboard's
 own routes only, never the rest of `/_mock/`. Its POSTs (the buttons), token or not, must
 come from the dashboard's own origin: a SameSite=Strict cookie is not sent cross-site, and
-`Origin`, when a browser sends it, must be this mock, so another site's page cannot press
-them on a developer's local mock.
+`Origin` (or `Referer`), when a browser sends it, must be this mock (http/guard.py, the
+control API's guard too), so another site's page cannot press them on a developer's mock.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from flask import Request, Response, render_template
 
 from campaign_mock.http.auth import CONTROL_CHALLENGE, require_control_token
 from campaign_mock.http.envelope import HttpError, failure, from_http_error, wants_html
+from campaign_mock.http.guard import refuse_foreign_origin
 from campaign_mock.http.page_headers import PAGE_STYLE
 
 COOKIE = "campaign_mock_dashboard"
@@ -43,8 +44,7 @@ def check(request: Request, token: str | None) -> Response | None:
     browser, the control API's envelope for anything else (V-1)."""
     if request.endpoint == HOME and not wants_html():
         return failure(404, "not_found", NOT_FOR_MACHINES)
-    if request.method == "POST" and not _same_origin(request):  # token or not: no CSRF
-        return Response("A dashboard button must be pressed on this mock's own page", 403)
+    refuse_foreign_origin(request)  # token or not: no CSRF
     if token is None:
         return None
     given = request.args.get("token")
@@ -76,11 +76,3 @@ def _refuse(error: HttpError) -> Response:
     wrong = error.message.startswith("?token=")
     page = render_template("dashboard/token.html", wrong=wrong, page_style=PAGE_STYLE)
     return Response(page, 401, CONTROL_CHALLENGE)
-
-
-def _same_origin(request: Request) -> bool:
-    origin = request.headers.get("Origin")
-    if origin is None:  # old browsers, curl: the SameSite cookie is the guard
-        return True
-    parts = urlsplit(origin)
-    return parts.netloc.lower() == request.host.lower()

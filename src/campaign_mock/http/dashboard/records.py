@@ -12,6 +12,7 @@ from campaign_mock.http.context import mock
 from campaign_mock.http.dashboard.campaign import list_size
 from campaign_mock.http.dashboard.views import moment
 from campaign_mock.http.failures import failed_answers
+from campaign_mock.http.world import caller
 
 #: The most journal entries the journal page lists (the newest).
 MAX_REQUESTS = 200
@@ -75,8 +76,8 @@ def _request_view(entry: JournalEntry, account: str | None) -> RequestView:
 
 
 def request_views(*, failed_only: bool = False) -> list[RequestView]:
-    """The newest `MAX_REQUESTS` API requests of every world, newest first."""
-    views = [_request_view(e, name) for e, name in mock().requests(None)]
+    """The newest `MAX_REQUESTS` API requests of the worlds the caller sees, newest first."""
+    views = [_request_view(e, name) for e, name in mock().requests(caller())]
     if failed_only:
         views = [v for v in views if v.failed]
     return list(reversed(views[-MAX_REQUESTS:]))
@@ -84,7 +85,7 @@ def request_views(*, failed_only: bool = False) -> list[RequestView]:
 
 def request_detail(seq: int) -> tuple[RequestView, str | None] | None:
     """One journal entry and, if it failed, the envelope it was answered with."""
-    for entry, name in mock().requests(None):
+    for entry, name in mock().requests(caller()):
         if entry.seq == seq:
             return _request_view(entry, name), _pretty(failed_answers().get(seq))
     return None

@@ -15,6 +15,7 @@ from campaign_mock.domain.clock import ClockMode, MockClock
 from campaign_mock.domain.models import Campaign, Fixtures, State, Transition
 from campaign_mock.domain.world import World as DomainWorld
 from campaign_mock.http.context import mock
+from campaign_mock.http.world import caller
 
 #: The most campaigns the table lists (the newest): it is redrawn every second.
 MAX_ROWS = 500
@@ -47,16 +48,21 @@ class World:
 
 
 def every_world() -> list[World]:
-    """The mock's one world, or (`--isolate accounts`) every account's made so far."""
-    return [World(name, backend) for name, backend in mock().worlds_of(None)]
+    """The mock's one world, or (`--isolate accounts`) the caller's alone, or, for the
+    control token, every account's made so far (http/world.py)."""
+    return [World(name, backend) for name, backend in mock().worlds_of(caller())]
 
 
 def world_named(name: str | None) -> World | None:
-    """The world `name` (an account of the fixtures, with isolation), or None."""
+    """The world `name` (an account of the fixtures, with isolation, and the caller's when
+    the request names an account), or None."""
     core = mock()
     if not core.isolated:
         return World(None, core.root) if not name else None
     if name not in {a.username for a in core.fixtures.accounts}:
+        return None
+    account = caller()
+    if account is not None and name != account:
         return None
     return World(name, core.world(name))
 
