@@ -201,6 +201,14 @@ class Probe:
         problem = envelope.code_problem(exchange, code)
         return self.expect(problem is None, rule, problem or "", exchange)
 
+    def expect_refused(self, rule: str, exchange: Exchange, code: str, what: str) -> bool:
+        """An application-level refusal (`success: false`) with this `data.code`."""
+        if not self.expect(
+            exchange.success() is False, rule, f"{what} is accepted: {exchange.describe()}", exchange
+        ):
+            return False
+        return self.expect_code(rule, exchange, code)
+
     def expect_rejected(self, exchange: Exchange, status: int, rule: str = "V-4") -> None:
         """V-4's shape of a pre-application failure: this status, the envelope and its code.
 

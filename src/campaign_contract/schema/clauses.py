@@ -1,6 +1,5 @@
-"""Boundaries of Q-2, Q-4 and Q-6 the other targeted checks leave out: the last second of year
-9999 and second 0 are valid `when`s; `name`'s 255 counts characters, not bytes; every segment,
-not only the first, must be within the list."""
+"""Boundaries of Q-4 and Q-6 the other targeted checks leave out: `name`'s 255 counts
+characters, not bytes; every segment, not only the first, must be within the list."""
 
 from __future__ import annotations
 
@@ -8,32 +7,7 @@ from typing import Any
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
-from campaign_contract.schema.target import base_form, base_json, foreign_segment, segment_ids
-from campaign_contract.schema.when import LATEST
-
-#: Each `when` is valid and names this second (Q-2p: years up to 9999, never negative).
-BOUNDARY_WHENS: tuple[tuple[Any, int], ...] = (
-    (str(LATEST), LATEST),
-    (LATEST, LATEST),
-    ("9999-12-31T23:59:59Z", LATEST),
-    ("0", 0),
-)
-
-
-@check("Q-2p")
-def when_boundaries(t: Probe) -> None:
-    """`when` at the edges of what Q-2 allows (9999-12-31T23:59:59Z, second 0) is accepted."""
-    for value, second in BOUNDARY_WHENS:
-        t.begin()
-        if isinstance(value, int):
-            answer = t.post("/campaign", json=base_json(t, "q2 edge", when=value))
-        else:
-            answer = t.post("/campaign", form=base_form(t, "q2 edge", when=value))
-        if answer.success() is not True:
-            t.fail("Q-2p", f"when={value!r} is refused: {answer.describe()}", answer)
-        elif answer.data().get("when") != second:
-            t.fail("Q-2p", f"when={value!r} is stored as {answer.data().get('when')!r}", answer)
-
+from campaign_contract.schema.target import base_form, foreign_segment, segment_ids
 
 @check("Q-4")
 def name_length_counts_characters(t: Probe) -> None:
