@@ -84,7 +84,8 @@ _cell("q2_multipart_post_zulu_refused", "Q-2", "POST", "multipart",
       _text(lambda w: "T" in w and w.endswith("Z") and "." not in w and w < "9999"), _refuse,
       "an RFC 3339 `when` ending in Z is invalid in a multipart POST")  # fmt: skip
 _cell("q2_json_put_offset_ignored", "Q-2", "PUT", "JSON",
-      _text(lambda w: "T" in w and w[-6] in "+-" and "." not in w and w[-6:-3] != "+23"), lambda w: w[:-6] + "Z",
+      _text(lambda w: "T" in w and w[-6] in "+-" and "." not in w and w[-6:-3] != "+23"),
+      lambda w: w[:-6] + "Z",
       "an ISO offset is read as UTC in a JSON PUT")  # fmt: skip
 _cell("q2_multipart_post_eight_digits_date", "Q-2p", "POST", "multipart",
       _text(lambda w: w.isdigit() and len(w) == 8), lambda w: f"{w[:4]}-{w[4:6]}-{w[6:]}",

@@ -203,9 +203,8 @@ class Probe:
 
     def expect_refused(self, rule: str, exchange: Exchange, code: str, what: str) -> bool:
         """An application-level refusal (`success: false`) with this `data.code`."""
-        if not self.expect(
-            exchange.success() is False, rule, f"{what} is accepted: {exchange.describe()}", exchange
-        ):
+        accepted = f"{what} is accepted: {exchange.describe()}"
+        if not self.expect(exchange.success() is False, rule, accepted, exchange):
             return False
         return self.expect_code(rule, exchange, code)
 

@@ -3,11 +3,10 @@ characters, not bytes; every segment, not only the first, must be within the lis
 
 from __future__ import annotations
 
-from typing import Any
-
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
 from campaign_contract.schema.target import base_form, foreign_segment, segment_ids
+
 
 @check("Q-4")
 def name_length_counts_characters(t: Probe) -> None:

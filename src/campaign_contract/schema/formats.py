@@ -4,14 +4,13 @@ spellings (Q-2) are in spellings.py."""
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from typing import Any
 from urllib.parse import quote
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
 from campaign_contract.schema.shape import campaign_problem
 from campaign_contract.schema.target import FUTURE, base_form, base_json, create, segment_ids
-from campaign_contract.schema.when import parse_when
 from campaign_contract.transport.exchange import Exchange
 from campaign_contract.transport.http import FORM, JSON
 

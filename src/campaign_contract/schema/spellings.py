@@ -36,7 +36,7 @@ class Spelling:
 
 
 def _same(*values: str, bodies: tuple[str, ...] = EVERY_BODY) -> dict[str, tuple[Any, ...]]:
-    return {body: values for body in bodies}
+    return dict.fromkeys(bodies, values)
 
 
 def _number(*numbers: int) -> dict[str, tuple[Any, ...]]:
