@@ -32,6 +32,8 @@ VARIANT_MODULES = (
     "contract.reference_variants_vrq2",
     "contract.envelope_variants_v3",
     "contract.session_variants_v3",
+    "contract.cell_variants_q2",
+    "contract.cell_variants_round3",
 )
 
 
