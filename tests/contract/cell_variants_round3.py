@@ -4,6 +4,7 @@ status, state or way of being wrong) and behaves as the mock everywhere else."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -347,6 +348,24 @@ _requests(
         lambda c: len(_callback(c)) == 2048,
         lambda c: _answer_failure(c, "invalid", "event_callback"),
     ),
+)
+
+
+def _multipart_put_long_bytes(environ: dict[str, Any], inner: Inner) -> Response:
+    multipart = str(environ.get("CONTENT_TYPE", "")).startswith("multipart/form-data")
+    if environ["REQUEST_METHOD"] == "PUT" and multipart:
+        body = _body(environ)
+        found = re.search(rb'name="name"\r\n\r\n([^\r]*)\r\n', body)
+        if found and len(found.group(1)) > 255:
+            return _envelope(200, "invalid")
+    return inner()
+
+
+_arounds(
+    "q4_multipart_put_name_limit_in_bytes",
+    "Q-4",
+    "a multipart PUT counts `name`'s 255 in bytes (elsewhere: characters)",
+    _multipart_put_long_bytes,
 )
 
 

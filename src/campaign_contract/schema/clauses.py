@@ -5,20 +5,42 @@ from __future__ import annotations
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
-from campaign_contract.schema.target import base_form, foreign_segment, segment_ids
+from campaign_contract.schema.bodies import BODIES, send
+from campaign_contract.schema.target import (
+    base_form,
+    base_json,
+    create,
+    foreign_segment,
+    segment_ids,
+)
 
 
 @check("Q-4")
 def name_length_counts_characters(t: Probe) -> None:
-    """A name of 255 characters is valid when each takes two bytes in UTF-8."""
+    """A name of 255 characters is valid when each takes two bytes in UTF-8, in POST and PUT,
+    in every body type."""
     tag = t.ctx.run_tag
     name = "é" * (254 - len(tag)) + " " + tag
-    fields = [(k, name if k == "name" else v) for k, v in base_form(t, "q4")]
-    answer = t.post("/campaign", form=fields)
-    if answer.success() is not True:
-        t.fail("Q-4", f"a name of 255 characters ({len(name.encode())} bytes) is refused", answer)
-    elif answer.data().get("name") != name:
-        t.fail("Q-4", f"the 255-character name comes back as {answer.data().get('name')!r}", answer)
+    _made, ident = create(t, "q4 bytes target")
+    for method in ("POST", "PUT"):
+        if method == "PUT" and ident is None:
+            t.cannot(CHARACTERS, "no DRAFT campaign could be created to PUT to", method="PUT")
+            continue
+        for body in BODIES:
+            t.begin()
+            if method == "POST":
+                answer = send(t, "POST", "/campaign", {**base_json(t, "q4"), "name": name}, body)
+            else:
+                answer = send(t, "PUT", f"/campaign/{ident}", {"name": name}, body)
+            what = f"a {body} {method} of a name of 255 characters ({len(name.encode())} bytes)"
+            if answer.success() is not True:
+                t.fail("Q-4", f"{what} is refused: {answer.describe()}", answer)
+            elif answer.data().get("name") != name:
+                t.fail("Q-4", f"{what}: it comes back as {answer.data().get('name')!r}", answer)
+            t.exercised(CHARACTERS, method=method, body=body)
+
+
+CHARACTERS = "Q-4.name-counts-characters"
 
 
 @check("Q-6s")
