@@ -329,18 +329,18 @@ variant(
 # -- C-4: one status, one way of getting no answer; C-1/M-4: one engagement event ------------
 
 
-def _204_refused(url: str, body: bytes, post: Post) -> int:
+def _registered_2xx_only(url: str, body: bytes, post: Post) -> int:
     status = post(url, body)
-    return 500 if status == 204 else status
+    return 500 if status == 299 else status
 
 
 callback_variant(
-    "c4_204_not_acknowledged",
+    "c4_299_not_acknowledged",
     ("C-4",),
     ("C-4",),
-    "C-4.any-2xx-acknowledges, status=204: a 204 (no body) is taken as a failure and retried "
-    "(every other 2xx acknowledges)",
-)(_transport(_204_refused))
+    "C-4.any-2xx-acknowledges, status=299: only registered 2xx codes acknowledge, so a 299 is "
+    "taken as a failure and retried (every other 2xx acknowledges)",
+)(_transport(_registered_2xx_only))
 callback_variant(
     "c4_410_not_retried",
     ("C-4",),
