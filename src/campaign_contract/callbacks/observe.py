@@ -149,6 +149,12 @@ def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:
         if any((s.down or s.refused) and s.up_at is None for s in found.sends):
             deadline = max(deadline, now + found.limit)  # its retries are waited for after it
         for send in found.sends:
+            if send.refused and send.up_at is not None and send.posted_at is not None:
+                # A backoff grown over the refusal may wait about as long again (C-4): its
+                # retries are waited for that long on top of callback_wait.
+                refused_for = send.up_at - send.posted_at
+                deadline = max(deadline, now + send.up_at + refused_for + found.limit - time.time())
+        for send in found.sends:
             if send.awaits_engagement and send.state == "DONE" and send.final_at is not None:
                 # Known opens and clicks may come after DONE (M-4): wait for them, counted
                 # from DONE (engagement.py judges what is still missing then).
