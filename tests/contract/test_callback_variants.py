@@ -67,12 +67,13 @@ def test_the_mock_passes_the_callbacks_layer(tmp_path: Path) -> None:
     assert len(accounts["C-4.other-status-retried"].exercised) == 7
 
 
-#: The M-4 clauses the callbacks layer judges (the stateful layer's stay out of this run).
+#: The M-4 clauses the callbacks layer judges (the stateful layer's stay out of this run), but
+#: M-4.opened-clicked-after-done: these settings' opens come quickly, mostly before DONE
+#: (c1_no_opens_after_done's settings bring them after it; test_full_run.py's too).
 CALLBACK_M4_CLAUSES = {
     "M-4.done-when-every-outcome",
     "M-4.done-not-before-last-outcome",
     "M-4.done-not-held-by-callbacks",
-    "M-4.opened-clicked-after-done",
     "M-4.empty-straight-to-done",
     "M-4.empty-no-events",
 }
