@@ -172,7 +172,7 @@ def test_the_full_default_run_exercises_every_cell_of_every_clause(
     report = json.loads(full_run.reports["json"].read_text("utf-8"))
     accounts = [c for rule in report["rules"] for c in rule["clauses"]]
     # The table at the end of `make test` (tests/conftest.py): clauses and cells, per group.
-    rows = [(c["id"], c["state"], c["cells_exercised"], c["cells"], c["strict"]) for c in accounts]
+    rows = [(c["id"], c["state"], c["cells_exercised"], c["cells"]) for c in accounts]
     record_property("contract.cells", rows)
     assert {c["id"] for c in accounts} == {c.id for c in all_clauses()}
     missing = _missing_cells(report)
