@@ -15,14 +15,24 @@ from flask import Flask
 
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.models import State
+from campaign_mock.http.context import mock_of
 
-from .callback_variants import SETTINGS, Post, _transport, callback_variant
+from .callback_variants import (
+    ENGAGEMENT_AFTER_DONE,
+    SETTINGS,
+    Post,
+    _event,
+    _settings,
+    _transport,
+    callback_variant,
+)
 from .clause_variants_meac import (
     ERROR_LIST,
     Pairs,
     Rewrite,
     _body,
     _changed,
+    _drops_after,
     _on_request,
     _refusal,
     _send_with,
@@ -314,3 +324,57 @@ variant(
     "M-1.ready-sending-one-way, ends_in=ERROR: a send to the error list reads READY once "
     "after a read showed it SENDING or ERROR; a send that ends in DONE goes one way",
 )(_error_send_back_to_ready)
+
+
+# -- C-4: one status, one way of getting no answer; C-1/M-4: one engagement event ------------
+
+
+def _registered_2xx_only(url: str, body: bytes, post: Post) -> int:
+    status = post(url, body)
+    return 500 if status == 299 else status
+
+
+callback_variant(
+    "c4_299_not_acknowledged",
+    ("C-4",),
+    ("C-4",),
+    "C-4.any-2xx-acknowledges, status=299: only registered 2xx codes acknowledge, so a 299 is "
+    "taken as a failure and retried (every other 2xx acknowledges)",
+)(_transport(_registered_2xx_only))
+callback_variant(
+    "c4_410_not_retried",
+    ("C-4",),
+    ("C-4",),
+    "C-4.other-status-retried, status=410: a callback answered 410 Gone is dropped (every other "
+    "status is retried)",
+)(lambda app: _transport(_drops_after(status_dropped=lambda s: s == 410))(app))
+callback_variant(
+    "c4_refused_not_retried",
+    ("C-4",),
+    ("C-4",),
+    "C-4.no-answer-retried, failure=refused_connection: a callback whose connection is refused "
+    "is dropped (no answer in time is retried)",
+)(lambda app: _transport(_drops_after(error_dropped="refused"))(app))
+
+
+def _no_clicks_once_done(backend: CampaignBackend) -> Callable[[str, bytes, Post], int]:
+    def rewrite(url: str, body: bytes, post: Post) -> int:
+        if _event(body) == "clicked":
+            owner = next((c for c in backend.campaigns() if c.event_callback == url), None)
+            if owner is not None and owner.state is State.DONE:
+                return 200  # dropped, as if acknowledged
+        return post(url, body)
+
+    return rewrite
+
+
+@callback_variant(
+    "c1_no_clicks_after_done",
+    ("C-1", "M-4"),
+    ("C-1",),
+    "C-1.every-event-known-engagement and M-4.opened-clicked-after-done, event=clicked: "
+    "`clicked` is no longer reported once the campaign is DONE (`opened` still is)",
+)
+def _c1_no_clicks_after_done(app: Flask) -> None:
+    _settings(ENGAGEMENT_AFTER_DONE)(app)  # opens and clicks come after DONE (see c1_no_opens…)
+    _transport(_no_clicks_once_done(mock_of(app).root))(app)

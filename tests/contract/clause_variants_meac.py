@@ -656,8 +656,11 @@ callback_variant(
 # -- C-4: what is retried -------------------------------------------------------------------
 
 
-def _drops_after(timeouts: bool) -> Rewrite:
-    """A callback that failed (by status, or by no answer) is pretended sent on its retries."""
+def _drops_after(
+    status_dropped: Callable[[int], bool] = lambda _s: False, error_dropped: str = ""
+) -> Rewrite:
+    """A callback that failed with a status `status_dropped` takes, or with a transport error
+    whose text has `error_dropped`, is pretended sent on its retries (every other is retried)."""
     failed: set[bytes] = set()
 
     def rewrite(url: str, body: bytes, post: Post) -> int:
@@ -665,23 +668,27 @@ def _drops_after(timeouts: bool) -> Rewrite:
             return 200
         try:
             status = post(url, body)
-        except TransportError:
-            if timeouts:
+        except TransportError as error:
+            if error_dropped and error_dropped in str(error).lower():
                 failed.add(body)
             raise
-        if not timeouts and not 200 <= status < 300:
+        if not 200 <= status < 300 and status_dropped(status):
             failed.add(body)
         return status
 
     return rewrite
 
 
-callback_variant("c4_status_not_retried", ("C-4",), ("C-4",), "a callback answered 500 is dropped")(
-    lambda app: _transport(_drops_after(timeouts=False))(app)
-)
 callback_variant(
-    "c4_timeout_not_retried", ("C-4",), ("C-4",), "a callback unanswered in time is dropped"
-)(lambda app: _transport(_drops_after(timeouts=True))(app))
+    "c4_status_not_retried", ("C-4",), ("C-4",), "a callback answered a non-2xx status is dropped"
+)(lambda app: _transport(_drops_after(status_dropped=lambda _s: True))(app))
+callback_variant(
+    "c4_timeout_not_retried",
+    ("C-4",),
+    ("C-4",),
+    "C-4.no-answer-retried, failure=no_answer: a callback unanswered in time is dropped (a "
+    "refused connection is retried)",
+)(lambda app: _transport(_drops_after(error_dropped="no answer"))(app))
 
 # -- one cell of a clause's domain each (the rest of the domain behaves) --------------------
 

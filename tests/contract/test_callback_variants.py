@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from campaign_contract.config.model import CallbackConfig
+from campaign_contract.coverage import all_clauses
 from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
@@ -53,6 +57,50 @@ def test_the_mock_passes_the_callbacks_layer(tmp_path: Path) -> None:
     known = [r for r in verdicts["C-1"].results if r.check == check]
     assert [r.status for r in known] == [Status.PASS], [r.message for r in known]
     assert {c.outcome for c in report.cleanup} <= {"deleted", "gone"}
+    # Every cell of the layer's C-4 and M-4 clauses was reported exercised (none assumed):
+    # each 2xx acknowledged, each other status, no answer and a refused connection retried.
+    accounts = {a.clause: a for r in ("C-4", "M-4") for a in verdicts[r].clauses}
+    layer = {c.id for c in all_clauses() if c.part == "C-4" and c.outside is None}
+    layer |= CALLBACK_M4_CLAUSES
+    short = {c for c in layer if not (accounts[c].complete)}
+    assert not short, {c: accounts[c].reasons for c in short}
+    assert len(accounts["C-4.other-status-retried"].exercised) == 7
+
+
+#: The M-4 clauses the callbacks layer judges (the stateful layer's stay out of this run), but
+#: M-4.opened-clicked-after-done: these settings' opens come quickly, mostly before DONE
+#: (c1_no_opens_after_done's settings bring them after it; test_full_run.py's too).
+CALLBACK_M4_CLAUSES = {
+    "M-4.done-when-every-outcome",
+    "M-4.done-not-before-last-outcome",
+    "M-4.done-not-held-by-callbacks",
+    "M-4.empty-straight-to-done",
+    "M-4.empty-no-events",
+}
+
+
+def test_behind_a_public_url_a_refused_connection_is_not_exercised(tmp_path: Path) -> None:
+    """No second address can be handed out through callbacks.public_url: C-4 passes partly,
+    naming the cell and what the config can change."""
+    with socket.socket() as probe_port:
+        probe_port.bind(("127.0.0.1", 0))
+        port = probe_port.getsockname()[1]
+    with served() as url:
+        config = callbacks_config(url, tmp_path)
+        public = CallbackConfig("127.0.0.1", port, f"http://127.0.0.1:{port}")
+        report = run_selection(
+            replace(config, callbacks=public),
+            selection=Selection(
+                only=("callbacks.failed_callbacks_are_retried_and_acknowledged_ones_are_not",)
+            ),
+            seed=7,
+        )
+    verdict = next(v for v in report.verdicts if v.rule == "C-4")
+    assert verdict.status is Status.PASS and verdict.reason.startswith("partly"), verdict.reason
+    account = next(a for a in verdict.clauses if a.clause == "C-4.no-answer-retried")
+    assert [dict(c) for c in account.missing] == [{"failure": "refused_connection"}]
+    assert any("callbacks.public_url is set" in why for why in account.reasons)
+    assert "no callbacks.public_url" in verdict.reason
 
 
 def test_there_are_callback_variants_for_every_group() -> None:

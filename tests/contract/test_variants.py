@@ -13,6 +13,8 @@ from campaign_contract.engine.selection import Selection
 from . import (  # noqa: F401 (they register)
     answer_variants_vrq2,
     cell_variants_meac,
+    cell_variants_q2,
+    cell_variants_round3,
     cell_variants_vrq,
     cell_variants_vrq2,
     clause_variants_meac,

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from campaign_contract.callbacks.plan import ACK_STATUSES, RETRY_SCRIPT, reported
 from campaign_contract.callbacks.receiver import MAX_BODY, Answer, Hang, Receiver, target_sources
 
 
@@ -84,6 +85,56 @@ def test_plays_the_fault_script_then_answers_2xx(receiver: Receiver) -> None:
     statuses = [e.status for e in receiver.received("t")]
     assert statuses == [500, 204, None, 200]
     assert [e.acknowledged for e in receiver.received("t")] == [False, True, False, True]
+
+
+def test_a_script_with_a_reader_faults_first_tellings_only(receiver: Receiver) -> None:
+    """C-4's statuses cost one backoff step each: a retry (an event already told) is
+    acknowledged, so no event is refused twice; each new event takes the next fault."""
+    receiver.script("t", [Answer(410), Answer(429)], reported)
+    form = "application/x-www-form-urlencoded"
+    ana = b"event=delivered&when=1&email%5B0%5D=ana%40example.com"
+    both = b"event=delivered&when=2&email%5B0%5D=ana%40example.com&email%5B1%5D=eva%40example.com"
+    eva = b"event=submitted&when=1&email%5B0%5D=eva%40example.com"
+    assert _post(receiver, "/cb/t", ana, {"Content-Type": form}) == 410
+    assert _post(receiver, "/cb/t", both, {"Content-Type": form}) == 200  # ana's retry
+    assert _post(receiver, "/cb/t", b"not a form", {"Content-Type": "text/plain"}) == 200
+    assert _post(receiver, "/cb/t", eva, {"Content-Type": form}) == 429
+    assert receiver.script_left("t") == 0
+
+
+def test_acknowledgements_take_each_2xx_in_turn(receiver: Receiver) -> None:
+    receiver.acknowledge_with(ACK_STATUSES)
+    receiver.script("t", [Answer(500)])
+    got = [_post(receiver, f"/cb/{token}", b"a") for token in ["t", *["u"] * 6]]
+    assert got == [500, 200, 201, 202, 204, 299, 200]
+    assert all(e.acknowledged for e in receiver.received("u"))
+
+
+def test_the_retry_script_tries_every_other_status_and_no_answer() -> None:
+    statuses = {f.status for f in RETRY_SCRIPT if isinstance(f, Answer)}
+    assert statuses == {302, 400, 404, 410, 429, 500, 503}
+    assert sum(isinstance(f, Hang) for f in RETRY_SCRIPT) == 1
+
+
+def test_a_refusing_url_refuses_connections_until_it_listens(receiver: Receiver) -> None:
+    url = receiver.refusing_url("run/refused", "k=v")
+    assert url is not None and url.endswith("/cb/run/refused?k=v")
+    port = int(url.split(":")[2].split("/")[0])
+    assert port != receiver.port
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    receiver.listen()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request("POST", "/cb/run/refused?k=v", b"event=delivered")
+    assert connection.getresponse().status == 200
+    connection.close()
+    (entry,) = receiver.received("run/refused")
+    assert entry.matched and entry.raw_query == b"k=v"
+
+
+def test_no_refusing_url_through_a_public_url() -> None:
+    with Receiver("127.0.0.1", 0, "https://tunnel.example") as behind:
+        assert behind.refusing_url("run/refused") is None
 
 
 def test_close_releases_a_hanging_request() -> None:

@@ -32,16 +32,14 @@ TABLE = """
   domain: {method: [GET, HEAD], path: ["/campaign/", "/campaign/{id}/"]}
   exclude: [{method: HEAD, path: "/campaign/"}]
   hint: configure a campaign
-  cells_reported: true
 - id: R-1.strict
   part: R-1
   text: A strict clause without a domain.
   checks: [routes]
   variants: [none]
-  cells_reported: true
-- id: R-1.transitional
+- id: R-1.reported
   part: R-1
-  text: A clause no check reports on yet.
+  text: Another clause without a domain.
   checks: [routes]
   variants: [none]
 - id: R-1.outside
@@ -89,14 +87,14 @@ def test_every_cell_reported_is_a_plain_pass(config: Config, conforming_url: str
         for method, path in ALL_CELLS:
             t.exercised("R-1.cells", method=method, path=path)
         t.exercised("R-1.strict")
+        t.exercised("R-1.reported")
 
     verdict = r1(run(config, conforming_url, routes))
     assert verdict.status is Status.PASS and not verdict.partial, verdict
     accounts = {a.clause: a for a in verdict.clauses}
-    assert list(accounts) == ["R-1.cells", "R-1.strict", "R-1.transitional", "R-1.outside"]
+    assert list(accounts) == ["R-1.cells", "R-1.strict", "R-1.reported", "R-1.outside"]
     assert len(accounts["R-1.cells"].exercised) == 3 and not accounts["R-1.cells"].missing
-    assert accounts["R-1.transitional"].assumed and accounts["R-1.transitional"].complete
-    assert not accounts["R-1.strict"].assumed
+    assert accounts["R-1.strict"].complete
     # An outside clause never makes a pass partial, though no check reported it.
     assert accounts["R-1.outside"].exempt and accounts["R-1.outside"].complete
 
@@ -110,6 +108,7 @@ def test_a_missing_cell_makes_the_pass_partial_with_why_and_hint(
         t.exercised("R-1.cells", method="GET", path="/campaign/")
         t.cannot("R-1.cells", "no campaign to read", path="/campaign/{id}/")
         t.exercised("R-1.strict")
+        t.exercised("R-1.reported")
 
     verdict = r1(run(config, conforming_url, routes))
     assert verdict.status is Status.PASS and verdict.partial
@@ -123,29 +122,29 @@ def test_a_missing_cell_makes_the_pass_partial_with_why_and_hint(
     assert "R-1.cells (2 of 3 cells missing) [hint: configure a campaign]" in verdict.reason
 
 
-def test_a_strict_clause_gets_no_credit_for_a_pass(config: Config, conforming_url: str) -> None:
+def test_a_clause_gets_no_credit_for_a_pass(config: Config, conforming_url: str) -> None:
     def routes(t: Probe) -> None:
         t.get("/campaign/1")
 
     verdict = r1(run(config, conforming_url, routes))
     assert verdict.status is Status.PASS and verdict.partial
     missing = {a.clause: a.reasons for a in verdict.unexercised_clauses}
-    assert set(missing) == {"R-1.cells", "R-1.strict"}
+    assert set(missing) == {"R-1.cells", "R-1.strict", "R-1.reported"}
     assert "no check reported exercising it" in missing["R-1.strict"][0]
 
 
-def test_cannot_ends_the_transitional_credit(config: Config, conforming_url: str) -> None:
+def test_cannot_says_why_a_clause_went_unexercised(config: Config, conforming_url: str) -> None:
     def routes(t: Probe) -> None:
         t.get("/campaign/1")
         for method, path in ALL_CELLS:
             t.exercised("R-1.cells", method=method, path=path)
         t.exercised("R-1.strict")
-        t.cannot("R-1.transitional", "the target has no such thing")
+        t.cannot("R-1.reported", "the target has no such thing")
 
     verdict = r1(run(config, conforming_url, routes))
     assert verdict.partial
     (missing,) = verdict.unexercised_clauses
-    assert missing.clause == "R-1.transitional" and not missing.assumed
+    assert missing.clause == "R-1.reported"
     assert missing.reasons == ("routes: the target has no such thing",)
 
 
@@ -182,6 +181,7 @@ def partly(t: Probe) -> None:
     t.exercised("R-1.cells", method="GET", path="/campaign/")
     t.cannot("R-1.cells", "no campaign to read", path="/campaign/{id}/")
     t.cannot("R-1.strict", "nothing to try it on")
+    t.exercised("R-1.reported")
 
 
 def test_terminal_names_the_unexercised_clauses_and_hints(
@@ -192,7 +192,7 @@ def test_terminal_names_the_unexercised_clauses_and_hints(
     assert line
     told = " ".join(text.split())
     assert "R-1.cells (2 of 3 cells missing) [hint: configure a campaign]" in told
-    assert "R-1.strict" in told and "R-1.transitional" not in told
+    assert "R-1.strict" in told and "R-1.reported" not in told
     assert "2 of 3 clauses of passed parts not wholly exercised" in told
 
 
@@ -202,7 +202,7 @@ def test_json_lists_every_clause_its_cells_and_why(config: Config, conforming_ur
     rule = next(r for r in document["rules"] if r["id"] == "R-1")
     assert rule["partial"] is True
     clauses = {c["id"]: c for c in rule["clauses"]}
-    assert list(clauses) == ["R-1.cells", "R-1.strict", "R-1.transitional", "R-1.outside"]
+    assert list(clauses) == ["R-1.cells", "R-1.strict", "R-1.reported", "R-1.outside"]
     cells = clauses["R-1.cells"]
     assert (cells["state"], cells["exercised"], cells["cells"], cells["cells_exercised"]) == (
         "partly exercised",
@@ -219,7 +219,7 @@ def test_json_lists_every_clause_its_cells_and_why(config: Config, conforming_ur
     assert cells["hint"] == "configure a campaign"
     assert clauses["R-1.strict"]["missing"] == [{}]
     assert clauses["R-1.strict"]["reasons"] == ["routes: nothing to try it on"]
-    assert clauses["R-1.transitional"]["exercised"] and clauses["R-1.transitional"]["assumed"]
+    assert clauses["R-1.reported"]["exercised"] and clauses["R-1.reported"]["missing"] == []
     assert clauses["R-1.outside"]["state"] == "outside" and clauses["R-1.outside"]["exercised"]
 
 

@@ -32,6 +32,8 @@ VARIANT_MODULES = (
     "contract.reference_variants_vrq2",
     "contract.envelope_variants_v3",
     "contract.session_variants_v3",
+    "contract.cell_variants_q2",
+    "contract.cell_variants_round3",
 )
 
 
@@ -153,7 +155,8 @@ def test_rules_coverage_level_core_keeps_seed_and_vendor_parts() -> None:
             "leaves no cell",
         ),
         ({"id": "V-1.x", "part": "V-1", "text": "t", "hint": ["add"]}, "hint: expected a text"),
-        ({"id": "V-1.x", "part": "V-1", "text": "t", "cells_reported": "yes"}, "true or false"),
+        # Every clause reports its cells now: the old opt-in key is an unknown one.
+        ({"id": "V-1.x", "part": "V-1", "text": "t", "cells_reported": True}, "unknown"),
     ],
 )
 def test_a_malformed_entry_is_refused_with_its_place(document: object, message: str) -> None:
@@ -172,7 +175,6 @@ def test_a_domain_its_exclusions_and_hint_are_read_in_order() -> None:
                 "domain": {"method": ["PUT", "GET"], "path": ["/b", "/a"]},
                 "exclude": [{"path": "/a", "method": "PUT"}],
                 "hint": "  add   a list ",
-                "cells_reported": True,
             }
         ],
         "V.yaml",
@@ -182,15 +184,15 @@ def test_a_domain_its_exclusions_and_hint_are_read_in_order() -> None:
         (("method", "GET"), ("path", "/b")),
         (("method", "GET"), ("path", "/a")),
     )
-    assert clause.hint == "add a list" and clause.cells_reported
+    assert clause.hint == "add a list"
     (plain,) = parse_clauses([{"id": "V-4.y", "part": "V-4", "text": "t"}], "V.yaml")
-    assert plain.cells() == ((),) and plain.hint is None and not plain.cells_reported
+    assert plain.cells() == ((),) and plain.hint is None
 
 
-def test_strict_clauses_name_a_check_to_report_their_cells() -> None:
+def test_every_judged_clause_names_a_check_to_report_its_cells() -> None:
     for clause in all_clauses():
-        if clause.cells_reported:
-            assert clause.checks and not clause.outside, clause.id
+        if clause.outside is None:
+            assert clause.checks, clause.id
 
 
 def test_a_clause_is_covered_by_checks_and_variants_or_a_reason() -> None:

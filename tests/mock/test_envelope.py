@@ -163,6 +163,23 @@ def test_V4_body_failures(
         assert answer.code == code
 
 
+@pytest.mark.parametrize("encoding", ["form", "multipart", "JSON"])
+def test_V4_a_body_of_exactly_one_mib_is_not_413(api: Api, encoding: str) -> None:
+    """V-4: 413 is for bodies *over* 1 MiB; one of exactly 1 MiB goes on, in every encoding,
+    even as a single multipart field (werkzeug alone keeps 500 kB of a field)."""
+    if encoding == "JSON":
+        head, tail, content_type = b'{"name": "', b'"}', "application/json"
+    elif encoding == "multipart":
+        head = b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\n'
+        tail, content_type = b"\r\n--b--\r\n", "multipart/form-data; boundary=b"
+    else:
+        head, tail, content_type = b"name=", b"", "application/x-www-form-urlencoded"
+    body = head + b"n" * (MIB - len(head) - len(tail)) + tail
+    assert len(body) == MIB
+    answer = api.call("PUT", "/campaign/77", data=body, content_type=content_type)
+    assert answer.status == 404 and answer.code == "not_found", answer.body
+
+
 def test_V4_body_check_comes_before_missing_id(api: Api) -> None:
     """V-4 step 3 before 4: a broken body on a missing id is 400, a good body on it is 404."""
     broken = api.call("PUT", "/campaign/77", data="{", content_type="application/json")

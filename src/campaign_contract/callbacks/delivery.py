@@ -8,9 +8,16 @@ from urllib.parse import urlsplit
 from campaign_contract.callbacks.cells import account_channels, account_events
 from campaign_contract.callbacks.form import MAX_ADDRESSES
 from campaign_contract.callbacks.observe import EventKey, Observation, Report
-from campaign_contract.callbacks.plan import Send
+from campaign_contract.callbacks.plan import ACK_STATUSES, OTHER_STATUSES, Send
 from campaign_contract.callbacks.receiver import ACK_WITHIN
-from campaign_contract.callbacks.view import complete, fail, no_callback, sends_for
+from campaign_contract.callbacks.view import (
+    complete,
+    fail,
+    messages,
+    missing_events,
+    no_callback,
+    sends_for,
+)
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
 
@@ -130,16 +137,48 @@ def _judged_the_limit(t: Probe, found: Observation, sends: list[Send]) -> None:
     )
 
 
+#: C-4's clauses judged here, by the cells the receiver's answers give them.
+ANY_2XX = "C-4.any-2xx-acknowledges"
+OTHER_STATUS = "C-4.other-status-retried"
+NO_ANSWER = "C-4.no-answer-retried"
+NONE_TWICE = "C-4.none-twice-once-acknowledged"
+
+
 @check("C-4")
 def failed_callbacks_are_retried_and_acknowledged_ones_are_not(t: Probe) -> None:
-    """A 500 or no answer is retried until some 2xx; an acknowledged event never comes again."""
+    """Each other status, no answer and a refused connection are retried until some 2xx; an
+    event acknowledged by any 2xx never comes again."""
     found, sends = sends_for(t)
     for send in sends:
         _no_repeats(t, found, send)
+    _account_acknowledgements(t, found)
+    _refused(t, found, next((s for s in sends if s.refused), None))
     retry = next((s for s in sends if s.faults), None)
     if retry is None:
+        t.cannot(OTHER_STATUS, "the retry campaign was not created")
+        t.cannot(NO_ANSWER, "the retry campaign was not created", failure="no_answer")
         t.skip("the retry campaign was not created")
     _retried(t, found, retry)
+
+
+def _account_acknowledgements(t: Probe, found: Observation) -> None:
+    """Every acknowledgement of the run takes the next of ACK_STATUSES (the receiver's turn):
+    each status that acknowledged a callback was judged by `_no_repeats`."""
+    used = {
+        r.received.status
+        for r in found.reports
+        if r.send is not None and r.received.acknowledged and r.event_keys()
+    }
+    for status in ACK_STATUSES:
+        if status in used:
+            t.exercised(ANY_2XX, status=str(status))
+        else:
+            why = f"no callback was acknowledged with {status} ({len(found.reports)} came)"
+            t.cannot(ANY_2XX, why, status=str(status))
+    if used:
+        t.exercised(NONE_TWICE)
+    else:
+        t.cannot(NONE_TWICE, "no callback was acknowledged")
 
 
 @check("M-5")
@@ -180,12 +219,28 @@ def _no_repeats(
 
 
 def _retried(t: Probe, found: Observation, send: Send) -> None:
+    """Each callback the retry send's receiver refused (by a status, or by no answer within
+    10 s): its events were acknowledged later. Each refusal judges its cell."""
     reports = found.of(send)
     failed = [r for r in reports if not r.received.acknowledged and r.event_keys()]
+    used = {r.received.status for r in failed}
+    for status in OTHER_STATUSES:
+        if status in used:
+            t.exercised(OTHER_STATUS, status=str(status))
+        else:
+            t.cannot(OTHER_STATUS, f"{send.label}: its {len(reports)} callback(s) left no first "
+                     f"telling to answer {status}", status=str(status))  # fmt: skip
+    if None in used:
+        t.exercised(NO_ANSWER, failure="no_answer")
+    else:
+        t.cannot(NO_ANSWER, f"{send.label}: its {len(reports)} callback(s) left no first telling "
+                 "to leave unanswered", failure="no_answer")  # fmt: skip
     if not failed:
         why = "no callback came for the receiver to refuse" if not reports else "no fault was used"
         t.unexercised("C-4", f"{send.label}: {why}")
+        t.cannot("C-4.no-event-lost", f"{send.label}: {why}")
         return
+    t.exercised("C-4.no-event-lost")
     for bad in failed:
         later = [r for r in reports if r.received.number > bad.received.number]
         taken = {k for r in later if r.received.acknowledged for k in r.event_keys()}
@@ -207,4 +262,42 @@ def _retried(t: Probe, found: Observation, send: Send) -> None:
             found,
             send,
             [bad, *retries],
+        )
+
+
+def _refused(t: Probe, found: Observation, send: Send | None) -> None:
+    """The refused send's URL refused every connection until every event's first callback was
+    due (outage.listen_when_due): each event must come once it listens."""
+    cell = {"failure": "refused_connection"}
+    if send is None:
+        public = t.ctx.config.callbacks.public_url is not None
+        why = (
+            "callbacks.public_url is set: the suite has no second address on which to refuse "
+            "connections"
+            if public
+            else "the refused campaign was not created"
+        )
+        t.cannot(NO_ANSWER, why, **cell)
+        return
+    if send.up_why != "refused" or send.state != "DONE":
+        why = complete(send) or "its port listened before every first callback was due"
+        t.cannot(NO_ANSWER, f"{send.label}: {why}", **cell)
+        return
+    t.exercised(NO_ANSWER, **cell)
+    taken = [r for r in found.of(send) if r.received.acknowledged]
+    events = {m: {s.event for s in ss} for m, ss in messages(taken).items()}
+    missing = missing_events(send, events)
+    if missing:
+        refused = ((send.up_at or 0.0) - (send.final_at or 0.0)) * t.ctx.config.limits.clock_speed
+        after = found.ended_at - (send.up_at or found.ended_at)
+        fail(
+            t,
+            "C-4",
+            f"its callback URL refused connections until {refused:.0f} s (server time) after "
+            f"the send was DONE, and {len(missing)} event(s) never came in the {after:.0f} s "
+            "after it listened again (a refused connection is retried): " + "; ".join(missing[:4]),
+            found,
+            send,
+            found.of(send),
+            read=True,
         )

@@ -48,6 +48,7 @@ def done_only_after_every_outcome(t: Probe) -> None:
         if send.state != "DONE" or bound is None or not finals:
             continue
         judged = True
+        t.exercised("M-4.done-not-before-last-outcome")
         last = max(finals, key=lambda r: r.form.when or 0)
         when = last.form.when or 0
         seen = (send.final_at or 0.0) - (send.posted_at or 0.0)
@@ -65,7 +66,9 @@ def done_only_after_every_outcome(t: Probe) -> None:
                 read=True,
             )
     if not judged:
-        t.unexercised("M-4", "no send was seen DONE with outcomes reported to compare")
+        why = "no send was seen DONE with outcomes reported to compare"
+        t.unexercised("M-4", why)
+        t.cannot("M-4.done-not-before-last-outcome", why)
 
 
 @check("M-4")
@@ -80,7 +83,9 @@ def a_down_receiver_does_not_hold_done(t: Probe) -> None:
         t.skip("the outage campaign was not created")
     twin = twin_of(sends, down)
     speed = t.ctx.config.limits.clock_speed
+    clause = "M-4.done-not-held-by-callbacks"
     if down.final_at is not None and (down.up_at is None or down.final_at <= down.up_at):
+        t.exercised(clause)
         return  # ended while every callback was refused
     if down.up_why != "held" or twin is None:
         why = (
@@ -88,7 +93,9 @@ def a_down_receiver_does_not_hold_done(t: Probe) -> None:
             f"({down.up_why or 'never down'}; the healthy twin was {twin and twin.state})"
         )
         t.unexercised("M-4", f"{down.label}: {why}")
+        t.cannot(clause, f"{down.label}: {why}")
         return
+    t.exercised(clause)
     limit = hold_limit(twin, speed) or 0.0
     took = (twin.final_at or 0.0) - (twin.posted_at or 0.0)
     fail(

@@ -21,6 +21,11 @@ from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
 
 RULES = ("C-1", "M-4")
+#: The clauses judged, each with one cell per event a contact may be known to do.
+REPORTED = "C-1.every-event-known-engagement"
+AFTER_DONE = "M-4.opened-clicked-after-done"
+EVENTS = ("opened", "clicked")
+VERB = {"opened": "open", "clicked": "click"}
 
 
 @check(*RULES)
@@ -43,7 +48,8 @@ def known_opens_and_clicks_are_reported(t: Probe) -> None:
             "no send of this run reaches a contact known to engage (the layer sends to the "
             "first two lists and the first list's segments)"
         )
-    reported = after_done = 0
+    reported: set[str] = set()
+    after_done: set[str] = set()
     for send in judged:
         why = complete(send)
         if why is not None:
@@ -51,24 +57,37 @@ def known_opens_and_clicks_are_reported(t: Probe) -> None:
                 t.unexercised(rule, why)
             continue
         seen, late = _judge(t, found, send)
-        reported, after_done = reported + seen, after_done + late
+        reported, after_done = reported | seen, after_done | late
+    for event in EVENTS:
+        if event in reported:
+            t.exercised(REPORTED, event=event)
+        else:
+            t.cannot(REPORTED, f"no contact known to {VERB[event]} was judged on it", event=event)
+        if event in after_done:
+            t.exercised(AFTER_DONE, event=event)
+        else:
+            t.cannot(AFTER_DONE, f"no known `{event}` came provably after DONE was first "
+                     "seen (its `when` past the server's clock then)", event=event)  # fmt: skip
     if not after_done:
         t.unexercised(
             "M-4",
-            f"none of the {reported} known open(s) and click(s) reported came provably after "
-            "DONE was first seen (their `when` not past the server's clock then)"
+            f"none of the known open(s) and click(s) reported ({', '.join(sorted(reported))}) "
+            "came provably after DONE was first seen (their `when` not past the server's clock "
+            "then)"
             if reported
             else "no known open or click was reported, so none after DONE to accept",
         )
 
 
-def _judge(t: Probe, found: Observation, send: Send) -> tuple[int, int]:
-    """Fails C-1 for each known event of `send` missing; (events seen, seen after DONE)."""
+def _judge(t: Probe, found: Observation, send: Send) -> tuple[set[str], set[str]]:
+    """Fails C-1 for each known event of `send` missing; (event types judged, those of them
+    seen after DONE)."""
     limits = t.ctx.config.limits
     bound = clock_bound(found, send, limits.clock_speed, limits.clock_skew)
     since_done = found.ended_at - (send.final_at or found.ended_at)
     sightings = messages(found.of(send))
-    seen = late = 0
+    seen: set[str] = set()
+    late: set[str] = set()
     for address, wanted in sorted(send.engaging.items()):
         mine = sightings.get(("email", address), [])
         events = {s.event for s in mine}
@@ -80,9 +99,10 @@ def _judge(t: Probe, found: Observation, send: Send) -> tuple[int, int]:
             continue
         for event in wanted:
             got = [s for s in mine if s.event == event]
-            seen += bool(got)
-            late += any(_after(s, bound) for s in got)
+            if any(_after(s, bound) for s in got):
+                late.add(event)
             if got:
+                seen.add(event)
                 continue
             if since_done + QUIET < found.limit:
                 t.unexercised(
@@ -91,6 +111,7 @@ def _judge(t: Probe, found: Observation, send: Send) -> tuple[int, int]:
                     f"limits.callback_wait ({found.limit:g} s)",
                 )
                 continue
+            seen.add(event)  # judged: missing after the whole wait
             fail(
                 t,
                 "C-1",

@@ -192,6 +192,9 @@ def empty_audience_reports_nothing(t: Probe) -> None:
         t.skip("the config names no empty_list")
     found, sends = sends_for(t, audience=False)
     for send in sends:
+        # Judged after the whole wait: no callback came, and the state it ended in.
+        t.exercised("M-4.empty-no-events")
+        t.exercised("M-4.empty-straight-to-done")
         reports = found.of(send)
         if reports:
             fail(

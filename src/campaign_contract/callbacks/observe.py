@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from campaign_contract.callbacks import outage
 from campaign_contract.callbacks.form import CallbackForm, parse_callback
 from campaign_contract.callbacks.plan import (
+    ACK_STATUSES,
     FINAL_EVENTS,
+    EventKey,
     Send,
-    address_key,
+    event_keys,
     plan_sends,
     start_sends,
 )
@@ -32,8 +34,7 @@ QUIET = 1.0
 #: Longest pause between two reads of a sending campaign's state.
 MAX_POLL = 1.0
 FINAL_STATES = frozenset({"DONE", "ERROR"})
-#: A reported event: (payload, address key, event, when for events that may repeat).
-EventKey = tuple[str, str, str, int | None]
+__all__ = ["EventKey", "Observation", "Report", "observation"]
 
 
 @dataclass(eq=False)
@@ -46,11 +47,7 @@ class Report:
 
     def event_keys(self) -> list[EventKey]:
         """The events it reports; opens and clicks may repeat, so their `when` tells them apart."""
-        out = []
-        for channel, address, event in self.form.reports():
-            when = None if event in FINAL_EVENTS or event == "submitted" else self.form.when
-            out.append((channel, address_key(channel, address), event, when))
-        return out
+        return event_keys(self.form)
 
 
 @dataclass
@@ -95,6 +92,7 @@ def _observe(ctx: RunContext) -> Observation:
         where = f"{config.listen_host}:{config.listen_port}"
         return Observation(problem=f"the callback receiver cannot listen on {where}: {error}")
     ctx.on_close(receiver.close)
+    receiver.acknowledge_with(ACK_STATUSES)
     sends = plan_sends(ctx.config, lambda rule: rule in ctx.selected)
     found = Observation(receiver.base_url, sends, limit=ctx.config.limits.callback_wait)
     posted = time.time()
@@ -166,8 +164,16 @@ def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:
             _poll(ctx, send, polls, now)
         outage.manage(receiver, found.sends, found.of, limits.callback_outage,
                       limits.clock_speed, give_up)  # fmt: skip
-        if any(s.down and s.up_at is None for s in found.sends):
+        outage.listen_when_due(receiver, found.sends, (MAX_DELAY + limits.clock_skew) /
+                               limits.clock_speed, give_up)  # fmt: skip
+        if any((s.down or s.refused) and s.up_at is None for s in found.sends):
             deadline = max(deadline, now + found.limit)  # its retries are waited for after it
+        for send in found.sends:
+            if send.refused and send.up_at is not None and send.posted_at is not None:
+                # A backoff grown over the refusal may wait about as long again (C-4): its
+                # retries are waited for that long on top of callback_wait.
+                refused_for = send.up_at - send.posted_at
+                deadline = max(deadline, now + send.up_at + refused_for + found.limit - time.time())
         for send in found.sends:
             if send.awaits_engagement and send.state == "DONE" and send.final_at is not None:
                 # Known opens and clicks may come after DONE (M-4): wait for them, counted

@@ -5,6 +5,11 @@ since the first refused callback (C-4: an outage longer than a minute loses noth
 first refused event has been refused FAILURES times (C-4: the backoff's trend needs them);
 and the send has ended, or has overrun HOLD_FACTOR times what its healthy twin took (M-4:
 DONE does not wait for callback delivery). It comes up anyway when the wait runs out.
+
+The refused send's port (C-4: "a refused connection") refuses every connection, so the suite
+never sees a refused try: it starts listening once the send has ended and C-3's 300 s (and
+`limits.clock_skew`) have passed since on the server's clock, by when every event's first
+callback was due, so each was refused at least once (`listen_when_due`).
 """
 
 from __future__ import annotations
@@ -82,6 +87,25 @@ def manage(
             why = "limit"
         if why is not None:
             receiver.down(send.token, False)
+            send.up_at, send.up_why = now, why
+
+
+def listen_when_due(
+    receiver: Receiver, sends: list[Send], due_after: float, give_up_at: float
+) -> None:
+    """Open the refusing port `due_after` real seconds after the refused send was first seen
+    final (up_why "refused"), or when the wait runs out ("limit")."""
+    now = time.time()
+    for send in sends:
+        if not send.refused or send.up_at is not None:
+            continue
+        why = None
+        if send.final_at is not None and now - send.final_at >= due_after:
+            why = "refused"
+        elif send.id is None or time.monotonic() >= give_up_at:
+            why = "limit"
+        if why is not None:
+            receiver.listen()
             send.up_at, send.up_why = now, why
 
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from campaign_contract.callbacks.form import CallbackForm, parse_callback
 from campaign_contract.callbacks.receiver import Answer, Fault, Hang, Received, Receiver
 from campaign_contract.config.model import Config, Contact, ContactList
 from campaign_contract.engine.context import RunContext
@@ -14,14 +15,42 @@ from campaign_contract.transport.http import RACERS, race_puts
 
 #: C-1: a query string a careless client would re-encode (space, plus, slash, UTF-8, empty).
 QUERY = "k=v&x=%20a&plus=a+b&empty=&slash=a%2Fb&u=%C3%A9&tilde=~"
-#: C-4: the retry send's receiver fails twice (a 500, then no answer), then takes any 2xx.
-RETRY_SCRIPT: tuple[Fault, ...] = (Answer(500), Hang(), Answer(204), Answer(202))
+#: C-4's "another status": the retry send's first tellings are refused with each of these
+#: (C-4.other-status-retried's domain) and one left unanswered past 10 s (the second); each event is
+#: refused once at most (its retry is acknowledged), so the statuses cost one backoff step.
+OTHER_STATUSES = (500, 302, 400, 404, 410, 429, 503)
+RETRY_SCRIPT: tuple[Fault, ...] = (
+    Answer(OTHER_STATUSES[0]),
+    Hang(),
+    *(Answer(s) for s in OTHER_STATUSES[1:]),
+)
+#: C-4's "any 2xx": every acknowledgement of the run takes these in turn
+#: (C-4.any-2xx-acknowledges's domain).
+ACK_STATUSES = (200, 201, 202, 204, 299)
 #: Rules that need sends to the test lists (the audience and everything reported about it).
 AUDIENCE_RULES = frozenset(
     {"A-1", "A-2", "A-2p", "E-1", "E-2", "C-1", "C-2", "C-2p", "C-3", "C-3p"}
 )
 #: Email messages report `submitted` and a final outcome; SMS only the outcome (E-1, E-2).
 FINAL_EVENTS = frozenset({"delivered", "bounced"})
+
+
+#: A reported event: (payload, address key, event, when for events that may repeat).
+EventKey = tuple[str, str, str, int | None]
+
+
+def event_keys(form: CallbackForm) -> list[EventKey]:
+    """The events a callback reports; opens and clicks may repeat, so `when` tells them apart."""
+    out = []
+    for channel, address, event in form.reports():
+        when = None if event in FINAL_EVENTS or event == "submitted" else form.when
+        out.append((channel, address_key(channel, address), event, when))
+    return out
+
+
+def reported(content_type: str, body: bytes) -> frozenset[object]:
+    """The events a raw callback reports (the receiver's script faults first tellings only)."""
+    return frozenset(event_keys(parse_callback(content_type, body)))
 
 
 def address_key(channel: str, address: str) -> str:
@@ -50,6 +79,8 @@ class Send:
     race: tuple[Exchange, ...] = ()
     #: C-4/M-4: its receiver is down (every callback refused) until the observation says up.
     down: bool = False
+    #: C-4: its URL is on a port that refuses connections until the observation says up.
+    refused: bool = False
     #: time.time() when the receiver came back up (None: still down, or never down).
     up_at: float | None = None
     #: Why it came back up: "outage" (outage over, send ended), "held" (the send overran its
@@ -78,7 +109,12 @@ class Send:
     def awaits_engagement(self) -> bool:
         """Whether its known opens and clicks are waited for and judged: only with a healthy
         receiver (C-4's scripted and down receivers hold events back on purpose)."""
-        return bool(self.engaging) and not self.faults and not self.down
+        return bool(self.engaging) and not self.faults and not self.down and not self.refused
+
+    @property
+    def held_back(self) -> bool:
+        """Whether its receiver refuses callbacks on purpose (C-4), so they come late."""
+        return bool(self.faults) or self.down or self.refused
 
     @property
     def audience_text(self) -> str:
@@ -140,6 +176,9 @@ def plan_sends(config: Config, wants: Callable[[str], bool]) -> list[Send]:
                 sends.append(_send(f"list-{contacts.id}", contacts, (), payloads))
     if wants("C-4"):
         sends.append(_send("retry", config.lists[0], (), payloads, RETRY_SCRIPT))
+    if wants("C-4") and config.callbacks.public_url is None:
+        # No second address can be handed out through a public URL (delivery.py says so).
+        sends.append(replace(_send("refused", config.lists[0], (), payloads), refused=True))
     if (wants("C-4") or wants("M-4")) and config.limits.callback_outage > 0:
         first = config.lists[0]
         if not any(s.label == f"list-{first.id}" for s in sends):
@@ -158,9 +197,11 @@ def start_sends(ctx: RunContext, receiver: Receiver, sends: list[Send]) -> None:
     run = ctx.run_tag.strip("[]").removeprefix("cc-")
     for send in sends:
         send.token = f"{run}/{send.label}"
-        send.url = receiver.url_for(send.token, f"{QUERY}&run={run}")
+        query = f"{QUERY}&run={run}"
+        refusing = receiver.refusing_url(send.token, query) if send.refused else None
+        send.url = refusing or receiver.url_for(send.token, query)
         if send.faults:
-            receiver.script(send.token, send.faults)
+            receiver.script(send.token, send.faults, reported)
         if send.down:
             receiver.down(send.token)
         fields = [

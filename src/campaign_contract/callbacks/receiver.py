@@ -53,6 +53,9 @@ class Hang:
 
 
 Fault = Answer | Hang
+#: What a request reports, read from (Content-Type, body): a script faults only requests
+#: reporting something no earlier request of its token did (first tellings, not retries).
+Keys = Callable[[str, bytes], frozenset[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,12 @@ class _Book:
     lock: threading.Condition = field(default_factory=threading.Condition)
     received: list[Received] = field(default_factory=list)
     scripts: dict[str, deque[Fault]] = field(default_factory=dict)
+    #: Per scripted token: how to read what a request reports, and what was reported so far.
+    keys: dict[str, Keys] = field(default_factory=dict)
+    told: dict[str, set[object]] = field(default_factory=dict)
+    #: C-4: the 2xx statuses acknowledgements take in turn (every one must acknowledge).
+    acks: tuple[int, ...] = (200,)
+    answered: int = 0
     #: Tokens whose receiver is down: every request is answered 503 until `up()`.
     down: set[str] = field(default_factory=set)
     closing: threading.Event = field(default_factory=threading.Event)
@@ -181,7 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(FOREIGN_STATUS)
             return
         token = self.path.split("?", 1)[0].split(f"/{PREFIX}/", 1)[-1]
-        fault = self._next_fault(token)
+        fault = self._next_fault(token, self.headers.get("Content-Type") or "", body)
         headers = tuple((k, v) for k, v in self.headers.items())
         target = self.path.encode("latin-1", "replace")
         if isinstance(fault, Hang):
@@ -190,7 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._answer(503)
             return
-        status = fault.status if fault is not None else 200
+        status = fault.status if fault is not None else self._acknowledgement()
         self._record(self.command, target, headers, body, status, truncated)
         self.close_connection = self.close_connection or close
         self._answer(status)
@@ -199,12 +208,29 @@ class _Handler(BaseHTTPRequestHandler):
         sources = self.book.sources
         return sources is None or is_among(str(self.client_address[0]), sources)
 
-    def _next_fault(self, token: str) -> Fault | None:
-        with self.book.lock:
-            if token in self.book.down:
+    def _next_fault(self, token: str, content_type: str, body: bytes) -> Fault | None:
+        book = self.book
+        with book.lock:
+            if token in book.down:
                 return Answer(503)
-            script = self.book.scripts.get(token)
-            return script.popleft() if script else None
+            script = book.scripts.get(token)
+            if not script:
+                return None
+            keys = book.keys.get(token)
+            if keys is not None:
+                reported = keys(content_type, body)
+                told = book.told.setdefault(token, set())
+                first = bool(reported) and not reported & told
+                told.update(reported)
+                if not first:
+                    return None  # a retry (or nothing readable): acknowledged, no fault spent
+            return script.popleft()
+
+    def _acknowledgement(self) -> int:
+        with self.book.lock:
+            self.book.answered += 1
+            acks = self.book.acks
+            return acks[(self.book.answered - 1) % len(acks)]
 
     def _read_body(self) -> tuple[bytes, bool, bool]:
         """The body (at most MAX_BODY), whether some was dropped, whether to close after."""
@@ -388,6 +414,11 @@ class Receiver:
         self.port: int = self._server.server_address[1]
         self.base_url = (public_url or f"http://{_url_host(host)}:{self.port}").rstrip("/")
         self._thread: threading.Thread | None = None
+        self._host, self._public = host, public_url is not None
+        self._family, self._handler = family, handler
+        #: C-4's refused connections: a second port, bound but not listening until `listen()`.
+        self._refusing: _Server | None = None
+        self._second: threading.Thread | None = None
 
     def start(self) -> Receiver:
         self._thread = threading.Thread(
@@ -402,10 +433,12 @@ class Receiver:
     def close(self) -> None:
         """Stop serving; requests kept hanging are released."""
         self._book.closing.set()
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(5)
-        self._server.server_close()
+        for server, thread in ((self._server, self._thread), (self._refusing, self._second)):
+            if server is not None and thread is not None:
+                server.shutdown()
+                thread.join(5)
+            if server is not None:
+                server.server_close()
 
     def __enter__(self) -> Receiver:
         return self.start()
@@ -419,6 +452,35 @@ class Receiver:
             self._book.handed.add(token)
         return f"{self.base_url}/{PREFIX}/{token}" + (f"?{query}" if query else "")
 
+    def refusing_url(self, token: str, query: str = "") -> str | None:
+        """A URL for `token` on a second port that refuses every connection (bound, not
+        listening) until `listen()`; None when the server reaches the receiver through
+        callbacks.public_url (no second address to hand out)."""
+        if self._public:
+            return None
+        if self._refusing is None:
+            server_class = type("Server", (_Server,), {"address_family": self._family})
+            self._refusing = server_class((self._host, 0), self._handler, bind_and_activate=False)
+            self._refusing.server_bind()
+        port = self._refusing.server_address[1]
+        with self._book.lock:
+            self._book.handed.add(token)
+        base = f"http://{_url_host(self._host)}:{port}"
+        return f"{base}/{PREFIX}/{token}" + (f"?{query}" if query else "")
+
+    def listen(self) -> None:
+        """The refusing port starts taking connections (once; a no-op without one)."""
+        if self._refusing is None or self._second is not None:
+            return
+        self._refusing.server_activate()
+        self._second = threading.Thread(
+            target=self._refusing.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="campaign-contract-receiver-refusing",
+            daemon=True,
+        )
+        self._second.start()
+
     def noise(self) -> int:
         """How many requests came to URLs the suite never handed out (not judged)."""
         with self._book.lock:
@@ -429,9 +491,18 @@ class Receiver:
         with self._book.lock:
             return self._book.foreign, list(self._book.foreign_peers)
 
-    def script(self, token: str, faults: Sequence[Fault]) -> None:
+    def script(self, token: str, faults: Sequence[Fault], keys: Keys | None = None) -> None:
+        """Answer the next requests for `token` by `faults`; with `keys`, only requests that
+        first report something (a retry is acknowledged, so each event fails at most once)."""
         with self._book.lock:
             self._book.scripts[token] = deque(faults)
+            if keys is not None:
+                self._book.keys[token] = keys
+
+    def acknowledge_with(self, statuses: Sequence[int]) -> None:
+        """Acknowledge requests no fault answers with these statuses in turn (C-4: any 2xx)."""
+        with self._book.lock:
+            self._book.acks = tuple(statuses)
 
     def down(self, token: str, is_down: bool = True) -> None:
         """Answer every request for `token` 503 (an outage, C-4) until called with False."""

@@ -43,8 +43,17 @@ def an_outage_loses_no_event(t: Probe) -> None:
     reports = found.of(down)
     refused = [r for r in reports if not r.received.acknowledged and r.event_keys()]
     if not refused:
-        t.unexercised("C-4", f"{down.label}: no callback came while the receiver was down")
+        why = f"{down.label}: no callback came while the receiver was down"
+        t.unexercised("C-4", why)
+        for clause in ("C-4.no-event-lost", "C-4.one-hour"):
+            t.cannot(clause, why)
         return
+    t.exercised("C-4.no-event-lost")
+    if down.up_why in ("outage", "held"):
+        t.exercised("C-4.one-hour")  # refused for limits.callback_outage at least
+    else:
+        t.cannot("C-4.one-hour", f"{down.label}: its receiver came back before "
+                 "limits.callback_outage had passed (the wait ran out)")  # fmt: skip
     taken = {k for r in reports if r.received.acknowledged for k in r.event_keys()}
     lost = list(dict.fromkeys(k for r in refused for k in r.event_keys() if k not in taken))
     if down.state == "DONE":
@@ -113,12 +122,14 @@ def retry_intervals_grow(t: Probe) -> None:
     speed = t.ctx.config.limits.clock_speed
     judged = sequences(found.of(down))
     if not judged:
-        t.unexercised(
-            "C-4",
+        why = (
             f"{down.label}: no callback was refused {FAILURES} times in a row and then tried "
-            f"again within the wait (limits.callback_wait)",
+            f"again within the wait (limits.callback_wait)"
         )
+        t.unexercised("C-4", why)
+        t.cannot("C-4.exponential-backoff", why)
         return
+    t.exercised("C-4.exponential-backoff")
     shown = []
     for tries in judged:
         times = [r.received.arrived for r in tries]

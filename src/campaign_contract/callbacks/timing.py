@@ -25,8 +25,8 @@ def _first_reports(found: Observation) -> list[Report]:
     faulted: set[int] = set()
     for report in found.reports:
         send = report.send
-        if send is None or report.form.when is None or id(send) in faulted:
-            continue
+        if send is None or report.form.when is None or id(send) in faulted or send.refused:
+            continue  # the refused send's port let nothing through before it was late
         keys = {(id(send), k) for k in report.event_keys()}
         fresh = bool(keys) and not keys <= told
         told.update(keys)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from campaign_contract.callbacks.observe import Observation, Report, observation
-from campaign_contract.callbacks.plan import Send, address_key
+from campaign_contract.callbacks.plan import FINAL_EVENTS, Send, address_key
 from campaign_contract.engine.probe import Probe
 
 #: Callbacks shown as evidence of one finding.
@@ -58,6 +58,19 @@ def messages(reports: Iterable[Report]) -> dict[Message, list[Sighting]]:
             out[channel, address_key(channel, address)].append(
                 Sighting(event, report.form.when, report)
             )
+    return out
+
+
+def missing_events(send: Send, events: dict[Message, set[str]]) -> list[str]:
+    """Expected events no callback reported: a final outcome per message, `submitted` per email."""
+    out = []
+    for channel, addresses in sorted(send.expected.items()):
+        for address in sorted(addresses):
+            got = events.get((channel, address), set())
+            if not got & FINAL_EVENTS:
+                out.append(f"{channel} {address}: no `delivered` or `bounced`")
+            if channel == "email" and "submitted" not in got:
+                out.append(f"{channel} {address}: no `submitted`")
     return out
 
 

@@ -22,10 +22,10 @@ Per-run accounting (what a run exercised, not only what a check could judge), op
         - {method: PUT, path: "/campaign/"}
       hint: add a list of at least 1001 contacts   # what a vendor's config can add when a run
                                                    # cannot exercise the clause
-      cells_reported: true           # strict: only `Probe.exercised` calls count (no credit
-                                     # for a check that merely passed; see engine/verdict.py)
 
-A clause without `domain` has one cell, the empty one: `Probe.exercised(clause_id)`.
+A clause without `domain` has one cell, the empty one: `Probe.exercised(clause_id)`. Only the
+cells a check reports with `Probe.exercised` count: a check that merely passed vouches for
+nothing it did not report.
 tests/contract_suite/test_coverage.py holds every file to this.
 The table ships with the package so `campaign-contract rules --coverage` needs nothing else.
 """
@@ -46,8 +46,7 @@ from campaign_contract.coverage import rules
 #: The group files in CONTRACT.md's order; missing files are skipped.
 GROUP_FILES = tuple(f"{group}.yaml" for group in rules.GROUPS)
 _KEYS = frozenset(
-    {"id", "part", "text", "checks", "variants", "outside", "domain", "exclude", "hint",
-     "cells_reported"}
+    {"id", "part", "text", "checks", "variants", "outside", "domain", "exclude", "hint"}
 )  # fmt: skip
 
 #: One cell of a clause's domain: (axis, value) pairs in the domain's axis order.
@@ -75,8 +74,6 @@ class Clause:
     exclude: tuple[Cell, ...] = ()
     #: What a vendor can add to the config so that a run exercises the clause.
     hint: str | None = None
-    #: Strict accounting: only cells a check reported with `Probe.exercised` count.
-    cells_reported: bool = False
 
     @property
     def rule_id(self) -> str:
@@ -186,11 +183,9 @@ def parse_clauses(raw: Any, source: str) -> tuple[Clause, ...]:
             raise CoverageError(f"{where}: unknown {sorted(unknown)}, missing {sorted(missing)}")
         outside = item.get("outside")
         domain = _domain(item.get("domain"), f"{where}.domain")
-        hint, strict = item.get("hint"), item.get("cells_reported", False)
+        hint = item.get("hint")
         if hint is not None and not (isinstance(hint, str) and hint.strip()):
             raise CoverageError(f"{where}.hint: expected a text, got {hint!r}")
-        if not isinstance(strict, bool):
-            raise CoverageError(f"{where}.cells_reported: expected true or false, got {strict!r}")
         entry = Clause(
             id=str(item["id"]),
             part=str(item["part"]),
@@ -201,7 +196,6 @@ def parse_clauses(raw: Any, source: str) -> tuple[Clause, ...]:
             domain=domain,
             exclude=_exclude(item.get("exclude"), domain, f"{where}.exclude"),
             hint=" ".join(hint.split()) if hint else None,
-            cells_reported=strict,
         )
         if not entry.cells():
             raise CoverageError(f"{where}.exclude: leaves no cell of the domain")

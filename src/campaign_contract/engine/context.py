@@ -48,6 +48,15 @@ class RunContext:
         """A campaign name carrying this run's tag, so `clean` can recognise it."""
         return f"cc {label} {self.run_tag}"
 
+    def campaign_form(self, label: str) -> list[tuple[str, str]]:
+        """The form of a DRAFT campaign on the first test list and the bouncing domain."""
+        return [
+            ("name", self.campaign_name(label)),
+            ("domain", str(self.config.domains.bouncing)),
+            ("list", str(self.config.lists[0].id)),
+            ("state", "DRAFT"),
+        ]
+
     def create_campaign(
         self,
         label: str,
@@ -55,13 +64,7 @@ class RunContext:
         path: str = "/campaign",
     ) -> Exchange:
         """POST /campaign (form) to a configured test list; any created id goes to the ledger."""
-        test_list = self.config.lists[0]
-        base = [
-            ("name", self.campaign_name(label)),
-            ("domain", str(self.config.domains.bouncing)),
-            ("list", str(test_list.id)),
-            ("state", "DRAFT"),
-        ]
+        base = self.campaign_form(label)
         exchange = self.client.post(path, form=list(fields) if fields is not None else base)
         self.note_created(exchange)
         return exchange

@@ -56,10 +56,6 @@ class ClauseAccount:
     hint: str | None = None
     #: The clause is `outside`: no check can judge it, so it never makes a pass partial.
     exempt: bool = False
-    #: Strict accounting (`cells_reported`): only reported cells count.
-    strict: bool = False
-    #: Counted exercised by the transitional rule (a check passed; none reported cells).
-    assumed: bool = False
 
     @property
     def missing(self) -> tuple[Cell, ...]:

@@ -25,6 +25,12 @@ class NotExercisedError(Exception):
     """Raised by `Probe.skip`: the check could not exercise its rules, and says why."""
 
 
+#: V-4's clause on the envelope of every pre-application failure, judged by `expect_rejected`
+#: on each status V-4 names.
+ENVELOPE_CLAUSE = "V-4.failures-keep-the-envelope"
+ENVELOPED_STATUSES = ("400", "401", "404", "405", "413", "415")
+
+
 class Probe:
     """Per-check view of the run. Findings are soft: a check goes on after one."""
 
@@ -201,6 +207,13 @@ class Probe:
         problem = envelope.code_problem(exchange, code)
         return self.expect(problem is None, rule, problem or "", exchange)
 
+    def expect_refused(self, rule: str, exchange: Exchange, code: str, what: str) -> bool:
+        """An application-level refusal (`success: false`) with this `data.code`."""
+        accepted = f"{what} is accepted: {exchange.describe()}"
+        if not self.expect(exchange.success() is False, rule, accepted, exchange):
+            return False
+        return self.expect_code(rule, exchange, code)
+
     def expect_rejected(self, exchange: Exchange, status: int, rule: str = "V-4") -> None:
         """V-4's shape of a pre-application failure: this status, the envelope and its code.
 
@@ -210,6 +223,8 @@ class Probe:
             return
         if self.expect_failure(rule, exchange) and not exchange.data().get("code"):
             self.fail(rule, "`data.code` is missing", exchange)
+        if rule == "V-4" and str(status) in ENVELOPED_STATUSES:
+            self.exercised(ENVELOPE_CLAUSE, status=str(status))
         if "V-3p" in self._findings and status in envelope.CODE_FOR_STATUS:
             self.expect_code("V-3p", exchange, envelope.CODE_FOR_STATUS[status])
 

@@ -47,24 +47,13 @@ def judge(
 
 
 def account(clause: Clause, results: Sequence[CheckResult]) -> ClauseAccount:
-    """What the results of the clause's part exercised of it.
-
-    Cells count when a check reported them with `Probe.exercised` (whatever its result: it
-    reports a cell only once it judged it). The transitional rule, for checks not yet
-    converted: a clause without `cells_reported` that no check reported on at all (neither
-    `exercised` nor `cannot`) counts as wholly exercised when a check of its part ran and
-    judged (passed or failed), as before cells were accounted (if the clause names a check).
-    """
+    """What the results of the clause's part exercised of it: the cells a check reported with
+    `Probe.exercised` (whatever its result: it reports a cell only once it judged it). A check
+    that passed without reporting a cell vouches for none."""
     domain = clause.cells()
     exercised: set[Cell] = set()
     for result in results:
         exercised |= result.cells.get(clause.id, frozenset())
-    reported = any(clause.id in r.cells or clause.id in r.cannot for r in results)
-    judged = any(r.status in (Status.PASS, Status.FAIL) for r in results)
-    # An outside clause that names no check is exercised by nothing: no credit.
-    assumed = bool(clause.checks) and not clause.cells_reported and not reported and judged
-    if assumed:
-        exercised = set(domain)
     missing = [c for c in domain if c not in exercised]
     reasons: list[str] = []
     if missing:
@@ -89,8 +78,6 @@ def account(clause: Clause, results: Sequence[CheckResult]) -> ClauseAccount:
         reasons=tuple(dict.fromkeys(reasons)),
         hint=clause.hint,
         exempt=clause.outside is not None,
-        strict=clause.cells_reported,
-        assumed=assumed,
     )
 
 

@@ -27,8 +27,6 @@ def counted(account: ClauseAccount) -> str:
 def clause_line(account: ClauseAccount) -> str:
     """One line: the clause, its state and counts; when missing, which cells, why, the hint."""
     text = f"{account.clause}: {state(account)}{counted(account)}"
-    if account.assumed:
-        text += " (its check passed; it does not report cells yet)"
     if account.missing and not account.exempt:
         if account.has_domain:
             text += f"; missing {account.missing_text(NAMED_CELLS)}"
@@ -47,8 +45,6 @@ def clause_dict(account: ClauseAccount) -> dict[str, Any]:
         "state": state(account),
         "exercised": account.complete,
         "exempt": account.exempt,
-        "strict": account.strict,
-        "assumed": account.assumed,
         "axes": [axis for axis, _value in account.domain[0]],
         "cells": len(account.domain),
         "cells_exercised": len(account.exercised),

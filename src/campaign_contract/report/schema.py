@@ -52,8 +52,6 @@ _CLAUSE = {
         "state",
         "exercised",
         "exempt",
-        "strict",
-        "assumed",
         "axes",
         "cells",
         "cells_exercised",
@@ -68,9 +66,6 @@ _CLAUSE = {
         # Every cell exercised (or the clause is outside any check's reach).
         "exercised": {"type": "boolean"},
         "exempt": {"type": "boolean"},
-        "strict": {"type": "boolean"},
-        # Counted exercised because its check passed, which does not report cells yet.
-        "assumed": {"type": "boolean"},
         "axes": {"type": "array", "items": _TEXT},
         "cells": {"type": "integer", "minimum": 1},
         "cells_exercised": {"type": "integer", "minimum": 0},

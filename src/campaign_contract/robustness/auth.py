@@ -85,20 +85,51 @@ def wrong_credentials_are_401(t: Probe) -> None:
         expect_unauthorized(t, answer, f"POST /login/ ({flow.name})")
 
 
+API_KEY_CLAUSE = "V-5.basic-with-an-api-key"
+
+
 @check("V-5")
 def basic_credentials_are_accepted(t: Probe) -> None:
-    """HTTP Basic with the account password, and with an API key, authenticates."""
+    """HTTP Basic with the account password authenticates, and with an API key in its place
+    on every method: POST, GET, PUT and DELETE of a campaign of its own."""
     require_auth(t)
     auth = t.ctx.config.auth
     campaign_id = t.campaign_id()
-    keys = [("password", auth.password)] + ([("API key", auth.api_key)] if auth.api_key else [])
-    for label, secret in keys:
-        t.begin()
-        credentials = BasicAuth(auth.username, secret)
-        if campaign_id is not None:
-            answer = t.get(f"/campaign/{campaign_id}", auth=credentials)
-            ok = answer.success() is True
-        else:
-            answer = t.get(MISSING, auth=credentials)
-            ok = answer.answered and answer.status not in (401, 403)
-        t.expect(ok, "V-5", f"Basic with the {label} is refused: {answer.describe()}", answer)
+    credentials = BasicAuth(auth.username, auth.password)
+    if campaign_id is not None:
+        answer = t.get(f"/campaign/{campaign_id}", auth=credentials)
+        ok = answer.success() is True
+    else:
+        answer = t.get(MISSING, auth=credentials)
+        ok = answer.answered and answer.status not in (401, 403)
+    t.expect(ok, "V-5", f"Basic with the password is refused: {answer.describe()}", answer)
+    if not auth.api_key:
+        t.cannot(API_KEY_CLAUSE, "the config names no API key (auth.api_key)")
+        return
+    _api_key_on_every_method(t, BasicAuth(auth.username, auth.api_key))
+
+
+def _api_key_on_every_method(t: Probe, key: BasicAuth) -> None:
+    t.begin()
+    made = t.post("/campaign", form=t.ctx.campaign_form("api key"), auth=key)
+    ident = t.ctx.note_created(made)
+    t.expect(ident is not None, "V-5", f"POST with an API key is refused: {made.describe()}", made)
+    t.exercised(API_KEY_CLAUSE, method="POST")
+    if ident is None:
+        for method in ("GET", "PUT", "DELETE"):
+            t.cannot(API_KEY_CLAUSE, "no campaign was created to use the key on", method=method)
+        return
+    path = f"/campaign/{ident}"
+    for method, fields in (
+        ("GET", {}),
+        ("PUT", {"form": {"name": t.ctx.campaign_name("api key put")}}),
+        ("DELETE", {}),
+    ):
+        answer = t.request(method, path, auth=key, **fields)
+        t.expect(
+            answer.success() is True,
+            "V-5",
+            f"{method} with an API key is refused: {answer.describe()}",
+            answer,
+        )
+        t.exercised(API_KEY_CLAUSE, method=method)

@@ -8,30 +8,38 @@ from typing import Any, Final
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.robustness.body import BOUNDARY, MULTIPART
 from campaign_contract.robustness.refused import REQUESTS, deleted_id, expect_same_refusal
 from campaign_contract.robustness.targets import MISSING, ONE_MIB
 from campaign_contract.schema.bodies import BODIES, send
 from campaign_contract.transport.http import FORM, JSON
 
 
-def _exactly_one_mib(content_type: str) -> bytes:
-    if content_type == JSON:
+def _exactly_one_mib(kind: str) -> tuple[str, bytes]:
+    """A body of exactly 1 MiB of each body type, as its content type and bytes."""
+    if kind == "JSON":
         body = json.dumps({"name": "cc"}).encode()
-        return body[:-1] + b" " * (ONE_MIB - len(body)) + b"}"
-    return b"name=" + b"a" * (ONE_MIB - len(b"name="))
+        return JSON, body[:-1] + b" " * (ONE_MIB - len(body)) + b"}"
+    if kind == "multipart":
+        head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="name"\r\n\r\n'.encode()
+        tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+        return MULTIPART, head + b"a" * (ONE_MIB - len(head) - len(tail)) + tail
+    return FORM, b"name=" + b"a" * (ONE_MIB - len(b"name="))
 
 
 @check("V-4")
 def one_mib_is_not_too_large(t: Probe) -> None:
-    """A body of exactly 1 MiB is not a 413: the PUT to a missing id goes on to its 404."""
-    for content_type in (FORM, JSON):
+    """A body of exactly 1 MiB, of every body type, is not a 413: the PUT to a missing id goes
+    on to its 404."""
+    for kind in ("form", "multipart", "JSON"):
         t.begin()
-        body = _exactly_one_mib(content_type)
+        content_type, body = _exactly_one_mib(kind)
         answer = t.put(MISSING, body=body, headers={"Content-Type": content_type})
         if answer.status == 413:
-            t.fail("V-4", f"a body of exactly {len(body)} bytes (1 MiB) is a 413", answer)
+            t.fail("V-4", f"a {kind} body of exactly {len(body)} bytes (1 MiB) is a 413", answer)
         else:
             t.expect_status("V-4", answer, 404)
+        t.exercised("V-4.one-mib-is-not-413", body=kind)
 
 
 #: Application failures a PUT could meet (V-3), each with fields that would cause it.

@@ -121,19 +121,36 @@ def head_and_options_answered_where_get_is(t: Probe) -> None:
                     )
 
 
+#: The methods an item path has (V-4 step 4 answers each of them; OPTIONS may be answered
+#: before routing, see "Where servers may differ").
+ITEM_METHODS: Final = ("GET", "HEAD", "PUT", "DELETE")
+
+
+def _item_404s(t: Probe, clause: str, path: str, cause: str) -> None:
+    """Every method of an item path, in both path forms, is a 404 for this id (step 4)."""
+    for method in ITEM_METHODS:
+        for form, slash in FORMS:
+            t.begin()
+            fields = {"form": {"name": t.ctx.campaign_name(cause)}} if method == "PUT" else {}
+            answer = t.request(method, path + slash, **fields)
+            if method == "HEAD":
+                t.expect_status("V-4", answer, 404)
+            else:
+                t.expect_rejected(answer, 404)
+                _coded(t, cause, method)
+            t.exercised(clause, method=method, form=form)
+
+
 @check("V-4", "V-3p")
 def missing_id_is_404_after_auth(t: Probe) -> None:
-    """A well-formed id that matches nothing is a 404 once authenticated, before the application."""
-    for method in ("GET", "PUT", "DELETE"):
-        t.begin()
-        fields = {"form": {"name": t.ctx.campaign_name("missing")}} if method == "PUT" else {}
-        t.expect_rejected(t.request(method, MISSING, **fields), 404)
-        _coded(t, "missing id", method)
+    """A well-formed id that matches nothing is a 404 once authenticated, before the
+    application, for every method of the path, with or without the trailing slash."""
+    _item_404s(t, "V-4.missing-id-is-404", MISSING, "missing id")
 
 
 @check("V-4", "V-3p")
 def deleted_id_is_404(t: Probe) -> None:
-    """A deleted campaign's id is a 404 for GET, PUT and DELETE."""
+    """A deleted campaign's id is a 404 for every method of the path, in both path forms."""
     created = t.ctx.create_campaign("deleted")
     campaign_id = t.ctx.note_created(created)
     if campaign_id is None:
@@ -141,16 +158,16 @@ def deleted_id_is_404(t: Probe) -> None:
     deleted = t.delete(f"/campaign/{campaign_id}")
     if deleted.success() is not True:
         t.skip(f"could not delete the campaign it created: {deleted.describe()}")
-    path = f"/campaign/{campaign_id}"
-    for method in ("GET", "PUT", "DELETE"):
-        fields = {"form": {"name": t.ctx.campaign_name("deleted")}} if method == "PUT" else {}
-        t.expect_rejected(t.request(method, path, **fields), 404)
-        _coded(t, "deleted id", method)
+    _item_404s(t, "V-4.deleted-id-is-404", f"/campaign/{campaign_id}", "deleted id")
+
+
+ITEM_PATH_CLAUSE = "R-1.item-path"
 
 
 @check("R-1")
 def campaign_paths_exist(t: Probe) -> None:
-    """POST /campaign creates a campaign and GET /campaign/{id} returns it."""
+    """POST /campaign creates a campaign, and /campaign/{id} is its path for GET, PUT and
+    DELETE (on a campaign of the check's own: the shared one is only read)."""
     created = t.ctx.shared_campaign()
     t.use(created)
     if not created.answered or created.status in (404, 405):
@@ -160,6 +177,20 @@ def campaign_paths_exist(t: Probe) -> None:
     if campaign_id is None:
         t.unexercised("R-1", f"POST /campaign created nothing: {created.describe()}")
         return
-    found = t.get(f"/campaign/{campaign_id}")
-    if found.success() is not True or found.data().get("id") != campaign_id:
-        t.fail("R-1", f"GET /campaign/{campaign_id} does not return it: {found.describe()}", found)
+    t.exercised("R-1.collection-path")
+    t.begin()
+    own = t.ctx.note_created(t.ctx.create_campaign("r1 item"))
+    if own is None:
+        t.cannot(ITEM_PATH_CLAUSE, "a second campaign could not be created")
+        return
+    path = f"/campaign/{own}"
+    for method, fields in (
+        ("GET", {}),
+        ("PUT", {"form": {"name": t.ctx.campaign_name("r1 put")}}),
+        ("DELETE", {}),
+    ):
+        answer = t.request(method, path, **fields)
+        if answer.success() is not True or answer.data().get("id") != own:
+            t.fail("R-1", f"{method} {path} does not answer the campaign: {answer.describe()}",
+                   answer)  # fmt: skip
+        t.exercised(ITEM_PATH_CLAUSE, method=method)

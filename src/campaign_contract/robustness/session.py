@@ -28,11 +28,14 @@ def session_login_and_logout(t: Probe) -> None:
     )
     from_data, from_cookie = session_token(login)
     token = from_cookie or from_data
+    t.exercised("V-5.login-returns-a-token")
     if login.success() is not True or token is None:
         t.fail("V-5", f"POST /login/ gives no session token: {login.describe()}", login)
         return
     t.expect(from_data is not None, "V-5p", "POST /login/ has no `data.token`", login)
     t.expect(from_cookie is not None, "V-5p", "POST /login/ sets no `sergiosgc_auth`", login)
+    t.exercised("V-5.token-in-data")
+    t.exercised("V-5.token-in-set-cookie")
     if from_data and from_cookie:
         t.expect(from_data == from_cookie, "V-5p", "data.token differs from the cookie", login)
     session = SessionAuth(token)
@@ -60,16 +63,22 @@ def session_login_and_logout(t: Probe) -> None:
 
 @check("V-5", "V-5p")
 def wrong_login_is_refused(t: Probe) -> None:
-    """POST /login/ with a wrong password gives no session, and is a 401."""
+    """POST /login/ with a wrong password, or a user that does not exist, gives no session
+    and is a 401."""
     require_auth(t)
     auth = t.ctx.config.auth
-    form = {"username": auth.username, "password": wrong_password(t.ctx)}
-    login = t.post("/login/", form=form, auth=None)
-    from_data, from_cookie = session_token(login)
-    t.expect(
-        login.success() is not True and not (from_data or from_cookie),
-        "V-5",
-        f"a wrong password opens a session: {login.describe()}",
-        login,
-    )
-    t.expect_status("V-5p", login, 401)
+    for wrong, form in (
+        ("password", {"username": auth.username, "password": wrong_password(t.ctx)}),
+        ("username", {"username": f"cc-nobody-{t.ctx.run_tag}", "password": auth.password}),
+    ):
+        t.begin()
+        login = t.post("/login/", form=form, auth=None)
+        from_data, from_cookie = session_token(login)
+        t.expect(
+            login.success() is not True and not (from_data or from_cookie),
+            "V-5",
+            f"a wrong {wrong} opens a session: {login.describe()}",
+            login,
+        )
+        t.expect_status("V-5p", login, 401)
+        t.exercised("V-5.wrong-login-is-401", wrong=wrong)

@@ -13,6 +13,7 @@ from campaign_contract.schema import (
     names,
     partial,
     references,
+    spellings,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "names",
     "partial",
     "references",
+    "spellings",
 ]

@@ -1,51 +1,46 @@
-"""Boundaries of Q-2, Q-4 and Q-6 the other targeted checks leave out: the last second of year
-9999 and second 0 are valid `when`s; `name`'s 255 counts characters, not bytes; every segment,
-not only the first, must be within the list."""
+"""Boundaries of Q-4 and Q-6 the other targeted checks leave out: `name`'s 255 counts
+characters, not bytes; every segment, not only the first, must be within the list."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
-from campaign_contract.schema.target import base_form, base_json, foreign_segment, segment_ids
-from campaign_contract.schema.when import LATEST
-
-#: Each `when` is valid and names this second (Q-2p: years up to 9999, never negative).
-BOUNDARY_WHENS: tuple[tuple[Any, int], ...] = (
-    (str(LATEST), LATEST),
-    (LATEST, LATEST),
-    ("9999-12-31T23:59:59Z", LATEST),
-    ("0", 0),
+from campaign_contract.schema.bodies import BODIES, send
+from campaign_contract.schema.target import (
+    base_form,
+    base_json,
+    create,
+    foreign_segment,
+    segment_ids,
 )
-
-
-@check("Q-2p")
-def when_boundaries(t: Probe) -> None:
-    """`when` at the edges of what Q-2 allows (9999-12-31T23:59:59Z, second 0) is accepted."""
-    for value, second in BOUNDARY_WHENS:
-        t.begin()
-        if isinstance(value, int):
-            answer = t.post("/campaign", json=base_json(t, "q2 edge", when=value))
-        else:
-            answer = t.post("/campaign", form=base_form(t, "q2 edge", when=value))
-        if answer.success() is not True:
-            t.fail("Q-2p", f"when={value!r} is refused: {answer.describe()}", answer)
-        elif answer.data().get("when") != second:
-            t.fail("Q-2p", f"when={value!r} is stored as {answer.data().get('when')!r}", answer)
 
 
 @check("Q-4")
 def name_length_counts_characters(t: Probe) -> None:
-    """A name of 255 characters is valid when each takes two bytes in UTF-8."""
+    """A name of 255 characters is valid when each takes two bytes in UTF-8, in POST and PUT,
+    in every body type."""
     tag = t.ctx.run_tag
     name = "é" * (254 - len(tag)) + " " + tag
-    fields = [(k, name if k == "name" else v) for k, v in base_form(t, "q4")]
-    answer = t.post("/campaign", form=fields)
-    if answer.success() is not True:
-        t.fail("Q-4", f"a name of 255 characters ({len(name.encode())} bytes) is refused", answer)
-    elif answer.data().get("name") != name:
-        t.fail("Q-4", f"the 255-character name comes back as {answer.data().get('name')!r}", answer)
+    _made, ident = create(t, "q4 bytes target")
+    for method in ("POST", "PUT"):
+        if method == "PUT" and ident is None:
+            t.cannot(CHARACTERS, "no DRAFT campaign could be created to PUT to", method="PUT")
+            continue
+        for body in BODIES:
+            t.begin()
+            if method == "POST":
+                answer = send(t, "POST", "/campaign", {**base_json(t, "q4"), "name": name}, body)
+            else:
+                answer = send(t, "PUT", f"/campaign/{ident}", {"name": name}, body)
+            what = f"a {body} {method} of a name of 255 characters ({len(name.encode())} bytes)"
+            if answer.success() is not True:
+                t.fail("Q-4", f"{what} is refused: {answer.describe()}", answer)
+            elif answer.data().get("name") != name:
+                t.fail("Q-4", f"{what}: it comes back as {answer.data().get('name')!r}", answer)
+            t.exercised(CHARACTERS, method=method, body=body)
+
+
+CHARACTERS = "Q-4.name-counts-characters"
 
 
 @check("Q-6s")

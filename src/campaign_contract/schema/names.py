@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
-from campaign_contract.schema.formats import BOUNDARY, _multipart
+from campaign_contract.schema.formats import BOUNDARY, multipart
 from campaign_contract.schema.target import base_json, create
 from campaign_contract.transport.exchange import Exchange
 from campaign_contract.transport.http import FORM, JSON
@@ -33,7 +33,7 @@ def _encoded(t: Probe, method: str, body: str, name: str) -> tuple[bytes, str]:
         return json.dumps(fields).encode(), JSON
     pairs = [(k, str(v)) for k, v in fields.items()]
     if body == "multipart":
-        return _multipart(pairs), MULTIPART
+        return multipart(pairs), MULTIPART
     return urlencode(pairs).encode(), FORM
 
 

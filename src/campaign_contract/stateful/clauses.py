@@ -82,6 +82,8 @@ def sends_never_go_back(t: Probe) -> None:
     if error_list is None:
         for clause, cell in ONE_WAY_TO_ERROR:
             t.cannot(clause, NO_ERROR_LIST, **cell)
+        t.cannot(NAMES, NO_ERROR_LIST, state="ERROR")
+    _client_states_are_named(t)
     for list_id in (None, error_list) if error_list is not None else (None,):
         t.begin()
         start = create_in(t, "m1 one way", "READY", past(), list_id)
@@ -92,6 +94,26 @@ def sends_never_go_back(t: Probe) -> None:
         if ended is not None:
             t.exercised("M-1.ready-sending-one-way", ends_in=ended)
             t.exercised(f"M-1.sending-{ended.lower()}-one-way")
+    t.cannot(NAMES, "no read fell while a send was SENDING (it ended between two reads)",
+             state="SENDING")  # fmt: skip
+
+
+#: M-1's names: every state a campaign reads is one of the six, named as CONTRACT.md names it.
+NAMES = "M-1.state-names"
+
+
+def _client_states_are_named(t: Probe) -> None:
+    """A campaign created in a state a client sets (its `when` far ahead) reads back under
+    that very name."""
+    for state in sorted(CLIENT):
+        t.begin()
+        start = create_in(t, f"m1 named {state}", state, FUTURE)
+        if start.id is None:
+            t.cannot(NAMES, start.why, state=state)
+            continue
+        read, answer = state_of(t, start.id)
+        t.expect(read == state, "M-1", f"a campaign created {state} reads as {read}", answer)
+        t.exercised(NAMES, state=state)
 
 
 #: The one-way clauses only a send to the config's `error_list` can judge.
@@ -112,6 +134,7 @@ def _follow(t: Probe, ident: int) -> str | None:
         if state is None or state not in SEND_RANK:
             t.fail("M-1", f"a send from READY shows {state} (read: {' -> '.join(seen)})", answer)
             return highest if highest in FINAL else None
+        t.exercised(NAMES, state=state)
         if state != seen[-1]:
             seen.append(state)
         if SEND_RANK[state] < SEND_RANK[highest] or (highest in FINAL and state != highest):

@@ -38,6 +38,9 @@ def _problem(answer: Exchange, before: dict[str, Any]) -> str | None:
     return None
 
 
+DELETE_BODY = "R-3.delete-has-a-body"
+
+
 @check("R-3")
 def delete_returns_the_deleted_campaign(t: Probe) -> None:
     """DELETE in DRAFT, SCHEDULED and READY answers with the campaign as it was (a body)."""
@@ -46,14 +49,18 @@ def delete_returns_the_deleted_campaign(t: Probe) -> None:
         start = create_in(t, f"r3 delete {state}", state, FUTURE)
         if start.id is None:
             t.unexercised("R-3", start.why)
+            t.cannot(DELETE_BODY, start.why, state=state)
             continue
         path = f"/campaign/{start.id}"
         read = t.get(path)
         before = read.data() if read.success() is True else {}
         answer = t.delete(path)
         if answer.success() is False:
-            t.unexercised("R-3", f"DELETE in {state} was refused: {answer.describe()}")
+            why = f"DELETE in {state} was refused: {answer.describe()}"
+            t.unexercised("R-3", why)
+            t.cannot(DELETE_BODY, why, state=state)
             continue  # M-5's business
         problem = _problem(answer, before)
         if problem is not None:
             t.fail("R-3", f"in {state}: {problem}", answer)
+        t.exercised(DELETE_BODY, state=state)

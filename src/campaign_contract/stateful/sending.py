@@ -48,6 +48,7 @@ def empty_audience_is_done_at_once(t: Probe) -> None:
     if started.id is None:
         t.skip(started.why)
     state, answer = wait_until(t, started.id, FINAL, t.ctx.config.limits.send_wait)
+    t.exercised("M-4.empty-straight-to-done")
     t.expect(state == "DONE", "M-4", f"an empty audience ends in {state}, not DONE", answer)
 
 
@@ -171,7 +172,10 @@ def a_send_that_cannot_go_on_ends_in_error(t: Probe) -> None:
     if ended in ("READY", "SENDING"):
         t.unexercised("M-4", f"the send to error_list {error_list} is still {ended} after "
                       f"{limit:g} s (limits.send_wait)")  # fmt: skip
+        t.cannot("M-4.error-when-cannot-go-on", f"the send to error_list {error_list} never "
+                 "ended")  # fmt: skip
     else:
+        t.exercised("M-4.error-when-cannot-go-on")
         t.expect(ended == "ERROR", "M-4", f"the send to error_list {error_list} (whose sends "
                  f"cannot go on) ended in {ended}, not ERROR", answer)  # fmt: skip
 

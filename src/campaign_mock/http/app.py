@@ -67,6 +67,9 @@ def flask_app(core: Mock) -> Flask:
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    # Werkzeug keeps a multipart field in memory only up to 500 kB and answers 413 past it;
+    # V-4's limit is the whole body's 1 MiB, whichever way it is encoded.
+    app.config["MAX_FORM_MEMORY_SIZE"] = MAX_BODY
     app.json = StrictJSONProvider(app)
     app.url_map.converters["positive_int"] = PositiveIntConverter
     app.extensions[EXTENSION] = core
