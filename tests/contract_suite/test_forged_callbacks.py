@@ -48,6 +48,7 @@ class Forger:
     def __init__(self, mock: str) -> None:
         self.mock = mock
         self.answers: dict[str, int] = {}
+        self.refused: set[str] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -64,8 +65,12 @@ class Forger:
             state = requests.get(f"{self.mock}/_mock/state", timeout=5).json()["data"]
             for campaign in state["campaigns"]:
                 url = campaign.get("event_callback")
-                if url and url not in self.answers:
-                    self.answers[url] = self._forge(url)
+                if url and url not in self.answers and url not in self.refused:
+                    try:
+                        self.answers[url] = self._forge(url)
+                    except ConnectionRefusedError:
+                        # C-4's refusing URL: nobody listens there yet, forger or server.
+                        self.refused.add(url)
 
     def _forge(self, url: str) -> int:
         parts = urlsplit(url)
