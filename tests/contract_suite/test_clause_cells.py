@@ -252,6 +252,7 @@ def test_a_plain_pass_shows_its_clauses_exercised(config: Config, conforming_url
         for method, path in ALL_CELLS:
             t.exercised("R-1.cells", method=method, path=path)
         t.exercised("R-1.strict")
+        t.exercised("R-1.reported")
 
     report = run(config, conforming_url, routes)
     assert "PASS*" not in render_terminal(report)

@@ -132,6 +132,7 @@ def _log(found: Observation, posted: float, ctx: RunContext) -> CallbackLog:
             events=tuple(event for _channel, _address, event in r.form.reports()),
             send=r.send.label if r.send is not None else "?",
             status=r.received.status,
+            held_back=r.send is not None and r.send.refused,
         )
         for r in found.reports
     )

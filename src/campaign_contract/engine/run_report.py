@@ -44,6 +44,9 @@ class SeenCallback:
     send: str
     #: What the receiver answered (None: kept unanswered).
     status: int | None
+    #: Its send's receiver refused connections at first (C-4's refused send): every callback
+    #: of it came after a refusal, so C-3 does not judge it.
+    held_back: bool = False
 
 
 @dataclass(frozen=True, slots=True)

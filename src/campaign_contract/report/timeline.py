@@ -49,12 +49,13 @@ def _events(callback: SeenCallback) -> tuple[str, ...]:
 
 
 def _judged(log: CallbackLog) -> list[bool]:
-    """Which callbacks C-3 judges: acknowledged, and no callback of their send refused before."""
+    """Which callbacks C-3 judges: acknowledged, and no callback of their send refused before
+    (nor a connection to its receiver: `held_back`), as callbacks/timing.py judges them."""
     refused: set[str] = set()
     out = []
     for callback in log.callbacks:
         acknowledged = callback.status is not None and 200 <= callback.status < 300
-        out.append(acknowledged and callback.send not in refused)
+        out.append(acknowledged and not callback.held_back and callback.send not in refused)
         if not acknowledged:
             refused.add(callback.send)
     return out
