@@ -157,6 +157,7 @@ def test_the_wheel_and_the_sdist_carry_what_runs(dist: Path) -> None:
         "campaign_mock/templates/dashboard/_campaign.html",
         "campaign_mock/static/dashboard.css",
         "campaign_mock/static/dashboard.js",
+        "campaign_mock/static/favicon.svg",
         "campaign_contract/openapi.yaml",
         "campaign_contract/rules.yaml",
         "campaign_contract/coverage/V.yaml",
