@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -67,7 +68,7 @@ limits:
   # clock_speed: 1                       # server seconds per real second (campaign-mock --speed N)
   callback_outage: 90                    # server seconds a receiver is down (C-4, M-4); 0 skips it
 
-# ledger: .campaign-contract/ledger.json # ids of campaigns created, for `clean`
+# ledger: ledger.json # ids of campaigns created, for `clean` (relative: under run --work-dir)
 """
 
 
@@ -126,6 +127,10 @@ class MockStateError(RuntimeError):
     """The mock's /_mock/state could not be read or lacks what a config needs."""
 
 
+class NotAMockError(MockStateError):
+    """Something answered at the URL, but not a mock's JSON state: a wrong URL, most likely."""
+
+
 def fetch_mock_state(url: str, timeout: float = 10.0) -> dict[str, Any]:
     state_url = url.rstrip("/") + "/_mock/state"
     # The mock shows passwords and API keys only when asked, and its control API may need a
@@ -138,12 +143,18 @@ def fetch_mock_state(url: str, timeout: float = 10.0) -> dict[str, Any]:
         response = requests.get(
             state_url, params={"secrets": "1"}, timeout=timeout, headers=headers
         )
-        response.raise_for_status()
-        state = response.json()
-    except (requests.RequestException, ValueError) as error:
+    except requests.RequestException as error:
         raise MockStateError(f"cannot read {state_url}: {error}") from None
-    if not isinstance(state, dict):
-        raise MockStateError(f"{state_url} is not a JSON object")
+    state = _json_object(response)
+    if state is None:
+        kind = response.headers.get("Content-Type") or "no Content-Type"
+        raise NotAMockError(
+            f"{state_url} is not a campaign-mock: it answered {response.status_code} ({kind}), "
+            f"first bytes {response.content[:60]!r}"
+        )
+    if not response.ok:
+        answer = f"{response.status_code} {json.dumps(state)[:200]}"
+        raise MockStateError(f"cannot read {state_url}: it answered {answer}")
     # The mock answers in the API's envelope; accept the bare state too.
     inner = state.get("data")
     if isinstance(inner, dict) and "fixtures" not in state:
@@ -151,6 +162,14 @@ def fetch_mock_state(url: str, timeout: float = 10.0) -> dict[str, Any]:
     if "settings" not in state:
         state["settings"] = _mock_settings(url, timeout, headers)
     return state
+
+
+def _json_object(response: requests.Response) -> dict[str, Any] | None:
+    try:
+        document = response.json()
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def _mock_settings(url: str, timeout: float, headers: dict[str, str]) -> dict[str, Any] | None:
