@@ -165,6 +165,7 @@ def fetch_mock_state(url: str, timeout: float = 10.0) -> dict[str, Any]:
 
 
 def _json_object(response: requests.Response) -> dict[str, Any] | None:
+    """The answer's JSON object; None for anything else (an HTML page, a bare list...)."""
     try:
         document = response.json()
     except ValueError:
