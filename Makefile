@@ -5,19 +5,31 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8080
 BIN := $(VENV)/bin
+# Two installs, each with its stamp: `make serve` needs the base package only (the mock and
+# its CLI), everything else the dev extra (the suite, test and lint tools, the browser
+# driver, the client generators). A venv that has the dev extra serves as it is.
 STAMP := $(VENV)/.installed
+BASE_STAMP := $(VENV)/.installed-base
+SERVE_STAMP := $(if $(wildcard $(STAMP)),$(STAMP),$(BASE_STAMP))
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: install serve test lint format typecheck contract bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) --upgrade pip
+	$(PIP) -e '.[dev]'
 	touch $(STAMP)
+
+$(BASE_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
+	$(PIP) -e .
+	touch $(BASE_STAMP)
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
 
-serve: $(STAMP) ## serve the mock with its built-in fixtures on http://$(HOST):$(PORT)
+serve: $(SERVE_STAMP) ## serve the mock with its built-in fixtures on http://$(HOST):$(PORT)
 	$(BIN)/campaign-mock serve --host $(HOST) --port $(PORT) $(ARGS)
 
 # Most tests wait on sped-up clocks and servers, not on the CPU: four workers cut the run to

@@ -84,6 +84,7 @@ class Venv:
     wheel: Path
     base_packages: frozenset[str]
     contract_without_extra: subprocess.CompletedProcess[str]
+    help_without_extra: subprocess.CompletedProcess[str]
 
     def run(
         self, *args: str | Path, cwd: Path, timeout: float = 900
@@ -136,12 +137,13 @@ def venv(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Venv:
     (wheel,) = dist.glob("campaign_kit-*.whl")
     made = _run([sys.executable, "-m", "venv", str(where / "venv")], cwd=where)
     assert made.returncode == 0, made.stderr
-    env = Venv(where / "venv", wheel, frozenset(), made)
+    env = Venv(where / "venv", wheel, frozenset(), made, made)
     pip = (env.bin("python"), "-m", "pip", "install", "--quiet")
     installed = env.run(*pip, wheel, "pytest", cwd=where)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     env.base_packages = env.packages(where)
-    env.contract_without_extra = env.run(env.bin("campaign-contract"), "--help", cwd=where)
+    env.contract_without_extra = env.run(env.bin("campaign-contract"), "rules", cwd=where)
+    env.help_without_extra = env.run(env.bin("campaign-contract"), "--help", cwd=where)
     return env
 
 
@@ -157,6 +159,7 @@ def test_the_wheel_and_the_sdist_carry_what_runs(dist: Path) -> None:
         "campaign_mock/templates/dashboard/_campaign.html",
         "campaign_mock/static/dashboard.css",
         "campaign_mock/static/dashboard.js",
+        "campaign_mock/static/favicon.svg",
         "campaign_contract/openapi.yaml",
         "campaign_contract/rules.yaml",
         "campaign_contract/coverage/V.yaml",
@@ -191,6 +194,10 @@ def test_campaign_contract_without_the_extra_names_it(venv: Venv) -> None:
     assert told.returncode == 2, told.stdout + told.stderr
     (line,) = told.stderr.strip().splitlines()
     assert "pip install 'campaign-kit[contract]'" in line and "schemathesis" in line
+    # Help needs no extra: it prints, with the same hint below it.
+    shown = venv.help_without_extra
+    assert shown.returncode == 0 and "Examples:" in shown.stdout, shown.stderr
+    assert shown.stderr.strip() == line
 
 
 def test_the_plugin_runs_a_users_tests(venv: Venv, tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -11,8 +13,13 @@ from pathlib import Path
 import click
 
 from campaign_contract._version import __version__
-from campaign_contract.config.model import ConfigError, load_config
-from campaign_contract.config.scaffold import TEMPLATE, MockStateError, render_from_mock
+from campaign_contract.config.model import Config, ConfigError, load_config
+from campaign_contract.config.scaffold import (
+    TEMPLATE,
+    MockStateError,
+    NotAMockError,
+    render_from_mock,
+)
 from campaign_contract.coverage import rules
 from campaign_contract.engine.cleanup import clean as clean_campaigns
 from campaign_contract.engine.ledger import Ledger
@@ -26,16 +33,44 @@ from campaign_contract.report.terminal import printable
 
 #: Exit codes, so CI can tell them apart: 0 conforms (every selected rule part passed or was
 #: waived), 1 does not conform, 2 usage or config error, 3 target unreachable or preflight
-#: failed, 130 interrupted (the partial report is still written).
+#: failed, 4 `init --from-mock` got an answer that is no mock's, 130 interrupted (the
+#: partial report is still written).
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
+EXIT_NOT_A_MOCK = 4
 EXIT_INTERRUPTED = 130
 
 
-def _die(message: str) -> None:
+def _die(message: str, code: int = EXIT_USAGE) -> None:
     click.echo(f"campaign-contract: error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
+    sys.exit(code)
+
+
+def default_work_dir() -> Path:
+    """The user's cache (XDG), so a run leaves nothing in the directory it was started from."""
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(cache) if os.path.isabs(cache) else Path.home() / ".cache"
+    return root / "campaign-contract"
+
+
+def _in_work_dir(config: Config, work_dir: Path | None) -> tuple[Config, Path]:
+    """The config with its ledger under the work directory (an absolute `ledger` stays)."""
+    work = (work_dir or default_work_dir()).resolve()
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        _die(f"--work-dir: cannot create {work}: {error.strerror}")
+    return dataclasses.replace(config, ledger=str(work / config.ledger)), work
+
+
+work_dir_option = click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Where the run keeps its files: the ledger (a relative `ledger`) and Hypothesis's "
+    "cache. Default: $XDG_CACHE_HOME/campaign-contract, else ~/.cache/campaign-contract.",
+)
 
 
 def _progress(index: int, total: int, check: Check, results: list[CheckResult] | None) -> None:
@@ -98,6 +133,7 @@ def main() -> None:
     metavar="F",
     help="YAML list of {rule, reason, expires: YYYY-MM-DD}: known failures count as waived.",
 )
+@work_dir_option
 @click.option("-v", "--verbose", is_flag=True, help="Also list rule parts left out.")
 def run(
     base_url: str | None,
@@ -111,6 +147,7 @@ def run(
     json_path: str | None,
     html_path: str | None,
     waivers: str | None,
+    work_dir: Path | None,
     verbose: bool,
 ) -> None:
     """Run the contract suite against a server and report every rule.
@@ -129,7 +166,8 @@ def run(
     """
     with _stop_signals():
         try:
-            config = load_config(config_path)
+            config, work = _in_work_dir(load_config(config_path), work_dir)
+            _keep_hypothesis_files_in(work)
             waived = load_waivers(waivers) if waivers else []
             selection = Selection(
                 level="core" if level == "core" else "all",
@@ -177,6 +215,13 @@ def run(
         sys.exit(0 if report.ok else EXIT_FAILED)
 
 
+def _keep_hypothesis_files_in(work: Path) -> None:
+    """Hypothesis writes a cache (its `.hypothesis/`) in the current directory unless told."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(work / "hypothesis")
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
     """SIGTERM (a CI job cancelled) stops the run as Ctrl-C does, so the report is written."""
     raise KeyboardInterrupt
@@ -203,6 +248,10 @@ def _stop_signals() -> Iterator[None]:
 def init(from_mock: str | None, output: str | None, force: bool) -> None:
     """Write a commented config template, or a config for a running mock.
 
+    Exit codes: 0 written, 2 usage error or the mock cannot be read, 4 the URL
+    answered, but not as a campaign-mock (one line: its status, content type and
+    first bytes).
+
     \b
     Examples:
       campaign-contract init -o contract.yaml
@@ -212,6 +261,8 @@ def init(from_mock: str | None, output: str | None, force: bool) -> None:
     if from_mock:
         try:
             text = render_from_mock(from_mock)
+        except NotAMockError as error:
+            _die(str(error), EXIT_NOT_A_MOCK)
         except MockStateError as error:
             _die(str(error))
     if output is None:
@@ -228,7 +279,8 @@ def init(from_mock: str | None, output: str | None, force: bool) -> None:
 @click.option(
     "--config", "config_path", required=True, type=click.Path(dir_okay=False), metavar="FILE"
 )
-def clean(base_url: str | None, config_path: str) -> None:
+@work_dir_option
+def clean(base_url: str | None, config_path: str, work_dir: Path | None) -> None:
     """Delete campaigns an interrupted run left on the server.
 
     The API has no list endpoint, so the suite keeps a ledger of the ids it
@@ -240,7 +292,7 @@ def clean(base_url: str | None, config_path: str) -> None:
       campaign-contract clean --config contract.yaml --base-url https://api.example
     """
     try:
-        config = load_config(config_path)
+        config, _ = _in_work_dir(load_config(config_path), work_dir)
     except ConfigError as error:
         _die(str(error))
         return

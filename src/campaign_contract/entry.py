@@ -1,7 +1,8 @@
 """`campaign-contract`'s entry point: the suite's dependencies come with an extra.
 
 A base install of campaign-kit serves the mock only; without the `contract` extra the suite
-would die on its first import with a traceback. This names the extra on one line instead.
+would die on its first import with a traceback. This names the extra on one line instead,
+after the help when help is all that was asked for.
 """
 
 from __future__ import annotations
@@ -20,15 +21,26 @@ def missing_modules() -> list[str]:
     return [name for name in CONTRACT_EXTRA if importlib.util.find_spec(name) is None]
 
 
+#: Arguments that only print (help, version): they work without the extra, the hint below.
+ASKS_TO_PRINT = frozenset({"-h", "--help", "--version"})
+
+
 def main() -> None:
     missing = missing_modules()
-    if missing:
-        sys.stderr.write(
-            f"campaign-contract: {', '.join(missing)} not installed; the suite needs the "
-            "'contract' extra: pip install 'campaign-kit[contract]' (from a checkout: "
-            "pip install '.[contract]')\n"
-        )
+    hint = (
+        f"campaign-contract: {', '.join(missing)} not installed; the suite needs the "
+        "'contract' extra: pip install 'campaign-kit[contract]' (from a checkout: "
+        "pip install '.[contract]')\n"
+    )
+    if missing and not ASKS_TO_PRINT & set(sys.argv[1:]):
+        sys.stderr.write(hint)
         raise SystemExit(EXIT_MISSING_EXTRA)
+    # The command line imports none of the extra: its help needs click alone.
     from .cli import main as run
 
-    run()
+    try:
+        run()
+    finally:
+        if missing:
+            sys.stdout.flush()
+            sys.stderr.write(hint)

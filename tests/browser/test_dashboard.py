@@ -258,3 +258,36 @@ def test_the_apis_campaign_url_is_the_same_page_for_a_browser(
         expect(page.locator("button.redeliver")).not_to_have_count(0)
     finally:
         context.close()
+
+
+def test_browsing_the_dashboard_adds_nothing_to_the_request_journal(
+    page: Page, mock: CampaignMock, sink: CallbackSink
+) -> None:
+    """Each page load made the browser ask for `/favicon.ico`, journalled as a failed API
+    request (404) at the top of `?failed=1`. The dashboard has its own icon now, and its
+    pages and assets are never API traffic."""
+    ident = create_ready(mock, sink)
+    journal = requests.get(f"{mock.url}/_mock/requests", timeout=10).json()["data"]["requests"]
+    assert [entry["path"] for entry in journal] == ["/campaign"]
+    served: list[str] = []  # every path the mock's app answers, to know the icon was asked for
+    inner = mock.app.wsgi_app
+
+    def noting(environ: Any, start_response: Any) -> Any:
+        served.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    mock.app.wsgi_app = noting  # type: ignore[method-assign]
+    pages = ["/", "/_mock/ui/", f"/_mock/ui/campaigns/{ident}", "/_mock/ui/fixtures"]
+    for path in [*pages, "/_mock/ui/requests", "/_mock/ui/requests?failed=1"]:
+        page.goto(mock.url + path)
+        expect(page.locator("header.top")).to_be_visible()
+    icons = ("/favicon.ico", "/_mock/ui/static/favicon.svg")
+    assert wait_until(lambda: any(path in icons for path in served)), served
+    expect(page.locator("#requests, main").first).not_to_contain_text("/favicon.ico")
+    after = requests.get(f"{mock.url}/_mock/requests", timeout=10).json()["data"]["requests"]
+    assert after == journal
+    icon = requests.get(f"{mock.url}/favicon.ico", timeout=10)  # asked for by name: the same
+    assert icon.status_code == 200 and icon.headers["Content-Type"].startswith("image/svg+xml")
+    assert requests.get(f"{mock.url}/_mock/requests", timeout=10).json()["data"]["requests"] == (
+        journal
+    )

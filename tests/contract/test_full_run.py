@@ -121,8 +121,10 @@ def _run(served_mock: str, tmp_path: Path) -> FullRun:
             str(reports["json"]),
             "--html",
             str(reports["html"]),
+            "--work-dir",
+            str(tmp_path / "work"),  # the default ledger and Hypothesis's cache
         ],
-        cwd=tmp_path,  # the default ledger, .campaign-contract/, goes here
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=600,

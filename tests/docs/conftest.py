@@ -16,6 +16,8 @@ import requests
 from serving import free_port, user_env
 
 ROOT = Path(__file__).resolve().parents[2]
+#: `pip list --format=json` of the clone's .venv as `make serve` left it.
+SERVED_PACKAGES = "served-packages.json"
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +56,17 @@ def make_serve(fresh_clone: Path) -> Iterator[str]:
             time.sleep(0.5)  # waiting for a subprocess to come up, not for the mock's clock
     else:
         pytest.fail("make serve did not answer within 600 s")
+    # What `make serve` installed, before any test adds to the clone's .venv.
+    listed = subprocess.run(
+        [".venv/bin/python", "-m", "pip", "list", "--format=json"],
+        cwd=fresh_clone,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert listed.returncode == 0, listed.stderr
+    (fresh_clone / SERVED_PACKAGES).write_text(listed.stdout)
     yield url
     # What a user's Ctrl-C or a supervisor does: the whole group, so make forwards it too.
     os.killpg(process.pid, signal.SIGTERM)

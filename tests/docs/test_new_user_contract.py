@@ -36,7 +36,7 @@ def fast_mock(make_serve: str, fresh_clone: Path) -> Iterator[str]:
 
 
 def test_init_from_mock_then_run_in_a_fresh_clone(fast_mock: str, fresh_clone: Path) -> None:
-    """Terminal two: `init --from-mock`, then `run` with a JUnit report; exit 0, no failure."""
+    """Terminal two: the suite's extra, `init --from-mock`, then `run`: exit 0, no failure."""
 
     def terminal(*command: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -48,6 +48,16 @@ def test_init_from_mock_then_run_in_a_fresh_clone(fast_mock: str, fresh_clone: P
             env=user_env(),
         )
 
+    # `make serve` installed the mock alone: the suite is the `contract` extra (README).
+    extra = subprocess.run(
+        [".venv/bin/python", "-m", "pip", "install", "--quiet", "-e", ".[contract]"],
+        cwd=fresh_clone,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=user_env(),
+    )
+    assert extra.returncode == 0, extra.stdout + extra.stderr
     init = terminal("init", "--from-mock", fast_mock, "-o", "contract.yaml", "--force")
     assert init.returncode == 0, init.stderr
     run = terminal(

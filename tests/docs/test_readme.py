@@ -10,6 +10,8 @@ from typing import Any
 
 import requests
 
+from .conftest import SERVED_PACKAGES
+
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 ELLIPSIS = "…"
@@ -71,3 +73,27 @@ def test_make_serve_prints_the_demo_account(make_serve: str, fresh_clone: Path) 
     assert state["success"] is True
     log = (fresh_clone / "serve.log").read_text()
     assert "demo-password" in log  # the demo account is printed at start-up
+
+
+def test_make_serve_installs_the_base_package_only(make_serve: str, fresh_clone: Path) -> None:
+    """`make serve` installs the mock alone; the dev extra's tools come with `make test`."""
+    listed = json.loads((fresh_clone / SERVED_PACKAGES).read_text())
+    names = {p["name"].lower() for p in listed}
+    assert {"campaign-kit", "flask", "waitress"} <= names
+    dev_only = {"pytest", "playwright", "mypy", "ruff", "schemathesis", "openapi-python-client"}
+    assert not names & dev_only, sorted(names & dev_only)
+
+    def dry_run(*overrides: str) -> str:
+        done = subprocess.run(
+            ["make", "-n", "serve", *overrides], cwd=fresh_clone, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    # Served once, nothing more to install; a venv with the dev extra serves as it is.
+    assert "pip install" not in dry_run()
+    (fresh_clone / ".venv" / ".installed").touch()
+    try:
+        assert "pip install" not in dry_run(f"BASE_STAMP={fresh_clone / 'no-such-stamp'}")
+    finally:
+        (fresh_clone / ".venv" / ".installed").unlink()

@@ -233,6 +233,10 @@ def _setup(operation: str, served: Served) -> dict[str, Any]:
         assert _state(served, context["ident"]) == "SENDING"
     if operation in {"force_state", "payloads", "reset"}:
         context["ident"] = _campaign(served, "DRAFT")
+    if operation == "reset":  # the mock's, not a world's: an account's reset leaves them
+        served.api("PUT", "/_mock/faults", json={"duplicate_rate": 1})
+        served.api("PUT", "/_mock/settings", json={"seed": 9})
+        _advance(served, 600)
     if operation == "freeze":
         served.api("POST", "/_mock/clock/resume")
     if operation == "fixtures":
@@ -266,6 +270,13 @@ def _observe(operation: str, served: Served, context: dict[str, Any], returned: 
         assert served.api("GET", f"/campaign/{context['ident']}")["payloads"] == ["sms"]
     elif operation == "reset":
         assert served.status(f"/campaign/{context['ident']}") == 404
+        settings = served.api("GET", "/_mock/settings")
+        seen = (settings["seed"], settings["faults"]["duplicate_rate"])  # type: ignore[index]
+        clock = served.api("GET", "/_mock/clock")
+        if served.account:  # that world alone
+            assert (seen, clock["now"]) == ((9, 1), START + 600)
+        else:  # the mock as it started
+            assert (seen, clock["now"], clock["mode"]) == ((0, 0), START, "frozen")
         assert _campaign(served, "DRAFT") == 1
     elif operation == "configure":
         assert served.api("GET", "/_mock/settings")["send_rate"] == 7

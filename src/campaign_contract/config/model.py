@@ -19,7 +19,8 @@ from campaign_contract.config.envvars import UnsetVariableError, substitute
 
 AuthMethod = Literal["basic", "session", "none"]
 PAYLOADS = ("email", "sms")
-DEFAULT_LEDGER = ".campaign-contract/ledger.json"
+#: A relative `ledger` is under the run's work directory (`campaign-contract run --work-dir`).
+DEFAULT_LEDGER = "ledger.json"
 DEFAULT_CALLBACK_PORT = 8765
 #: Contacts one `{pattern, count}` or CSV file may describe (the config holds each in memory).
 MAX_GENERATED = 100_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -71,7 +72,7 @@ limits:
   silent_requests: 3                     # this many requests in a row unanswered within
                                          # request_timeout end the run (exit 1); 0 = never
 
-# ledger: .campaign-contract/ledger.json # ids of campaigns created, for `clean`
+# ledger: ledger.json # ids of campaigns created, for `clean` (relative: under run --work-dir)
 """
 
 
@@ -130,6 +131,10 @@ class MockStateError(RuntimeError):
     """The mock's /_mock/state could not be read or lacks what a config needs."""
 
 
+class NotAMockError(MockStateError):
+    """Something answered at the URL, but not a mock's JSON state: a wrong URL, most likely."""
+
+
 def fetch_mock_state(url: str, timeout: float = 10.0) -> dict[str, Any]:
     state_url = url.rstrip("/") + "/_mock/state"
     # The mock shows passwords and API keys only when asked, and its control API may need a
@@ -142,12 +147,18 @@ def fetch_mock_state(url: str, timeout: float = 10.0) -> dict[str, Any]:
         response = requests.get(
             state_url, params={"secrets": "1"}, timeout=timeout, headers=headers
         )
-        response.raise_for_status()
-        state = response.json()
-    except (requests.RequestException, ValueError) as error:
+    except requests.RequestException as error:
         raise MockStateError(f"cannot read {state_url}: {error}") from None
-    if not isinstance(state, dict):
-        raise MockStateError(f"{state_url} is not a JSON object")
+    state = _json_object(response)
+    if state is None:
+        kind = response.headers.get("Content-Type") or "no Content-Type"
+        raise NotAMockError(
+            f"{state_url} is not a campaign-mock: it answered {response.status_code} ({kind}), "
+            f"first bytes {response.content[:60]!r}"
+        )
+    if not response.ok:
+        answer = f"{response.status_code} {json.dumps(state)[:200]}"
+        raise MockStateError(f"cannot read {state_url}: it answered {answer}")
     # The mock answers in the API's envelope; accept the bare state too.
     inner = state.get("data")
     if isinstance(inner, dict) and "fixtures" not in state:
@@ -155,6 +166,15 @@ def fetch_mock_state(url: str, timeout: float = 10.0) -> dict[str, Any]:
     if "settings" not in state:
         state["settings"] = _mock_settings(url, timeout, headers)
     return state
+
+
+def _json_object(response: requests.Response) -> dict[str, Any] | None:
+    """The answer's JSON object; None for anything else (an HTML page, a bare list...)."""
+    try:
+        document = response.json()
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def _mock_settings(url: str, timeout: float, headers: dict[str, str]) -> dict[str, Any] | None:

@@ -8,9 +8,9 @@ worlds, the clock or the dispatcher on its own (moto's one backend behind every 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from campaign_mock.core.errors import BusyError, WorldRequiredError
@@ -36,6 +36,9 @@ _REAL = (time.monotonic,)
 MAX_SPEED = 1_000_000.0
 #: The longest a long-poll may wait, in real seconds.
 MAX_WAIT = 120.0
+#: What a reset may keep as it is now (`Mock.reset(keep=...)`, `POST /_mock/reset`'s
+#: `"keep"`): `settings` are every simulation setting, `seed` and `faults` one part of them.
+KEEPABLE = ("fixtures", "settings", "seed", "faults", "clock")
 
 
 def session_now() -> float:
@@ -45,7 +48,7 @@ def session_now() -> float:
 
 @dataclass(frozen=True, slots=True)
 class Initial:
-    """What the mock was built with: `restore()` goes back to it."""
+    """What the mock was built with: `reset()` goes back to it."""
 
     fixtures: Fixtures
     settings: SimulationSettings
@@ -173,27 +176,30 @@ class Mock:
 
     # -- fixtures, settings, reset -----------------------------------------------------
 
-    def reset(self, account: str | None = None) -> None:
-        """Back to the fixtures loaded now: one account's world (isolated, with an account),
-        or every world, the sessions and every request journal."""
-        self.worlds.reset(account)
-        for _name, journal in self._journals(account):
-            journal.clear()
+    def reset(self, account: str | None = None, keep: Collection[str] = ()) -> None:
+        """Back to how the mock started: its fixtures, campaigns gone and ids from 1, sessions
+        closed, its settings (seed, rates, faults), authentication, its clock and empty
+        request journals; `keep` names what stays as it is now (`KEEPABLE`).
 
-    def restore(self) -> None:
-        """As built: fixtures, settings, authentication, a real-time clock, empty journals."""
+        Isolated, with an account: that account's world and request journal alone, as if
+        it had never been used (fixtures, settings and the clock are every world's, so stay).
+        """
+        kept = _keepable(keep)
+        if self.isolated and account is not None:
+            self.worlds.reset(account)
+            self.journal_of(account).clear()
+            return
         initial = self.initial
         clock = self.root.clock
-        if isinstance(clock, MockClock):
+        if "clock" not in kept and isinstance(clock, MockClock):
             clock.reset()
-        self.worlds.configure(initial.settings)
-        if self.root.fixtures is initial.fixtures:
-            self.worlds.reset()
-        else:
+        self.worlds.configure(_settings_after_reset(initial.settings, self.settings, kept))
+        if "fixtures" not in kept and self.root.fixtures is not initial.fixtures:
             self.worlds.load_fixtures(initial.fixtures)
+        self.worlds.reset()  # every world goes, as at the start
         self.auth = initial.auth
-        for _name, journal in self._journals(None):
-            journal.clear()
+        self.journal.clear()
+        self.journals.clear()
 
     def load_fixtures(self, fixtures: Fixtures) -> Fixtures:
         """Replaces the fixtures of the mock and every world, which reset; journals empty."""
@@ -433,6 +439,32 @@ class Mock:
     def _clock_moved(self) -> None:
         """A change of mode or speed: the worlds see it at once."""
         self.worlds.tick(pause=self.pause)
+
+
+def _keepable(keep: Collection[str]) -> frozenset[str]:
+    """`keep`, checked: a list of `KEEPABLE` names, else `invalid` naming `keep`."""
+    if isinstance(keep, str) or not all(isinstance(name, str) for name in keep):
+        message = f"must be a list of names from {', '.join(KEEPABLE)}"
+        raise InvalidError(f"keep: {message}", {"keep": [message]})
+    unknown = sorted(set(keep) - set(KEEPABLE))
+    if unknown:
+        message = f"{', '.join(map(repr, unknown))}: a reset keeps only {', '.join(KEEPABLE)}"
+        raise InvalidError(f"keep: {message}", {"keep": [message]})
+    return frozenset(keep)
+
+
+def _settings_after_reset(
+    initial: SimulationSettings, current: SimulationSettings, kept: frozenset[str]
+) -> SimulationSettings:
+    """The settings the mock started with, but for the parts `kept` names."""
+    if "settings" in kept:
+        return current
+    settings = initial
+    if "seed" in kept:
+        settings = replace(settings, seed=current.seed)
+    if "faults" in kept:
+        settings = replace(settings, faults=current.faults)
+    return settings
 
 
 def _moment(field: str, value: float) -> float:

@@ -62,6 +62,8 @@ class MockClock:
     ) -> None:
         _check_speed(speed)
         self._lock = threading.Lock()
+        #: How it was made: `reset()` starts it so again.
+        self._start = (start, frozen, speed)
         self._frozen = frozen
         self._speed = speed
         self._real_anchor = 0.0
@@ -70,8 +72,7 @@ class MockClock:
         #: around a read: a shared store (store/shared.py) brings the clock up to date before a
         #: move and writes it after. Nothing in memory.
         self.around_move: Callable[[], AbstractContextManager[object]] = nullcontext
-        if start is not None or frozen or speed != 1.0:
-            self._anchor(time.time() if start is None else start)
+        self._begin()
 
     def now(self) -> float:
         with self._lock:
@@ -108,12 +109,19 @@ class MockClock:
             self._frozen = False
 
     def reset(self) -> None:
-        """Back to untouched: running at speed 1 and exactly `time.time()`, freezegun included."""
+        """As made, from now: at its `start` time (or `time.time()`), frozen or running at its
+        speed; made untouched, it is exactly `time.time()` again, freezegun included."""
         with self.around_move(), self._lock:
-            self._frozen = False
-            self._speed = 1.0
+            _start, self._frozen, self._speed = self._start
             self._real_anchor = 0.0
             self._mock_anchor = 0.0
+            self._begin()
+
+    def _begin(self) -> None:
+        """Anchors a clock made with a start, frozen or at another speed; untouched, none."""
+        start, frozen, speed = self._start
+        if start is not None or frozen or speed != 1.0:
+            self._anchor(time.time() if start is None else start)
 
     def set_speed(self, speed: float) -> None:
         """`speed` mock seconds pass per real second while running (60: a minute a second)."""

@@ -44,6 +44,14 @@ class Kind(StrEnum):
     REDELIVERY = "redelivery"  # asked for through the control API
 
 
+class Outcome(StrEnum):
+    """How an attempt went."""
+
+    ACKNOWLEDGED = "acknowledged"  # the receiver answered 2xx
+    FAILED = "failed"  # anything else: retried at the attempt's `retry_at`
+    GIVEN_UP = "given_up"  # failed, and the retry window is over: no more attempts
+
+
 @dataclass(slots=True, eq=False)
 class Batch:
     """One callback's content (C-2) and its delivery state."""
@@ -118,24 +126,41 @@ class Delivery:
 
 @dataclass(slots=True, frozen=True)
 class Attempt:
-    """A journal line: one attempt and how it went."""
+    """One callback attempt and how it went: a line of the delivery journal
+    (`mock.deliveries`, `GET /_mock/deliveries`)."""
 
     batch: int
+    """The callback batch it sent: one request body, made again by each retry."""
     attempt: int
+    """Which attempt at the batch this was, from 1."""
     kind: Kind
+    """Why it was made: `first`, `retry`, `duplicate` (a fault) or `redelivery` (asked for)."""
     campaign: int
+    """The id of the campaign whose events it reports."""
     channel: Channel
+    """`email` or `sms`: which kind of address the body lists."""
     event: Event
+    """The event it reports: `submitted`, `delivered`, `bounced`, `opened` or `clicked`."""
     url: str
+    """Where it was POSTed: the campaign's `event_callback`, as given."""
     when: int
+    """The body's `when`: the Unix second the events happened at."""
     count: int
+    """How many addresses the body lists."""
     due_at: float
+    """When the batch first fell due, in the mock's time."""
     at: float
+    """When this attempt was made, in the mock's time."""
     status: int | None
+    """The HTTP status the receiver answered; None when no answer came (see `error`)."""
     error: str | None
+    """Why no status came (refused, timed out, connection lost); None when answered."""
     latency_ms: float
-    outcome: str
+    """How long the attempt took, in real milliseconds."""
+    outcome: Outcome
+    """How it went: `acknowledged` (a 2xx), `failed` (retried at `retry_at`) or `given_up`."""
     retry_at: float | None
+    """When the next attempt goes, in the mock's time; None when none will."""
 
     def to_wire(self, body: bytes | None = None) -> dict[str, object]:
         wire: dict[str, object] = {
@@ -153,7 +178,7 @@ class Attempt:
             "status": self.status,
             "error": self.error,
             "latency_ms": self.latency_ms,
-            "outcome": self.outcome,
+            "outcome": self.outcome.value,
             "retry_at": self.retry_at,
         }
         if body is not None:
@@ -295,7 +320,7 @@ def attempt_to_record(attempt: Attempt) -> dict[str, object]:
         "status": attempt.status,
         "error": attempt.error,
         "latency_ms": attempt.latency_ms,
-        "outcome": attempt.outcome,
+        "outcome": attempt.outcome.value,
         "retry_at": attempt.retry_at,
     }
 
@@ -316,7 +341,7 @@ def attempt_from_record(record: Fields) -> Attempt:
         status=record.optional("status", record.integer),
         error=record.optional("error", record.text),
         latency_ms=record.number("latency_ms"),
-        outcome=record.text("outcome"),
+        outcome=record.choice("outcome", Outcome),
         retry_at=record.optional("retry_at", record.number),
     )
 
@@ -489,19 +514,19 @@ class Outbox:
             retry_at: float | None = None
             if delivery.extra is not None:
                 self.extras = [e for e in self.extras if e is not delivery.extra]
-                outcome = "acknowledged" if ok else "failed"
+                outcome = Outcome.ACKNOWLEDGED if ok else Outcome.FAILED
             elif ok:
-                outcome = "acknowledged"
+                outcome = Outcome.ACKNOWLEDGED
                 self._finish(batch, BatchState.ACKNOWLEDGED)
                 self.acknowledged[batch.campaign, batch.chunk.event] += len(batch.chunk.addresses)
                 self._maybe_duplicate(batch, now)
             else:
                 retry_at = self._retry_time(batch, now)
                 if retry_at is None:
-                    outcome = "given_up"
+                    outcome = Outcome.GIVEN_UP
                     self._finish(batch, BatchState.GIVEN_UP)
                 else:
-                    outcome = "failed"
+                    outcome = Outcome.FAILED
                     batch.next_at = retry_at
                     batch.in_flight = False
             chunk = batch.chunk

@@ -54,14 +54,16 @@ class Worlds:
         return sorted(self._worlds.items()) if self.isolated else []
 
     def reset(self, account: str | None = None) -> None:
-        """One account's world afresh (ids from 1), or the whole mock: sessions, every world."""
+        """One account's world afresh (ids from 1), or the whole mock as it started: sessions
+        gone, and every world (each is made again on its account's next request)."""
         if account is not None:
             self.of(account).reset()
             return
         with self._lock:
             self.root.reset()
             for world in self._worlds.values():
-                world.reset()
+                world.reset()  # what a request or worker still holds of it is emptied too
+            self._worlds.clear()
 
     def load_fixtures(self, fixtures: Fixtures) -> None:
         """New fixtures for the mock and every world (each reset); a gone account's world goes."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,12 +171,14 @@ class CampaignMock:
 
     # -- changing it -------------------------------------------------------------
 
-    def reset(self) -> None:
-        """As started: fixtures, settings, auth, callback transport, journals, real-time clock.
-
-        More than `POST /_mock/reset`, which keeps fixtures and settings PUT since.
-        """
-        self.core.restore()
+    def reset(self, keep: Collection[str] = ()) -> None:
+        """As started (`POST /_mock/reset`): fixtures, campaigns and ids, sessions, settings
+        (seed, rates, faults), auth, clock, journals, and the callback transport;
+        `keep=["fixtures", "clock"]` leaves those as they are now (`KEEPABLE`)."""
+        try:
+            self.core.reset(keep=keep)
+        except CampaignError as exc:
+            raise ValueError(exc.message) from None
         if not self.intercepting:
             self.dispatcher.transport = self._transport
 

@@ -22,22 +22,33 @@ Expected = Mapping[str, Iterable[str]] | Iterable[tuple[str, str]]
 
 @dataclass(slots=True, frozen=True)
 class ReceivedEvent:
-    """One address of one callback: what a receiver learns about one message (E-1)."""
+    """One address of one callback: what a receiver learns about one message (E-1);
+    `sink.events()` and `sink.wait_for()` give these."""
 
     campaign: str | None
+    """The `campaign` query parameter of the URL it came to (`sink.url_for(key)`), or None."""
     event: str
+    """The body's `event`: `submitted`, `delivered`, `bounced`, `opened` or `clicked`."""
     channel: str
+    """`email` or `sms`: which kind of address the body lists."""
     address: str
+    """The email address or telephone number the event is about."""
     when: int
+    """The body's `when`: the Unix second the event happened at."""
 
 
 @dataclass(slots=True, frozen=True)
 class Callback:
-    """One POST as received: its target (path and query, as sent) and its form body (C-2)."""
+    """One POST as the sink received it (`sink.callbacks`), whatever it answered; its body
+    read (C-2) by the properties `fields`, `event`, `when`, `channel`, `addresses` and
+    `campaign`, and `events()`."""
 
     target: str
+    """The path and query string it was POSTed to, as sent (`/hook?campaign=winter`)."""
     body: bytes
+    """The form body, as sent: `event=...&when=...&email[0]=...` (C-2)."""
     status: int
+    """The HTTP status the sink answered it with (`sink.status` then)."""
 
     @property
     def fields(self) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from campaign_mock.domain.models import Account, Fixtures
 from campaign_mock.domain.world import World
 from campaign_mock.fixtures.document import fixtures_from_document, fixtures_to_document
 from campaign_mock.http.context import mock
+from campaign_mock.http.control.reading import json_object
 from campaign_mock.http.envelope import success
 from campaign_mock.http.redaction import REDACTED
 from campaign_mock.http.world import caller
@@ -27,10 +28,16 @@ blueprint = Blueprint("control", __name__, url_prefix="/_mock")
 
 @blueprint.post("/reset")
 def reset() -> Response:
-    """Back to the fixtures the mock was started with, or those last PUT; isolated, the
-    caller's world alone (or every world, for the control token without credentials)."""
+    """As the mock started (`Mock.reset`), but for what `{"keep": [...]}` names; isolated,
+    the caller's world alone (or the whole mock, for the control token without credentials).
+    Only a JSON body is read: any other, which only the control token lets through
+    (http/guard.py), asks to keep nothing, as before a reset took one."""
+    keep = json_object().get("keep", []) if request.is_json else []
+    if not isinstance(keep, list):
+        message = "must be a list of names"
+        raise InvalidError(f"keep: {message}", {"keep": [message]})
     account = caller()
-    mock().reset(account)
+    mock().reset(account, keep)
     if account is None:
         return success({"reset": True})
     return success({"reset": True, "account": account})
