@@ -10,23 +10,11 @@ from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
 
-from . import (  # noqa: F401 (they register)
-    answer_variants_vrq2,
-    cell_variants_meac,
-    cell_variants_q2,
-    cell_variants_round3,
-    cell_variants_vrq,
-    cell_variants_vrq2,
-    clause_variants_meac,
-    clause_variants_vrq,
-    envelope_variants_v3,
-    partial_variants_vrq2,
-    reference_variants_vrq2,
-    request_variants_vrq2,
-    session_variants_v3,
-)
+from .catalogue import load
 from .conftest import KILLS, MAX_EXAMPLES, kill_selection, served, suite_config
 from .variants import VARIANTS, Variant
+
+load()  # every variant module registers before the kill tests are parametrised
 
 #: A send on the mock at its test speed ends in about two seconds; more means it never will.
 SEND_WAIT = 6.0

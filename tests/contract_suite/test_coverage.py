@@ -3,7 +3,6 @@ judges it and a broken variant proving that check can fail it, or says why no ch
 
 from __future__ import annotations
 
-import importlib
 import re
 from pathlib import Path
 
@@ -17,30 +16,13 @@ from campaign_contract.engine.layers import load_layers
 from campaign_contract.engine.registry import REGISTRY, Check
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "coverage.md"
-#: The modules of tests/contract whose import registers broken variants.
-VARIANT_MODULES = (
-    "contract.variants",
-    "contract.callback_variants",
-    "contract.clause_variants_vrq",
-    "contract.clause_variants_meac",
-    "contract.cell_variants_vrq",
-    "contract.cell_variants_meac",
-    "contract.cell_variants_vrq2",
-    "contract.answer_variants_vrq2",
-    "contract.request_variants_vrq2",
-    "contract.partial_variants_vrq2",
-    "contract.reference_variants_vrq2",
-    "contract.envelope_variants_v3",
-    "contract.session_variants_v3",
-    "contract.cell_variants_q2",
-    "contract.cell_variants_round3",
-)
 
 
 def variants_by_name() -> dict[str, tuple[str, ...]]:
     """Every broken variant of tests/contract: its name and the rule parts it breaks."""
-    for module in VARIANT_MODULES:
-        importlib.import_module(module)
+    from contract.catalogue import load
+
+    load()
     from contract.callback_variants import CALLBACK_VARIANTS
     from contract.variants import VARIANTS
 
