@@ -30,12 +30,17 @@ from .variants import Variant
 #: Mock seconds per real second: a send to the default lists ends in well under a second.
 SPEED = 300.0
 #: What the tests' mock does differently from the defaults: small windows, quick opens, more
-#: bounces (so E-2 has something to see), and a 2 s callback timeout (so C-4's unanswered
-#: callback costs 2 s, not 10; at this speed 10 s would also outlast the retry window).
+#: bounces (so E-2 has something to see), and a 4 s callback timeout (so C-4's unanswered
+#: callback costs 4 s, not 10; at this speed 10 s would also outlast the retry window). Not
+#: less: the timeout covers connecting, sending and the answer, and on a loaded machine (the
+#: mock, the suite and its receiver share one process) a conforming variant failed C-4's "none
+#: twice" twice in ~30 full runs, most likely a 2 s expiring on a callback the receiver had
+#: answered at once (not reproduced in 11 runs at load 9): a server waiting less than C-4's
+#: 10 s may repeat what a receiver acknowledged.
 SETTINGS = {
     "seed": 3,
     "window": 5,
-    "timeout": 2,
+    "timeout": 4,
     "email": {"bounce": 0.3, "open": 0.6, "click": 0.5},
     "sms": {"bounce": 0.2},
     "delays": {"opened": 60, "clicked": 30},
