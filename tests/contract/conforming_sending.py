@@ -165,7 +165,7 @@ def retries_were_jittered(app: Flask) -> str | None:
     if len(waits) >= 5 and early >= len(waits) // 2:
         return None
     shown = ", ".join(f"{wait:.0f}/{plain:.0f}" for wait, plain in waits[:20])
-    return f"{early} of {len(waits)} retries came early of their plain backoff (wait/plain: {shown})"
+    return f"{early} of {len(waits)} retries came early of their plain backoff ({shown})"
 
 
 # -- a slower DONE, a slower start (M-4 says when, not how soon) ---------------------------
