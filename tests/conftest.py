@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 from tests.serving import free_port
+
+# Every mock a test serves leaves its `?secrets=1` token in a folder of this test process
+# (serving/announce.py), never in the user's ~/.cache; the mocks and tools it starts read it.
+os.environ.setdefault(
+    "CAMPAIGN_MOCK_RUNTIME_DIR", tempfile.mkdtemp(prefix="campaign-kit-tests-run-")
+)
 
 settings.register_profile("default", max_examples=50, deadline=None)
 settings.register_profile(

@@ -44,6 +44,8 @@ class ServeOptions:
     send_rate: float = 1000.0
     delivery_workers: int = 4
     control_token: str | None = None
+    #: What `?secrets=1` needs when no control token is set (the CLI makes one per start).
+    secrets_token: str | None = None
     callback_allow: tuple[str, ...] = ()
     session_ttl: float = 86_400.0
     isolate: str | None = None
@@ -134,6 +136,7 @@ def build_mock(
         auth=options.auth,
         journal_size=options.journal_size,
         control_token=options.control_token,
+        secrets_token=options.secrets_token,
         transport=HttpTransport(
             policy=DestinationPolicy(
                 options.callback_allow, None if stored is None else stored.listeners

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import sys
 from dataclasses import replace
+from pathlib import Path
+from secrets import token_urlsafe
 from typing import NoReturn
 
 import click
@@ -20,6 +22,7 @@ from campaign_mock.domain.sessions import DEFAULT_TTL
 from campaign_mock.domain.timestamp import TimestampError, parse_when
 from campaign_mock.fixtures.document import default_fixtures, fixtures_to_document, load_fixtures
 from campaign_mock.http.context import mock_of
+from campaign_mock.serving.announce import announce, runtime_dir, token_for, withdraw
 from campaign_mock.serving.exposure import EXIT_EXPOSED, exposure_refusal, is_loopback_host
 from campaign_mock.serving.server import DEFAULT_THREADS, MockServer, hold_stop_signals
 from campaign_mock.serving.workers import check_listen, free_port, serve_workers
@@ -61,6 +64,8 @@ Then, with the built-in fixtures (create a campaign, read it back):
 EXIT_CANNOT_LISTEN = 5
 #: `serve`'s exit status when its --state store cannot be opened or reached.
 EXIT_STORE = 6
+#: `campaign-mock token`: no mock left a token for the port.
+EXIT_NO_TOKEN = 7
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -275,6 +280,8 @@ def serve(
             send_rate=send_rate,
             delivery_workers=delivery_workers,
             control_token=control_token,
+            # One per start, shared by granian's worker processes (they read the options).
+            secrets_token=control_token or token_urlsafe(24),
             callback_allow=callback_allow,
             session_ttl=session_ttl,
             isolate=isolate,
@@ -310,11 +317,38 @@ def serve(
             isolated=bool(isolate),
             state=_state_line(app),
             fixtures_path=fixtures_path,
+            token_file=server.token_file,
         )
     )
     if received is None:
         raise click.ClickException("the server loop ended on its own; see the log above")
     click.echo(f"campaign-mock stopped ({received.name})", err=True)
+
+
+@main.command()
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+def token(port: int) -> None:
+    """Print the token of the mock serving on this machine at PORT.
+
+    `?secrets=1` (the fixtures' passwords and API keys) needs it always. `serve` leaves it
+    in a file only you can read, in $CAMPAIGN_MOCK_RUNTIME_DIR, else
+    $XDG_RUNTIME_DIR/campaign-mock, else ~/.cache/campaign-mock/run; with
+    --control-token, it is that token. Exit 7 when no mock left one for PORT.
+
+    \b
+    Examples:
+      campaign-mock token
+      curl -H "X-Mock-Token: $(campaign-mock token --port 8080)" \\
+          'http://127.0.0.1:8080/_mock/fixtures?secrets=1'
+    """
+    found = token_for(port)
+    if found is None:
+        click.echo(
+            f"campaign-mock: no mock serving on port {port} left a token in {runtime_dir()}",
+            err=True,
+        )
+        sys.exit(EXIT_NO_TOKEN)
+    click.echo(found)
 
 
 @main.group()
@@ -386,6 +420,7 @@ def _print_banner(
     isolated: bool = False,
     state: str | None = None,
     fixtures_path: str | None = None,
+    token_file: Path | None = None,
 ) -> None:
     """What `serve` prints once it listens, on stderr: never a password, API key or token."""
     lines = [f"campaign-mock {__version__} serving on {server.url}"]
@@ -402,7 +437,7 @@ def _print_banner(
             )
         )
     if auth:
-        lines += _account_lines(fixtures, fixtures_path, guarded=guarded)
+        lines += _account_lines(fixtures, fixtures_path, guarded=guarded, port=server.port)
         if fixtures.accounts:
             first = fixtures.accounts[0]
             # The built-in password is published (README, `fixtures show`); any other is
@@ -432,6 +467,16 @@ def _print_banner(
         + (" (token required: Authorization: Bearer or X-Mock-Token)" if guarded else "")
         + "; Ctrl-C stops"
     )
+    if not guarded and token_file is not None:
+        lines.append(
+            f"  token for ?secrets=1: `campaign-mock token --port {server.port}` prints it "
+            f"(from {token_file}, readable by you alone)"
+        )
+    elif not guarded:
+        lines.append(
+            f"  ?secrets=1 is refused: no token file could be written in {runtime_dir()}; "
+            "start with --control-token to choose the token"
+        )
     lines.append(
         "  callbacks: "
         + (f"only to {', '.join(allow)}" if allow else "anywhere but link-local and metadata")
@@ -445,7 +490,9 @@ def _print_banner(
 BANNER_ACCOUNTS = 5
 
 
-def _account_lines(fixtures: Fixtures, fixtures_path: str | None, *, guarded: bool) -> list[str]:
+def _account_lines(
+    fixtures: Fixtures, fixtures_path: str | None, *, guarded: bool, port: int
+) -> list[str]:
     """The accounts by name (a few, then a count) and where their secrets are, never the
     secrets: a banner lands in terminals, CI logs and screen shares."""
     names = [account.username for account in fixtures.accounts]
@@ -460,8 +507,12 @@ def _account_lines(fixtures: Fixtures, fixtures_path: str | None, *, guarded: bo
         where = ["`campaign-mock fixtures show` (the built-in fixtures)"]
     else:
         where = []
-    if guarded:
-        where.append("GET /_mock/fixtures?secrets=1 with the control token")
+    where.append(
+        "GET /_mock/fixtures?secrets=1 with the control token"
+        if guarded
+        else f"GET /_mock/fixtures?secrets=1 with the token `campaign-mock token --port {port}` "
+        "prints"
+    )
     told = " or ".join(where) if where else "the fixtures file this mock was first given"
     return [
         f"  accounts ({len(names)}): {listed}",
@@ -503,7 +554,14 @@ def _serve_workers(
         f"{workers} worker process{'es' if workers > 1 else ''}, state: {shown}",
         err=True,
     )
-    serve_workers(options, host, port, workers, threads)
+    left = announce(f"http://{host}:{port}", port, options.secrets_token or "")
+    if left is not None:
+        click.echo(f"  token for ?secrets=1: `campaign-mock token --port {port}`", err=True)
+    try:
+        serve_workers(options, host, port, workers, threads)
+    finally:
+        if left is not None:
+            withdraw(left)
     click.echo("campaign-mock stopped", err=True)
 
 

@@ -400,9 +400,15 @@ def test_no_control_answer_shows_a_password_or_an_api_key(live: Live) -> None:
         assert found not in everything, found
     accounts = live.control("GET", "state")["fixtures"]["accounts"]
     assert accounts[0] == {"username": "demo", "password": "***", "api_keys": ["***"]}
-    # Only an explicit ask (what `campaign-contract init --from-mock` does) shows them.
-    revealed = live.control("GET", "state?secrets=1")["fixtures"]["accounts"]
-    assert revealed[0]["password"] == AUTH[1] and revealed[1]["api_keys"] == [key]
+    # Only an explicit ask with the mock's token (what `campaign-contract init --from-mock`
+    # does) shows them; the ask alone is refused, naming `secrets`, and shows nothing.
+    asked = live.http.get(f"{live.url}/_mock/state?secrets=1", timeout=10)
+    assert asked.status_code == 401 and asked.json()["data"]["error"].startswith("secrets:")
+    assert AUTH[1] not in asked.text and key not in asked.text
+    token = {"X-Mock-Token": mock_of(live.app).secrets_token}
+    revealed = live.http.get(f"{live.url}/_mock/state?secrets=1", headers=token, timeout=10)
+    accounts = revealed.json()["data"]["fixtures"]["accounts"]
+    assert accounts[0]["password"] == AUTH[1] and accounts[1]["api_keys"] == [key]
 
 
 def test_login_bodies_are_journalled_without_the_password(live: Live) -> None:

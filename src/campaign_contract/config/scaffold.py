@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import requests
 import yaml
+
+from campaign_contract.config.mock_token import mock_token
 
 TEMPLATE = """\
 # campaign-contract configuration. Values may use ${ENV_VAR} or ${ENV_VAR:-default}.
@@ -137,10 +138,9 @@ class NotAMockError(MockStateError):
 
 def fetch_mock_state(url: str, timeout: float = 10.0) -> dict[str, Any]:
     state_url = url.rstrip("/") + "/_mock/state"
-    # The mock shows passwords and API keys only when asked, and its control API may need a
-    # token (the same variable `campaign-mock serve` reads).
+    # The mock shows passwords and API keys only when asked with its token (mock_token.py).
     headers = {"Accept": "application/json"}
-    token = os.environ.get("CAMPAIGN_MOCK_CONTROL_TOKEN")
+    token = mock_token(url)
     if token:
         headers["X-Mock-Token"] = token
     try:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from secrets import token_urlsafe
 from typing import Any
 
 from campaign_mock.core.errors import BusyError, WorldRequiredError
@@ -72,6 +73,7 @@ class Mock:
         auth: bool = True,
         journal_size: int = 1000,
         control_token: str | None = None,
+        secrets_token: str | None = None,
         transport: Transport | None = None,
         unavailable: tuple[type[Exception], ...] = (),
     ) -> None:
@@ -91,6 +93,8 @@ class Mock:
         self.auth = auth
         #: Required on every `/_mock/` route and the dashboard when set.
         self.control_token = control_token or None
+        #: What `?secrets=1` needs, always: the control token, else one made for this mock.
+        self.secrets_token = self.control_token or secrets_token or token_urlsafe(24)
         #: The errors of a store that did not answer: the HTTP door makes them a 503.
         self.unavailable = unavailable
         #: Between two chunks of background work: a server lets API requests pass.

@@ -18,7 +18,12 @@ from campaign_mock.http import page_headers
 from campaign_mock.http.api import campaigns
 from campaign_mock.http.api import login as session
 from campaign_mock.http.api.selfcall import refuse_callbacks_to_itself
-from campaign_mock.http.auth import CHALLENGE, require_control_token, require_user
+from campaign_mock.http.auth import (
+    CHALLENGE,
+    require_control_token,
+    require_secrets_token,
+    require_user,
+)
 from campaign_mock.http.body import MAX_BODY, Params, check_control_body, read_params
 from campaign_mock.http.context import EXTENSION, mock
 from campaign_mock.http.control import campaigns as campaign_control
@@ -118,6 +123,7 @@ def _check_request() -> Response | None:
         return refused
     if req.path.startswith("/_mock/"):
         require_control_token(req, core.control_token)
+        require_secrets_token(req, core.secrets_token)
         check_control_change(req, core.control_token)
         if method in {"POST", "PUT"}:
             check_control_body(req)

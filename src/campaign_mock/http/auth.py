@@ -80,5 +80,26 @@ def require_control_token(request: Request, token: str | None) -> None:
     )
 
 
+def wants_secrets(request: Request) -> bool:
+    """Whether a control route is asked to show passwords and API keys (`?secrets=1`)."""
+    return request.args.get("secrets") in {"1", "true"}
+
+
+def require_secrets_token(request: Request, token: str) -> None:
+    """`?secrets=1` needs a token always, also where the rest of `/_mock/` needs none: any
+    local page or process could otherwise read every password (DNS rebinding, a scanner).
+    Checked before the route runs, so a refused PUT changes nothing."""
+    if not wants_secrets(request) or has_control_token(request, token):
+        return
+    raise HttpError(
+        401,
+        "unauthorized",
+        f"secrets: ?secrets=1 needs the mock's token (Authorization: Bearer <token> or "
+        f"{TOKEN_HEADER}: <token>): its --control-token, else what `campaign-mock token "
+        "--port PORT` prints",
+        CONTROL_CHALLENGE,
+    )
+
+
 def unauthorized(message: str) -> HttpError:
     return HttpError(401, "unauthorized", message, CHALLENGE)

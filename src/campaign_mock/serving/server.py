@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -15,6 +16,7 @@ from campaign_mock.delivery import policy
 from campaign_mock.delivery.dispatcher import MAX_LONG_POLLS, step_aside
 from campaign_mock.http.context import EXTENSION
 from campaign_mock.http.hosts import answer_only_to
+from campaign_mock.serving.announce import announce, withdraw
 from campaign_mock.serving.background import TICK_SECONDS, Background
 from campaign_mock.serving.connection import ConnectionLimits, use_mock_channels
 from campaign_mock.serving.traffic import ApiTraffic
@@ -93,6 +95,8 @@ class MockServer:
         # One event: the server loop's end stops the background threads too.
         self._stopping = self._background.stopping if self._background else threading.Event()
         self._threads: list[threading.Thread] = []
+        #: Where this server left its token for `?secrets=1` (None: not serving, or unwritable).
+        self.token_file: Path | None = None
 
     @property
     def host(self) -> str:
@@ -116,7 +120,10 @@ class MockServer:
             self._server.task_dispatcher.shutdown(timeout=5)
 
     def start(self) -> MockServer:
-        """Serves in a background thread and returns at once."""
+        """Serves in a background thread and returns at once; leaves the token `?secrets=1`
+        needs where local tools find it (`announce.py`), until `stop()`."""
+        if self.mock is not None and self.token_file is None:
+            self.token_file = announce(self.url, self.port, self.mock.secrets_token)
         thread = threading.Thread(target=self.serve_forever, name="campaign-mock", daemon=True)
         thread.start()
         self._threads.append(thread)
@@ -175,6 +182,9 @@ class MockServer:
         if self._listening is not None:
             policy.stopped(*self._listening)
             self._listening = None
+        if self.token_file is not None:
+            withdraw(self.token_file)
+            self.token_file = None
 
     def _close_all(self) -> None:
         """Closes the listening socket and every connection, then the loop's trigger last:

@@ -144,9 +144,9 @@ class CampaignMock:
 
     @property
     def control_headers(self) -> dict[str, str]:
-        """What an HTTP call to `/_mock/` sends: the control token's header, if one is set."""
-        token = self.core.control_token
-        return {} if token is None else {"X-Mock-Token": token}
+        """What an HTTP call to `/_mock/` sends: the control token's header; without one, the
+        token `?secrets=1` needs (the rest of `/_mock/` ignores it)."""
+        return {"X-Mock-Token": self.core.secrets_token}
 
     @property
     def requests(self) -> list[JournalEntry]:

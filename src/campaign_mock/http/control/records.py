@@ -17,6 +17,7 @@ from campaign_mock.domain.errors import FixturesError, InvalidError
 from campaign_mock.domain.models import Account, Fixtures
 from campaign_mock.domain.world import World
 from campaign_mock.fixtures.document import fixtures_from_document, fixtures_to_document
+from campaign_mock.http.auth import wants_secrets
 from campaign_mock.http.context import mock
 from campaign_mock.http.control.reading import json_object
 from campaign_mock.http.envelope import success
@@ -106,7 +107,7 @@ def _world_state(held: World) -> dict[str, object]:
 def _shown(fixtures: Fixtures) -> dict[str, object]:
     """The fixtures document, each password and API key as `***` unless `?secrets=1`."""
     document = fixtures_to_document(fixtures)
-    if request.args.get("secrets") in {"1", "true"}:
+    if wants_secrets(request):
         return document
     document["accounts"] = [
         {"username": a.username, "password": REDACTED, "api_keys": [REDACTED] * len(a.api_keys)}
