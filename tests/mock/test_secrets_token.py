@@ -72,7 +72,7 @@ def _token(url: str, runtime: Path) -> subprocess.CompletedProcess[str]:
 def test_every_ask_for_secrets_without_the_token_is_refused_and_shows_nothing(
     served: tuple[str, Path, subprocess.Popen[str], str],
 ) -> None:
-    url, runtime, _process, _banner = served
+    url, _runtime, _process, _banner = served
     wrong = {"X-Mock-Token": "not-the-token"}
     for path in SECRET_ASKS:
         for headers in ({}, wrong, {"Authorization": "Bearer not-the-token"}):
