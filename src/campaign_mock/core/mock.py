@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from campaign_mock.core.counts import RequestCounts
 from campaign_mock.core.errors import BusyError, WorldRequiredError
 from campaign_mock.core.journal import JournalEntry, RequestJournal
 from campaign_mock.delivery import Dispatcher, Transport
@@ -32,6 +33,8 @@ from campaign_mock.domain.worlds import Worlds
 #: Real seconds for session lifetimes, out of freezegun's reach (it patches module attributes
 #: that are the real functions, not one inside a tuple).
 _REAL = (time.monotonic,)
+#: Real wall-clock time, for the clock's offset from it (`/_mock/metrics`), freezegun or not.
+_REAL_TIME = (time.time,)
 #: The fastest a running clock may go (mock seconds per real second: 11.6 days a second).
 MAX_SPEED = 1_000_000.0
 #: The longest a long-poll may wait, in real seconds.
@@ -88,6 +91,8 @@ class Mock:
         self.journal = RequestJournal(journal_size)
         #: With isolation, each account's request journal; `journal` keeps the anonymous ones.
         self.journals: dict[str, RequestJournal] = {}
+        #: Requests answered by route and status (`/_mock/metrics`), this process's.
+        self.request_counts = RequestCounts()
         self.auth = auth
         #: Required on every `/_mock/` route and the dashboard when set.
         self.control_token = control_token or None
@@ -394,6 +399,17 @@ class Mock:
         world = self.world(account)
         with self.long_poll():
             return self.dispatcher.wait_idle(min(timeout, MAX_WAIT), (world,))
+
+    # -- metrics -------------------------------------------------------------------------
+
+    def delivery_counts(self) -> tuple[int, int]:
+        """(attempts waiting, attempts in flight) over every world, for `/_mock/metrics`."""
+        waiting = sum(world.simulation.outbox.waiting() for _name, world in self.worlds_of(None))
+        return waiting, self.dispatcher.counts.in_flight
+
+    def clock_offset(self) -> float:
+        """How far the mock's clock is from real time, in seconds (negative: behind)."""
+        return self.now() - _REAL_TIME[0]()
 
     # -- the request journals ----------------------------------------------------------
 
