@@ -9,6 +9,7 @@ import json
 import os
 import queue
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -219,3 +220,39 @@ def test_a_failing_test_report_shows_the_mock_s_request_lines(pytester: pytest.P
             "INFO *campaign_mock.requests*GET /campaign/42 404 not_found (* ms, demo)*",
         ]
     )
+
+
+def _request_line_on_a_terminal(env: dict[str, str]) -> str:
+    """`serve` with stderr on a pseudo-terminal: the raw line of one API request."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--port", "0"], stderr=follower, env=env, text=True
+    )
+    os.close(follower)
+    seen = b""
+    asked = False
+    try:
+        deadline = time.monotonic() + 20
+        while b"GET /campaign/7 " not in seen:
+            ready, _, _ = select.select([leader], [], [], max(0.0, deadline - time.monotonic()))
+            assert ready, f"no request line on the terminal:\n{seen.decode()}"
+            seen += os.read(leader, 65536)
+            match = re.search(rb"serving on (http://[0-9.:]+)\s", seen)
+            if match and not asked:
+                requests.get(f"{match[1].decode()}/campaign/7", auth=AUTH, timeout=10)
+                asked = True
+    finally:
+        process.terminate()
+        process.wait(10)
+        os.close(leader)
+    return next(line for line in seen.decode().splitlines() if "/campaign/7 " in line)
+
+
+def test_colour_on_a_terminal_unless_no_color() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    coloured = _request_line_on_a_terminal(env)
+    assert "\x1b[" in coloured and "GET /campaign/7 404 not_found" in coloured
+    plain = _request_line_on_a_terminal({**env, "NO_COLOR": "1"})
+    assert "\x1b[" not in plain and "GET /campaign/7 404 not_found" in plain

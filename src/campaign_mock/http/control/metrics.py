@@ -32,7 +32,7 @@ def metrics() -> Response:
         registry = CollectorRegistry(auto_describe=True)
         registry.register(MockCollector(mock()))
         registry = current_app.extensions.setdefault(REGISTRY, registry)
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 class MockCollector(Collector):
