@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import requests
@@ -256,3 +257,27 @@ def test_colour_on_a_terminal_unless_no_color() -> None:
     assert "\x1b[" in coloured and "GET /campaign/7 404 not_found" in coloured
     plain = _request_line_on_a_terminal({**env, "NO_COLOR": "1"})
     assert "\x1b[" not in plain and "GET /campaign/7 404 not_found" in plain
+
+
+def test_every_worker_process_logs(tmp_path: Path) -> None:
+    """`--workers 2`: granian's processes each set the log up as `serve` was told."""
+    state = f"sqlite:///{tmp_path / 'mock.db'}"
+    with serve("--workers", "2", "--state", state, "--log-format", "json") as served:
+        deadline = time.monotonic() + 30
+        while True:  # granian's workers listen a moment after the banner
+            try:
+                requests.get(f"{served.url}/_mock/store", timeout=1).close()
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, served.lines
+                time.sleep(0.1)  # a subprocess coming up
+        for n in range(40):  # granian spreads fresh connections over its workers
+            with requests.Session() as fresh:
+                fresh.get(f"{served.url}/campaign/{100 + n}", auth=AUTH, timeout=10)
+        served.wait_for(lambda line: '"path": "/campaign/139"' in line)
+        lines = served.stop()
+    records = [json.loads(line) for line in lines]
+    asked = [r for r in records if r.get("logger") == "campaign_mock.requests"]
+    assert len(asked) == 40 and all(r["code"] == "not_found" for r in asked)
+    writers = {r["pid"] for r in asked}
+    assert len(writers) == 2 and served.process.pid not in writers, writers

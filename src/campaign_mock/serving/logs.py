@@ -110,7 +110,7 @@ def _tint(record: logging.LogRecord, fields: dict[str, Any] | None) -> str:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: `time` (UTC, ISO 8601), `level`, `logger`, `message`, and
+    """One JSON object per line: `time` (UTC, ISO 8601), `level`, `logger`, `pid`, `message`, and
     the line's own fields (a request's `method`, `path`, `status`, `code`, `ms`, `account`;
     a callback attempt's `campaign`, `event`, `channel`, `url`, `status`, `error`,
     `latency_ms`, `retry_at`...)."""
@@ -120,6 +120,7 @@ class JsonFormatter(logging.Formatter):
             "time": _time(record).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # which process of `--workers N` wrote it
             "message": record.getMessage(),
         }
         fields: dict[str, Any] | None = getattr(record, "exchange", None)
