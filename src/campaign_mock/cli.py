@@ -469,7 +469,7 @@ def _print_banner(
     lines.append(f"  the spec it serves: {server.url}/openapi.yaml (OpenAPI 3.1, no credentials)")
     lines.append(
         "  control API: /_mock/state, /_mock/reset, /_mock/requests, /_mock/clock, "
-        "/_mock/deliveries, /_mock/settings, /_mock/store"
+        "/_mock/deliveries, /_mock/settings, /_mock/store, /_mock/metrics (Prometheus)"
         + (" (token required: Authorization: Bearer or X-Mock-Token)" if guarded else "")
         + "; Ctrl-C stops"
     )
