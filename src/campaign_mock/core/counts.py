@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import dataclass
 
 #: Label of a request that matched no route (a 404 or a refusal before routing): a raw
 #: path would give the metrics one series per path a scanner tried.
@@ -30,3 +31,19 @@ class RequestCounts:
     def counted(self) -> dict[tuple[str, str, int], int]:
         with self._lock:
             return dict(self._counts)
+
+
+@dataclass(frozen=True, slots=True)
+class Measures:
+    """What `/_mock/metrics` reports, read at once (`Mock.measures`)."""
+
+    requests: dict[tuple[str, str, int], int]
+    """Requests answered by (route, method, status)."""
+    attempts: dict[str, int]
+    """Callback attempts made, by outcome (delivery/dispatcher.py's `OUTCOMES`)."""
+    waiting: int
+    """Callback attempts waiting to be made, due or not, over every world."""
+    in_flight: int
+    """Callback attempts being made now."""
+    clock_offset: float
+    """The mock's clock minus real time, in seconds."""

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from campaign_mock.core.counts import RequestCounts
+from campaign_mock.core.counts import Measures, RequestCounts
 from campaign_mock.core.errors import BusyError, WorldRequiredError
 from campaign_mock.core.journal import JournalEntry, RequestJournal
 from campaign_mock.delivery import Dispatcher, Transport
@@ -402,14 +402,17 @@ class Mock:
 
     # -- metrics -------------------------------------------------------------------------
 
-    def delivery_counts(self) -> tuple[int, int]:
-        """(attempts waiting, attempts in flight) over every world, for `/_mock/metrics`."""
-        waiting = sum(world.simulation.outbox.waiting() for _name, world in self.worlds_of(None))
-        return waiting, self.dispatcher.counts.in_flight
-
-    def clock_offset(self) -> float:
-        """How far the mock's clock is from real time, in seconds (negative: behind)."""
-        return self.now() - _REAL_TIME[0]()
+    def measures(self) -> Measures:
+        """The counts `/_mock/metrics` reports: requests, attempts, deliveries waiting and
+        in flight over every world, and the clock's offset from real time."""
+        counts = self.dispatcher.counts
+        return Measures(
+            requests=self.request_counts.counted(),
+            attempts=counts.made(),
+            waiting=sum(world.simulation.outbox.waiting() for _name, world in self.worlds_of(None)),
+            in_flight=counts.in_flight,
+            clock_offset=self.now() - _REAL_TIME[0](),
+        )
 
     # -- the request journals ----------------------------------------------------------
 

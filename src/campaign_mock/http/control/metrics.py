@@ -42,14 +42,14 @@ class MockCollector(Collector):
         self.core = core
 
     def collect(self) -> Iterator[Metric]:
-        core = self.core
+        measures = self.core.measures()
         requests = CounterMetricFamily(
             "campaign_mock_requests",
             "Requests answered (the API and /_mock/; not the dashboard), by URL rule, "
             "method and status",
             labels=["route", "method", "status"],
         )
-        for (route, method, status), count in sorted(core.request_counts.counted().items()):
+        for (route, method, status), count in sorted(measures.requests.items()):
             requests.add_metric([route, method, str(status)], count)
         yield requests
         attempts = CounterMetricFamily(
@@ -58,22 +58,21 @@ class MockCollector(Collector):
             "answer), timeout (no answer in time), error (refused, reset, not sendable)",
             labels=["outcome"],
         )
-        for outcome, count in core.dispatcher.counts.made().items():
+        for outcome, count in measures.attempts.items():
             attempts.add_metric([outcome], count)
         yield attempts
-        waiting, in_flight = core.delivery_counts()
         yield GaugeMetricFamily(
             "campaign_mock_callbacks_waiting",
             "Callback attempts waiting to be made (due or not, retries too)",
-            value=waiting,
+            value=measures.waiting,
         )
         yield GaugeMetricFamily(
             "campaign_mock_callbacks_in_flight",
             "Callback attempts being made now",
-            value=in_flight,
+            value=measures.in_flight,
         )
         yield GaugeMetricFamily(
             "campaign_mock_clock_offset_seconds",
             "The mock's clock minus real time, in seconds (negative: behind)",
-            value=core.clock_offset(),
+            value=measures.clock_offset,
         )
