@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from secrets import token_urlsafe
@@ -22,8 +23,10 @@ from campaign_mock.domain.sessions import DEFAULT_TTL
 from campaign_mock.domain.timestamp import TimestampError, parse_when
 from campaign_mock.fixtures.document import default_fixtures, fixtures_to_document, load_fixtures
 from campaign_mock.http.context import mock_of
+from campaign_mock.serving import logs
 from campaign_mock.serving.announce import announce, runtime_dir, token_for, withdraw
 from campaign_mock.serving.exposure import EXIT_EXPOSED, exposure_refusal, is_loopback_host
+from campaign_mock.serving.logs import FORMATS
 from campaign_mock.serving.server import DEFAULT_THREADS, MockServer, hold_stop_signals
 from campaign_mock.serving.workers import check_listen, free_port, serve_workers
 from campaign_mock.store import MEMORY, STORE_TIMEOUT, StoreUrlError, open_store
@@ -207,6 +210,20 @@ def main() -> None:
     "Without it, one waitress process.",
 )
 @click.option(
+    "--log-format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="How the log on stderr reads: a line per API request (time, method, path, status, "
+    "the envelope's code, ms, account) and per callback attempt (campaign, event, channel, "
+    "URL without secrets, status or error, latency, next retry); json: one object a line.",
+)
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="No line per request or callback attempt; warnings and errors still show.",
+)
+@click.option(
     "--isolate",
     type=click.Choice(["accounts"]),
     help="Give each account a world of its own: its campaigns, ids from 1, sends, journals "
@@ -237,9 +254,17 @@ def serve(
     store_timeout: float,
     state_reset: bool,
     workers: int | None,
+    log_format: str,
+    quiet: bool,
     isolate: str | None,
 ) -> None:
-    """Serve the mock until Ctrl-C or SIGTERM."""
+    """Serve the mock until Ctrl-C or SIGTERM.
+
+    The log goes to stderr (stdout stays free): a line per API request and per callback
+    attempt, coloured on a terminal unless NO_COLOR is set; --log-format json for
+    machines, --quiet for warnings and errors only. /_mock/metrics serves Prometheus's
+    text format.
+    """
     if isolate and no_auth:
         click.echo(
             "campaign-mock: --isolate accounts needs authentication (each request's account "
@@ -293,8 +318,11 @@ def serve(
         options.settings()
     except (TimestampError, InvalidError) as exc:
         raise click.ClickException(str(exc)) from None
+    logs.configure(log_format, quiet=quiet)
+    say = _sayer(log_format)
     if workers:
-        _serve_workers(options, fixtures, host, port, workers, threads)
+        logs.to_environment(log_format, quiet)  # each worker sets its own up the same
+        _serve_workers(options, fixtures, host, port, workers, threads, say)
         return
     try:
         app = build_app(options, fixtures)
@@ -318,11 +346,23 @@ def serve(
             state=_state_line(app),
             fixtures_path=fixtures_path,
             token_file=server.token_file,
+            say=say,
         )
     )
     if received is None:
         raise click.ClickException("the server loop ended on its own; see the log above")
-    click.echo(f"campaign-mock stopped ({received.name})", err=True)
+    say(f"campaign-mock stopped ({received.name})")
+
+
+def _sayer(log_format: str) -> Callable[..., None]:
+    """How `serve` prints its own lines (the banner, its stop) on stderr: as they are, or
+    with --log-format json as one JSON object each, so every line of the log parses."""
+
+    def say(text: str, **fields: object) -> None:
+        click.echo(logs.json_line(text, **fields) if log_format == "json" else text, err=True)
+        sys.stderr.flush()
+
+    return say
 
 
 @main.command()
@@ -421,6 +461,7 @@ def _print_banner(
     state: str | None = None,
     fixtures_path: str | None = None,
     token_file: Path | None = None,
+    say: Callable[..., None] | None = None,
 ) -> None:
     """What `serve` prints once it listens, on stderr: never a password, API key or token."""
     lines = [f"campaign-mock {__version__} serving on {server.url}"]
@@ -463,7 +504,7 @@ def _print_banner(
     lines.append(f"  the spec it serves: {server.url}/openapi.yaml (OpenAPI 3.1, no credentials)")
     lines.append(
         "  control API: /_mock/state, /_mock/reset, /_mock/requests, /_mock/clock, "
-        "/_mock/deliveries, /_mock/settings, /_mock/store"
+        "/_mock/deliveries, /_mock/settings, /_mock/store, /_mock/metrics (Prometheus)"
         + (" (token required: Authorization: Bearer or X-Mock-Token)" if guarded else "")
         + "; Ctrl-C stops"
     )
@@ -482,8 +523,7 @@ def _print_banner(
         + (f"only to {', '.join(allow)}" if allow else "anywhere but link-local and metadata")
         + ", never to this mock"
     )
-    click.echo("\n".join(lines), err=True)
-    sys.stderr.flush()
+    (say or _sayer("text"))("\n".join(lines), url=server.url)
 
 
 #: Accounts the banner names; past it, a count (a team's mock may hold hundreds).
@@ -533,7 +573,13 @@ def _state_line(app: Flask) -> str | None:
 
 
 def _serve_workers(
-    options: ServeOptions, fixtures: Fixtures, host: str, port: int, workers: int, threads: int
+    options: ServeOptions,
+    fixtures: Fixtures,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    say: Callable[..., None],
 ) -> None:
     """granian in `workers` processes; it takes SIGINT and SIGTERM itself."""
     try:
@@ -549,20 +595,20 @@ def _serve_workers(
     refused = check_listen(host, port)
     if refused is not None:
         raise CannotListen(f"cannot listen on {host}:{port}: {refused}")
-    click.echo(
+    say(
         f"campaign-mock {__version__} serving on http://{host}:{port} with granian, "
         f"{workers} worker process{'es' if workers > 1 else ''}, state: {shown}",
-        err=True,
+        url=f"http://{host}:{port}",
     )
     left = announce(f"http://{host}:{port}", port, options.secrets_token or "")
     if left is not None:
-        click.echo(f"  token for ?secrets=1: `campaign-mock token --port {port}`", err=True)
+        say(f"  token for ?secrets=1: `campaign-mock token --port {port}` prints it")
     try:
         serve_workers(options, host, port, workers, threads)
     finally:
         if left is not None:
             withdraw(left)
-    click.echo("campaign-mock stopped", err=True)
+    say("campaign-mock stopped")
 
 
 def _refuse(message: str) -> NoReturn:

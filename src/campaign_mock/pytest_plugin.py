@@ -7,6 +7,7 @@ it pays for one module of plain Python (tests/plugin/test_cost.py pins this).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from campaign_mock.testing.sink import CallbackSink, SinkServer
 
 MARKER = "campaign_mock"
+#: The loggers of the mock's log (http/logged.py, delivery/dispatcher.py).
+LOGGER = "campaign_mock"
 #: What the marker and an indirect parameter may set, as `CampaignMock.prepare` takes them.
 OPTIONS = ("fixtures", "seed", "rates", "settings", "frozen_at", "auth")
 
@@ -43,10 +46,22 @@ def campaign_mock_session() -> Iterator[CampaignMock]:
 @pytest.fixture
 def campaign_mock(
     campaign_mock_session: CampaignMock, request: pytest.FixtureRequest
-) -> CampaignMock:
+) -> Iterator[CampaignMock]:
     """The session's mock, reset (milliseconds, no restart) and set up by the test's
-    `@pytest.mark.campaign_mock(...)` and by `indirect=True` parameters (a dict)."""
-    return campaign_mock_session.prepare(**_options(request))
+    `@pytest.mark.campaign_mock(...)` and by `indirect=True` parameters (a dict).
+
+    While the test runs, the mock's log (a line per request and callback attempt, the
+    `campaign_mock.*` loggers) goes to pytest's log capture: a failing test's report shows
+    what the mock did under "Captured log call", and `caplog` sees it."""
+    logger = logging.getLogger(LOGGER)
+    unset = logger.level == logging.NOTSET  # a level the user set stays theirs
+    if unset:
+        logger.setLevel(logging.INFO)
+    try:
+        yield campaign_mock_session.prepare(**_options(request))
+    finally:
+        if unset:
+            logger.setLevel(logging.NOTSET)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from secrets import token_urlsafe
 from typing import Any
 
+from campaign_mock.core.counts import Measures, RequestCounts
 from campaign_mock.core.errors import BusyError, WorldRequiredError
 from campaign_mock.core.journal import JournalEntry, RequestJournal
 from campaign_mock.delivery import Dispatcher, Transport
@@ -33,6 +34,8 @@ from campaign_mock.domain.worlds import Worlds
 #: Real seconds for session lifetimes, out of freezegun's reach (it patches module attributes
 #: that are the real functions, not one inside a tuple).
 _REAL = (time.monotonic,)
+#: Real wall-clock time, for the clock's offset from it (`/_mock/metrics`), freezegun or not.
+_REAL_TIME = (time.time,)
 #: The fastest a running clock may go (mock seconds per real second: 11.6 days a second).
 MAX_SPEED = 1_000_000.0
 #: The longest a long-poll may wait, in real seconds.
@@ -90,6 +93,8 @@ class Mock:
         self.journal = RequestJournal(journal_size)
         #: With isolation, each account's request journal; `journal` keeps the anonymous ones.
         self.journals: dict[str, RequestJournal] = {}
+        #: Requests answered by route and status (`/_mock/metrics`), this process's.
+        self.request_counts = RequestCounts()
         self.auth = auth
         #: Required on every `/_mock/` route and the dashboard when set.
         self.control_token = control_token or None
@@ -398,6 +403,20 @@ class Mock:
         world = self.world(account)
         with self.long_poll():
             return self.dispatcher.wait_idle(min(timeout, MAX_WAIT), (world,))
+
+    # -- metrics -------------------------------------------------------------------------
+
+    def measures(self) -> Measures:
+        """The counts `/_mock/metrics` reports: requests, attempts, deliveries waiting and
+        in flight over every world, and the clock's offset from real time."""
+        counts = self.dispatcher.counts
+        return Measures(
+            requests=self.request_counts.counted(),
+            attempts=counts.made(),
+            waiting=sum(world.simulation.outbox.waiting() for _name, world in self.worlds_of(None)),
+            in_flight=counts.in_flight,
+            clock_offset=self.now() - _REAL_TIME[0](),
+        )
 
     # -- the request journals ----------------------------------------------------------
 

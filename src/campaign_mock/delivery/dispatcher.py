@@ -7,15 +7,24 @@ stopped by `server.py`. The backend's lock is never held during a POST.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
 
-from campaign_mock.delivery.transport import HttpTransport, Transport, TransportError
+from campaign_mock.delivery.shown import shown_url
+from campaign_mock.delivery.transport import (
+    HttpTransport,
+    Transport,
+    TransportError,
+    TransportTimeout,
+)
 from campaign_mock.domain.aggregation import Event
 from campaign_mock.domain.clock import ClockMode, MockClock
-from campaign_mock.domain.deliveries import Delivery, Outbox
+from campaign_mock.domain.deliveries import Attempt, Delivery, Outbox
 from campaign_mock.domain.world import World
 from campaign_mock.domain.worlds import Worlds
 
@@ -32,6 +41,44 @@ PAUSE = 0.0002
 #: Long-polls that may wait at once. The server runs this many threads beyond the API's,
 #: so waiting tests never take a thread a request needs; one more is refused at once.
 MAX_LONG_POLLS = 32
+
+
+#: One line per callback attempt (serving/logs.py formats it; the pytest plugin captures it).
+log = logging.getLogger("campaign_mock.callbacks")
+
+#: How an attempt went, as `/_mock/metrics` counts it.
+ACKNOWLEDGED = "acknowledged"  # a 2xx
+FAILED_STATUS = "failed_status"  # an answer, not a 2xx
+TIMEOUT = "timeout"  # no answer within the timeout
+ERROR = "error"  # no answer: refused, reset, a URL that cannot be sent, refused by policy
+OUTCOMES = (ACKNOWLEDGED, FAILED_STATUS, TIMEOUT, ERROR)
+
+
+class AttemptCounts:
+    """Attempts this process made, by outcome, and those in flight now: plain ints, read by
+    `/_mock/metrics` when scraped. Never reset (Prometheus counters only grow)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made: Counter[str] = Counter()
+        self._in_flight = 0
+
+    def started(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+
+    def ended(self, outcome: str) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._made[outcome] += 1
+
+    def made(self) -> dict[str, int]:
+        with self._lock:
+            return {outcome: self._made[outcome] for outcome in OUTCOMES}
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
 
 
 def step_aside() -> None:
@@ -65,6 +112,8 @@ class Dispatcher:
         self.waiting: Callable[[], AbstractContextManager[None]] = nullcontext
         #: Taken (without blocking) by each long-poll for as long as it waits.
         self.long_polls = threading.BoundedSemaphore(MAX_LONG_POLLS)
+        #: What `/_mock/metrics` reports of the attempts.
+        self.counts = AttemptCounts()
 
     @property
     def outbox(self) -> Outbox:
@@ -134,18 +183,26 @@ class Dispatcher:
         """One POST; the outcome goes back to its outbox, stamped with the mock's time."""
         status: int | None = None
         error: str | None = None
+        outcome = ERROR
         body = delivery.batch.body()
+        self.counts.started()
         started = time.perf_counter()
         try:
             status = self.transport.post(delivery.url, body, self._timeout())
+            outcome = ACKNOWLEDGED if 200 <= status < 300 else FAILED_STATUS
         except TransportError as exc:
             error = str(exc)
+            outcome = TIMEOUT if isinstance(exc, TransportTimeout) else ERROR
         except Exception as exc:  # a broken in-process handler must not kill the worker
             error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.counts.ended(outcome)
         latency_ms = round((time.perf_counter() - started) * 1e3, 3)
-        (outbox or self.outbox).record(
+        attempt = (outbox or self.outbox).record(
             delivery, self.backend.clock.now(), status, error, latency_ms
         )
+        if attempt is not None and log.isEnabledFor(logging.INFO):
+            _log_attempt(attempt)
 
     def _timeout(self) -> float:
         """C-4's "no answer within 10 s" in the mock's time: on a clock sped up 600 times a
@@ -197,3 +254,41 @@ class Dispatcher:
                     return False
                 with self.outbox.lock:
                     self.outbox.lock.wait(min(left, IDLE_WAIT))
+
+
+def _log_attempt(attempt: Attempt) -> None:
+    """The attempt's line: `fields` for a formatter (text, colour, JSON), the message for
+    anyone else (pytest's captured log)."""
+    url = shown_url(attempt.url)
+    error = attempt.error
+    if error is not None:  # some name the URL they could not send to: shown, not as given
+        error = error.replace(repr(attempt.url), repr(url)).replace(attempt.url, url)
+    answer = str(attempt.status) if attempt.status is not None else error
+    retry = _moment(attempt.retry_at)
+    message = (
+        f"callback campaign {attempt.campaign} {attempt.event.value} {attempt.channel.value} "
+        f"-> {url}: {answer} ({attempt.latency_ms:.1f} ms, attempt {attempt.attempt}, "
+        f"{attempt.outcome.value}{f', retry at {retry}' if retry else ''})"
+    )
+    fields = {
+        "campaign": attempt.campaign,
+        "event": attempt.event.value,
+        "channel": attempt.channel.value,
+        "url": url,
+        "status": attempt.status,
+        "error": error,
+        "latency_ms": attempt.latency_ms,
+        "attempt": attempt.attempt,
+        "batch": attempt.batch,
+        "kind": attempt.kind.value,
+        "outcome": attempt.outcome.value,
+        "retry_at": retry,
+    }
+    log.info(message, extra={"exchange": fields})
+
+
+def _moment(at: float | None) -> str | None:
+    """A time of the mock's clock, ISO 8601 in UTC."""
+    if at is None:
+        return None
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -33,6 +33,10 @@ class TransportError(Exception):
     """No HTTP answer: refused, timed out, reset, or a URL that cannot be sent."""
 
 
+class TransportTimeout(TransportError):
+    """No answer within the attempt's timeout (counted apart in `/_mock/metrics`)."""
+
+
 class Transport(Protocol):
     def post(self, url: str, body: bytes, timeout: float) -> int:
         """POSTs a form body to `url` exactly as given; the HTTP status, or TransportError."""
@@ -106,7 +110,7 @@ class HttpTransport:
                 raise TransportError(str(exc)) from None
             except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
                 self._drop(parts.scheme, parts.netloc)
-                raise TransportError(_describe(exc)) from None
+                raise _failure(exc) from None
         raise AssertionError("unreachable")
 
     def close_thread(self) -> None:
@@ -157,9 +161,9 @@ class HttpTransport:
         return pool
 
 
-def _describe(exc: BaseException) -> str:
+def _failure(exc: BaseException) -> TransportError:
     if isinstance(exc, socket.timeout | TimeoutError):
-        return "no answer within the timeout"
+        return TransportTimeout("no answer within the timeout")
     if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    return f"{type(exc).__name__}: {exc}"
+        return TransportError("connection refused")
+    return TransportError(f"{type(exc).__name__}: {exc}")

@@ -500,12 +500,15 @@ class Outbox:
         status: int | None,
         error: str | None,
         latency_ms: float,
-    ) -> None:
-        """C-4: any 2xx acknowledges; otherwise retry with backoff until the retry window ends."""
+    ) -> Attempt | None:
+        """C-4: any 2xx acknowledges; otherwise retry with backoff until the retry window ends.
+
+        Returns the journal's line for the attempt; None when the outbox was reset or loaded
+        while it was in flight (its outcome is ignored)."""
         acknowledged_key: bytes | None = None
         with self.lock:
             if delivery.epoch != self.epoch:
-                return
+                return None
             batch = delivery.batch
             self.in_flight[batch.destination] -= 1
             if self.in_flight[batch.destination] <= 0:
@@ -532,29 +535,29 @@ class Outbox:
             chunk = batch.chunk
             if ok and delivery.extra is None:
                 acknowledged_key = batch_key(batch.campaign, batch.chunk)
-            self.journal.append(
-                Attempt(
-                    batch=batch.id,
-                    attempt=delivery.attempt,
-                    kind=delivery.kind,
-                    campaign=batch.campaign,
-                    channel=chunk.channel,
-                    event=chunk.event,
-                    url=batch.url,
-                    when=chunk.when,
-                    count=len(chunk.addresses),
-                    due_at=batch.due_at,
-                    at=delivery.at,
-                    status=status,
-                    error=error,
-                    latency_ms=latency_ms,
-                    outcome=outcome,
-                    retry_at=retry_at,
-                )
+            made = Attempt(
+                batch=batch.id,
+                attempt=delivery.attempt,
+                kind=delivery.kind,
+                campaign=batch.campaign,
+                channel=chunk.channel,
+                event=chunk.event,
+                url=batch.url,
+                when=chunk.when,
+                count=len(chunk.addresses),
+                due_at=batch.due_at,
+                at=delivery.at,
+                status=status,
+                error=error,
+                latency_ms=latency_ms,
+                outcome=outcome,
+                retry_at=retry_at,
             )
+            self.journal.append(made)
             self.lock.notify_all()
         if acknowledged_key is not None and self.on_acknowledged is not None:
             self.on_acknowledged(acknowledged_key)
+        return made
 
     def flush(self, now: float) -> None:
         """Everything waiting (a window, a retry's backoff, a fault's delay) becomes due now."""
@@ -585,6 +588,12 @@ class Outbox:
                 elif lane and (lane[0].in_flight or lane[0].next_at <= now):
                     count += 1  # batches behind a lane's head wait for it, not for the clock
             return count
+
+    def waiting(self) -> int:
+        """Attempts waiting to be made, due or not (`/_mock/metrics`): not in flight."""
+        with self.lock:
+            count = sum(1 for e in self.extras if not e.in_flight)
+            return count + sum(1 for lane in self.lanes.values() for b in lane if not b.in_flight)
 
     def next_due(self) -> float | None:
         """When the earliest waiting attempt falls due, if any is waiting."""

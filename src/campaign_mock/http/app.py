@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -27,7 +28,7 @@ from campaign_mock.http.auth import (
 from campaign_mock.http.body import MAX_BODY, Params, check_control_body, read_params
 from campaign_mock.http.context import EXTENSION, mock
 from campaign_mock.http.control import campaigns as campaign_control
-from campaign_mock.http.control import clock, deliveries, records, settings, spec
+from campaign_mock.http.control import clock, deliveries, metrics, records, settings, spec
 from campaign_mock.http.dashboard import guard as dashboard_guard
 from campaign_mock.http.dashboard import pages as dashboard
 from campaign_mock.http.envelope import (
@@ -41,6 +42,7 @@ from campaign_mock.http.envelope import (
 from campaign_mock.http.failures import failed_answers
 from campaign_mock.http.guard import check_control_change
 from campaign_mock.http.hosts import check_host
+from campaign_mock.http.logged import control_log, dashboard_log, log_request, requests_log
 from campaign_mock.http.redaction import redacted, redacted_query
 from campaign_mock.http.strict_json import StrictJSONProvider
 from campaign_mock.http.world import check_scope
@@ -81,11 +83,11 @@ def flask_app(core: Mock) -> Flask:
     app.extensions[CAMPAIGN_PAGE] = dashboard.api_campaign_page
     app.register_blueprint(campaigns.blueprint)
     app.register_blueprint(session.blueprint)
-    for door in (records, clock, settings, deliveries, campaign_control, spec):
+    for door in (records, clock, settings, deliveries, campaign_control, metrics, spec):
         app.register_blueprint(door.blueprint)
     app.register_blueprint(dashboard.blueprint)  # `/` and `/_mock/ui/`: pages for people
     app.before_request(_check_request)
-    app.after_request(_journal_request)
+    app.after_request(_record_request)
     app.after_request(_page_headers)
     app.register_error_handler(CampaignError, _campaign_error)
     app.register_error_handler(WorldRequiredError, _world_required)
@@ -205,14 +207,40 @@ def _http_exception(error: HTTPException) -> Response:
     return failure(status, "malformed", error.description or error.name)
 
 
-def _journal_request(response: Response) -> Response:
+def _record_request(response: Response) -> Response:
+    """Every answer is counted (`/_mock/metrics`) and logged (http/logged.py); an API
+    request's is journalled too. The dashboard is neither counted nor journalled, and its
+    lines are DEBUG: its pages poll every second."""
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    if req.path.startswith("/_mock/") or req.blueprint == dashboard.NAME:
-        return response
     held: Any = g._get_current_object()
-    if held.get("store_failed"):
-        return response
     core = mock()
+    status = response.status_code
+    now = time.perf_counter()
+    duration_ms = round((now - held.get("started", now)) * 1e3, 3)
+    if req.blueprint == dashboard.NAME:
+        logger, level, account = dashboard_log, logging.DEBUG, held.get("caller")
+    elif req.path.startswith("/_mock/"):
+        logger, level, account = control_log, logging.INFO, held.get("caller")
+    else:
+        logger, level, account = requests_log, logging.INFO, held.get("user")
+    if logger is not dashboard_log:
+        core.request_counts.count(req.url_rule.rule if req.url_rule else None, req.method, status)
+    log_request(
+        logger,
+        level,
+        method=req.method,
+        path=req.path,
+        status=status,
+        code=held.get("failure_code"),
+        ms=duration_ms,
+        account=account,
+    )
+    if logger is requests_log and not held.get("store_failed"):
+        _journal_request(req, held, core, status, duration_ms)
+    return response
+
+
+def _journal_request(req: Request, held: Any, core: Mock, status: int, duration_ms: float) -> None:
     params: Params = held.get("params", _NO_PARAMS)
     body = req.get_data(cache=True) if params.values or params.errors else b""
     text = body[:BODY_PREVIEW].decode("utf-8", "replace")
@@ -227,7 +255,6 @@ def _journal_request(response: Response) -> Response:
     failed = held.get("failure_text")
     if failed is not None and not any(s and s in failed for s in known):  # for the dashboard
         failed_answers().keep(seq, failed)
-    now = time.perf_counter()
     entry = JournalEntry(
         seq=seq,
         at=core.now(),
@@ -236,12 +263,11 @@ def _journal_request(response: Response) -> Response:
         query=query,
         content_type=req.content_type,
         body=text,
-        status=response.status_code,
+        status=status,
         success=held.get("success"),
-        duration_ms=round((now - held.get("started", now)) * 1e3, 3),
+        duration_ms=duration_ms,
     )
     try:
         core.record_request(held.get("account") if core.isolated else None, entry)
     except core.unavailable as error:  # the answer stands; only its journal line is lost
         current_app.logger.warning("campaign-mock: the request journal's store failed: %s", error)
-    return response

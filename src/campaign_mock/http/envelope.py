@@ -96,6 +96,8 @@ def _render(body: dict[str, object], status: int) -> Response:
     text = dumps(body)
     if not body["success"]:
         g.failure_text = text  # the request journal's dashboard shows it (http/failures.py)
+        data = body["data"]
+        g.failure_code = data.get("code") if isinstance(data, dict) else None  # the log's
     if not wants_html():
         return Response(text, status, mimetype="application/json")
     data = body["data"]

@@ -24,6 +24,8 @@ from campaign_mock.http.guard import CHANGES
 #: settings, faults and fixtures).
 _SHARED_BLUEPRINTS = frozenset({"clock", "settings"})
 _SHARED_ENDPOINTS = frozenset({"control.put_fixtures", "dashboard.do_clock"})
+#: Reads that always span every world (they cannot be narrowed to the caller's).
+_EVERY_WORLD_ENDPOINTS = frozenset({"metrics.metrics"})
 
 
 def caller() -> str | None:
@@ -83,5 +85,13 @@ def check_scope() -> None:
             f"With --isolate accounts, {request.method} {request.path} changes every world "
             "(the clock, settings and fixtures are the mock's): it needs the control token "
             "(start the mock with --control-token)",
+            CHALLENGE,
+        )
+    if request.endpoint in _EVERY_WORLD_ENDPOINTS:
+        raise HttpError(
+            401,
+            "unauthorized",
+            f"With --isolate accounts, {request.path} reports every world: it needs the "
+            "control token (start the mock with --control-token)",
             CHALLENGE,
         )

@@ -17,6 +17,7 @@ from campaign_mock.assembly import ServeOptions, build_app
 from campaign_mock.delivery import policy
 from campaign_mock.http.context import mock_of
 from campaign_mock.http.hosts import answer_only_to
+from campaign_mock.serving import logs
 from campaign_mock.serving.background import Background
 
 #: Where the CLI leaves the options for the workers (JSON of `ServeOptions`).
@@ -27,6 +28,7 @@ ADDRESS_VARIABLE = "CAMPAIGN_MOCK_WORKER_ADDRESS"
 
 def app_from_environment() -> Flask:
     """granian's factory: one worker's mock."""
+    logs.configure_from_environment()  # the log on stderr, as `serve` was told
     options = ServeOptions.from_json(os.environ[OPTIONS_VARIABLE])
     host, _, port = os.environ[ADDRESS_VARIABLE].rpartition(":")
     app = build_app(options)

@@ -1,0 +1,145 @@
+"""What `campaign-mock serve` writes on stderr as it serves: one line per request and per
+callback attempt (the `campaign_mock.*` loggers: http/logged.py, delivery/dispatcher.py).
+
+Text for people, coloured only when stderr is a terminal and `NO_COLOR` is unset; or JSON,
+one object per line with the same fields. `quiet` keeps warnings and errors only. Set up
+once per process: the CLI's, and each granian worker's (serving/workers.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+#: The loggers every line of the mock comes from.
+ROOT = "campaign_mock"
+FORMATS = ("text", "json")
+#: Where a granian worker finds the CLI's choice (`text` or `json`, then `:quiet`).
+LOG_VARIABLE = "CAMPAIGN_MOCK_LOG"
+
+_RESET = "\033[0m"
+_DIM = "\033[2m"
+_BOLD = "\033[1m"
+_GREEN = "\033[32m"
+_YELLOW = "\033[33m"
+_RED = "\033[31m"
+_CYAN = "\033[36m"
+
+
+def configure(
+    log_format: str = "text", *, quiet: bool = False, stream: TextIO | None = None
+) -> None:
+    """Every `campaign_mock.*` line goes to `stream` (stderr), in `log_format`."""
+    out = stream or sys.stderr
+    handler = logging.StreamHandler(out)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(TextFormatter(colour=wants_colour(out)))
+    logger = logging.getLogger(ROOT)
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False  # one line each, whatever the root logger has
+
+
+def configure_from_environment() -> None:
+    """A granian worker's logging, as the CLI chose it (`LOG_VARIABLE`)."""
+    chosen = os.environ.get(LOG_VARIABLE)
+    if chosen is None:
+        return
+    log_format, _, quiet = chosen.partition(":")
+    configure(log_format, quiet=quiet == "quiet")
+
+
+def to_environment(log_format: str, quiet: bool) -> None:
+    os.environ[LOG_VARIABLE] = f"{log_format}{':quiet' if quiet else ''}"
+
+
+def wants_colour(stream: TextIO) -> bool:
+    """Colour on a terminal only, and never with `NO_COLOR` set (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _time(record: logging.LogRecord) -> datetime:
+    return datetime.fromtimestamp(record.created, UTC)
+
+
+class TextFormatter(logging.Formatter):
+    """`10:42:07.123 GET /campaign/1 200 (1.2 ms, demo)`, the status coloured by class."""
+
+    def __init__(self, *, colour: bool) -> None:
+        super().__init__()
+        self.colour = colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = _time(record).strftime("%H:%M:%S.%f")[:-3]
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + self.formatException(record.exc_info)
+        if not self.colour:
+            return f"{stamp} {message}"
+        fields: dict[str, Any] | None = getattr(record, "exchange", None)
+        tint = _tint(record, fields)
+        return f"{_DIM}{stamp}{_RESET} {tint}{message}{_RESET}"
+
+
+def _tint(record: logging.LogRecord, fields: dict[str, Any] | None) -> str:
+    if record.levelno >= logging.ERROR:
+        return _RED + _BOLD
+    if record.levelno >= logging.WARNING:
+        return _YELLOW
+    if fields is None:
+        return ""
+    status = fields.get("status")
+    if record.levelno <= logging.DEBUG:
+        return _DIM
+    if status is None or status >= 500:
+        return _RED
+    if status >= 400 or fields.get("code") or fields.get("outcome") not in (None, "acknowledged"):
+        return _YELLOW
+    return _GREEN if "url" in fields else _CYAN
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: `time` (UTC, ISO 8601), `level`, `logger`, `pid`, `message`, and
+    the line's own fields (a request's `method`, `path`, `status`, `code`, `ms`, `account`;
+    a callback attempt's `campaign`, `event`, `channel`, `url`, `status`, `error`,
+    `latency_ms`, `retry_at`...)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": _time(record).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "pid": record.process,  # which process of `--workers N` wrote it
+            "message": record.getMessage(),
+        }
+        fields: dict[str, Any] | None = getattr(record, "exchange", None)
+        if fields:
+            line.update(fields)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def json_line(message: str, **fields: object) -> str:
+    """A line `serve` prints itself (its banner, its stop) as the JSON log has them."""
+    record = logging.makeLogRecord(
+        {
+            "name": f"{ROOT}.serve",
+            "levelno": logging.INFO,
+            "levelname": "INFO",
+            "msg": message,
+            "exchange": fields,
+        }
+    )
+    return JsonFormatter().format(record)
