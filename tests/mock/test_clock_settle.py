@@ -1,0 +1,217 @@
+"""Clock moves that settle: `POST /_mock/clock/advance` and `/clock/set` with `"settle": true`,
+and the handle's `clock.advance`/`clock.set`, return once every callback attempt the move made
+due has been made, within a bound, and say whether it was (issue 19)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+
+from campaign_mock import CampaignMock
+
+#: 2030-03-17T17:46:40Z: where the frozen clock stands.
+START = 1_900_000_000.0
+#: Campaigns one move makes due.
+CAMPAIGNS = 5
+
+
+@dataclass
+class Receiver:
+    """A real HTTP receiver that records each callback as it arrives, then answers after
+    `delay` real seconds (or, with `hold`, once `release` is set)."""
+
+    delay: float = 0.0
+    hold: bool = False
+    url: str = ""
+    arrived: list[str] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def paths(self) -> list[str]:
+        with self.lock:
+            return list(self.arrived)
+
+
+def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with receiver.lock:
+                receiver.arrived.append(self.path)
+            if receiver.hold:
+                receiver.release.wait(30)
+            else:
+                receiver.release.wait(receiver.delay)  # an answer that takes its time
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver(delay=0.1)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(found))
+    server.daemon_threads = True
+    found.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield found
+    found.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def mock() -> Iterator[CampaignMock]:
+    with CampaignMock.serve() as served:
+        served.clock.freeze(START)
+        yield served
+
+
+def _call(mock: CampaignMock, method: str, path: str, **kwargs: Any) -> requests.Response:
+    return requests.request(method, mock.url + path, timeout=60, **kwargs)
+
+
+def _data(response: requests.Response) -> Any:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["success"] is True, body
+    return body["data"]
+
+
+def _campaigns(mock: CampaignMock, receiver: Receiver, count: int = CAMPAIGNS) -> None:
+    """`count` campaigns more, each sending from now on (no callback due yet), calling back
+    `/cb/<id>`."""
+    made = len(mock.campaigns())
+    for number in range(made + 1, made + count + 1):
+        fields = {
+            "name": f"Sale {number}",
+            "domain": 1,
+            "list": 1,
+            "state": "READY",
+            "when": int(mock.clock.now()),
+            "event_callback": f"{receiver.url}/cb/{number}",
+        }
+        made_now = _data(_call(mock, "POST", "/campaign", auth=mock.auth, json=fields))
+        assert (
+            _data(_call(mock, "GET", f"/campaign/{made_now['id']}", auth=mock.auth))["state"]
+            == "SENDING"
+        )
+
+
+def _attempts(mock: CampaignMock) -> int:
+    """Every callback attempt made so far, once nothing due is unanswered (a long-poll)."""
+    waited = _data(
+        _call(mock, "POST", "/_mock/deliveries/wait", json={"idle": True, "timeout": 60})
+    )
+    assert waited["reached"] is True
+    return len(_data(_call(mock, "GET", "/_mock/deliveries?body=0"))["deliveries"])
+
+
+def _arrived_all(mock: CampaignMock, receiver: Receiver, answer: dict[str, Any]) -> None:
+    """What arrived when the move answered is every attempt it made due, from every campaign."""
+    arrived = receiver.paths()
+    assert {path.rsplit("/", 1)[1] for path in arrived} == {str(n) for n in range(1, CAMPAIGNS + 1)}
+    assert len(arrived) == _attempts(mock)  # nothing more arrives afterwards
+    assert answer["settled"] is True, answer
+    assert answer["pending"] == 0
+
+
+def test_advance_with_settle_returns_once_every_callback_it_made_due_has_arrived(
+    mock: CampaignMock, receiver: Receiver
+) -> None:
+    _campaigns(mock, receiver)
+    moved = _call(mock, "POST", "/_mock/clock/advance", json={"seconds": 3600, "settle": True})
+    _arrived_all(mock, receiver, _data(moved))
+
+
+def test_set_with_settle_returns_once_every_callback_it_made_due_has_arrived(
+    mock: CampaignMock, receiver: Receiver
+) -> None:
+    _campaigns(mock, receiver)
+    moved = _call(mock, "POST", "/_mock/clock/set", json={"now": START + 3600, "settle": True})
+    answer = _data(moved)
+    assert answer["now"] == START + 3600
+    _arrived_all(mock, receiver, answer)
+
+
+def test_the_handle_settles_by_default_and_not_with_settle_false(
+    mock: CampaignMock, receiver: Receiver
+) -> None:
+    receiver.delay = 1.0  # every answer takes a second
+    _campaigns(mock, receiver, count=1)
+    mock.clock.advance(3600, settle=False)
+    assert mock.deliveries == []  # returned before the receiver answered anything
+    assert _attempts(mock) > 0  # (it does, a second later)
+
+    made = len(mock.deliveries)
+    _campaigns(mock, receiver, count=1)
+    mock.clock.advance(3600)
+    assert len(mock.deliveries) > made  # the new campaign's callbacks were answered
+    assert len(receiver.paths()) == len(mock.deliveries) == _attempts(mock)
+
+
+def test_a_receiver_slower_than_the_timeout_gives_settled_false_within_the_bound(
+    mock: CampaignMock, receiver: Receiver
+) -> None:
+    receiver.hold = True  # answers nothing until the test ends
+    _campaigns(mock, receiver, count=1)
+    began = time.monotonic()
+    moved = _call(
+        mock,
+        "POST",
+        "/_mock/clock/advance",
+        json={"seconds": 3600, "settle": True, "settle_timeout": 0.5},
+    )
+    took = time.monotonic() - began
+    answer = _data(moved)
+    assert answer["settled"] is False
+    assert answer["pending"] >= 1
+    assert "0.5 s" in answer["reason"]
+    assert took < 5.0  # the bound, not the callback's 10 s timeout
+    assert receiver.paths()  # the attempt was made; its answer is what never came
+
+
+@pytest.mark.parametrize(
+    ("extra", "field_name"),
+    [
+        ({"settle": "true"}, "settle"),
+        ({"settle": 1}, "settle"),
+        ({"settle": None}, "settle"),
+        ({"settle": [True]}, "settle"),
+        ({"settle": True, "settle_timeout": 0}, "settle_timeout"),
+        ({"settle": True, "settle_timeout": -1}, "settle_timeout"),
+        ({"settle": True, "settle_timeout": "5"}, "settle_timeout"),
+        ({"settle": True, "settle_timeout": True}, "settle_timeout"),
+        ({"settle": True, "settle_timeout": 121}, "settle_timeout"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("path", "move"),
+    [("/_mock/clock/advance", {"seconds": 3600}), ("/_mock/clock/set", {"now": START + 3600})],
+)
+def test_a_bad_settle_is_the_invalid_envelope_naming_it_and_the_clock_stays(
+    mock: CampaignMock, path: str, move: dict[str, Any], extra: dict[str, Any], field_name: str
+) -> None:
+    answer = _call(mock, "POST", path, json={**move, **extra})
+    assert answer.status_code == 200  # V-3: the application ran, and refused it
+    body = answer.json()
+    assert body["success"] is False
+    assert body["data"]["code"] == "invalid"
+    assert list(body["data"]["errors"]) == [field_name]
+    assert field_name in body["data"]["error"]
+    assert _data(_call(mock, "GET", "/_mock/clock"))["now"] == START
