@@ -7,12 +7,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from typing import Any
 
 import pytest
 import requests
+import yaml
 
 from campaign_mock import CampaignMock
 
@@ -30,6 +33,7 @@ class Receiver:
     delay: float = 0.0
     hold: bool = False
     url: str = ""
+    made: int = 0
     arrived: list[str] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -61,18 +65,25 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver(delay=0.1)
+@contextmanager
+def _receiving(found: Receiver) -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(found))
     server.daemon_threads = True
     found.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield found
-    found.release.set()
-    server.shutdown()
-    server.server_close()
+    try:
+        yield found
+    finally:
+        found.release.set()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with _receiving(Receiver(delay=0.1)) as found:
+        yield found
 
 
 @pytest.fixture
@@ -93,11 +104,17 @@ def _data(response: requests.Response) -> Any:
     return body["data"]
 
 
-def _campaigns(mock: CampaignMock, receiver: Receiver, count: int = CAMPAIGNS) -> None:
-    """`count` campaigns more, each sending from now on (no callback due yet), calling back
-    `/cb/<id>`."""
-    made = len(mock.campaigns())
-    for number in range(made + 1, made + count + 1):
+def _campaigns(
+    mock: CampaignMock,
+    receiver: Receiver,
+    count: int = CAMPAIGNS,
+    auth: tuple[str, str] | None = None,
+) -> None:
+    """`count` campaigns more (of the account `auth` names), each sending from now on (no
+    callback due yet), calling back `/cb/<n>`, the nth made for `receiver`."""
+    auth = auth or mock.auth
+    for number in range(receiver.made + 1, receiver.made + count + 1):
+        receiver.made = number
         fields = {
             "name": f"Sale {number}",
             "domain": 1,
@@ -106,9 +123,9 @@ def _campaigns(mock: CampaignMock, receiver: Receiver, count: int = CAMPAIGNS) -
             "when": int(mock.clock.now()),
             "event_callback": f"{receiver.url}/cb/{number}",
         }
-        made_now = _data(_call(mock, "POST", "/campaign", auth=mock.auth, json=fields))
+        made_now = _data(_call(mock, "POST", "/campaign", auth=auth, json=fields))
         assert (
-            _data(_call(mock, "GET", f"/campaign/{made_now['id']}", auth=mock.auth))["state"]
+            _data(_call(mock, "GET", f"/campaign/{made_now['id']}", auth=auth))["state"]
             == "SENDING"
         )
 
@@ -215,3 +232,33 @@ def test_a_bad_settle_is_the_invalid_envelope_naming_it_and_the_clock_stays(
     assert list(body["data"]["errors"]) == [field_name]
     assert field_name in body["data"]["error"]
     assert _data(_call(mock, "GET", "/_mock/clock"))["now"] == START
+
+
+def test_isolated_a_settling_move_waits_for_the_callers_world_alone() -> None:
+    """`--isolate accounts`: with an account's credentials (and the token every clock move
+    needs) the move waits for that world's callbacks; with the token alone, for every world's."""
+    document = yaml.safe_load(
+        resources.files("campaign_mock.fixtures").joinpath("default.yaml").read_text("utf-8")
+    )
+    document["accounts"].append({"username": "other", "password": "other-password"})
+    other = ("other", "other-password")
+    token = {"X-Mock-Token": "settle-token"}
+    with (
+        CampaignMock.serve(document, isolate="accounts", control_token="settle-token") as mock,
+        _receiving(Receiver(hold=True)) as stuck,
+        _receiving(Receiver(delay=0.1)) as quick,
+    ):
+        mock.clock.freeze(START)
+        _campaigns(mock, stuck, count=1, auth=mock.auth)  # demo's world never gets an answer
+        _campaigns(mock, quick, count=1, auth=other)
+        body = {"seconds": 3600, "settle": True, "settle_timeout": 20}
+        mine = _data(
+            _call(mock, "POST", "/_mock/clock/advance", json=body, auth=other, headers=token)
+        )
+        assert len(quick.paths()) == len(mock.world("other").deliveries) > 0
+        assert mine["settled"] is True and mine["pending"] == 0
+        assert stuck.paths()  # demo's attempt is in flight, and was not waited for
+
+        body = {"seconds": 60, "settle": True, "settle_timeout": 0.5}
+        every = _data(_call(mock, "POST", "/_mock/clock/advance", json=body, headers=token))
+        assert every["settled"] is False and every["pending"] >= 1
