@@ -11,11 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 import yaml
+from tests.store.instances import Instance, instances, wait_until
 
 from campaign_mock import CampaignMock
 
@@ -262,3 +264,51 @@ def test_isolated_a_settling_move_waits_for_the_callers_world_alone() -> None:
         body = {"seconds": 60, "settle": True, "settle_timeout": 0.5}
         every = _data(_call(mock, "POST", "/_mock/clock/advance", json=body, headers=token))
         assert every["settled"] is False and every["pending"] >= 1
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def state(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared.db'}"
+    url: str = request.getfixturevalue("redis_url")
+    return url
+
+
+def test_on_a_store_a_settling_move_on_an_instance_without_the_lease_waits_for_the_holder(
+    state: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """Only the instance holding the sends' lease sends callbacks: a settling move through
+    another asks it (a read-only command on the store) until its attempts are made."""
+    with instances(state, tmp_path, 2, "--frozen") as pair:
+        wait_until(lambda: any(i.store()["sending"] for i in pair), 30, "a lease holder")
+        holder, other = sorted(pair, key=lambda i: not i.store()["sending"])
+        assert not other.store()["sending"]
+        now = other.data(other.get("/_mock/clock"))["now"]
+        for number in range(1, CAMPAIGNS + 1):
+            fields = {
+                "name": f"Sale {number}",
+                "domain": 1,
+                "list": 1,
+                "state": "READY",
+                "when": int(now),  # type: ignore[call-overload]
+                "event_callback": f"{receiver.url}/cb/{number}",
+            }
+            other.data(other.post("/campaign", json=fields))
+        wait_until(lambda: _sending(holder) == CAMPAIGNS, 30, "the holder to start the sends")
+
+        body = {"seconds": 3600, "settle": True, "settle_timeout": 60}
+        answer = other.data(other.post("/_mock/clock/advance", json=body))
+        arrived = receiver.paths()
+        assert {path.rsplit("/", 1)[1] for path in arrived} == {
+            str(n) for n in range(1, CAMPAIGNS + 1)
+        }
+        waited = holder.data(holder.post("/_mock/deliveries/wait", json={"idle": True}))
+        assert waited["reached"] is True
+        journal = holder.data(holder.get("/_mock/deliveries?body=0"))["deliveries"]
+        assert len(arrived) == len(journal)  # type: ignore[arg-type]
+        assert answer["settled"] is True and answer["pending"] == 0, answer
+
+
+def _sending(instance: Instance) -> int:
+    campaigns = instance.data(instance.get("/_mock/state"))["campaigns"]
+    return sum(1 for c in campaigns if c["state"] == "SENDING")  # type: ignore[attr-defined]

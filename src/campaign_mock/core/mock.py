@@ -15,7 +15,7 @@ from typing import Any
 
 from campaign_mock.core.errors import BusyError, WorldRequiredError
 from campaign_mock.core.journal import JournalEntry, RequestJournal
-from campaign_mock.core.settling import NOT_THE_HOLDER, ClockMove, Settled, settle_timeout
+from campaign_mock.core.settling import NOT_KNOWN, ClockMove, Settled, settle_timeout
 from campaign_mock.delivery import Dispatcher, Transport
 from campaign_mock.delivery.dispatcher import MAX_LONG_POLLS
 from campaign_mock.delivery.policy import Address, here, is_a_mock
@@ -467,17 +467,19 @@ class Mock:
 
     def _settle(self, account: str | None, until: float, timeout: float) -> Settled:
         """Until every attempt due at `until` in the worlds `account` reaches has been made:
-        by the delivery workers, awaited; with none, sent here and now."""
+        by the delivery workers (here, or a store's lease holder), awaited; with none, sent
+        here and now."""
         reached = tuple(world for _name, world in self.worlds_of(account))
-        if any(world.simulation.outbox.paused for world in reached):
-            return Settled(False, None, NOT_THE_HOLDER)
         if self.background:
             pending = self.dispatcher.wait_made(until, timeout, reached)
         else:
             self.deliver_due()
-            pending = sum(world.simulation.outbox.busy(until) for world in reached)
+            counts = [world.callbacks_pending(until, 0.0) for world in reached]
+            pending = None if None in counts else sum(c or 0 for c in counts)
         if pending == 0:
             return Settled(True, 0)
+        if pending is None:
+            return Settled(False, None, NOT_KNOWN.format(timeout=timeout))
         return Settled(
             False,
             pending,

@@ -11,12 +11,11 @@ from campaign_mock.domain.errors import InvalidError
 SETTLE_TIMEOUT = 30.0
 #: The longest a settling move may be told to wait, in real seconds (a long-poll's longest).
 MAX_SETTLE_TIMEOUT = 120.0
-#: Why a store's instance that does not hold the sends' lease cannot wait for them.
-NOT_THE_HOLDER = (
-    "this instance does not send the callbacks: the instance holding the sends' lease does"
-    " (GET /_mock/store names it), and the attempts it makes show here only with its"
-    " checkpoint; move the clock through that instance to settle, or wait with"
-    " POST /_mock/deliveries/wait"
+#: Why a wait could not count the attempts left (`World.callbacks_pending` said None).
+NOT_KNOWN = (
+    "after {timeout:g} s the sends had not said how many attempts were left: on a --state"
+    " store, the instance holding the sends' lease (GET /_mock/store) had not reached the"
+    " new time or did not answer"
 )
 
 

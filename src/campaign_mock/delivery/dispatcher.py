@@ -198,15 +198,18 @@ class Dispatcher:
                 with self.outbox.lock:
                     self.outbox.lock.wait(min(left, IDLE_WAIT))
 
-    def wait_made(self, until: float, timeout: float, backends: tuple[World, ...]) -> int:
+    def wait_made(self, until: float, timeout: float, backends: tuple[World, ...]) -> int | None:
         """Blocks until every attempt of `backends` due at the mock's time `until` has been
         made (answered, refused or timed out), or `timeout` real seconds pass; the attempts
-        still due or in flight then. Retries an attempt scheduled after `until` are not
-        waited for; a lane's next batch, due once its head is acknowledged, is."""
+        still due or in flight then, None if that is not known (`World.callbacks_pending`).
+        Retries an attempt scheduled after `until` are not waited for; a lane's next batch,
+        due once its head is acknowledged, is."""
         deadline = time.monotonic() + timeout
         with self.waiting():
             while True:
-                pending = sum(each.simulation.outbox.busy(until) for each in backends)
+                left = deadline - time.monotonic()
+                counts = [each.callbacks_pending(until, max(left, 0.0)) for each in backends]
+                pending = None if None in counts else sum(c or 0 for c in counts)
                 left = deadline - time.monotonic()
                 if pending == 0 or left <= 0:
                     return pending
