@@ -4,6 +4,7 @@ due has been made, within a bound, and say whether it was (issue 19)."""
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,8 @@ import requests
 import yaml
 from tests.store.instances import Instance, instances, wait_until
 
-from campaign_mock import CampaignMock
+from campaign_mock import CampaignMock, create_app
+from campaign_mock.domain.clock import MockClock
 
 #: 2030-03-17T17:46:40Z: where the frozen clock stands.
 START = 1_900_000_000.0
@@ -312,3 +314,29 @@ def test_on_a_store_a_settling_move_on_an_instance_without_the_lease_waits_for_t
 def _sending(instance: Instance) -> int:
     campaigns = instance.data(instance.get("/_mock/state"))["campaigns"]
     return sum(1 for c in campaigns if c["state"] == "SENDING")  # type: ignore[attr-defined]
+
+
+def test_with_no_delivery_workers_a_settling_move_sends_in_the_requests_thread(
+    receiver: Receiver,
+) -> None:
+    """`create_app` in a server of one's own (here Flask's test client) runs no workers: the
+    move itself sends what it made due, and a move that does not settle sends nothing."""
+    client = create_app(clock=MockClock(start=START, frozen=True)).test_client()
+    basic = {"Authorization": "Basic " + base64.b64encode(b"demo:demo-password").decode()}
+    fields = {
+        "name": "Sale",
+        "domain": 1,
+        "list": 1,
+        "state": "READY",
+        "when": int(START),
+        "event_callback": f"{receiver.url}/cb/1",
+    }
+    assert client.post("/campaign", json=fields, headers=basic).get_json()["success"]
+    plain = client.post("/_mock/clock/advance", json={"seconds": 60}).get_json()["data"]
+    assert "settled" not in plain and receiver.paths() == []
+    moved = client.post("/_mock/clock/advance", json={"seconds": 3600, "settle": True})
+    answer = moved.get_json()["data"]
+    journal = client.get("/_mock/deliveries?body=0").get_json()["data"]
+    assert len(receiver.paths()) == len(journal["deliveries"]) > 0
+    assert journal["busy"] == 0
+    assert answer["settled"] is True and answer["pending"] == 0
