@@ -213,8 +213,8 @@ def test_put_fixtures(mock: str, slot: int, value: str) -> None:
 CONTROL = [
     ("PUT", "/_mock/settings", ["seed", "send_rate", "window", "batch_size", "timeout"]),
     ("PUT", "/_mock/faults", ["duplicate_rate", "reorder", "extra_delay", "break_contract"]),
-    ("POST", "/_mock/clock/advance", ["seconds"]),
-    ("POST", "/_mock/clock/set", ["now"]),
+    ("POST", "/_mock/clock/advance", ["seconds", "settle", "settle_timeout"]),
+    ("POST", "/_mock/clock/set", ["now", "settle", "settle_timeout"]),
     ("PUT", "/_mock/clock", ["now", "mode", "speed"]),
     ("PUT", "/_mock/campaigns/{id}/payloads", ["payloads"]),
     ("PUT", "/_mock/campaigns/{id}/state", ["state"]),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from secrets import token_urlsafe
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from campaign_mock.core.counts import Measures, RequestCounts
 from campaign_mock.core.errors import BusyError, WorldRequiredError
 from campaign_mock.core.journal import JournalEntry, RequestJournal
+from campaign_mock.core.settling import NOT_KNOWN, ClockMove, Settled, settle_timeout
 from campaign_mock.delivery import Dispatcher, Transport
 from campaign_mock.delivery.dispatcher import MAX_LONG_POLLS
 from campaign_mock.delivery.policy import Address, here, is_a_mock
@@ -104,6 +105,9 @@ class Mock:
         self.unavailable = unavailable
         #: Between two chunks of background work: a server lets API requests pass.
         self.pause: Callable[[], None] | None = None
+        #: Whether delivery workers run beside a server (serving/background.py); without
+        #: them a settling move of the clock sends what it made due in the calling thread.
+        self.background = False
         self.initial = Initial(root.fixtures, root.simulation.settings, auth)
         self._delivering = False
 
@@ -292,23 +296,44 @@ class Mock:
     def next_due(self) -> float | None:
         return self.worlds.next_due()
 
-    def move_clock(self, target: float, *, shift: Callable[[float], None] | None = None) -> float:
+    def move_clock(
+        self,
+        target: float,
+        *,
+        shift: Callable[[float], None] | None = None,
+        settle: float | None = None,
+        account: str | None = None,
+    ) -> ClockMove:
         """Jumps to `target` (either way): every world's sends are drawn up to it while the
         clock still shows the old time, then it moves, then what became due is taken.
 
         `shift` moves time instead of the clock itself (the handle moves freezegun).
+        `settle` (real seconds, at most MAX_SETTLE_TIMEOUT): then waits, that long at most,
+        until every callback attempt due at the new time has been made, in the worlds
+        `account` reaches (`worlds_of`); the answer says whether they were.
         """
         clock = self.clock()
         target = _moment("now", target)
-        self.worlds.tick(horizon=target, pause=self.pause)
-        (shift or clock.set)(target)
-        self.worlds.tick(pause=self.pause)
-        return clock.now()
+        timeout = settle_timeout(settle)
+        with self._waiting_slot(timeout):  # a refusal (busy) comes before the clock moves
+            self.worlds.tick(horizon=target, pause=self.pause)
+            (shift or clock.set)(target)
+            self.worlds.tick(pause=self.pause)
+            now = clock.now()
+            if timeout is None:
+                return ClockMove(now)
+            return ClockMove(now, self._settle(account, now, timeout))
 
     def advance_clock(
-        self, seconds: float, *, shift: Callable[[float], None] | None = None
-    ) -> float:
-        """Moves forward by `seconds` (finite, at least 0), to the year 9999 at most."""
+        self,
+        seconds: float,
+        *,
+        shift: Callable[[float], None] | None = None,
+        settle: float | None = None,
+        account: str | None = None,
+    ) -> ClockMove:
+        """Moves forward by `seconds` (finite, at least 0), to the year 9999 at most;
+        `settle` as for `move_clock`."""
         if not 0 <= seconds < float("inf"):  # NaN fails this too
             message = "the clock only advances, by a finite number of seconds, 0 or more"
             raise InvalidError(f"seconds: {message}", {"seconds": [message]})
@@ -316,13 +341,13 @@ class Mock:
         if target > MAX_TIMESTAMP:
             message = "would move the clock past the year 9999"
             raise InvalidError(f"seconds: {message}", {"seconds": [message]})
-        return self.move_clock(target, shift=shift)
+        return self.move_clock(target, shift=shift, settle=settle, account=account)
 
-    def freeze_clock(self, at: float | None = None) -> float:
-        """Stops time (at `at`, if given)."""
+    def freeze_clock(self, at: float | None = None, *, settle: float | None = None) -> float:
+        """Stops time (at `at`, if given; `settle` as for `move_clock`)."""
         self.clock().freeze()  # before moving, so a running clock stops exactly there
         if at is not None:
-            return self.move_clock(at)
+            return self.move_clock(at, settle=settle).now
         self._clock_moved()
         return self.now()
 
@@ -458,6 +483,35 @@ class Mock:
         return [(None, self.journal), *sorted(self.journals.items())]
 
     # -- internals -----------------------------------------------------------------------
+
+    def _waiting_slot(self, timeout: float | None) -> AbstractContextManager[None]:
+        """A long-poll's place for a move that will wait for workers (none otherwise)."""
+        return self.long_poll() if timeout is not None and self.background else nullcontext()
+
+    def _settle(self, account: str | None, until: float, timeout: float) -> Settled:
+        """Until every attempt due at `until` in the worlds `account` reaches has been made:
+        by the delivery workers (here, or a store's lease holder), awaited; with none, sent
+        here and now."""
+        reached = tuple(world for _name, world in self.worlds_of(account))
+        if self.background:
+            pending = self.dispatcher.wait_made(until, timeout, reached)
+        else:
+            self.deliver_due()
+            counts = [world.callbacks_pending(until, 0.0) for world in reached]
+            pending = None if None in counts else sum(c or 0 for c in counts)
+        if pending == 0:
+            return Settled(True, 0)
+        if pending is None:
+            return Settled(False, None, NOT_KNOWN.format(timeout=timeout))
+        return Settled(
+            False,
+            pending,
+            f"{pending} callback attempt(s) due at the new time were still unmade after"
+            f" {timeout:g} s (a receiver slower than that, or one calling the mock back)"
+            if self.background
+            else f"{pending} callback attempt(s) due could not be sent in this thread"
+            " (a receiver calling the mock back while it delivers)",
+        )
 
     def _clock_moved(self) -> None:
         """A change of mode or speed: the worlds see it at once."""

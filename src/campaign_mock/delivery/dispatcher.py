@@ -255,6 +255,24 @@ class Dispatcher:
                 with self.outbox.lock:
                     self.outbox.lock.wait(min(left, IDLE_WAIT))
 
+    def wait_made(self, until: float, timeout: float, backends: tuple[World, ...]) -> int | None:
+        """Blocks until every attempt of `backends` due at the mock's time `until` has been
+        made (answered, refused or timed out), or `timeout` real seconds pass; the attempts
+        still due or in flight then, None if that is not known (`World.callbacks_pending`).
+        Retries an attempt scheduled after `until` are not waited for; a lane's next batch,
+        due once its head is acknowledged, is."""
+        deadline = time.monotonic() + timeout
+        with self.waiting():
+            while True:
+                left = deadline - time.monotonic()
+                counts = [each.callbacks_pending(until, max(left, 0.0)) for each in backends]
+                pending = None if None in counts else sum(c or 0 for c in counts)
+                left = deadline - time.monotonic()
+                if pending == 0 or left <= 0:
+                    return pending
+                with self.outbox.lock:
+                    self.outbox.lock.wait(min(left, IDLE_WAIT))
+
 
 def _log_attempt(attempt: Attempt) -> None:
     """The attempt's line: `fields` for a formatter (text, colour, JSON), the message for

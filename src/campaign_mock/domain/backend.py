@@ -278,6 +278,11 @@ class CampaignBackend:
         with self._lock:
             return self._simulation.outbox.redeliver(batch, self._clock.now())
 
+    def callbacks_pending(self, until: float, wait: float = 0.0) -> int | None:
+        """Attempts due at `until` or in flight: a move of the clock ticks this world before
+        asking, so every window closed by `until` is in the outbox already."""
+        return self._simulation.outbox.busy(until)
+
     def abort_campaign(self, ident: int, reason: str) -> Campaign:
         """An injected fault: a SENDING campaign's send cannot go on, so it ends in ERROR."""
         with self._lock:

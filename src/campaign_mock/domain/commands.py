@@ -1,8 +1,9 @@
 """What an instance asks the sends' holder to do, and what it answers, as data.
 
-The set of commands is closed: flush, abort(campaign, reason), redeliver(batch). A record
-naming anything else is refused (`RecordError`), so a command read from a shared store can
-only ever run one of these three operations, with arguments of their types.
+The set of commands is closed: flush, abort(campaign, reason), redeliver(batch) and
+pending(until), which only reads. A record naming anything else is refused (`RecordError`),
+so a command read from a shared store can only ever run one of these four operations, with
+arguments of their types.
 """
 
 from __future__ import annotations
@@ -42,10 +43,18 @@ class Redeliver:
     batch: int
 
 
-Command = Flush | Abort | Redeliver
+@dataclass(slots=True, frozen=True)
+class Pending:
+    """How many callback attempts due at mock time `until` the holder has yet to make
+    (`World.callbacks_pending`, for a settling move of the clock); changes nothing."""
+
+    until: float
+
+
+Command = Flush | Abort | Redeliver | Pending
 
 #: Every command's record name; nothing else is ever run.
-COMMAND_NAMES = ("flush", "abort", "redeliver")
+COMMAND_NAMES = ("flush", "abort", "redeliver", "pending")
 
 
 def command_to_record(command: Command) -> dict[str, object]:
@@ -53,6 +62,8 @@ def command_to_record(command: Command) -> dict[str, object]:
         return {"command": "flush"}
     if isinstance(command, Abort):
         return {"command": "abort", "campaign": command.campaign, "reason": command.reason}
+    if isinstance(command, Pending):
+        return {"command": "pending", "until": command.until}
     return {"command": "redeliver", "batch": command.batch}
 
 
@@ -65,6 +76,8 @@ def command_from_record(value: object, where: str = "command") -> Command:
         return Abort(record.integer("campaign"), record.text("reason"))
     if name == "redeliver":
         return Redeliver(record.integer("batch"))
+    if name == "pending":
+        return Pending(record.number("until"))
     known = ", ".join(COMMAND_NAMES)
     raise RecordError(f"{where}: {name!r} is not a command (known: {known})")
 
@@ -96,6 +109,13 @@ class BatchAnswer:
 
 
 @dataclass(slots=True, frozen=True)
+class CountAnswer:
+    """Attempts still to make, or None while the holder has not reached the time (pending)."""
+
+    value: int | None
+
+
+@dataclass(slots=True, frozen=True)
 class Refused:
     """The command raised a `CampaignError`; the asker raises the same kind."""
 
@@ -111,7 +131,7 @@ class Refused:
         return _ERRORS[self.code](self.message, self.errors)
 
 
-Answer = Done | CampaignAnswer | BatchAnswer | Refused
+Answer = Done | CampaignAnswer | BatchAnswer | CountAnswer | Refused
 
 #: The errors an answer may carry, by their wire code (errors.py).
 _ERRORS: dict[str, type[CampaignError]] = {
@@ -128,6 +148,8 @@ def answer_to_record(answer: Answer) -> dict[str, object]:
     if isinstance(answer, BatchAnswer):
         batch = None if answer.value is None else batch_to_record(answer.value)
         return {"answer": "batch", "batch": batch}
+    if isinstance(answer, CountAnswer):
+        return {"answer": "count", "count": answer.value}
     return {
         "answer": "error",
         "code": answer.code,
@@ -147,6 +169,8 @@ def answer_from_record(value: object, where: str = "answer") -> Answer:
         return BatchAnswer(
             record.optional("batch", lambda name: batch_from_record(record.obj(name)))
         )
+    if kind == "count":
+        return CountAnswer(record.optional("count", record.integer))
     if kind == "error":
         code = record.text("code")
         if code not in _ERRORS:
@@ -155,4 +179,4 @@ def answer_from_record(value: object, where: str = "answer") -> Answer:
         return Refused(
             code, record.text("message"), {name: errors.texts(name) for name in errors.record}
         )
-    raise RecordError(f"{where}: {kind!r} is not an answer (done, campaign, batch, error)")
+    raise RecordError(f"{where}: {kind!r} is not an answer (done, campaign, batch, count, error)")

@@ -105,6 +105,13 @@ class World(Protocol):
 
     def abort_campaign(self, ident: int, reason: str) -> Campaign: ...
 
+    def callbacks_pending(self, until: float, wait: float) -> int | None:
+        """Callback attempts due at mock time `until` not yet made (due, or in flight),
+        where the sends run; None while that is not known: they have not reached `until`
+        yet, or (a store's instance without the sends' lease) the lease holder did not say
+        within `wait` real seconds."""
+        ...
+
 
 class Keeper(Protocol):
     """Where the mock's state lives, beside its worlds: `GET /_mock/store`, what a clean

@@ -42,6 +42,7 @@ class Background:
 
     def start(self) -> None:
         self._start_delivery_workers()
+        self.mock.background = True  # a settling clock move waits for these workers
         tick = self._on_tick
 
         def run() -> None:
@@ -71,6 +72,7 @@ class Background:
         self.stopping.set()
         for thread in self.threads:
             thread.join(timeout)
+        self.mock.background = False
         self.mock.stop()
 
     def _start_delivery_workers(self) -> None:

@@ -11,15 +11,17 @@ from campaign_mock.domain.commands import (
     BatchAnswer,
     CampaignAnswer,
     Command,
+    CountAnswer,
     Done,
     Flush,
+    Pending,
     Refused,
     answer_from_record,
     answer_to_record,
     command_from_record,
     command_to_record,
 )
-from campaign_mock.domain.errors import CampaignError, ConflictError
+from campaign_mock.domain.errors import CampaignError
 from campaign_mock.domain.reading import RecordError
 from campaign_mock.store.base import StateStore
 from campaign_mock.store.codec import StoreFormatError, decode, encode, read
@@ -32,9 +34,15 @@ log = logging.getLogger("campaign_mock.store")
 COMMAND_WAIT = 10.0
 
 
-def run_command(command: Command, backend: CampaignBackend, synced: SyncedLock) -> Answer:
+def run_command(
+    command: Command, backend: CampaignBackend, synced: SyncedLock, reached: float
+) -> Answer:
     """One command of the closed set on this instance's world, which holds the sends; under
-    the store's lock, as a write (an abort ends a campaign, which every instance reads)."""
+    the store's lock, as a write (an abort ends a campaign, which every instance reads).
+    `reached`: the mock time up to which the sends have released every window (pending)."""
+    if isinstance(command, Pending):  # reads the outbox alone: no store lock
+        until = command.until
+        return CountAnswer(backend.callbacks_pending(until) if reached >= until else None)
     try:
         with synced:
             if isinstance(command, Flush):
@@ -47,21 +55,22 @@ def run_command(command: Command, backend: CampaignBackend, synced: SyncedLock) 
         return Refused.of(error)
 
 
-def ask_holder(store: StateStore, command: Command) -> Answer:
-    """Sends `command` to the lease holder and waits for its answer; a `ConflictError` if
-    none comes within `COMMAND_WAIT` seconds."""
+def ask_holder(store: StateStore, command: Command, wait: float = COMMAND_WAIT) -> Answer | None:
+    """Sends `command` to the lease holder and waits `wait` real seconds for its answer;
+    None if none came."""
     ident = store.send_command(encode("command", command_to_record(command)))
-    found = store.wait_answer(ident, COMMAND_WAIT)
+    found = store.wait_answer(ident, wait)
     if found is None:
-        raise ConflictError(
-            f"no instance answered for the sends within {COMMAND_WAIT:.0f} s; try again", {}
-        )
+        return None
     return read("answer", found, answer_from_record, store.where("answer", ident), store.fresh)
 
 
-def answer_commands(store: StateStore, backend: CampaignBackend, synced: SyncedLock) -> bool:
-    """The holder runs every command queued so far and answers each; True if any ran. One it
-    cannot read is refused, never run, and its asker hears why rather than waiting."""
+def answer_commands(
+    store: StateStore, backend: CampaignBackend, synced: SyncedLock, reached: float
+) -> bool:
+    """The holder runs every command queued so far and answers each; True if any that
+    changes the sends ran (a pending, only reading, does not count). One it cannot read is
+    refused, never run, and its asker hears why rather than waiting."""
     ran = False
     try:
         for ident, blob in store.take_commands():
@@ -75,9 +84,9 @@ def answer_commands(store: StateStore, backend: CampaignBackend, synced: SyncedL
                 refused = Refused("invalid", reason, {})
                 store.answer(ident, encode("answer", answer_to_record(refused)))
                 continue
-            answer = run_command(command, backend, synced)
+            answer = run_command(command, backend, synced, reached)
             store.answer(ident, encode("answer", answer_to_record(answer)))
-            ran = True
+            ran = ran or not isinstance(command, Pending)
     except StoreFormatError as error:
         log.error("campaign-mock: %s", error)
     return ran

@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable
 
 from campaign_mock.domain.backend import CampaignBackend
-from campaign_mock.domain.commands import Answer, Command, Refused
+from campaign_mock.domain.commands import Answer, Command, CountAnswer, Pending, Refused
+from campaign_mock.domain.errors import ConflictError
 from campaign_mock.domain.models import State
 from campaign_mock.domain.simulation import SavedSends, read_checkpoint
 from campaign_mock.store.base import LEASE_SECONDS, StateStore, StoreLost
 from campaign_mock.store.codec import StoreFormatError, encode, read
-from campaign_mock.store.commands import answer_commands, ask_holder, run_command
+from campaign_mock.store.commands import COMMAND_WAIT, answer_commands, ask_holder, run_command
 from campaign_mock.store.synced import SyncedLock
 from campaign_mock.store.url import store_errors
 
@@ -59,6 +60,9 @@ class SendsLease:
         self._signature: tuple[int, ...] = ()
         self._replica_version = 0
         self._refusal: str | None = None  # the last unreadable record the ticker reported
+        #: The holder's: the mock time up to which its sends have released every window,
+        #: so what is due by then is in its outbox (`pending`).
+        self.reached = float("-inf")
         backend.simulation.outbox.paused = True  # until this instance holds the lease
 
     def tick(self, horizon: float | None, budget: int, pause: Callable[[], None] | None) -> None:
@@ -80,14 +84,29 @@ class SendsLease:
     def on_holder(self, command: Command) -> Answer:
         """Runs a change to the sends where they are: here, or on the lease holder."""
         if self.leading:
-            answer = run_command(command, self._backend, self._synced)
+            answer = run_command(command, self._backend, self._synced, self.reached)
             self._checkpoint(force=True)
         else:
-            answer = ask_holder(self._store, command)
+            asked = ask_holder(self._store, command)
+            if asked is None:
+                raise ConflictError(
+                    f"no instance answered for the sends within {COMMAND_WAIT:.0f} s; try again",
+                    {},
+                )
+            answer = asked
             self._replica_version = -1  # show the holder's newer checkpoint at the next tick
         if isinstance(answer, Refused):
             raise answer.error()
         return answer
+
+    def pending(self, until: float, wait: float) -> int | None:
+        """Callback attempts due at `until` the sends have yet to make: this instance's
+        outbox when it holds them, else the holder's answer (within `wait` real seconds);
+        None while the sends have not reached `until`, or no holder answered."""
+        if self.leading:
+            return self._backend.callbacks_pending(until) if self.reached >= until else None
+        answer = ask_holder(self._store, Pending(until), wait)
+        return answer.value if isinstance(answer, CountAnswer) else None
 
     def stop(self) -> None:
         """A clean stop: a last checkpoint, then the lease goes at once."""
@@ -106,7 +125,7 @@ class SendsLease:
         if not self.leading:
             self._follow()
             return
-        if answer_commands(self._store, self._backend, self._synced):
+        if answer_commands(self._store, self._backend, self._synced, self.reached):
             self._checkpoint(force=True)
         if self._has_work():
             self._send(horizon, budget, pause)
@@ -118,7 +137,8 @@ class SendsLease:
         so a million contacts cost no round trip per chunk."""
         backend, synced, clock = self._backend, self._synced, self._backend.clock
         with synced:
-            backend.start_due(clock.now())
+            begun = clock.now()
+            backend.start_due(begun)
         more = True
         while more:
             with synced.reading():
@@ -129,11 +149,16 @@ class SendsLease:
             now = clock.now()
             backend.start_due(now)
             backend.end_sends(now)
+        self.reached = begun  # every window closed by then is released
 
     def _has_work(self) -> bool:
         """Sends in progress or a campaign due: only then the tick takes the store's lock."""
         with self._synced.reading():  # brings in campaigns made READY elsewhere
-            return self._backend.sends_pending(self._backend.clock.now())
+            now = self._backend.clock.now()
+            if self._backend.sends_pending(now):
+                return True
+        self.reached = now  # nothing left to draw: what is due by now is in the outbox
+        return False
 
     def _keep_lease(self) -> None:
         now = time.monotonic()

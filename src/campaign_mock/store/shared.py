@@ -17,6 +17,7 @@ from campaign_mock.domain.commands import (
     CampaignAnswer,
     Command,
     Flush,
+    Pending,
     Redeliver,
 )
 from campaign_mock.domain.deliveries import Batch
@@ -53,12 +54,14 @@ WRITES = (
 )
 #: The version read (no store lock), and only the campaigns changed since fetched.
 READS = ("get_campaign", "campaigns", "fixtures")
-#: Only the lease holder changes the sends: each is sent to it as this command (run here when
-#: this instance holds the lease) and its answer returned or raised.
+#: Only the lease holder changes the sends, and knows which attempts it has yet to make: each
+#: is sent to it as this command (run here when this instance holds the lease) and its answer
+#: returned or raised.
 ON_HOLDER: dict[str, type[Command]] = {
     "flush_callbacks": Flush,
     "abort_campaign": Abort,
     "redeliver": Redeliver,
+    "callbacks_pending": Pending,
 }
 #: Single atomic operations on the store (a session opened on one instance works on all).
 SESSIONS = ("login", "session_user", "logout")
@@ -319,6 +322,11 @@ class StoredWorld:
         answer = self._lease.on_holder(Redeliver(batch))
         assert isinstance(answer, BatchAnswer), answer
         return answer.value
+
+    def callbacks_pending(self, until: float, wait: float) -> int | None:
+        """Read where the sends run: a settling move on an instance without the lease waits
+        for the holder's attempts, as the holder answers them."""
+        return self._lease.pending(until, wait)
 
     # -- SESSIONS: in the store, so any instance knows every session ------------------------
 

@@ -1,17 +1,20 @@
 """`ClockControl`: a test's hands on the mock's clock (`CampaignMock.clock`).
 
-Every move is the core's (`Mock.move_clock`, as `/_mock/clock` moves it) and then delivers
-what became due; under freezegun the running clock follows freezegun, so moving one moves
-the other.
+Every move is the core's (`Mock.move_clock`, as `/_mock/clock` moves it) and, unless told
+`settle=False`, returns once every callback attempt it made due has been made (the core's
+`settle`, as `"settle": true` asks over HTTP); under freezegun the running clock follows
+freezegun, so moving one moves the other.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from campaign_mock.core.settling import ClockMove
 from campaign_mock.domain.clock import ClockMode
 from campaign_mock.domain.errors import CampaignError
 from campaign_mock.domain.timestamp import MAX_TIMESTAMP, parse_when
@@ -44,7 +47,9 @@ def _freezegun_factory() -> Any | None:
 
 
 class ClockControl:
-    """The mock's clock, as `/_mock/clock` moves it; every move delivers what became due.
+    """The mock's clock, as `/_mock/clock` moves it; a move returns once the callbacks it
+    made due are sent and answered (refused or timed out), within `CampaignMock.idle_timeout`
+    real seconds; `settle=False` returns at once.
 
     Under `freezegun.freeze_time`, an untouched (running) clock follows freezegun: then
     `advance`/`set` move freezegun itself, so your code and the mock agree on the time.
@@ -64,25 +69,33 @@ class ClockControl:
     def frozen(self) -> bool:
         return self._mock.core.clock_reading().mode is ClockMode.FROZEN
 
-    def freeze(self, at: Moment | None = None) -> float:
+    def freeze(self, at: Moment | None = None, *, settle: bool = True) -> float:
         """Stops time (at `at`, if given); `POST /_mock/clock/freeze`."""
         if at is None:
             return self._mock.core.freeze_clock()
         target = to_seconds(at)
-        return self._settled(lambda: self._mock.core.freeze_clock(target))
+        return self._moved(
+            lambda wait: ClockMove(self._mock.core.freeze_clock(target, settle=wait)), settle
+        )
 
     def resume(self) -> None:
         """Lets time run again from where it stands; `POST /_mock/clock/resume`."""
         self._mock.core.resume_clock()
 
-    def set(self, at: Moment) -> float:
+    def set(self, at: Moment, *, settle: bool = True) -> float:
         """Jumps to `at`, either direction; `POST /_mock/clock/set`."""
         target = to_seconds(at)
-        return self._settled(lambda: self._mock.core.move_clock(target, shift=self._shift()))
+        return self._moved(
+            lambda wait: self._mock.core.move_clock(target, shift=self._shift(), settle=wait),
+            settle,
+        )
 
-    def advance(self, seconds: float) -> float:
+    def advance(self, seconds: float, *, settle: bool = True) -> float:
         """Moves forward; `POST /_mock/clock/advance`. Returns the new time."""
-        return self._settled(lambda: self._mock.core.advance_clock(seconds, shift=self._shift()))
+        return self._moved(
+            lambda wait: self._mock.core.advance_clock(seconds, shift=self._shift(), settle=wait),
+            settle,
+        )
 
     def _shift(self) -> Any:
         """freezegun's move, when a running clock follows it; else None (the clock's own)."""
@@ -97,11 +110,9 @@ class ClockControl:
 
         return shift
 
-    def _settled(self, move: Any) -> float:
-        """The core's move, its refusal as a ValueError, then what became due answered."""
+    def _moved(self, move: Callable[[float | None], ClockMove], settle: bool) -> float:
+        """The core's move (settling within `idle_timeout`), its refusal as a ValueError."""
         try:
-            moved = float(move())
+            return move(self._mock.idle_timeout if settle else None).now
         except CampaignError as exc:
             raise ValueError(exc.message) from None
-        self._mock.settle_deliveries()
-        return moved

@@ -260,6 +260,6 @@ def do_clock(move: str) -> BaseResponse:
         if not 0 < seconds <= MAX_ADVANCE:
             message = "must be more than 0 and at most ten years"
             raise InvalidError(f"seconds: {message}", {"seconds": [message]})
-        return f"clock moved {seconds:g} s to {moment(core.advance_clock(seconds))}"
+        return f"clock moved {seconds:g} s to {moment(core.advance_clock(seconds).now)}"
 
     return _pressed(press)
