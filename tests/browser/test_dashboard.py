@@ -144,8 +144,9 @@ def test_open_a_campaigns_callbacks_and_redeliver_one(
 
     callback = page.locator("details.callback").last  # the oldest: batch 1
     batch = callback.get_attribute("data-batch")
-    callback.locator("summary").click()
+    callback.locator(":scope > summary").click()
     expect(callback.locator("code.url")).to_have_text(sink.url)
+    callback.locator("details.raw summary").click()  # the raw body, behind a click
     expect(callback.locator("pre.body")).to_contain_text("event=")
     expect(callback.locator("tr.attempt")).to_have_count(1)
     expect(callback.locator("tr.attempt")).to_contain_text("200")

@@ -12,7 +12,12 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
-from campaign_mock.delivery.transport import HttpTransport, Transport, TransportError
+from campaign_mock.delivery.transport import (
+    AnsweringTransport,
+    HttpTransport,
+    Transport,
+    TransportError,
+)
 from campaign_mock.domain.aggregation import Event
 from campaign_mock.domain.clock import ClockMode, MockClock
 from campaign_mock.domain.deliveries import Delivery, Outbox
@@ -131,20 +136,28 @@ class Dispatcher:
         return None
 
     def send(self, delivery: Delivery, outbox: Outbox | None = None) -> None:
-        """One POST; the outcome goes back to its outbox, stamped with the mock's time."""
+        """One POST; the outcome (and what the receiver answered, when the transport tells)
+        goes back to its outbox, stamped with the mock's time."""
         status: int | None = None
         error: str | None = None
+        headers: tuple[tuple[str, str], ...] = ()
+        answer_body = b""
         body = delivery.batch.body()
+        transport = self.transport
         started = time.perf_counter()
         try:
-            status = self.transport.post(delivery.url, body, self._timeout())
+            if isinstance(transport, AnsweringTransport):
+                answer = transport.exchange(delivery.url, body, self._timeout())
+                status, headers, answer_body = answer.status, answer.headers, answer.body
+            else:
+                status = transport.post(delivery.url, body, self._timeout())
         except TransportError as exc:
             error = str(exc)
         except Exception as exc:  # a broken in-process handler must not kill the worker
             error = f"{type(exc).__name__}: {exc}"
         latency_ms = round((time.perf_counter() - started) * 1e3, 3)
         (outbox or self.outbox).record(
-            delivery, self.backend.clock.now(), status, error, latency_ms
+            delivery, self.backend.clock.now(), status, error, latency_ms, headers, answer_body
         )
 
     def _timeout(self) -> float:
