@@ -89,6 +89,12 @@ def send_to_the_end(mock: CampaignMock, ident: int) -> None:
     assert mock.campaign(ident)["state"] == "DONE"
 
 
+def live(page: Page, region: str = "#campaign") -> None:
+    """Until the page's live `region` has been polled once: its first answer replaces the
+    markup the page came with, so an element found before may be gone after."""
+    expect(page.locator(f"{region}[data-polled]")).to_have_count(1, timeout=SHOWN)
+
+
 def wait_until(done: Any, timeout: float = 10.0) -> bool:
     """Real time, for a receiver on another thread."""
     deadline = time.monotonic() + timeout
@@ -347,6 +353,7 @@ def test_each_messages_outcome_and_the_time_of_each_event(
         ident = create_ready(mock, sink.url)
         send_to_the_end(mock, ident)
         page.goto(f"{mock.url}/_mock/ui/campaigns/{ident}")
+        live(page)
         rows = page.locator("table.messages tr.message")
         expect(rows).to_have_count(len(EXPECTED))
         told: dict[tuple[str, str], dict[str, int]] = {}  # (channel, address) -> event -> when
@@ -383,6 +390,7 @@ def test_a_callbacks_fields_decoded_and_its_raw_body_one_click_away(
     ident = create_ready(mock, sink.url)
     send_to_the_end(mock, ident)
     page.goto(f"{mock.url}/_mock/ui/campaigns/{ident}")
+    live(page)
     # the email `delivered` callback of the Customers list: several addresses
     callback = page.locator("details.callback", has_text="delivered · email").first
     callback.locator(":scope > summary").click()
@@ -423,6 +431,7 @@ def test_the_receivers_answer_to_each_attempt_is_shown(
         mock.clock.advance(7200)
         mock.settle_deliveries()
     page.goto(f"{mock.url}/_mock/ui/campaigns/{ident}")
+    live(page)
     callback = page.locator("#batch-1")
     callback.locator(":scope > summary").click()
     answers = callback.locator("tr.answer")
