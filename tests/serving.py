@@ -1,11 +1,14 @@
-"""Starting `campaign-mock serve` as a subprocess, as a user would, for the tests that need one."""
+"""Starting `campaign-mock serve` as a subprocess, as a user would, for the tests that need one;
+and a real callback receiver that answers with headers and a body of its own."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -66,3 +69,48 @@ def served_mock(
         process.wait(10)
         if log:
             sink.close()  # type: ignore[union-attr]
+
+
+class AnsweringReceiver:
+    """A real local callback receiver that answers every POST with `status`, its own
+    `headers` and `body`, keeping what it got (`received`): what an integrator's endpoint
+    says back, for the tests of what the mock keeps of an answer."""
+
+    def __init__(
+        self, status: int = 202, headers: list[tuple[str, str]] | None = None, body: bytes = b""
+    ) -> None:
+        self.status = status
+        self.headers = headers or []
+        self.body = body
+        self.received: list[bytes] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                receiver.received.append(self.rfile.read(length))
+                self.send_response(receiver.status)
+                for name, value in receiver.headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(receiver.body)))
+                self.end_headers()
+                self.wfile.write(receiver.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> AnsweringReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
-from tests.serving import free_port
+from tests.serving import AnsweringReceiver, free_port
 
 from campaign_mock import CallbackSink, CampaignMock
 
@@ -241,6 +241,26 @@ def _attempt_retry_at(made: Made) -> None:
     assert made["unreachable"][-1].retry_at is None
 
 
+#: What the answering receiver says to every callback: a header of its own, and a body longer
+#: than the 1024 bytes an attempt keeps.
+SAID = ("X-Receiver", "hooks-7")
+ANSWER = b'{"received": true, "note": "' + b"x" * 1500 + b'"}'
+
+
+@uses(ATTEMPT, "answer_headers")
+def _attempt_answer_headers(made: Made) -> None:
+    assert made["answered"] and all(SAID in a.answer_headers for a in made["answered"])
+    assert all(("Content-Length", "0") in a.answer_headers for a in made["attempts"])  # the sink's
+    assert {a.answer_headers for a in made["unreachable"]} == {()}  # no answer came
+
+
+@uses(ATTEMPT, "answer_body")
+def _attempt_answer_body(made: Made) -> None:
+    assert {a.answer_body for a in made["answered"]} == {ANSWER[:1024]}
+    assert {a.answer_body for a in made["attempts"]} == {b""}  # the sink answers no body
+    assert {a.answer_body for a in made["unreachable"]} == {b""}
+
+
 @pytest.mark.campaign_mock(frozen_at="2030-01-01T09:00:00Z")
 def test_each_field_of_each_record_means_what_the_guide_says(
     campaign_mock: CampaignMock, callback_sink: CallbackSink
@@ -250,11 +270,13 @@ def test_each_field_of_each_record_means_what_the_guide_says(
     }, "a check per documented field"
     ident = create(campaign_mock, callback_sink.url_for("docs"))
     elsewhere = create(campaign_mock, f"http://127.0.0.1:{free_port()}/hook")  # nobody there
-    callback_sink.status = 503  # the first callback fails, and is retried
-    campaign_mock.clock.advance(60)
-    assert callback_sink.callbacks, "advance() returns once what fell due was answered"
-    callback_sink.status = 200
-    campaign_mock.settle()
+    with AnsweringReceiver(202, [SAID], ANSWER) as receiver:
+        answering = create(campaign_mock, receiver.url)
+        callback_sink.status = 503  # the first callback fails, and is retried
+        campaign_mock.clock.advance(60)
+        assert callback_sink.callbacks, "advance() returns once what fell due was answered"
+        callback_sink.status = 200
+        campaign_mock.settle()
     deliveries = campaign_mock.deliveries
     made: Made = {
         "mock": campaign_mock,
@@ -264,6 +286,7 @@ def test_each_field_of_each_record_means_what_the_guide_says(
         "events": callback_sink.events(),
         "attempts": [a for a in deliveries if a.campaign == ident],
         "unreachable": [a for a in deliveries if a.campaign == elsewhere],
+        "answered": [a for a in deliveries if a.campaign == answering],
     }
     for name, checks in USES.items():
         for field, check in checks.items():

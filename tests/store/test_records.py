@@ -435,3 +435,41 @@ def test_an_unknown_command_name_is_refused() -> None:
     record = decode("command", envelope("command", {"command": "__import__"}), "", "")
     with pytest.raises(RecordError, match="'__import__' is not a command"):
         command_from_record(record)
+
+
+def test_an_attempts_answer_and_each_events_time_survive_the_round_trip() -> None:
+    """What a receiver answered (headers in order, the first KiB of the body) and when each
+    reported event happened are kept in the checkpoint; records written before they were
+    kept still read, with none."""
+    backend, clock = _world()
+    _sending(backend)
+    clock.advance(12)
+    backend.tick()
+    outbox = backend.simulation.outbox
+    now = clock.now()
+    taken = outbox.take(now)
+    assert taken is not None, "batches are due"
+    said = (("X-Receiver", "hooks-7"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"))
+    outbox.record(taken, now, 202, None, 1.5, said, b"y" * 3000)
+    kept = outbox.entries()[-1]
+    assert (kept.answer_headers, kept.answer_body) == (said, b"y" * 1024)
+    chunk = taken.batch.chunk
+    assert len(chunk.times) == len(chunk.addresses) and chunk.when == int(min(chunk.times))
+
+    record = backend.simulation.checkpoint()
+    saved = read("checkpoint", encode("checkpoint", record), read_checkpoint, "", "")
+    assert saved.outbox.journal[-1] == kept
+    assert saved.outbox.batches[taken.batch.id].chunk.times == chunk.times
+
+    older = msgpack.unpackb(msgpack.packb(record, use_bin_type=True), raw=False)
+    for attempt in older["outbox"]["journal"]:
+        del attempt["answer_headers"], attempt["answer_body"]
+    for batch in older["outbox"]["batches"]:
+        del batch["chunk"]["times"]
+    again = read("checkpoint", encode("checkpoint", older), read_checkpoint, "", "")
+    assert again.outbox.journal[-1] == replace(kept, answer_headers=(), answer_body=b"")
+    assert len(again.outbox.batches[taken.batch.id].chunk.times) == 0
+
+    older["outbox"]["journal"][-1]["answer_headers"] = [["X-Receiver"]]
+    with pytest.raises(StoreFormatError, match=r"journal\[\d+\]\.answer_headers\[0\]"):
+        read("checkpoint", encode("checkpoint", older), read_checkpoint, "", "")

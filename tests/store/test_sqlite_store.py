@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.serving import THIS_PYTHON
+from tests.serving import THIS_PYTHON, AnsweringReceiver
 
 from campaign_mock.testing.sink import SinkServer
 
@@ -88,6 +88,45 @@ def test_a_send_interrupted_by_a_restart_resumes_and_loses_no_event(
         f"{repeated} delivered twice in {twice} callbacks"
     )
     assert twice <= IN_FLIGHT, "only attempts in flight at the kill may come again (C-4)"
+
+
+def test_what_receivers_answered_survives_a_restart(tmp_path: Path) -> None:
+    """`GET /_mock/deliveries` shows each attempt's answer (headers in order, the first KiB
+    of the body), and a mock restarted on the same file shows it still."""
+    state = f"sqlite:///{tmp_path / 'mock.db'}"
+    said = [["X-Receiver", "hooks-7"], ["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"]]
+    body = b"thanks " + b"z" * 2000
+    with AnsweringReceiver(202, [(name, value) for name, value in said], body) as receiver:
+        first = start(state, tmp_path, name="first")
+        try:
+            first.data(first.post("/_mock/clock/freeze"))
+            now = int(first.data(first.get("/_mock/clock"))["now"])  # type: ignore[call-overload]
+            fields = {"name": "a", "domain": 1, "list": 1, "state": "READY", "when": now}
+            made = first.data(
+                first.post("/campaign", data={**fields, "event_callback": receiver.url})
+            )
+            first.data(first.post("/_mock/clock/advance", json={"seconds": 3600}))
+            assert first.data(first.post("/_mock/deliveries/wait", json={"idle": True}))["reached"]
+            before = first.data(first.get(f"/_mock/deliveries?campaign={made['id']}"))
+        finally:
+            first.stop()
+    shown = before["deliveries"]
+    assert isinstance(shown, list) and shown and len(shown) == len(receiver.received)
+    for attempt in shown:
+        assert attempt["status"] == 202
+        names = [pair[0] for pair in attempt["answer_headers"]]
+        assert names[:2] == ["Server", "Date"]  # http.server's own, first
+        assert attempt["answer_headers"][2:5] == said  # in order, a repeated name twice
+        assert attempt["answer_body"] == body[:1024].decode()
+    again = start(state, tmp_path, name="again")
+
+    def journal() -> object:
+        return again.data(again.get(f"/_mock/deliveries?campaign={made['id']}"))["deliveries"]
+
+    try:  # the journal shows once the new instance has read the checkpoint (its first tick)
+        wait_until(lambda: journal() == shown, 30, "the journal read back from the file")
+    finally:
+        again.stop()
 
 
 # -- a file it cannot use: one line and exit 6 at start, never a traceback nor a 503 later --

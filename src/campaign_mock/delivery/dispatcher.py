@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from campaign_mock.delivery.shown import shown_url
 from campaign_mock.delivery.transport import (
+    AnsweringTransport,
     HttpTransport,
     Transport,
     TransportError,
@@ -180,15 +181,23 @@ class Dispatcher:
         return None
 
     def send(self, delivery: Delivery, outbox: Outbox | None = None) -> None:
-        """One POST; the outcome goes back to its outbox, stamped with the mock's time."""
+        """One POST; the outcome (and what the receiver answered, when the transport tells)
+        goes back to its outbox, stamped with the mock's time."""
         status: int | None = None
         error: str | None = None
+        headers: tuple[tuple[str, str], ...] = ()
+        answer_body = b""
         outcome = ERROR
         body = delivery.batch.body()
+        transport = self.transport
         self.counts.started()
         started = time.perf_counter()
         try:
-            status = self.transport.post(delivery.url, body, self._timeout())
+            if isinstance(transport, AnsweringTransport):
+                answer = transport.exchange(delivery.url, body, self._timeout())
+                status, headers, answer_body = answer.status, answer.headers, answer.body
+            else:
+                status = transport.post(delivery.url, body, self._timeout())
             outcome = ACKNOWLEDGED if 200 <= status < 300 else FAILED_STATUS
         except TransportError as exc:
             error = str(exc)
@@ -199,7 +208,7 @@ class Dispatcher:
             self.counts.ended(outcome)
         latency_ms = round((time.perf_counter() - started) * 1e3, 3)
         attempt = (outbox or self.outbox).record(
-            delivery, self.backend.clock.now(), status, error, latency_ms
+            delivery, self.backend.clock.now(), status, error, latency_ms, headers, answer_body
         )
         if attempt is not None and log.isEnabledFor(logging.INFO):
             _log_attempt(attempt)

@@ -3,7 +3,9 @@
 `HttpTransport` speaks HTTP with the standard library so the URL goes out byte for byte
 (requests and urllib3 re-quote a query string), keeps one connection per receiver per
 worker thread, and never follows a redirect: a 3xx is an answer that is not 2xx (C-4).
-`CallableTransport` hands the POST to a function, for in-process use and tests.
+`CallableTransport` hands the POST to a function, for in-process use and tests. A transport
+that can also tell the answer's headers and body (`AnsweringTransport`: `HttpTransport`)
+is asked for them, so the delivery journal shows what the receiver said.
 Every connection `HttpTransport` opens goes through its `DestinationPolicy` (policy.py).
 """
 
@@ -14,7 +16,8 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from campaign_mock.delivery.deadline import attempt_deadline, https_context, on_deadline
@@ -23,10 +26,13 @@ from campaign_mock.delivery.policy import (
     RefusedDestination,
     reaches_control_api,
 )
+from campaign_mock.domain.deliveries import ANSWER_BODY_KEPT
 
 CONTENT_TYPE = "application/x-www-form-urlencoded"
 #: Bytes of a receiver's answer read to keep the connection; a longer answer closes it.
 MAX_ANSWER = 1 << 20
+#: Bytes of the answer's body handed back (what an attempt keeps).
+KEPT = ANSWER_BODY_KEPT
 
 
 class TransportError(Exception):
@@ -40,6 +46,22 @@ class TransportTimeout(TransportError):
 class Transport(Protocol):
     def post(self, url: str, body: bytes, timeout: float) -> int:
         """POSTs a form body to `url` exactly as given; the HTTP status, or TransportError."""
+        ...
+
+
+@dataclass(slots=True, frozen=True)
+class Answer:
+    """A receiver's answer: its status, headers (in order) and the start of its body."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+@runtime_checkable
+class AnsweringTransport(Transport, Protocol):
+    def exchange(self, url: str, body: bytes, timeout: float) -> Answer:
+        """As `post`, with the answer's headers and the start of its body."""
         ...
 
 
@@ -65,11 +87,14 @@ class HttpTransport:
         self.policy = policy or DestinationPolicy()
 
     def post(self, url: str, body: bytes, timeout: float) -> int:
+        return self.exchange(url, body, timeout).status
+
+    def exchange(self, url: str, body: bytes, timeout: float) -> Answer:
         """`timeout` is for the whole attempt (connect, send, answer), however it trickles."""
         with attempt_deadline(timeout):
             return self._post(url, body, timeout)
 
-    def _post(self, url: str, body: bytes, timeout: float) -> int:
+    def _post(self, url: str, body: bytes, timeout: float) -> Answer:
         parts = urlsplit(url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise TransportError(f"not an http(s) URL: {url!r}")
@@ -99,7 +124,7 @@ class HttpTransport:
                 answer = response.read(MAX_ANSWER + 1)
                 if len(answer) > MAX_ANSWER or response.will_close:
                     self._drop(parts.scheme, parts.netloc)
-                return response.status
+                return Answer(response.status, tuple(response.getheaders()), answer[:KEPT])
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
                 self._drop(parts.scheme, parts.netloc)
                 if fresh:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import sys
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from campaign_mock.domain.models import Channel
@@ -60,6 +60,10 @@ class Chunk:
     first_event: float
     addresses: list[str]
     closes_at: float
+    #: When each address's event happened, in the mock's time, at the same indexes as
+    #: `addresses` (the body says only `when`; the dashboard shows each message's events);
+    #: empty for a chunk read from a record written before it was kept.
+    times: array = field(default_factory=lambda: array("d"))  # type: ignore[type-arg]
 
 
 class EventBuckets:
@@ -210,6 +214,7 @@ class EventBuckets:
                     first_event=first,
                     addresses=addresses[offset : offset + size],
                     closes_at=closes_at,
+                    times=times[offset : offset + size],
                 )
             )
         return chunks

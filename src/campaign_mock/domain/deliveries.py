@@ -15,11 +15,11 @@ import re
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from urllib.parse import quote_plus, urlsplit
 
-from campaign_mock.domain.aggregation import Chunk, Event
+from campaign_mock.domain.aggregation import Chunk, Event, times_from_bytes, times_to_bytes
 from campaign_mock.domain.models import Channel
 from campaign_mock.domain.reading import Fields, RecordError
 from campaign_mock.domain.settings import MAX_BATCH, MAX_REPORT_DELAY, SimulationSettings
@@ -27,6 +27,14 @@ from campaign_mock.domain.settings import MAX_BATCH, MAX_REPORT_DELAY, Simulatio
 _PLAIN = re.compile(r"[A-Za-z0-9._~@+\n-]*").fullmatch
 _EMAIL_KEYS = [f"email%5B{i}%5D=" for i in range(MAX_BATCH)]
 _TELEPHONE_KEYS = [f"telephone%5B{i}%5D=" for i in range(MAX_BATCH)]
+#: Bytes of a receiver's answer an attempt keeps (the first; the rest is read and dropped).
+ANSWER_BODY_KEPT = 1024
+#: Headers of a receiver's answer an attempt keeps (the first), and characters of each value.
+ANSWER_HEADERS_KEPT = 64
+ANSWER_HEADER_CHARS = 1024
+
+#: A receiver's answer headers as (name, value) pairs, in the order they came.
+Headers = tuple[tuple[str, str], ...]
 
 
 class BatchState(StrEnum):
@@ -161,6 +169,11 @@ class Attempt:
     """How it went: `acknowledged` (a 2xx), `failed` (retried at `retry_at`) or `given_up`."""
     retry_at: float | None
     """When the next attempt goes, in the mock's time; None when none will."""
+    answer_headers: tuple[tuple[str, str], ...] = ()
+    """The receiver's answer headers as (name, value) pairs, in order (the first 64); empty
+    when no answer came."""
+    answer_body: bytes = b""
+    """The first 1024 bytes of the receiver's answer body; empty when no answer came."""
 
     def to_wire(self, body: bytes | None = None) -> dict[str, object]:
         wire: dict[str, object] = {
@@ -180,6 +193,8 @@ class Attempt:
             "latency_ms": self.latency_ms,
             "outcome": self.outcome.value,
             "retry_at": self.retry_at,
+            "answer_headers": [list(pair) for pair in self.answer_headers],
+            "answer_body": self.answer_body.decode("utf-8", "replace"),
         }
         if body is not None:
             wire["body"] = body.decode("ascii")
@@ -260,18 +275,26 @@ def chunk_to_record(chunk: Chunk) -> dict[str, object]:
         "first_event": chunk.first_event,
         "addresses": chunk.addresses,
         "closes_at": chunk.closes_at,
+        "times": times_to_bytes(chunk.times),
     }
 
 
 def chunk_from_record(record: Fields) -> Chunk:
-    return Chunk(
+    addresses = record.texts("addresses")
+    chunk = Chunk(
         channel=record.choice("channel", Channel),
         event=record.choice("event", Event),
         when=record.integer("when"),
         first_event=record.number("first_event"),
-        addresses=record.texts("addresses"),
+        addresses=addresses,
         closes_at=record.number("closes_at"),
     )
+    if not record.has("times"):  # written before the times were kept
+        return chunk
+    times = times_from_bytes(record.blob("times"), record.where)
+    if len(times) != len(addresses):
+        raise RecordError(f"{record.where}: {len(addresses)} addresses, {len(times)} times")
+    return replace(chunk, times=times)
 
 
 def batch_to_record(batch: Batch) -> dict[str, object]:
@@ -322,7 +345,23 @@ def attempt_to_record(attempt: Attempt) -> dict[str, object]:
         "latency_ms": attempt.latency_ms,
         "outcome": attempt.outcome.value,
         "retry_at": attempt.retry_at,
+        "answer_headers": [list(pair) for pair in attempt.answer_headers],
+        "answer_body": attempt.answer_body,
     }
+
+
+def _headers_from_record(record: Fields) -> Headers:
+    """(name, value) pairs; absent from records written before answers were kept."""
+    if not record.has("answer_headers"):
+        return ()
+    pairs = []
+    for i, pair in enumerate(record.items("answer_headers")):
+        if not (
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+        ):
+            raise RecordError(f"{record.where}.answer_headers[{i}]: expected a [name, value] pair")
+        pairs.append((pair[0], pair[1]))
+    return tuple(pairs)
 
 
 def attempt_from_record(record: Fields) -> Attempt:
@@ -343,6 +382,8 @@ def attempt_from_record(record: Fields) -> Attempt:
         latency_ms=record.number("latency_ms"),
         outcome=record.choice("outcome", Outcome),
         retry_at=record.optional("retry_at", record.number),
+        answer_headers=_headers_from_record(record),
+        answer_body=record.blob("answer_body") if record.has("answer_body") else b"",
     )
 
 
@@ -500,8 +541,11 @@ class Outbox:
         status: int | None,
         error: str | None,
         latency_ms: float,
+        answer_headers: Headers = (),
+        answer_body: bytes = b"",
     ) -> Attempt | None:
         """C-4: any 2xx acknowledges; otherwise retry with backoff until the retry window ends.
+        The journal keeps the start of the receiver's answer (`ANSWER_*_KEPT`).
 
         Returns the journal's line for the attempt; None when the outbox was reset or loaded
         while it was in flight (its outcome is ignored)."""
@@ -552,6 +596,11 @@ class Outbox:
                 latency_ms=latency_ms,
                 outcome=outcome,
                 retry_at=retry_at,
+                answer_headers=tuple(
+                    (name, value[:ANSWER_HEADER_CHARS])
+                    for name, value in answer_headers[:ANSWER_HEADERS_KEPT]
+                ),
+                answer_body=bytes(answer_body[:ANSWER_BODY_KEPT]),
             )
             self.journal.append(made)
             self.lock.notify_all()

@@ -42,6 +42,10 @@ class Fields:
             raise RecordError(f"{self.where}: field {name!r} is missing")
         return self.record[name]
 
+    def has(self, name: str) -> bool:
+        """Whether the record holds `name`: a field added later is absent from older ones."""
+        return name in self.record
+
     def value(self, name: str) -> object:
         """The field as it is, for a reader of its own (a nested record)."""
         return self._raw(name)

@@ -20,6 +20,9 @@
         return answer.text();
       })
       .then(function (html) {
+        // The first answer replaces the page's own copy (the browser spells the markup
+        // differently); from then on only a change does. Tests wait for this mark.
+        region.setAttribute("data-polled", "");
         if (html === region.dataset.shown) return;
         // Keep what a person opened: <details> by id survive the swap.
         var open = {};

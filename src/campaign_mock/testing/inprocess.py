@@ -18,7 +18,8 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from werkzeug.test import run_wsgi_app
 
-from campaign_mock.delivery import HttpTransport, Transport
+from campaign_mock.delivery import Answer as Received
+from campaign_mock.delivery import AnsweringTransport, HttpTransport, Transport
 from campaign_mock.http.hosts import IN_PROCESS
 
 if TYPE_CHECKING:
@@ -125,15 +126,22 @@ class _Routed:
         self._fallback = fallback or HttpTransport()
 
     def post(self, url: str, body: bytes, timeout: float) -> int:
+        return self.exchange(url, body, timeout).status
+
+    def exchange(self, url: str, body: bytes, timeout: float) -> Received:
+        """The answer, with its headers and body where the receiver gives them (an app, a
+        real receiver; the sink tells its status only)."""
         sink = self._interception.sink
         if sink is not None and _under(url, sink.url):
-            return sink.receive(url, body)
+            return Received(sink.receive(url, body))
         for prefix, app in self._interception.apps.items():
             if _under(url, prefix):
                 headers = [("Content-Type", "application/x-www-form-urlencoded")]
-                status, _, _ = call_wsgi(app, prefix, _Request("POST", url, headers, body))
-                return status
-        return self._fallback.post(url, body, timeout)
+                status, said, content = call_wsgi(app, prefix, _Request("POST", url, headers, body))
+                return Received(status, tuple(said), content)
+        if isinstance(self._fallback, AnsweringTransport):
+            return self._fallback.exchange(url, body, timeout)
+        return Received(self._fallback.post(url, body, timeout))
 
     def close(self) -> None:
         """Closes the connections this thread kept alive to real receivers."""

@@ -1,15 +1,20 @@
-"""One campaign's page: facts, audience and messages, the event timeline, and every callback
-request with its attempts, read from the world's outbox (copies, taken under its lock)."""
+"""One campaign's page: facts, audience and what happened to each message, the event
+timeline, and every callback request (its fields decoded, the raw body kept) with its attempts
+and what the receiver answered each, read from the world's outbox (copies, taken under its
+lock)."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
+from campaign_mock.domain.aggregation import Chunk
 from campaign_mock.domain.audience import recipients
-from campaign_mock.domain.deliveries import Attempt, BatchState
+from campaign_mock.domain.deliveries import ANSWER_BODY_KEPT, Attempt, BatchState
 from campaign_mock.domain.models import ContactList
 from campaign_mock.domain.world import World as DomainWorld
+from campaign_mock.http.dashboard.messages import MessageView, message_views
 from campaign_mock.http.dashboard.timeline import TimelinePoint, timeline_svg
 from campaign_mock.http.dashboard.views import CampaignRow, World, campaign_row, list_name, moment
 
@@ -29,6 +34,11 @@ class AttemptView:
     latency_ms: float
     outcome: str
     retry_at: str | None
+    #: What the receiver answered: headers in order, the start of the body as text.
+    headers: tuple[tuple[str, str], ...]
+    answer: str
+    #: The body was longer than what was kept (`ANSWER_BODY_KEPT` bytes shown).
+    answer_cut: bool
 
 
 @dataclass(slots=True)
@@ -38,6 +48,8 @@ class CallbackView:
     batch: int
     url: str
     body: str
+    #: The body decoded: (field, value) in the order sent, repeated keys kept.
+    fields: list[tuple[str, str]]
     channel: str
     event: str
     count: int
@@ -48,12 +60,6 @@ class CallbackView:
     attempts: list[AttemptView] = field(default_factory=list)
 
 
-@dataclass(slots=True, frozen=True)
-class Message:
-    email: str | None
-    telephone: str | None
-
-
 @dataclass(slots=True)
 class CampaignPage:
     world: str | None
@@ -62,7 +68,7 @@ class CampaignPage:
     domain: str
     payloads: list[str]
     audience: str
-    messages: list[Message]
+    messages: list[MessageView]
     more_messages: bool
     callbacks: list[CallbackView]
     batches_total: int
@@ -88,12 +94,25 @@ def _attempt(attempt: Attempt) -> AttemptView:
         latency_ms=attempt.latency_ms,
         outcome=attempt.outcome,
         retry_at=moment(attempt.retry_at) if attempt.retry_at is not None else None,
+        headers=attempt.answer_headers,
+        answer=attempt.answer_body.decode("utf-8", "replace"),
+        answer_cut=len(attempt.answer_body) >= ANSWER_BODY_KEPT,
     )
 
 
-def _callbacks(backend: DomainWorld, ident: int) -> tuple[list[CallbackView], int, int, str]:
-    """The newest `MAX_BATCHES` callback requests with their attempts, the totals, and the
-    timeline of every event they report."""
+@dataclass(slots=True)
+class Callbacks:
+    shown: list[CallbackView]
+    total: int
+    attempts: int
+    timeline: str
+    #: Every batch's events, for what happened to each message.
+    chunks: list[Chunk]
+
+
+def _callbacks(backend: DomainWorld, ident: int) -> Callbacks:
+    """The newest `MAX_BATCHES` callback requests with their attempts, the totals, the
+    timeline of every event they report, and those events."""
     outbox = backend.simulation.outbox
     with outbox.lock:
         batches = [b for b in outbox.batches.values() if b.campaign == ident]
@@ -111,11 +130,13 @@ def _callbacks(backend: DomainWorld, ident: int) -> tuple[list[CallbackView], in
     shown: list[CallbackView] = []
     for batch, batch_state, next_at, tried in reversed(taken[-MAX_BATCHES:]):
         pending = batch_state is BatchState.PENDING
+        body = batch.body().decode("ascii")
         shown.append(
             CallbackView(
                 batch=batch.id,
                 url=batch.url,
-                body=batch.body().decode("ascii"),
+                body=body,
+                fields=parse_qsl(body, keep_blank_values=True),
                 channel=batch.chunk.channel.value,
                 event=batch.chunk.event.value,
                 count=len(batch.chunk.addresses),
@@ -126,7 +147,8 @@ def _callbacks(backend: DomainWorld, ident: int) -> tuple[list[CallbackView], in
                 attempts=by_batch.get(batch.id, []),
             )
         )
-    return shown, len(taken), len(attempts), timeline_svg(points)
+    chunks = [b.chunk for b, *_ in taken]
+    return Callbacks(shown, len(taken), len(attempts), timeline_svg(points), chunks)
 
 
 def campaign_page(world: World, ident: int) -> CampaignPage:
@@ -140,7 +162,8 @@ def campaign_page(world: World, ident: int) -> CampaignPage:
     sample = list(itertools.islice(walk, MAX_MESSAGES + 1))
     size = list_size(contact_list)
     reach = "the whole list" if not campaign.segments else "its segments"
-    callbacks, total, tried, timeline = _callbacks(backend, ident)
+    made = _callbacks(backend, ident)
+    listed = sample[:MAX_MESSAGES]
     return CampaignPage(
         world=world.name,
         row=campaign_row(world.name, campaign, fixtures),
@@ -148,10 +171,10 @@ def campaign_page(world: World, ident: int) -> CampaignPage:
         domain=f"{domain.name} ({domain.id})" if domain else f"domain {campaign.domain}",
         payloads=[p.value for p in campaign.payloads],
         audience=f"{list_name(fixtures, campaign.list)}: {size} contacts; sends to {reach}",
-        messages=[Message(e, t) for e, t in sample[:MAX_MESSAGES]],
+        messages=message_views(listed, made.chunks, campaign.event_callback is not None),
         more_messages=len(sample) > MAX_MESSAGES,
-        callbacks=callbacks,
-        batches_total=total,
-        attempts_total=tried,
-        timeline=timeline,
+        callbacks=made.shown,
+        batches_total=made.total,
+        attempts_total=made.attempts,
+        timeline=made.timeline,
     )

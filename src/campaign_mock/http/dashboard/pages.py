@@ -56,14 +56,23 @@ def _moment_filter(at: float | None) -> str:
     return moment(at)
 
 
-def _page(template: str, **values: object) -> str:
+def _page(template: str, *, read_only: bool = False, **values: object) -> str:
+    """A page; `read_only` (the API's own URL as a page) has no control and polls nothing."""
     return render_template(
         f"dashboard/{template}",
         clock=clock_view(),
         isolated=mock().isolated,
         here=request.full_path.rstrip("?"),
+        read_only=read_only,
         **values,
     )
+
+
+def _back_to(target: str | None) -> str:
+    """Where a plain form goes back to: a path of this mock, never another site."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
 
 
 def _chosen_state() -> str | None:
@@ -140,6 +149,7 @@ def api_campaign_page(data: dict[str, object], envelope: str) -> str:
     shown = campaign_page(World(account, mock().world(account)), ident)
     page = _page(
         "api_campaign.html",
+        read_only=True,
         title=shown.row.name,
         page=shown,
         actions=False,
@@ -154,6 +164,16 @@ def api_campaign_page(data: dict[str, object], envelope: str) -> str:
 @blueprint.get("/_mock/ui/part/clock")
 def part_clock() -> str:
     return render_template("dashboard/_clock.html", clock=clock_view())
+
+
+@blueprint.get("/_mock/ui/part/clock-controls")
+def part_clock_controls() -> str:
+    """The clock's buttons, those that fit its state; `?next=` is the page they go back to."""
+    return render_template(
+        "dashboard/_clock_controls.html",
+        clock=clock_view(),
+        here=_back_to(request.args.get("next")),
+    )
 
 
 @blueprint.get("/_mock/ui/part/campaigns")
@@ -193,10 +213,7 @@ def _done(ok: bool, message: str, status: int = 200) -> BaseResponse:
         answer = jsonify({"ok": ok, "message": message})
         answer.status_code = status
         return answer
-    target = request.form.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target, 303)
+    return redirect(_back_to(request.form.get("next")), 303)
 
 
 def _pressed(press: Callable[[], str]) -> BaseResponse:
