@@ -5,8 +5,10 @@ due has been made, within a bound, and say whether it was (issue 19)."""
 from __future__ import annotations
 
 import base64
+import gc
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -340,3 +342,29 @@ def test_with_no_delivery_workers_a_settling_move_sends_in_the_requests_thread(
     assert len(receiver.paths()) == len(journal["deliveries"]) > 0
     assert journal["busy"] == 0
     assert answer["settled"] is True and answer["pending"] == 0
+
+
+def test_sending_in_the_callers_thread_leaves_no_connection_open(receiver: Receiver) -> None:
+    """Callbacks sent in the caller's thread (a settling move with no workers, the handle's
+    `deliver_due`) keep no connection in that thread: one left there was closed only by the
+    garbage collector, as an unclosed-socket ResourceWarning in whatever test ran next."""
+    app = create_app(clock=MockClock(start=START, frozen=True))
+    client = app.test_client()
+    basic = {"Authorization": "Basic " + base64.b64encode(b"demo:demo-password").decode()}
+    fields = {
+        "name": "Sale",
+        "domain": 1,
+        "list": 1,
+        "state": "READY",
+        "when": int(START),
+        "event_callback": f"{receiver.url}/cb/1",
+    }
+    assert client.post("/campaign", json=fields, headers=basic).get_json()["success"]
+    moved = client.post("/_mock/clock/advance", json={"seconds": 3600, "settle": True})
+    assert moved.get_json()["data"]["settled"] is True and receiver.paths()
+    del client, app, moved
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    leaked = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert not leaked, leaked

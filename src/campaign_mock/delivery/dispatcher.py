@@ -142,12 +142,17 @@ class Dispatcher:
         for held in self.backends():
             held.tick()
         made = 0
-        while limit is None or made < limit:
-            taken = self._take()
-            if taken is None:
-                break
-            self.send(*taken)
-            made += 1
+        try:
+            while limit is None or made < limit:
+                taken = self._take()
+                if taken is None:
+                    break
+                self.send(*taken)
+                made += 1
+        finally:
+            # The caller's thread (a test, a request) keeps no connection: a socket left in
+            # its pool was closed only by the garbage collector, with a ResourceWarning.
+            self._close_thread_connections()
         return made
 
     def work(self, stop: threading.Event) -> None:
@@ -163,9 +168,13 @@ class Dispatcher:
                 self.step_aside()
                 self.send(*taken)
         finally:
-            close = getattr(self.transport, "close_thread", None)
-            if callable(close):
-                close()  # this thread's kept-alive connections
+            self._close_thread_connections()
+
+    def _close_thread_connections(self) -> None:
+        """Closes the kept-alive connections the transport holds for the calling thread."""
+        close = getattr(self.transport, "close_thread", None)
+        if callable(close):
+            close()
 
     def _take(self) -> tuple[Delivery, Outbox] | None:
         """The next attempt due, and the outbox it came from; worlds take turns."""
