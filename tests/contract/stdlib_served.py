@@ -20,6 +20,7 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 from flask import Flask
 
 from campaign_mock.http.context import mock_of
+from campaign_mock.serving.announce import announce, withdraw
 from campaign_mock.serving.server import TICK_SECONDS
 
 #: The largest body read (waitress's limit in MockServer); a larger one is a 400.
@@ -129,9 +130,15 @@ def stdlib_served(app: Flask) -> Iterator[str]:
     threads = _background(app, stop)
     serving = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     serving.start()
+    port = server.server_address[1]
+    url = f"http://127.0.0.1:{port}"
+    # What MockServer does too: the token `?secrets=1` needs, where `init --from-mock` looks.
+    left = announce(url, port, mock_of(app).secrets_token)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield url
     finally:
+        if left is not None:
+            withdraw(left)
         stop.set()
         server.shutdown()
         server.server_close()
