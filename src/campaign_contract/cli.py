@@ -7,6 +7,7 @@ import dataclasses
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -222,15 +223,37 @@ def _keep_hypothesis_files_in(work: Path) -> None:
     set_hypothesis_home_dir(work / "hypothesis")
 
 
+#: Seconds from the first Ctrl-C or SIGTERM to the process's end, whatever it is doing: the
+#: run stops sending within INTERRUPT_GRACE and writes its report well inside this.
+EXIT_BOUND = 30.0
+_bound: list[threading.Timer] = []
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
-    """SIGTERM (a CI job cancelled) stops the run as Ctrl-C does, so the report is written."""
+    """Ctrl-C and SIGTERM (a CI job cancelled) stop the run so the report is written, and
+    the first one starts the clock on EXIT_BOUND."""
+    if not _bound:
+        timer = threading.Timer(EXIT_BOUND, _give_up)
+        timer.daemon = True
+        timer.start()
+        _bound.append(timer)
     raise KeyboardInterrupt
+
+
+def _give_up() -> None:
+    sys.stderr.write(
+        f"campaign-contract: still running {EXIT_BOUND:g} s after the interrupt; exiting "
+        "without waiting for it\n"
+    )
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 @contextlib.contextmanager
 def _stop_signals() -> Iterator[None]:
-    """SIGTERM acts as Ctrl-C while a run lasts; both handlers are put back after it."""
+    """Ctrl-C and SIGTERM stop a run within EXIT_BOUND; both handlers are put back after it."""
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         yield

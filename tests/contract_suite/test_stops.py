@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
+from tests.serving import free_port
 
 from campaign_contract.config.model import parse_config
 from campaign_contract.engine.outcome import Status
@@ -194,3 +196,67 @@ def test_a_server_that_goes_silent_after_preflight_ends_the_run_at_the_watchdog(
     status = {r["rule"]: r["status"] for r in written["rules"] if r["selected"]}
     assert status["V-4"] == "fail" and status["M-4"] == "not_exercised", status
     assert "went silent" in json.dumps(written["rules"])  # the parts it cut short say why
+
+
+def test_ctrl_c_exits_within_the_bound_when_the_server_stops_answering_its_cleanup(
+    tmp_path: Path,
+) -> None:
+    """A run interrupted after the server stopped answering (a mock stopped with SIGSTOP:
+    connections accepted, nothing answered) had its cleanup wait 2 x request_timeout per
+    campaign it made. It now gives the cleanup INTERRUPT_GRACE (10 s), writes the partial
+    report naming what it left, and exits 130."""
+    report = tmp_path / "partial.json"
+    config = tmp_path / "contract.yaml"
+    port = free_port()
+    mock = subprocess.Popen(
+        [sys.executable, "-m", "campaign_mock", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url)
+        made = subprocess.run([*CLI, "init", "--from-mock", url, "-o", str(config)],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        document = yaml.safe_load(config.read_text("utf-8"))
+        document["ledger"] = str(tmp_path / "ledger.json")
+        document["limits"] = {**document.get("limits", {}), "request_timeout": 60,
+                              "silent_requests": 100, "rate_limit": 0}  # fmt: skip
+        config.write_text(yaml.safe_dump(document), "utf-8")
+        process = subprocess.Popen(
+            [*CLI, "run", "--base-url", url, "--config", str(config), "--json", str(report),
+             "--only", "stateful"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert process.stderr is not None
+        seen = ""
+        while "[  3/" not in seen:  # campaigns made by the first checks await their cleanup
+            line = process.stderr.readline()
+            assert line, f"the run ended before its third check: {seen}"
+            seen += line
+        mock.send_signal(signal.SIGSTOP)
+        time.sleep(1)  # a request of the third check is now held
+        interrupted = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=300)
+        took = time.monotonic() - interrupted
+    finally:
+        mock.send_signal(signal.SIGCONT)
+        mock.terminate()
+        mock.wait(15)
+    assert process.returncode == 130, stdout[-2000:] + stderr[-2000:]
+    assert took < 25, took  # INTERRUPT_GRACE, then the report; EXIT_BOUND is 30
+    written = json.loads(report.read_text("utf-8"))
+    assert "interrupted" in written["stopped"]
+    assert "this report is partial" in stdout
+
+
+def wait_for(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{url}/_mock/state", timeout=1).close()
+            return
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline, f"{url} did not come up"
+            time.sleep(0.1)  # a subprocess coming up

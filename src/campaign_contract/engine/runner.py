@@ -24,6 +24,8 @@ from campaign_contract.engine.waiver import Waiver, apply_waivers
 from campaign_contract.spec import openapi_sha256
 from campaign_contract.transport.http import BasicAuth, Client, ServerSilent
 
+#: Seconds a run has, once interrupted, for what is left (cleanup); docs/vendor.md.
+INTERRUPT_GRACE = 10.0
 #: Called before a check (results None) and after it (its results).
 Progress = Callable[[int, int, Check, list[CheckResult] | None], None]
 
@@ -156,6 +158,9 @@ def run_selection(
                     progress(index, len(ordered), check, found)
             except KeyboardInterrupt:
                 stopped = "interrupted (Ctrl-C)"
+                # What is left (the cleanup of its campaigns) gets INTERRUPT_GRACE seconds,
+                # whatever the server does: a request waits no longer than that either.
+                client.deadline = min(deadline, time.monotonic() + INTERRUPT_GRACE)
                 if found is None:
                     results += _not_run(check, ctx, f"{stopped} while it ran")
     finally:

@@ -234,9 +234,16 @@ class Client:
             name="campaign-contract-request", daemon=True,
         )  # fmt: skip
         worker.start()
-        if not transfer.done.wait(limit + 1.0):
+        wait = limit + 1.0
+        if self.deadline is not None:  # moved closer by an interrupt: a wait ends at it too
+            wait = min(wait, max(self.deadline - started, 0.0))
+        if not transfer.done.wait(wait):
             transfer.abandon()
-            exchange.error = f"no complete answer within {limit:g} s"
+            exchange.error = (
+                f"no complete answer within {limit:g} s"
+                if wait > limit
+                else f"abandoned after {wait:.1f} s: the run's deadline passed"
+            )
             exchange.elapsed = time.monotonic() - started
             return
         exchange.status = transfer.status
