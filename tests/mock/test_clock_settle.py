@@ -318,12 +318,8 @@ def _sending(instance: Instance) -> int:
     return sum(1 for c in campaigns if c["state"] == "SENDING")  # type: ignore[attr-defined]
 
 
-def test_with_no_delivery_workers_a_settling_move_sends_in_the_requests_thread(
-    receiver: Receiver,
-) -> None:
-    """`create_app` in a server of one's own (here Flask's test client) runs no workers: the
-    move itself sends what it made due, and a move that does not settle sends nothing."""
-    client = create_app(clock=MockClock(start=START, frozen=True)).test_client()
+def _ready_campaign(client: Any, receiver: Receiver) -> None:
+    """A READY campaign due at START, through the in-process client, calling `receiver`."""
     basic = {"Authorization": "Basic " + base64.b64encode(b"demo:demo-password").decode()}
     fields = {
         "name": "Sale",
@@ -334,6 +330,15 @@ def test_with_no_delivery_workers_a_settling_move_sends_in_the_requests_thread(
         "event_callback": f"{receiver.url}/cb/1",
     }
     assert client.post("/campaign", json=fields, headers=basic).get_json()["success"]
+
+
+def test_with_no_delivery_workers_a_settling_move_sends_in_the_requests_thread(
+    receiver: Receiver,
+) -> None:
+    """`create_app` in a server of one's own (here Flask's test client) runs no workers: the
+    move itself sends what it made due, and a move that does not settle sends nothing."""
+    client = create_app(clock=MockClock(start=START, frozen=True)).test_client()
+    _ready_campaign(client, receiver)
     plain = client.post("/_mock/clock/advance", json={"seconds": 60}).get_json()["data"]
     assert "settled" not in plain and receiver.paths() == []
     moved = client.post("/_mock/clock/advance", json={"seconds": 3600, "settle": True})
@@ -350,16 +355,7 @@ def test_sending_in_the_callers_thread_leaves_no_connection_open(receiver: Recei
     garbage collector, as an unclosed-socket ResourceWarning in whatever test ran next."""
     app = create_app(clock=MockClock(start=START, frozen=True))
     client = app.test_client()
-    basic = {"Authorization": "Basic " + base64.b64encode(b"demo:demo-password").decode()}
-    fields = {
-        "name": "Sale",
-        "domain": 1,
-        "list": 1,
-        "state": "READY",
-        "when": int(START),
-        "event_callback": f"{receiver.url}/cb/1",
-    }
-    assert client.post("/campaign", json=fields, headers=basic).get_json()["success"]
+    _ready_campaign(client, receiver)
     moved = client.post("/_mock/clock/advance", json={"seconds": 3600, "settle": True})
     assert moved.get_json()["data"]["settled"] is True and receiver.paths()
     del client, app, moved
