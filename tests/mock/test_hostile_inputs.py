@@ -147,6 +147,22 @@ def test_create(mock: str, body: tuple[dict[str, str], bytes]) -> None:
     exchange(mock, "POST", "/campaign", body[1], body[0], auth=DEMO)
 
 
+@pytest.mark.parametrize("field", ["domain", "list", "segments"])
+def test_a_json_id_of_thousands_of_digits_is_abbreviated_in_the_error(
+    mock: str, field: str
+) -> None:
+    """Hypothesis found it: a JSON `domain` of 4,300 digits came back whole in the message."""
+    huge = "1" * 4300  # the most digits Python's json reads as a number
+    value = f"[{huge}]" if field == "segments" else huge
+    fields = {"name": '"a"', "domain": "1", "list": "1", field: value}
+    body = ("{" + ",".join(f'"{k}":{v}' for k, v in fields.items()) + "}").encode()
+    exchange(mock, "POST", "/campaign", body, JSON, auth=DEMO)
+    answer = requests.post(f"{mock}/campaign", data=body, headers=JSON, auth=DEMO, timeout=30)
+    data = answer.json()["data"]
+    assert answer.json()["success"] is False and field in data["errors"], data
+    assert "(4300 digits)" in data["error"] and huge not in answer.text, data["error"][:300]
+
+
 @SETTINGS
 @given(body=api_body([f for f in API_FIELDS if f != "list"]))
 def test_update(mock: str, campaign: int, body: tuple[dict[str, str], bytes]) -> None:

@@ -146,7 +146,9 @@ def _identifier(value: object) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # JSON Schema's integer: 1.0 is 1 (openapi.yaml is normative)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
+        # A JSON number of thousands of digits, as the form's digit strings: abbreviated in
+        # every message (an error echoed 4,300 digits back).
+        return HugeId(str(value)) if value >= 10**ID_DIGITS else value
     if isinstance(value, str) and _DIGITS.fullmatch(value):
         return parse_id(value)
     raise ValueError("must be a positive integer id")
