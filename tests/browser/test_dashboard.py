@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -244,6 +245,19 @@ def test_flush_then_abort_a_sending_campaign_from_its_page(
     page.screenshot(path=tmp_path / "aborted.png", full_page=True)
 
 
+@contextmanager
+def _api_page(browser: Browser, mock: CampaignMock, ident: int) -> Iterator[Page]:
+    """The API's own URL of campaign `ident` in a browser with the API's credentials (V-5)."""
+    username, password = mock.auth
+    context = browser.new_context(http_credentials={"username": username, "password": password})
+    try:
+        page = context.new_page()
+        page.goto(f"{mock.url}/campaign/{ident}")
+        yield page
+    finally:
+        context.close()
+
+
 def test_the_apis_campaign_url_is_the_same_page_for_a_browser(
     browser: Browser, mock: CampaignMock, sink: CallbackSink, tmp_path: Path
 ) -> None:
@@ -251,11 +265,7 @@ def test_the_apis_campaign_url_is_the_same_page_for_a_browser(
     the campaign's page, linked to the live one in the dashboard."""
     ident = create_ready(mock, sink.url)
     send_to_the_end(mock, ident)
-    username, password = mock.auth
-    context = browser.new_context(http_credentials={"username": username, "password": password})
-    try:
-        page = context.new_page()
-        page.goto(f"{mock.url}/campaign/{ident}")
+    with _api_page(browser, mock, ident) as page:
         expect(page.locator("#campaign-name")).to_have_text("Spring sale")
         expect(page.locator("#campaign-state")).to_have_text("DONE")
         expect(page.locator("details.callback")).not_to_have_count(0)
@@ -266,8 +276,6 @@ def test_the_apis_campaign_url_is_the_same_page_for_a_browser(
         page.get_by_role("link", name="Open this campaign in the dashboard").click()
         expect(page).to_have_url(f"{mock.url}/_mock/ui/campaigns/{ident}")
         expect(page.locator("button.redeliver")).not_to_have_count(0)
-    finally:
-        context.close()
 
 
 def test_browsing_the_dashboard_adds_nothing_to_the_request_journal(
@@ -483,15 +491,9 @@ def test_the_read_only_campaign_page_has_no_controls(
     the clock's included."""
     ident = create_ready(mock, sink.url)
     send_to_the_end(mock, ident)
-    username, password = mock.auth
-    context = browser.new_context(http_credentials={"username": username, "password": password})
-    try:
-        page = context.new_page()
-        page.goto(f"{mock.url}/campaign/{ident}")
+    with _api_page(browser, mock, ident) as page:
         expect(page.locator("#campaign-state")).to_have_text("DONE")
         expect(page.locator("#clock-now")).to_be_visible()  # the clock is shown, not moved
         expect(page.locator("button, form, input, select, textarea")).to_have_count(0)
         expect(page.locator("[data-live]")).to_have_count(0)  # a snapshot: nothing polls
         snapshot(page, tmp_path, "api-page.png", docs="dashboard-api-page.png", full_page=True)
-    finally:
-        context.close()
