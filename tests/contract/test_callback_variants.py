@@ -17,7 +17,7 @@ from campaign_contract.engine.selection import Selection
 from campaign_contract.report.evidence import failure_text
 
 from . import cell_variants_meac, clause_variants_meac, clause_variants_vrq  # noqa: F401
-from .callback_variants import CALLBACK_VARIANTS, callbacks_config, served
+from .callback_variants import CALLBACK_VARIANTS, _settings, callbacks_config, served
 from .conftest import KILLS, kill_selection
 from .variants import Variant
 
@@ -128,3 +128,32 @@ def test_the_callbacks_layer_kills_the_variant(broken: Variant, tmp_path: Path) 
     finding = verdict.findings[0]
     assert finding.evidence and finding.message
     assert any(e.method == "POST" and "/campaign" in e.url for e in finding.evidence)
+
+
+#: Windows long enough that a send's events of each type come in one callback: the retry
+#: send has fewer first tellings than C-4's script has faults.
+GATHERED = {"window": 300}
+
+
+def test_faults_a_gathering_server_leaves_unplayed_go_to_a_follow_up_send(tmp_path: Path) -> None:
+    """A conforming server may gather every event of a type into one callback (C-3 allows up to
+    300 s); the retry send then leaves faults unplayed, and a follow-up send to the same list
+    plays them, so every status and the missing answer still meet a first telling."""
+    with served(_settings(GATHERED)) as url:
+        report = run_selection(
+            callbacks_config(url, tmp_path, wait=30.0),
+            selection=Selection(
+                only=("callbacks.failed_callbacks_are_retried_and_acknowledged_ones_are_not",)
+            ),
+            seed=5,
+        )
+    verdict = next(v for v in report.verdicts if v.rule == "C-4")
+    assert verdict.status is Status.PASS, failure_text(verdict)
+    accounts = {a.clause: a for a in verdict.clauses}
+    assert len(accounts["C-4.other-status-retried"].exercised) == 7, accounts[
+        "C-4.other-status-retried"
+    ].reasons
+    assert accounts["C-4.no-answer-retried"].complete, accounts["C-4.no-answer-retried"].reasons
+    assert report.callbacks is not None
+    sends = {c.send for c in report.callbacks.callbacks}
+    assert {"retry", "retry-2"} <= sends, sends

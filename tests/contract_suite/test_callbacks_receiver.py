@@ -102,6 +102,16 @@ def test_a_script_with_a_reader_faults_first_tellings_only(receiver: Receiver) -
     assert receiver.script_left("t") == 0
 
 
+def test_taking_a_script_hands_its_unplayed_faults_on(receiver: Receiver) -> None:
+    """plan.follow_up: the faults a send left unplayed are taken from its token, whose later
+    requests are then acknowledged (no fault is played twice)."""
+    receiver.script("t", [Answer(410), Answer(429), Answer(503)])
+    assert _post(receiver, "/cb/t", b"a") == 410
+    assert receiver.take_script("t") == (Answer(429), Answer(503))
+    assert _post(receiver, "/cb/t", b"b") == 200
+    assert receiver.take_script("t") == ()
+
+
 def test_acknowledgements_take_each_2xx_in_turn(receiver: Receiver) -> None:
     receiver.acknowledge_with(ACK_STATUSES)
     receiver.script("t", [Answer(500)])

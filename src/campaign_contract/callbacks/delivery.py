@@ -153,12 +153,20 @@ def failed_callbacks_are_retried_and_acknowledged_ones_are_not(t: Probe) -> None
         _no_repeats(t, found, send)
     _account_acknowledgements(t, found)
     _refused(t, found, next((s for s in sends if s.refused), None))
-    retry = next((s for s in sends if s.faults), None)
-    if retry is None:
+    retries = [s for s in sends if s.faults]
+    if not retries:
         t.cannot(OTHER_STATUS, "the retry campaign was not created")
         t.cannot(NO_ANSWER, "the retry campaign was not created", failure="no_answer")
         t.skip("the retry campaign was not created")
-    _retried(t, found, retry)
+    _fault_cells(t, found, retries)
+    if not any(_refusals(found, send) for send in retries):
+        why = "no fault was used" if found.of(retries[0]) else "no callback came to refuse"
+        t.unexercised("C-4", f"{retries[0].label}: {why}")
+        t.cannot("C-4.no-event-lost", f"{retries[0].label}: {why}")
+        return
+    t.exercised("C-4.no-event-lost")
+    for send in retries:
+        _retried(t, found, send)
 
 
 def _account_acknowledgements(t: Probe, found: Observation) -> None:
@@ -218,30 +226,35 @@ def _no_repeats(
                 acknowledged.setdefault(key, report)
 
 
-def _retried(t: Probe, found: Observation, send: Send) -> None:
-    """Each callback the retry send's receiver refused (by a status, or by no answer within
-    10 s): its events were acknowledged later. Each refusal judges its cell."""
-    reports = found.of(send)
-    failed = [r for r in reports if not r.received.acknowledged and r.event_keys()]
-    used = {r.received.status for r in failed}
+def _refusals(found: Observation, send: Send) -> list[Report]:
+    """The callbacks of `send` its receiver refused (by a status, or by no answer)."""
+    return [r for r in found.of(send) if not r.received.acknowledged and r.event_keys()]
+
+
+def _fault_cells(t: Probe, found: Observation, retries: list[Send]) -> None:
+    """Each status and the missing answer is a cell, exercised once a first telling of some
+    fault-playing send (the retry send, or a follow-up playing what it left) met it."""
+    used = {r.received.status for send in retries for r in _refusals(found, send)}
+    came = sum(len(found.of(send)) for send in retries)
+    whose = ", ".join(send.label for send in retries)
     for status in OTHER_STATUSES:
         if status in used:
             t.exercised(OTHER_STATUS, status=str(status))
         else:
-            t.cannot(OTHER_STATUS, f"{send.label}: its {len(reports)} callback(s) left no first "
-                     f"telling to answer {status}", status=str(status))  # fmt: skip
+            t.cannot(OTHER_STATUS, f"{whose}: their {came} callback(s) left no first telling "
+                     f"to answer {status}", status=str(status))  # fmt: skip
     if None in used:
         t.exercised(NO_ANSWER, failure="no_answer")
     else:
-        t.cannot(NO_ANSWER, f"{send.label}: its {len(reports)} callback(s) left no first telling "
-                 "to leave unanswered", failure="no_answer")  # fmt: skip
-    if not failed:
-        why = "no callback came for the receiver to refuse" if not reports else "no fault was used"
-        t.unexercised("C-4", f"{send.label}: {why}")
-        t.cannot("C-4.no-event-lost", f"{send.label}: {why}")
-        return
-    t.exercised("C-4.no-event-lost")
-    for bad in failed:
+        t.cannot(NO_ANSWER, f"{whose}: their {came} callback(s) left no first telling to "
+                 "leave unanswered", failure="no_answer")  # fmt: skip
+
+
+def _retried(t: Probe, found: Observation, send: Send) -> None:
+    """Each callback the send's receiver refused (by a status, or by no answer within 10 s):
+    its events were acknowledged later."""
+    reports = found.of(send)
+    for bad in _refusals(found, send):
         later = [r for r in reports if r.received.number > bad.received.number]
         taken = {k for r in later if r.received.acknowledged for k in r.event_keys()}
         lost = [k for k in bad.event_keys() if k not in taken]

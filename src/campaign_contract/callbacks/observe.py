@@ -14,6 +14,7 @@ from campaign_contract.callbacks.plan import (
     EventKey,
     Send,
     event_keys,
+    follow_up,
     plan_sends,
     start_sends,
 )
@@ -143,12 +144,14 @@ def _log(found: Observation, posted: float, ctx: RunContext) -> CallbackLog:
 def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:
     limits = ctx.config.limits
     deadline = time.monotonic() + found.limit
-    unsent = time.monotonic() + min(found.limit, limits.send_wait)
+    #: M-4's limit: a send still READY this long (real seconds) after its POST never sends.
+    unsent = min(found.limit, limits.send_wait)
     outage_real = limits.callback_outage / limits.clock_speed
     #: A down receiver comes up by then at the latest; the wait then goes on for its retries.
     give_up = time.monotonic() + outage_real + found.limit
     by_token = {s.token: s for s in found.sends}
     polls: dict[int, tuple[float, float]] = {}  # id -> (next poll, pause)
+    followed: set[str] = set()  # tokens of fault-playing sends whose leftovers were handed on
     seen = 0
     while True:
         for entry in receiver.received()[seen:]:
@@ -185,8 +188,18 @@ def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:
                 send.settled_at = now - QUIET  # never created: nothing to wait for
             elif send.settled_at is None and _certain(send, found.of(send)):
                 send.settled_at = now
-            elif send.settled_at is None and send.state == "READY" and now >= unsent:
+            elif send.settled_at is None and send.state == "READY" and _unsent(send, unsent):
                 send.settled_at, send.timed_out = now - QUIET, True  # M-4's limit: it never sends
+        for send in [s for s in found.sends if s.faults and s.settled_at is not None]:
+            if send.token in followed or send.timed_out:
+                continue
+            followed.add(send.token)
+            more = follow_up(ctx.config, send, receiver.take_script(send.token), found.sends)
+            if more is not None:
+                start_sends(ctx, receiver, [more])
+                found.sends.append(more)
+                by_token[more.token] = more
+                deadline = max(deadline, now + found.limit)
         if all(s.settled_at is not None and now >= s.settled_at + QUIET for s in found.sends):
             return
         if now >= deadline:
@@ -208,6 +221,10 @@ def _poll(ctx: RunContext, send: Send, polls: dict[int, tuple[float, float]], no
     if send.state in FINAL_STATES:
         send.final_at = time.time()
     polls[send.id] = (time.monotonic() + pause, min(pause * 2, MAX_POLL))
+
+
+def _unsent(send: Send, after: float) -> bool:
+    return send.posted_at is not None and time.time() >= send.posted_at + after
 
 
 def _certain(send: Send, reports: list[Report]) -> bool:

@@ -24,6 +24,9 @@ RETRY_SCRIPT: tuple[Fault, ...] = (
     Hang(),
     *(Answer(s) for s in OTHER_STATUSES[1:]),
 )
+#: At most this many sends play RETRY_SCRIPT: a server that gathers many events into each callback
+#: leaves faults unplayed, and a follow-up send to the same list plays them (follow_up).
+RETRY_SENDS = len(RETRY_SCRIPT)
 #: C-4's "any 2xx": every acknowledgement of the run takes these in turn
 #: (C-4.any-2xx-acknowledges's domain).
 ACK_STATUSES = (200, 201, 202, 204, 299)
@@ -189,6 +192,19 @@ def plan_sends(config: Config, wants: Callable[[str], bool]) -> list[Send]:
     if wants("M-4") and config.empty_list is not None:
         sends.append(Send("empty", config.empty_list, (), {p: set() for p in payloads}))
     return sends
+
+
+def follow_up(
+    config: Config, done: Send, left: tuple[Fault, ...], sends: list[Send]
+) -> Send | None:
+    """A send to `done`'s list that plays the faults `done` left unplayed (its callbacks held
+    fewer first tellings than its script has faults). None when nothing is left, when `done`
+    played none (another send would not either), or once RETRY_SENDS sends have played."""
+    played = sum(1 for s in sends if s.faults)
+    contacts = next((c for c in config.lists if c.id == done.list_id), None)
+    if not left or len(left) == len(done.faults) or contacts is None or played >= RETRY_SENDS:
+        return None
+    return _send(f"retry-{played + 1}", contacts, done.segments, tuple(done.expected), left)
 
 
 def start_sends(ctx: RunContext, receiver: Receiver, sends: list[Send]) -> None:

@@ -513,6 +513,13 @@ class Receiver:
         with self._book.lock:
             return len(self._book.scripts.get(token, ()))
 
+    def take_script(self, token: str) -> tuple[Fault, ...]:
+        """The faults `token` has not played, taken away: its requests are acknowledged from
+        now on (a follow-up send plays them instead, plan.follow_up)."""
+        with self._book.lock:
+            left = self._book.scripts.pop(token, deque())
+            return tuple(left)
+
     def received(self, token: str | None = None) -> list[Received]:
         with self._book.lock:
             entries = list(self._book.received)
