@@ -1,116 +1,62 @@
-"""Per-check verdicts inside a rule part: partial passes, check waivers, no vacuous passes."""
+"""`Verdicts` judges recorded answers with no network and no run: the no-IO half of `Probe`
+that a passive source of traffic (issue 20's proxy and `judge FILE`) feeds."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import xml.etree.ElementTree as ET
 
-from campaign_contract.config.model import Config
-from campaign_contract.engine.outcome import CheckResult, RuleVerdict, Status
-from campaign_contract.engine.probe import Probe
-from campaign_contract.engine.registry import CheckRegistry
-from campaign_contract.engine.runner import run_selection
-from campaign_contract.engine.selection import Selection
-from campaign_contract.engine.waiver import WaiverError, apply_waivers, parse_waivers
-from campaign_contract.report import render_json, render_junit, render_terminal
+import pytest
 
-TODAY = dt.date(2026, 6, 1)
+from campaign_contract.engine.outcome import Status
+from campaign_contract.engine.verdicts import Verdicts
+from campaign_contract.robustness.auth import expect_unauthorized
+from campaign_contract.schema.judge import judge_campaign
+from campaign_contract.transport.exchange import Exchange
 
 
-def two_checks_on_r1() -> CheckRegistry:
-    registry = CheckRegistry()
-
-    @registry.check("R-1", name="routes")
-    def routes(t: Probe) -> None:
-        """Routes."""
-        t.expect(t.get("/campaign/abc").status == 404, "R-1", "not routed")
-
-    @registry.check("R-1", name="cannot")
-    def cannot(t: Probe) -> None:
-        """Cannot run here."""
-        t.skip("this target has no such thing")
-
-    return registry
-
-
-def test_a_part_with_a_check_not_exercised_says_so_in_every_report(
-    conforming_url: str, config: Config
-) -> None:
-    report = run_selection(
-        config,
-        base_url=conforming_url,
-        registry=two_checks_on_r1(),
-        selection=Selection(only=("R-1",)),
+def _answer(status: int, body: object, *headers: tuple[str, str]) -> Exchange:
+    return Exchange(
+        "GET",
+        "http://server.test/campaign/7",
+        {},
+        status=status,
+        response_headers=[("Content-Type", "application/json"), *headers],
+        response_body=json.dumps(body).encode(),
     )
-    r1 = next(v for v in report.verdicts if v.rule == "R-1")
-    assert r1.status is Status.PASS and r1.partial
-    assert "cannot: this target has no such thing" in r1.reason
-    assert "PASS*" in render_terminal(report) and "passed only in part" in render_terminal(report)
-    rule = next(r for r in json.loads(render_json(report))["rules"] if r["id"] == "R-1")
-    assert rule["partial"] is True
-    assert {c["check"]: c["status"] for c in rule["checks"]} == {
-        "routes": "pass",
-        "cannot": "not_exercised",
+
+
+def test_a_recorded_401_without_the_challenge_fails_v4_with_that_exchange_alone() -> None:
+    verdicts = Verdicts("observed.auth", ("V-4", "V-5"), {"V-4", "V-5"})
+    refused = _answer(401, {"success": False, "data": {"error": "no", "code": "unauthorized"}})
+    expect_unauthorized(verdicts, refused, "GET /campaign/7")
+    verdicts.answered = True
+    results = {r.rule: r for r in verdicts.results()}
+    assert results["V-5"].status is Status.PASS
+    assert results["V-4"].status is Status.FAIL
+    assert "WWW-Authenticate: Basic" in results["V-4"].message
+    assert results["V-4"].findings[0].evidence == (refused,)
+    assert results["V-4"].cells == {
+        "V-4.failures-keep-the-envelope": frozenset({(("status", "401"),)})
     }
-    case = next(
-        c
-        for c in ET.fromstring(render_junit(report)).iter("testcase")
-        if c.get("name", "").startswith("R-1 ")
-    )
-    out = case.find("system-out")
-    assert out is not None and "PASSED ONLY IN PART" in (out.text or "")
 
 
-def test_a_check_that_got_no_answer_passes_nothing(conforming_url: str, config: Config) -> None:
-    registry = CheckRegistry()
-
-    @registry.check("R-1", name="no_answer")
-    def no_answer(t: Probe) -> None:
-        """Its only request gets no answer: its silence vouches for nothing."""
-        t.request("GET", "http://127.0.0.1:9/")
-
-    report = run_selection(config, base_url=conforming_url, registry=registry,
-                           selection=Selection(only=("R-1",)))  # fmt: skip
-    r1 = next(v for v in report.verdicts if v.rule == "R-1")
-    assert r1.status is Status.NOT_EXERCISED, r1
-    assert "nothing to judge" in r1.reason
+def test_a_recorded_campaign_answer_is_judged_by_the_schema_judge() -> None:
+    verdicts = Verdicts("observed.campaign", ("V-2", "R-2", "R-3", "R-3p"), {"R-2", "R-3"})
+    campaign = {"id": 7, "name": "x", "domain": 1, "list": 2, "state": "LOST", "when": "soon"}
+    judge_campaign(verdicts, _answer(200, {"success": True, "data": campaign}), 7)
+    verdicts.answered = True
+    results = {r.rule: r for r in verdicts.results()}
+    assert set(results) == {"R-2", "R-3"}, "only the selected parts are reported"
+    assert results["R-2"].status is Status.FAIL
+    assert results["R-2"].findings[0].evidence[0].status == 200
 
 
-def results(*pairs: tuple[str, Status]) -> list[CheckResult]:
-    return [CheckResult(check, "Q-1p", status, f"{check} says {status}") for check, status in pairs]
+def test_without_an_envelope_seen_nothing_passes() -> None:
+    verdicts = Verdicts("observed.nothing", ("V-2",), {"V-2"})
+    assert [r.status for r in verdicts.results()] == [Status.NOT_EXERCISED]
 
 
-def check_waiver(name: str) -> list:  # type: ignore[type-arg]
-    return parse_waivers([{"rule": name, "reason": "noisy", "expires": "2026-12-31"}])
-
-
-def test_a_waiver_naming_a_check_waives_only_that_check() -> None:
-    both = RuleVerdict(
-        "Q-1p",
-        Status.FAIL,
-        "x",
-        results=results(("schema.generated_requests", Status.FAIL), ("schema.arrays", Status.FAIL)),
-    )
-    apply_waivers([both], check_waiver("Q-1p:schema.generated_requests"), TODAY)
-    assert both.status is Status.FAIL
-    assert "schema.arrays" in both.reason and "generated_requests" not in both.reason
-    assert [r.status for r in both.results] == [Status.WAIVED, Status.FAIL]
-
-    alone = RuleVerdict(
-        "Q-1p",
-        Status.FAIL,
-        "x",
-        results=results(("schema.generated_requests", Status.FAIL), ("schema.arrays", Status.PASS)),
-    )
-    apply_waivers([alone], check_waiver("Q-1p:schema.generated_requests"), TODAY)
-    assert alone.status is Status.WAIVED and alone.ok
-
-
-def test_a_check_waiver_must_name_a_real_check_of_that_rule() -> None:
-    try:
-        check_waiver("Q-1p:schema.no_such_check")
-    except WaiverError as error:
-        assert "no check of Q-1p" in str(error) and "schema.generated_requests" in str(error)
-    else:
-        raise AssertionError("an unknown check was accepted")
+def test_a_finding_on_an_undeclared_part_is_a_suite_bug() -> None:
+    verdicts = Verdicts("observed.one", ("V-2",), {"V-2"})
+    with pytest.raises(ValueError, match="does not declare rule V-4"):
+        verdicts.fail("V-4", "nope")

@@ -15,11 +15,12 @@ from campaign_contract.engine.layers import load_layers
 from campaign_contract.engine.ledger import Ledger
 from campaign_contract.engine.outcome import CheckResult, Status
 from campaign_contract.engine.preflight import NO_ENVELOPE_HINT, PreflightError, preflight
-from campaign_contract.engine.probe import NotExercisedError, Probe
+from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import REGISTRY, Check, CheckRegistry
 from campaign_contract.engine.run_report import CALLBACK_LOG, CallbackLog, RunMeta, RunReport
 from campaign_contract.engine.selection import Resolved, Selection, resolve
 from campaign_contract.engine.verdict import judge
+from campaign_contract.engine.verdicts import NotExercisedError
 from campaign_contract.engine.waiver import Waiver, apply_waivers
 from campaign_contract.spec import openapi_sha256
 from campaign_contract.transport.http import BasicAuth, Client, ServerSilent

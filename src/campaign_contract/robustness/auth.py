@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.engine.verdicts import Verdicts
 from campaign_contract.robustness import flows
 from campaign_contract.robustness.flows import Flow, Target, targets
 from campaign_contract.robustness.targets import MISSING, require_auth
@@ -18,7 +19,7 @@ CODE_CLAUSE = "V-3.code-unauthorized"
 LOGOUT_CLAUSE = "V-5.logout-ends-the-session"
 
 
-def expect_unauthorized(t: Probe, answer: Exchange, what: str) -> None:
+def expect_unauthorized(t: Verdicts, answer: Exchange, what: str) -> None:
     """V-5: not served; V-4: a 401 asking for Basic, with the envelope (HEAD: no body)."""
     t.expect(
         answer.success() is not True and (answer.status or 0) not in range(200, 300),
@@ -35,7 +36,7 @@ def expect_unauthorized(t: Probe, answer: Exchange, what: str) -> None:
         t.fail("V-4", f"{what}: 401 without `WWW-Authenticate: Basic` (got {challenge!r})", answer)
 
 
-def note(t: Probe, endpoint: str, flow: str, *, head: bool) -> None:
+def note(t: Verdicts, endpoint: str, flow: str, *, head: bool) -> None:
     """The cells one request judged: its 401 clause, the challenge and (with a body) the code."""
     t.exercised(MISSING_CLAUSE if flow == "none" else WRONG_CLAUSE, endpoint=endpoint, flow=flow)
     t.exercised(CHALLENGE_CLAUSE, endpoint=endpoint, flow=flow)

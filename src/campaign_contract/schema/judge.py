@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from campaign_contract.engine.envelope import envelope_problem
-from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.verdicts import Verdicts
 from campaign_contract.schema.shape import FIELDS, campaign_problem, differences
 from campaign_contract.schema.when import is_seed_spelling, parse_when
 from campaign_contract.schema.wire import ARRAY_KEY, Sent
@@ -69,7 +69,7 @@ def rules_for_fields(names: Iterable[str], sent: Sent, method: str) -> set[str]:
     return found
 
 
-def judge_wire(t: Probe, answer: Exchange) -> bool:
+def judge_wire(t: Verdicts, answer: Exchange) -> bool:
     """V-4: an answer, never a 5xx; V-2: JSON answers are the envelope. True if judged further."""
     if not answer.answered:
         t.fail(Part.WIRE, f"no answer: {answer.error}", answer)
@@ -85,7 +85,7 @@ def judge_wire(t: Probe, answer: Exchange) -> bool:
     return answer.parses_as_json
 
 
-def judge_invalid(t: Probe, sent: Sent, path_ok: bool, answer: Exchange, login: bool) -> None:
+def judge_invalid(t: Verdicts, sent: Sent, path_ok: bool, answer: Exchange, login: bool) -> None:
     """A request invalid under every reading: never `success: true`; 200 once the application
     ran (with several faults, any of their codes)."""
     what = f"{sent.method} {sent.path} with {'; '.join(sent.lenient_problems) or 'a bad path'}"
@@ -104,7 +104,7 @@ def judge_invalid(t: Probe, sent: Sent, path_ok: bool, answer: Exchange, login: 
         t.expect_failure(Part.APPLICATION, answer)
 
 
-def judge_refusal(t: Probe, sent: Sent, answer: Exchange) -> None:
+def judge_refusal(t: Verdicts, sent: Sent, answer: Exchange) -> None:
     """A request valid under the strictest reading may fail on references or state, never as
     `invalid`, and never before the application."""
     data = answer.data()
@@ -123,7 +123,7 @@ def judge_refusal(t: Probe, sent: Sent, answer: Exchange) -> None:
             t.fail(rule, f"a valid request is called invalid: {what}: {answer.describe()}", answer)
 
 
-def judge_campaign(t: Probe, answer: Exchange, ident: int | None) -> dict[str, Any] | None:
+def judge_campaign(t: Verdicts, answer: Exchange, ident: int | None) -> dict[str, Any] | None:
     """R-2 shape, R-3 (the campaign asked about), R-3p (HTTP 200); the campaign if it is one."""
     data = answer.data()
     t.expect_status(Part.STATUS, answer, 200)
@@ -197,7 +197,7 @@ def expected_campaign(
 
 
 def judge_echo(
-    t: Probe, answer: Exchange, data: Mapping[str, Any], expected: Mapping[str, tuple[Any, str]]
+    t: Verdicts, answer: Exchange, data: Mapping[str, Any], expected: Mapping[str, tuple[Any, str]]
 ) -> None:
     """Each field of the returned campaign holds what the request asked for (or kept)."""
     values = {name: value for name, (value, _rule) in expected.items()}
