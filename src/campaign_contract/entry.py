@@ -11,7 +11,7 @@ import importlib.util
 import sys
 
 #: What the suite imports beyond the base install: the `contract` extra in pyproject.toml.
-CONTRACT_EXTRA = ("schemathesis", "hypothesis", "jsonschema")
+CONTRACT_EXTRA = ("schemathesis", "hypothesis", "jsonschema", "h11")
 #: A usage error, as the CLI's own (`campaign-contract --help` says what the codes mean).
 EXIT_MISSING_EXTRA = 2
 

@@ -4,7 +4,7 @@ its `--record` file and HAR files all produce `Seen` exchanges, in the order the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from campaign_contract.transport.exchange import Exchange
@@ -35,3 +35,14 @@ class Seen:
     reason: str = ""
     #: Callback URLs the proxy handed to the server in this request -> the client's own.
     rewrites: Mapping[str, str] = field(default_factory=dict)
+
+
+def header_dict(headers: Iterable[Header]) -> dict[str, str]:
+    """Headers as an `Exchange` holds a request's: by their first spelling, repeats joined
+    with ", " (the list form stays on `Seen`)."""
+    joined: dict[str, str] = {}
+    spelling: dict[str, str] = {}
+    for name, value in headers:
+        key = spelling.setdefault(name.lower(), name)
+        joined[key] = f"{joined[key]}, {value}" if key in joined else value
+    return joined
