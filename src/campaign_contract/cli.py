@@ -1,13 +1,15 @@
-"""The `campaign-contract` command: run, init, clean, rules."""
+"""The `campaign-contract` command: run, proxy, init, clean, rules."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,8 +31,12 @@ from campaign_contract.engine.registry import Check
 from campaign_contract.engine.runner import open_client, run_selection
 from campaign_contract.engine.selection import Selection, SelectionError, split_tokens
 from campaign_contract.engine.waiver import WaiverError, load_waivers
+from campaign_contract.observed.lines import exchange_line
+from campaign_contract.observed.record import Recorder
+from campaign_contract.observed.relay import Relay, Target
 from campaign_contract.report import render_html, render_json, render_junit, render_terminal
 from campaign_contract.report.terminal import printable
+from campaign_contract.transport.traffic import Seen
 
 #: Exit codes, so CI can tell them apart: 0 conforms (every selected rule part passed or was
 #: waived), 1 does not conform, 2 usage or config error, 3 target unreachable or preflight
@@ -93,6 +99,7 @@ def main() -> None:
       campaign-contract init -o contract.yaml
       campaign-contract init --from-mock http://127.0.0.1:8080 -o contract.yaml
       campaign-contract run --base-url https://api.example --config contract.yaml
+      campaign-contract proxy --to http://127.0.0.1:8080 --record session.jsonl
       campaign-contract clean --config contract.yaml --base-url https://api.example
     """
 
@@ -260,6 +267,153 @@ def _stop_signals() -> Iterator[None]:
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
+
+
+#: Where the proxy listens unless told: loopback only.
+DEFAULT_LISTEN = "127.0.0.1:8081"
+
+
+def _listen_address(text: str) -> tuple[str, int]:
+    """HOST:PORT (an IPv6 host in brackets), or a usage error."""
+    host, colon, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not colon or not host or not port.isdigit() or int(port) > 65535:
+        _die(f"--listen: expected HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+@main.command()
+@click.option("--to", "to_url", required=True, metavar="URL", help="The server to relay to.")
+@click.option(
+    "--listen",
+    default=DEFAULT_LISTEN,
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Where clients connect (port 0: any free port, printed). A host other than "
+    "loopback must be given explicitly, and is warned about.",
+)
+@click.option(
+    "--record",
+    "record_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write every exchange to FILE as it ends (JSON Lines, mode 0600, credentials "
+    "replaced by keyed placeholders).",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Stop after this long (else on Ctrl-C or SIGTERM).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The YAML config (see `campaign-contract init`): its password and API key are "
+    "masked in the lines printed; limits.request_timeout bounds the drain at the end.",
+)
+def proxy(
+    to_url: str,
+    listen: str,
+    record_path: str | None,
+    duration: float | None,
+    config_path: str | None,
+) -> None:
+    """Relay a client's traffic to a server, unchanged, one line per exchange.
+
+    Every request and answer crosses byte for byte (streamed, keep-alive and
+    pipelining kept), but for the request's Host line, set to --to's. Only --to
+    is dialled: a request naming another server and CONNECT get a 403 from the
+    proxy. Bytes that are not HTTP are relayed as they are, never answered by the
+    proxy. Each line, on stdout: time, method, path, status, milliseconds.
+    Ctrl-C, SIGTERM or --duration end it: exchanges in flight finish, the
+    recording gets its end line.
+
+    Exit codes: 0 stopped, 2 usage or config error, 3 --to refused the first
+    connection (made at start).
+
+    \b
+    Examples:
+      campaign-contract proxy --to http://127.0.0.1:8080
+      campaign-contract proxy --to https://api.example --listen 127.0.0.1:9000 \\
+          --config contract.yaml --record session.jsonl --duration 600
+    """
+    try:
+        target = Target.parse(to_url)
+    except ValueError as error:
+        _die(f"--to: {error}")
+        return
+    host, port = _listen_address(listen)
+    secrets: frozenset[str] = frozenset()
+    timeout = 10.0
+    if config_path:
+        try:
+            config = load_config(config_path)
+        except ConfigError as error:
+            _die(str(error))
+            return
+        secrets = frozenset(s for s in (config.auth.password, config.auth.api_key) if s)
+        timeout = config.limits.request_timeout
+    try:
+        target.connect(timeout).close()
+    except OSError as error:
+        _die(f"cannot reach --to {target.origin}: {error}", EXIT_UNREACHABLE)
+    if not _is_loopback(host):
+        click.echo(
+            f"warning: listening on {host}, not loopback: whoever reaches this machine can "
+            f"use the proxy, and {target.origin} through it",
+            err=True,
+        )
+    recorder = None
+    if record_path:
+        try:
+            recorder = Recorder(record_path, to=target.origin, started=time.time())
+        except OSError as error:
+            _die(f"--record: cannot write {record_path}: {error.strerror}")
+            return
+
+    def sink(seen: Seen) -> None:
+        if recorder is not None:
+            recorder.write(seen)
+        click.echo(printable(exchange_line(seen, secrets)))
+
+    def note(line: str) -> None:
+        click.echo(f"campaign-contract proxy: {printable(line)}", err=True)
+
+    try:
+        relay = Relay(target, (host, port), sink, note=note, timeout=timeout)
+    except OSError as error:
+        _die(f"--listen: cannot listen on {listen}: {error.strerror}")
+        return
+    stop = threading.Event()
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in saved:
+        signal.signal(sig, lambda _signum, _frame: stop.set())
+    relay.start()
+    bound_host, bound_port = relay.address
+    shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+    click.echo(
+        f"proxying http://{shown_host}:{bound_port} -> {target.origin} (Ctrl-C to stop)", err=True
+    )
+    try:
+        stop.wait(duration)
+    finally:
+        relay.stop(drain=timeout)
+        if recorder is not None:
+            recorder.close(time.time())
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    if record_path:
+        click.echo(f"wrote {record_path}", err=True)
 
 
 @main.command()

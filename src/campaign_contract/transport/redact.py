@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import hashlib
 import hmac
 import json
 import re
 from collections.abc import Callable, Iterable
 from urllib.parse import quote_plus, unquote_plus
-
-from campaign_contract.transport.exchange import Exchange
 
 REDACTED = "REDACTED"
 #: Body (and query) fields whose values are credentials.
@@ -146,19 +143,3 @@ def redact_target(target: str, hide: Hide) -> str:
 def content_type_of(headers: Iterable[tuple[str, str]]) -> str:
     """The first `Content-Type` of these headers, lowered; "" when there is none."""
     return next((v.lower() for k, v in headers if k.lower() == "content-type"), "")
-
-
-def redact_exchange(exchange: Exchange, hide: Hide) -> Exchange:
-    """The exchange with every credential in its URL, headers and bodies hidden."""
-    request_type = content_type_of(exchange.request_headers.items())
-    response_type = content_type_of(exchange.response_headers)
-    return dataclasses.replace(
-        exchange,
-        url=redact_target(exchange.url, hide),
-        request_headers={k: redact_header(k, v, hide) for k, v in exchange.request_headers.items()},
-        request_body=redact_body(exchange.request_body, request_type, hide),
-        response_headers=list(redact_headers(exchange.response_headers, hide)),
-        response_body=redact_body(exchange.response_body, response_type, hide),
-        _parsed=None,
-        _parsed_done=False,
-    )

@@ -1,0 +1,24 @@
+"""The proxy's terminal line per exchange: when it ended, what was asked (the path with the
+configured secrets masked), what came back, how long it took."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from campaign_contract.transport.redact import mask, redact_target, shown
+from campaign_contract.transport.traffic import Seen
+
+
+def exchange_line(seen: Seen, secrets: frozenset[str]) -> str:
+    """`12:03:04 PUT /campaign/3 -> 200 (4 ms)`; `-> no answer (why)` when none came."""
+    exchange = seen.exchange
+    parts = urlsplit(exchange.url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    path = redact_target(mask(target, secrets), shown(secrets))
+    outcome = f"{exchange.status}" if exchange.status is not None else "no answer"
+    if exchange.error:
+        outcome += f" ({exchange.error})"
+    moment = time.strftime("%H:%M:%S", time.localtime(seen.answered_at))
+    millis = round((seen.answered_at - seen.sent_at) * 1000)
+    return f"{moment} {exchange.method} {path} -> {outcome} ({millis} ms)"
