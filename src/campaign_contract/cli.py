@@ -31,12 +31,8 @@ from campaign_contract.engine.registry import Check
 from campaign_contract.engine.runner import open_client, run_selection
 from campaign_contract.engine.selection import Selection, SelectionError, split_tokens
 from campaign_contract.engine.waiver import WaiverError, load_waivers
-from campaign_contract.observed.lines import exchange_line
-from campaign_contract.observed.record import Recorder
-from campaign_contract.observed.relay import Relay, Target
 from campaign_contract.report import render_html, render_json, render_junit, render_terminal
 from campaign_contract.report.terminal import printable
-from campaign_contract.transport.traffic import Seen
 
 #: Exit codes, so CI can tell them apart: 0 conforms (every selected rule part passed or was
 #: waived), 1 does not conform, 2 usage or config error, 3 target unreachable or preflight
@@ -347,6 +343,12 @@ def proxy(
       campaign-contract proxy --to https://api.example --listen 127.0.0.1:9000 \\
           --config contract.yaml --record session.jsonl --duration 600
     """
+    # Here, not at the top: the help must work without the extra (h11), as `entry.py` says.
+    from campaign_contract.observed.lines import exchange_line
+    from campaign_contract.observed.record import Recorder
+    from campaign_contract.observed.relay import Relay, Target
+    from campaign_contract.transport.traffic import Seen
+
     try:
         target = Target.parse(to_url)
     except ValueError as error:

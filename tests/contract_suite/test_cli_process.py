@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 #: module whose sys.modules entry is None: the base install, without uninstalling anything.
 WITHOUT_THE_EXTRA = (
     "import sys\n"
-    "for name in ('schemathesis', 'hypothesis', 'jsonschema'):\n"
+    "for name in ('schemathesis', 'hypothesis', 'jsonschema', 'h11'):\n"
     "    sys.modules[name] = None\n"
     "sys.argv[0] = 'campaign-contract'\n"
     "from campaign_contract.entry import main\n"
@@ -115,12 +115,12 @@ def test_init_from_something_that_is_no_mock_says_what_answered(
 
 def test_help_works_without_the_contract_extra(tmp_path: Path) -> None:
     """The help prints, then the install hint below it; a command still needs the extra."""
-    for asked in (["--help"], ["run", "--help"], ["-h"]):
+    for asked in (["--help"], ["run", "--help"], ["proxy", "--help"], ["-h"]):
         shown = contract(*asked, cwd=tmp_path, without_extra=True)
         assert shown.returncode == 0, shown.stderr
         assert shown.stdout.startswith("Usage: campaign-contract") and "Examples:" in shown.stdout
         (line,) = shown.stderr.splitlines()
-        assert HINT in line and "schemathesis" in line
+        assert HINT in line and "schemathesis" in line and "h11" in line
     refused = contract("rules", cwd=tmp_path, without_extra=True)
     assert (refused.returncode, refused.stdout) == (2, "")
     (line,) = refused.stderr.splitlines()
