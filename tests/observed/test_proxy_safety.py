@@ -87,9 +87,14 @@ def test_it_dials_only_its_server_and_refuses_connect(tmp_path: Path) -> None:
         # Its own server named in absolute form goes through, so the journal can show it.
         mine = f"GET {mock}/campaign/3 HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
         assert _exchange(proxy.url, mine.encode()).startswith(b"HTTP/1.1 401 ")
-        assert _journal(mock) == ["GET /campaign/3"]
+        # Pipelined behind a request in flight, the refusal waits for that answer.
+        first = f"GET /campaign/4 HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode()
+        both = _exchange(proxy.url, first + refused["absolute"])
+        assert both.startswith(b"HTTP/1.1 401 ") and both.count(b"HTTP/1.1 403 ") == 1
+        assert both.index(b"HTTP/1.1 403 ") > both.index(b'"code":"unauthorized"')
+        assert _journal(mock) == ["GET /campaign/3", "GET /campaign/4"]
         assert proxy.stop() == 0
-    assert sum("refused" in line for line in proxy.stderr) == 3
+    assert sum("refused" in line for line in proxy.stderr) == 4
 
 
 def test_the_recording_holds_no_credential_and_is_the_users_alone(tmp_path: Path) -> None:
