@@ -358,6 +358,9 @@ def test_input_that_is_not_har_gets_one_line_naming_what_is_wrong(tmp_path: Path
     good = _entry(f"{API}/campaign")
     assert _broken(b"\x89PNG\r\n").startswith("not a HAR file: not JSON (")
     assert _broken("{'log': 1}").startswith("not a HAR file: not JSON (")
+    assert _broken('{"log": {"entries": [NaN]}}') == (
+        "not a HAR file: not JSON (NaN is not a JSON value)"
+    )
     assert _broken([1, 2]) == 'not a HAR file: no "log" object at the top'
     assert _broken({"log": {"version": "1.2"}}) == 'not a HAR file: "log" has no "entries"'
     assert _broken({"log": {"entries": {}}}) == "log.entries: expected an array, got an object"
@@ -380,6 +383,10 @@ def test_input_that_is_not_har_gets_one_line_naming_what_is_wrong(tmp_path: Path
     wrong = _entry(f"{API}/campaign", time=True)  # type: ignore[arg-type]
     assert _broken({"log": {"entries": [wrong]}}) == (
         "log.entries[0].time: expected a number, got a boolean"
+    )
+    wrong = _entry(f"{API}/campaign", time=10**400)
+    assert _broken({"log": {"entries": [wrong]}}) == (
+        "log.entries[0].time: 10000000000000000000... is out of range"
     )
     wrong = _entry(f"{API}/campaign", started="yesterday")
     assert _broken({"log": {"entries": [wrong]}}) == (

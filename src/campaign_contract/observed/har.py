@@ -83,7 +83,7 @@ def parse_har(data: bytes | str, origin: str | None = None) -> HarTraffic:
     """The exchanges of `origin` in a HAR document (default: the one origin with `/campaign`
     paths). Raises HarError, with a one-line message, for anything that is not HAR 1.2."""
     try:
-        document = json.loads(data)
+        document = json.loads(data, parse_constant=_no_constant)
     except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError
         raise HarError(f"not a HAR file: not JSON ({_first_line(error)})") from None
     if not isinstance(document, dict) or not isinstance(document.get("log"), dict):
@@ -112,9 +112,8 @@ def parse_har(data: bytes | str, origin: str | None = None) -> HarTraffic:
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    """One entry's fields, checked; where it came from (`where`) for messages."""
+    """One entry's fields, checked."""
 
-    where: str
     method: str
     url: str
     origin: str
@@ -161,7 +160,6 @@ class _Entry:
         body, truncated = _response_body(response, f"{where}.response")
         answered = status > 0  # Chromium writes 0 and Playwright -1 for a request that failed
         return cls(
-            where=where,
             method=method,
             url=url,
             origin=_origin(parts.scheme, parts.hostname, _port(parts)),
@@ -368,7 +366,7 @@ def _connection(entry: dict[str, Any], where: str) -> str | None:
 def _connection_numbers(entries: list[_Entry]) -> dict[str, int]:
     """A number per connection: Chromium's own id when it is one, else numbered in order."""
     named = {e.connection for e in entries if e.connection is not None}
-    numbers = {c: int(c) for c in named if c.isdigit() and int(c) > 0}
+    numbers = {c: int(c) for c in named if c.isdigit() and len(c) <= 18 and int(c) > 0}
     following = max(numbers.values(), default=0)
     for entry in entries:
         if entry.connection is not None and entry.connection not in numbers:
@@ -389,7 +387,10 @@ def _optional(holder: dict[str, Any], key: str, kind: Any, where: str) -> Any:
 
 
 def _number(value: Any, where: str) -> float:
-    return float(_typed(value, (int, float), where))
+    try:
+        return float(_typed(value, (int, float), where))
+    except OverflowError:
+        raise HarError(f"{where}: {str(value)[:20]}... is out of range") from None
 
 
 def _typed(value: Any, kind: Any, where: str) -> Any:
@@ -419,6 +420,11 @@ def _kind(value: Any) -> str:
         if isinstance(value, kind):
             return name
     return type(value).__name__
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (Python's reader takes them by default)."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _first_line(error: BaseException) -> str:
