@@ -9,7 +9,6 @@ from campaign_contract.callbacks.cells import account_channels, account_events
 from campaign_contract.callbacks.form import MAX_ADDRESSES
 from campaign_contract.callbacks.observe import EventKey, Observation, Report
 from campaign_contract.callbacks.plan import ACK_STATUSES, OTHER_STATUSES, Send
-from campaign_contract.callbacks.receiver import ACK_WITHIN
 from campaign_contract.callbacks.view import (
     complete,
     fail,
@@ -20,6 +19,7 @@ from campaign_contract.callbacks.view import (
 )
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.transport.received import ACK_WITHIN
 
 
 @check("C-1")

@@ -18,15 +18,11 @@ from campaign_contract.callbacks.plan import (
     plan_sends,
     start_sends,
 )
-from campaign_contract.callbacks.receiver import (
-    FOREIGN_STATUS,
-    Received,
-    Receiver,
-    target_sources,
-)
 from campaign_contract.engine.context import RunContext
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.run_report import CALLBACK_LOG, CallbackLog, SeenCallback
+from campaign_contract.transport.received import Received
+from campaign_contract.transport.receiver import FOREIGN_STATUS, Receiver, target_sources
 
 #: C-3: a callback is made at most this many seconds (server time) after each event it reports.
 MAX_DELAY = 300.0

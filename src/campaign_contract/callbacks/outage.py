@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from campaign_contract.callbacks.plan import Send
-from campaign_contract.callbacks.receiver import Receiver
+from campaign_contract.transport.receiver import Receiver
 
 if TYPE_CHECKING:  # observe.py runs this module; its types are only named here
     from campaign_contract.callbacks.observe import EventKey, Report

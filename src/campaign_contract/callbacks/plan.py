@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from campaign_contract.callbacks.form import CallbackForm, parse_callback
-from campaign_contract.callbacks.receiver import Answer, Fault, Hang, Received, Receiver
 from campaign_contract.config.model import Config, Contact, ContactList
 from campaign_contract.engine.context import RunContext
 from campaign_contract.transport.exchange import Exchange
 from campaign_contract.transport.http import RACERS, race_puts
+from campaign_contract.transport.received import Answer, Fault, Hang, Received
+from campaign_contract.transport.receiver import Receiver
 
 #: C-1: a query string a careless client would re-encode (space, plus, slash, UTF-8, empty).
 QUERY = "k=v&x=%20a&plus=a+b&empty=&slash=a%2Fb&u=%C3%A9&tilde=~"
