@@ -18,7 +18,8 @@ from campaign_contract.judges.callback_verdicts import fail
 from campaign_contract.judges.sends import FINAL_EVENTS, EventKey, Observation, Report, Send
 
 #: C-4: consecutive refusals of one event that make a retry sequence (the backoff's trend
-#: needs them; the suite's outage receiver stays down at least this long, callbacks/outage.py).
+#: needs them; the suite's outage receiver stays down until one event was refused this often,
+#: callbacks/outage.py).
 FAILURES = 4
 #: A sequence whose later intervals are not this much longer than its earlier ones is flat...
 FLAT_RATIO = 1.25
