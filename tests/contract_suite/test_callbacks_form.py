@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaign_contract.callbacks.form import parse_callback
+from campaign_contract.judges.callback_form import parse_callback
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -10,8 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from campaign_contract.callbacks.plan import ACK_STATUSES, RETRY_SCRIPT, reported
-from campaign_contract.callbacks.receiver import MAX_BODY, Answer, Hang, Receiver, target_sources
+from campaign_contract.callbacks.plan import RETRY_SCRIPT, reported
+from campaign_contract.judges.delivery import ACK_STATUSES
+from campaign_contract.transport.received import Answer, Hang
+from campaign_contract.transport.receiver import MAX_BODY, Receiver, target_sources
 
 
 @pytest.fixture

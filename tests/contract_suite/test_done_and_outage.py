@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from campaign_contract.callbacks.recovery import flat
 from campaign_contract.config.model import ConfigError, parse_config
 from campaign_contract.config.scaffold import config_from_state, fetch_mock_state
 from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
+from campaign_contract.judges.retries import flat
 from campaign_contract.report.evidence import failure_text
 from serving import served_mock
 

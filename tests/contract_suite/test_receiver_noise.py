@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from campaign_contract.callbacks.receiver import NOISE_KEPT, TOTAL_BODY, Receiver
 from campaign_contract.config.model import parse_config
 from campaign_contract.config.scaffold import config_from_state, fetch_mock_state
 from campaign_contract.engine.outcome import CheckResult, Finding, RuleVerdict, Status
@@ -21,6 +20,7 @@ from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
 from campaign_contract.report import render_terminal
 from campaign_contract.transport.exchange import Exchange
+from campaign_contract.transport.receiver import NOISE_KEPT, TOTAL_BODY, Receiver
 from serving import free_port, served_mock
 
 SPEED = 600

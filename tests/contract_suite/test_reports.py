@@ -117,6 +117,29 @@ def test_json_follows_its_schema(report: RunReport) -> None:
     assert v4["text"].startswith("V-4 [profile]")
 
 
+def test_every_report_marks_observed_traffic_and_names_its_source(report: RunReport) -> None:
+    """`judge FILE` and the proxy judge traffic the suite did not drive: each report says so
+    and names the file (or the proxied server), and a `run` report is unchanged."""
+    from dataclasses import replace
+
+    observed = replace(report, meta=replace(report.meta, mode="judge", source="session.har"))
+    document = json.loads(render_json(observed))
+    jsonschema.validate(document, REPORT_SCHEMA)
+    assert (document["meta"]["mode"], document["meta"]["source"]) == ("judge", "session.har")
+    root = ET.fromstring(render_junit(observed))
+    assert root.get("name") == "campaign-contract (observed)"
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert (props["mode"], props["source"]) == ("judge", "session.har")
+    head = click.unstyle(render_terminal(observed)).splitlines()[0]
+    assert "judging traffic recorded in session.har (http://target.example) (observed)" in head
+    assert '<span class="badge">observed</span>' in render_html(observed)
+    assert "session.har" in render_html(observed)
+    plain = ET.fromstring(render_junit(report))
+    assert plain.get("name") == "campaign-contract"
+    assert "observed" not in click.unstyle(render_terminal(report)).splitlines()[0]
+    assert json.loads(render_json(report))["meta"]["mode"] == "run"
+
+
 def test_html_is_self_contained_and_escaped(report: RunReport) -> None:
     page = render_html(report)
     assert page.startswith("<!DOCTYPE html>")

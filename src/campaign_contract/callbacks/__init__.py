@@ -12,13 +12,8 @@ from campaign_contract.callbacks import (
     recovery,
     timing,
 )
-from campaign_contract.callbacks.receiver import Answer, Hang, Received, Receiver
 
 __all__ = [
-    "Answer",
-    "Hang",
-    "Received",
-    "Receiver",
     "audience",
     "clauses",
     "delivery",

@@ -1,72 +1,32 @@
-"""One run-wide observation: start the sends, collect their callbacks until the outcome is sure."""
+"""One run-wide observation: start the sends, collect their callbacks until the outcome is sure
+(into judges/sends.py's `Observation`, which the judges read)."""
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from campaign_contract.callbacks import outage
-from campaign_contract.callbacks.form import CallbackForm, parse_callback
-from campaign_contract.callbacks.plan import (
-    ACK_STATUSES,
-    FINAL_EVENTS,
-    EventKey,
-    Send,
-    event_keys,
-    follow_up,
-    plan_sends,
-    start_sends,
-)
-from campaign_contract.callbacks.receiver import (
-    FOREIGN_STATUS,
-    Received,
-    Receiver,
-    target_sources,
-)
+from campaign_contract.callbacks.plan import follow_up, plan_sends, start_sends
 from campaign_contract.engine.context import RunContext
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.run_report import CALLBACK_LOG, CallbackLog, SeenCallback
+from campaign_contract.judges.callback_form import parse_callback
+from campaign_contract.judges.delivery import ACK_STATUSES
+from campaign_contract.judges.sends import (
+    FINAL_EVENTS,
+    MAX_DELAY,
+    QUIET,
+    EventKey,
+    Observation,
+    Report,
+    Send,
+)
+from campaign_contract.transport.receiver import FOREIGN_STATUS, Receiver, target_sources
 
-#: C-3: a callback is made at most this many seconds (server time) after each event it reports.
-MAX_DELAY = 300.0
-#: Seconds to keep listening once a send's outcome is sure (a late duplicate would show here).
-QUIET = 1.0
 #: Longest pause between two reads of a sending campaign's state.
 MAX_POLL = 1.0
 FINAL_STATES = frozenset({"DONE", "ERROR"})
-__all__ = ["EventKey", "Observation", "Report", "observation"]
-
-
-@dataclass(eq=False)
-class Report:
-    """One received callback, read, and the send it belongs to (None: a URL never handed out)."""
-
-    received: Received
-    form: CallbackForm
-    send: Send | None
-
-    def event_keys(self) -> list[EventKey]:
-        """The events it reports; opens and clicks may repeat, so their `when` tells them apart."""
-        return event_keys(self.form)
-
-
-@dataclass
-class Observation:
-    """Everything the layer's checks judge; made once per run by the first check that asks."""
-
-    receiver_url: str = ""
-    sends: list[Send] = field(default_factory=list)
-    reports: list[Report] = field(default_factory=list)
-    #: Why nothing could be observed (the receiver could not listen), else None.
-    problem: str | None = None
-    waited: float = 0.0
-    #: time.time() when the wait ended: nothing that came later is in `reports`.
-    ended_at: float = 0.0
-    limit: float = 0.0
-
-    def of(self, send: Send) -> list[Report]:
-        return [r for r in self.reports if r.send is send]
 
 
 def observation(t: Probe) -> Observation:
@@ -79,7 +39,9 @@ def _guarded(ctx: RunContext) -> Observation:
     try:
         return _observe(ctx)
     except Exception as error:
-        return Observation(problem=f"the callbacks layer broke (a suite bug?): {error!r}")
+        return Observation(
+            ctx.config, problem=f"the callbacks layer broke (a suite bug?): {error!r}"
+        )
 
 
 def _observe(ctx: RunContext) -> Observation:
@@ -91,11 +53,13 @@ def _observe(ctx: RunContext) -> Observation:
         ).start()
     except OSError as error:
         where = f"{config.listen_host}:{config.listen_port}"
-        return Observation(problem=f"the callback receiver cannot listen on {where}: {error}")
+        return Observation(
+            ctx.config, problem=f"the callback receiver cannot listen on {where}: {error}"
+        )
     ctx.on_close(receiver.close)
     receiver.acknowledge_with(ACK_STATUSES)
     sends = plan_sends(ctx.config, lambda rule: rule in ctx.selected)
-    found = Observation(receiver.base_url, sends, limit=ctx.config.limits.callback_wait)
+    found = Observation(ctx.config, receiver.base_url, sends, limit=ctx.config.limits.callback_wait)
     posted = time.time()
     start_sends(ctx, receiver, sends)
     began = time.monotonic()
@@ -161,8 +125,6 @@ def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:
             send = by_token.get(entry.token or "")
             form = parse_callback(entry.header("Content-Type") or "", entry.body)
             found.reports.append(Report(entry, form, send))
-            if send is not None:
-                send.received.append(entry)
         now = time.monotonic()
         for send in found.sends:
             _poll(ctx, send, polls, now)

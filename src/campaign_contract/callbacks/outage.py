@@ -4,7 +4,8 @@ It comes back up when all of these hold: `limits.callback_outage` server seconds
 since the first refused callback (C-4: an outage longer than a minute loses nothing); the
 first refused event has been refused FAILURES times (C-4: the backoff's trend needs them);
 and the send has ended, or has overrun HOLD_FACTOR times what its healthy twin took (M-4:
-DONE does not wait for callback delivery). It comes up anyway when the wait runs out.
+DONE does not wait for callback delivery; `judges/ending.py::hold_limit`). It comes up anyway
+when the wait runs out.
 
 The refused send's port (C-4: "a refused connection") refuses every connection, so the suite
 never sees a refused try: it starts listening once the send has ended and C-3's 300 s (and
@@ -16,39 +17,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from campaign_contract.callbacks.plan import Send
-from campaign_contract.callbacks.receiver import Receiver
-
-if TYPE_CHECKING:  # observe.py runs this module; its types are only named here
-    from campaign_contract.callbacks.observe import EventKey, Report
-
-#: C-4: consecutive refusals of one event before the receiver comes back.
-FAILURES = 4
-#: M-4: a down receiver holds DONE if the send overruns its twin's time this many times...
-HOLD_FACTOR = 3.0
-#: ... plus this many server seconds (outcomes are random; the twin is one draw).
-HOLD_SLACK = 60.0
-#: Real seconds of polling granularity allowed on top (observe.MAX_POLL).
-POLL_SLACK = 1.0
-
-
-def twin_of(sends: list[Send], outage: Send) -> Send | None:
-    """The healthy send to the same list and segments, to tell the send's expected time."""
-    return next(
-        (
-            s
-            for s in sends
-            if s is not outage
-            and not s.down
-            and not s.faults
-            and not s.racers
-            and s.list_id == outage.list_id
-            and s.segments == outage.segments
-        ),
-        None,
-    )
+from campaign_contract.judges.ending import hold_limit, twin_of
+from campaign_contract.judges.retries import FAILURES
+from campaign_contract.judges.sends import EventKey, Report, Send
+from campaign_contract.transport.receiver import Receiver
 
 
 def refusals(reports: list[Report]) -> tuple[EventKey | None, int, float | None]:
@@ -59,14 +32,6 @@ def refusals(reports: list[Report]) -> tuple[EventKey | None, int, float | None]
     key = first.event_keys()[0]
     count = sum(1 for r in reports if not r.received.acknowledged and key in r.event_keys())
     return key, count, first.received.arrived
-
-
-def hold_limit(twin: Send, speed: float) -> float | None:
-    """Real seconds after its POST past which a send still going is held (None: unknown yet)."""
-    if twin.final_at is None or twin.posted_at is None:
-        return None
-    took = max(0.0, twin.final_at - twin.posted_at)
-    return HOLD_FACTOR * took + HOLD_SLACK / speed + POLL_SLACK
 
 
 def manage(

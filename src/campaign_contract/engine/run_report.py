@@ -26,6 +26,27 @@ class RunMeta:
     finished: str
     duration_s: float
     run_tag: str
+    #: `run` (the suite drove the server), `proxy` (it judged live traffic it relayed) or
+    #: `judge` (it judged a recording or a HAR file): observed verdicts rest on what the
+    #: traffic happened to show, so a part it did not reach is "not exercised", never failed.
+    mode: str = "run"
+    #: What was judged in the observed modes: the proxy's `--to`, or the file.
+    source: str = ""
+
+    @property
+    def observed(self) -> bool:
+        return self.mode != "run"
+
+    @property
+    def target(self) -> str:
+        """What the report is about, in a few words."""
+        if self.mode == "judge":
+            return f"traffic recorded in {self.source}" + (
+                f" ({self.base_url})" if self.base_url else ""
+            )
+        if self.mode == "proxy":
+            return f"live traffic to {self.source or self.base_url}"
+        return self.base_url
 
 
 #: `RunContext.shared` key under which the callbacks layer leaves its `CallbackLog`.

@@ -27,6 +27,7 @@ color:#222}h1{font-size:1.6em;margin:.1em 0}h2{margin:1.4em 0 .4em}h3{margin:.2e
 header.verdict{border-left:8px solid;padding:.5em 1em;margin:.5em 0 1em}
 header.verdict-pass{border-color:#1a7f37;background:#f0fff4}
 header.verdict-fail{border-color:#cf222e;background:#fff5f5}header .facts{color:#555;margin:.2em 0}
+.badge{background:#ddf4ff;color:#0a3069;border-radius:1em;padding:0 .6em}
 .rule{white-space:nowrap;font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 nav.failing ol{margin:.3em 0;padding-left:1.6em}nav.failing li{margin:.25em 0}
 nav.failing .gist{color:#555}
@@ -156,8 +157,9 @@ def _top(report: RunReport, failed: list[tuple[RuleVerdict, list[Shown], int]]) 
     out = [
         f'<header class="verdict verdict-{"pass" if report.ok else "fail"}">',
         f'<h1 id="verdict">campaign-contract: {verdict}</h1>',
-        f'<p class="facts">{escape(result or "nothing judged")} · {escape(meta.base_url)} · '
-        f"seed {meta.seed} · {escape(meta.started)}</p>",
+        f'<p class="facts">{escape(result or "nothing judged")} · {escape(meta.target)} · '
+        + ('<span class="badge">observed</span> · ' if meta.observed else "")
+        + f"seed {meta.seed} · {escape(meta.started)}</p>",
     ]
     if report.stopped is not None:
         out.append(f'<p class="fail">The run stopped early: {escape(report.stopped)}.</p>')
@@ -196,7 +198,7 @@ def render_html(report: RunReport) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>campaign-contract: {escape(meta.base_url)}</title>",
+        f"<title>campaign-contract: {escape(meta.target)}</title>",
         f"<style>{_STYLE}</style></head><body>",
         *_top(report, failed),
     ]
@@ -238,7 +240,7 @@ def _facts(report: RunReport) -> str:
     counts = report.counts()
     facts = [
         ("suite version", meta.suite_version),
-        ("target", meta.base_url),
+        ("target", meta.target),
         ("openapi.yaml sha256", meta.openapi_sha256 or "missing"),
         ("seed", str(meta.seed)),
         ("level", meta.level),

@@ -25,9 +25,16 @@ def _properties(meta: RunMeta) -> ET.Element:
         ("level", meta.level),
         ("started", meta.started),
         ("run_tag", meta.run_tag),
+        ("mode", meta.mode),
+        *((("source", meta.source),) if meta.source else ()),
     ):
         ET.SubElement(element, "property", name=name, value=value)
     return element
+
+
+def _name(meta: RunMeta) -> str:
+    """Observed traffic's verdicts are told apart from a run's in a CI's test list."""
+    return "campaign-contract (observed)" if meta.observed else "campaign-contract"
 
 
 def _xml_safe(text: str) -> str:
@@ -38,7 +45,7 @@ def render_junit(report: RunReport) -> str:
     counts = report.counts()
     suite = ET.Element(
         "testsuite",
-        name="campaign-contract",
+        name=_name(report.meta),
         tests=str(len(report.verdicts)),
         failures=str(counts["fail"]),
         errors="0",
@@ -79,7 +86,7 @@ def render_junit(report: RunReport) -> str:
             told += [f"  {clause_line(a)}" for a in verdict.clauses]
         if told:
             ET.SubElement(case, "system-out").text = _xml_safe("\n".join(told))
-    root = ET.Element("testsuites", name="campaign-contract")
+    root = ET.Element("testsuites", name=_name(report.meta))
     root.append(suite)
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"

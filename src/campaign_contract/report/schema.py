@@ -147,6 +147,8 @@ REPORT_SCHEMA: Final[dict[str, Any]] = {
                 "finished": _TEXT,
                 "duration_s": {"type": "number"},
                 "run_tag": _TEXT,
+                "mode": {"enum": ["run", "proxy", "judge"]},
+                "source": _TEXT,
             },
         },
         "ok": {"type": "boolean"},

@@ -50,7 +50,8 @@ def render_terminal(report: RunReport, verbose: bool = False) -> str:
     """The summary; `verbose` also lists rule parts the selection left out."""
     meta = report.meta
     out = [
-        f"campaign-contract {meta.suite_version} against {meta.base_url}",
+        f"campaign-contract {meta.suite_version} "
+        + (f"judging {meta.target} (observed)" if meta.observed else f"against {meta.base_url}"),
         f"  seed {meta.seed}, level {meta.level}, run tag {meta.run_tag}, "
         f"openapi.yaml sha256 {meta.openapi_sha256 or 'missing'}",
         f"  {meta.started} .. {meta.finished} ({meta.duration_s:.1f} s)",

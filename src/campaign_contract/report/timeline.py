@@ -50,7 +50,7 @@ def _events(callback: SeenCallback) -> tuple[str, ...]:
 
 def _judged(log: CallbackLog) -> list[bool]:
     """Which callbacks C-3 judges: acknowledged, and no callback of their send refused before
-    (nor a connection to its receiver: `held_back`), as callbacks/timing.py judges them."""
+    (nor a connection to its receiver: `held_back`), as judges/timing.py judges them."""
     refused: set[str] = set()
     out = []
     for callback in log.callbacks:

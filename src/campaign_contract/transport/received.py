@@ -1,0 +1,97 @@
+"""What a callback receiver got and how it may answer, as plain data (no IO): the suite's own
+`receiver.py` records `Received` entries and plays `Fault` scripts; the judges read them, and a
+proxy or a recording makes the same entries (docs/design/proxy-and-judge.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from campaign_contract.transport.exchange import Exchange
+
+#: Path segment that starts every callback path the suite hands out.
+PREFIX = "cb"
+#: C-4: a receiver that has not answered within this many seconds has not acknowledged.
+ACK_WITHIN = 10.0
+#: How long a `Hang` keeps the request unanswered by default: past C-4's 10 s.
+HANG_SECONDS = 11.0
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Answer with this HTTP status."""
+
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
+class Hang:
+    """Keep the request unanswered this long, then answer 503 (never an acknowledgement)."""
+
+    seconds: float = HANG_SECONDS
+
+
+Fault = Answer | Hang
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One request as it reached the receiver: nothing parsed, nothing normalised."""
+
+    number: int
+    arrived: float
+    method: str
+    target: bytes
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    #: What the receiver answered; None when it kept the request unanswered (a hang).
+    status: int | None
+    truncated: bool = False
+    #: Set when the request was not even well-formed HTTP.
+    problem: str | None = None
+    #: Whether its path names a URL the suite handed out (`url_for`); the rest is noise.
+    matched: bool = True
+    #: Whether it came from an address the target does not send from: answered 403, never
+    #: judged (anyone who read a callback URL from the server's state could forge one).
+    foreign: bool = False
+
+    @property
+    def path(self) -> str:
+        return self.target.split(b"?", 1)[0].decode("latin-1")
+
+    @property
+    def raw_query(self) -> bytes | None:
+        """The query string byte for byte (None when the target has no `?`)."""
+        parts = self.target.split(b"?", 1)
+        return parts[1] if len(parts) == 2 else None
+
+    @property
+    def token(self) -> str | None:
+        """The part of the path after `/cb/`, naming the campaign the suite gave it to."""
+        marker = f"/{PREFIX}/"
+        path = self.path
+        return path.split(marker, 1)[1] if marker in path else None
+
+    @property
+    def acknowledged(self) -> bool:
+        """C-4: any 2xx, given at once, acknowledges."""
+        return self.status is not None and 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+    def exchange(self, base_url: str) -> Exchange:
+        """This request as evidence: a curl command that replays it, and what it was answered."""
+        split = urlsplit(base_url)
+        url = f"{split.scheme}://{split.netloc}{self.target.decode('latin-1')}"
+        return Exchange(
+            method=self.method,
+            url=url,
+            request_headers=dict(self.headers),
+            request_body=self.body,
+            status=self.status,
+            truncated=self.truncated,
+            error=self.problem
+            or (None if self.status is not None else "kept unanswered by the suite (C-4 fault)"),
+        )
