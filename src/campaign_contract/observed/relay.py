@@ -455,6 +455,8 @@ class _Server(socketserver.ThreadingTCPServer):
 
     def __init__(self, address: tuple[str, int], relay: Relay) -> None:
         self.relay = relay
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
 
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
