@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO
+from urllib.parse import urlsplit
 
 #: `python -m campaign_contract` of the environment running the tests.
 THIS_PYTHON = (sys.executable, "-m", "campaign_contract")
@@ -79,3 +81,15 @@ def served_proxy(*options: str, startup: float = 30.0) -> Iterator[Proxy]:
         yield proxy
     finally:
         proxy.stop()
+
+
+def raw_exchange(url: str, data: bytes, timeout: float = 10) -> bytes:
+    """Send raw bytes, read everything until the other side closes."""
+    parts = urlsplit(url)
+    assert parts.hostname and parts.port
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as raw:
+        raw.sendall(data)
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    return answer

@@ -13,8 +13,7 @@ from tests.serving import served_mock
 
 from campaign_contract.observed.record import read_record
 
-from .proxying import served_proxy
-from .test_proxy_safety import _exchange
+from .proxying import raw_exchange, served_proxy
 
 _DATE = re.compile(rb"(?m)^Date: [^\r\n]*")
 BASIC = base64.b64encode(b"demo:demo-password").decode()
@@ -38,11 +37,11 @@ def _pipeline(authority: str) -> bytes:
 def test_pipelined_requests_read_the_same_answers_on_one_connection(tmp_path: Path) -> None:
     record = tmp_path / "r.jsonl"
     with served_mock() as direct_url, served_mock() as relayed_url:
-        direct = _exchange(direct_url, _pipeline(urlsplit(direct_url).netloc))
+        direct = raw_exchange(direct_url, _pipeline(urlsplit(direct_url).netloc))
         with served_proxy(
             "--to", relayed_url, "--listen", "127.0.0.1:0", "--record", str(record)
         ) as proxy:
-            relayed = _exchange(proxy.url, _pipeline(urlsplit(proxy.url).netloc))
+            relayed = raw_exchange(proxy.url, _pipeline(urlsplit(proxy.url).netloc))
             assert proxy.stop() == 0
     assert direct.count(b"HTTP/1.1 ") >= 5  # five answers (and a 100 Continue if one came)
     assert _DATE.sub(b"-", relayed) == _DATE.sub(b"-", direct)

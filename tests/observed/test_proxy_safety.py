@@ -19,7 +19,7 @@ from tests.serving import free_port, served_mock
 
 from campaign_contract.observed.record import read_record
 
-from .proxying import THIS_PYTHON, served_proxy
+from .proxying import THIS_PYTHON, raw_exchange, served_proxy
 
 #: The built-in fixtures' account (README.md: demo, demo-password, its API key).
 USER, PASSWORD, API_KEY = "demo", "demo-password", "demo-api-key-0123456789abcdef"
@@ -53,18 +53,6 @@ def test_it_listens_on_loopback_unless_told_and_warns_when_told(tmp_path: Path) 
             assert "0.0.0.0, not loopback" in warning
 
 
-def _exchange(url: str, data: bytes, timeout: float = 10) -> bytes:
-    """Send raw bytes, read everything until the other side closes."""
-    parts = urlsplit(url)
-    assert parts.hostname and parts.port
-    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as raw:
-        raw.sendall(data)
-        answer = b""
-        while chunk := raw.recv(65536):
-            answer += chunk
-    return answer
-
-
 def _journal(mock: str) -> list[str]:
     answer = requests.get(f"{mock}/_mock/requests", timeout=10).json()
     return [f"{r['method']} {r['path']}" for r in answer["data"]["requests"]]
@@ -80,16 +68,16 @@ def test_it_dials_only_its_server_and_refuses_connect(tmp_path: Path) -> None:
             "connect": f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode(),
         }
         for name, request in refused.items():
-            answer = _exchange(proxy.url, request)
+            answer = raw_exchange(proxy.url, request)
             head, _, body = answer.partition(b"\r\n\r\n")
             assert head.startswith(b"HTTP/1.1 403 "), (name, answer)
             assert body.count(b"\n") == 1 and body.startswith(b"campaign-contract proxy: "), name
         # Its own server named in absolute form goes through, so the journal can show it.
         mine = f"GET {mock}/campaign/3 HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-        assert _exchange(proxy.url, mine.encode()).startswith(b"HTTP/1.1 401 ")
+        assert raw_exchange(proxy.url, mine.encode()).startswith(b"HTTP/1.1 401 ")
         # Pipelined behind a request in flight, the refusal waits for that answer.
         first = f"GET /campaign/4 HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode()
-        both = _exchange(proxy.url, first + refused["absolute"])
+        both = raw_exchange(proxy.url, first + refused["absolute"])
         assert both.startswith(b"HTTP/1.1 401 ") and both.count(b"HTTP/1.1 403 ") == 1
         assert both.index(b"HTTP/1.1 403 ") > both.index(b'"code":"unauthorized"')
         assert _journal(mock) == ["GET /campaign/3", "GET /campaign/4"]
@@ -153,8 +141,8 @@ def test_bytes_it_cannot_parse_are_relayed_and_answered_as_the_server_answers(
 ) -> None:
     with served_mock() as mock, served_proxy("--to", mock, "--listen", "127.0.0.1:0") as proxy:
         request = malformed.replace(b"{authority}", urlsplit(mock).netloc.encode())
-        relayed = _exchange(proxy.url, request)
-        direct = _exchange(mock, request)
+        relayed = raw_exchange(proxy.url, request)
+        direct = raw_exchange(mock, request)
         assert relayed.startswith(b"HTTP/1.")
         blank = [line for line in relayed.split(b"\r\n") if not line.startswith(b"Date: ")]
         assert blank == [line for line in direct.split(b"\r\n") if not line.startswith(b"Date: ")]
