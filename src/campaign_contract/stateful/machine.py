@@ -18,9 +18,9 @@ from hypothesis.stateful import (
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
-from campaign_contract.schema.shape import campaign_problem
+from campaign_contract.judges.machine import FINAL, SENT, STATES, Expected, ModelCampaign, expect
+from campaign_contract.judges.shape import campaign_problem
 from campaign_contract.schema.target import FUTURE, foreign_segment, past, segment_ids
-from campaign_contract.stateful.model import FINAL, SENT, STATES, Expected, ModelCampaign, expect
 from campaign_contract.stateful.reach import wait_until
 from campaign_contract.transport.exchange import Exchange
 
