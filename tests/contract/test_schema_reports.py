@@ -19,7 +19,8 @@ from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.registry import REGISTRY
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
-from campaign_contract.schema import fuzz, judge
+from campaign_contract.judges import answers as judge
+from campaign_contract.schema import fuzz
 from campaign_mock.domain.backend import CampaignBackend
 
 from .conftest import served, suite_config

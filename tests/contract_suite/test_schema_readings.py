@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from campaign_contract.schema.when import parse_when, relaxed_when
-from campaign_contract.schema.wire import Sent, judge_body
+from campaign_contract.judges.requests import Sent, judge_body
+from campaign_contract.judges.when import parse_when, relaxed_when
 
 BASE = {"name": "Winter sale", "domain": 1, "list": 1}
 FORM = "application/x-www-form-urlencoded"

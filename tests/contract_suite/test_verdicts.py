@@ -9,8 +9,8 @@ import pytest
 
 from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.verdicts import Verdicts
-from campaign_contract.robustness.auth import expect_unauthorized
-from campaign_contract.schema.judge import judge_campaign
+from campaign_contract.judges.answers import judge_campaign
+from campaign_contract.judges.auth import expect_unauthorized
 from campaign_contract.transport.exchange import Exchange
 
 

@@ -1,1 +1,1 @@
-"""The judges: one per clause, no IO, fed by `run`'s checks or by observed traffic."""
+"""The judges: one per clause, no IO, fed by `run`'s checks or by observed traffic (issue 20)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from campaign_contract.engine.envelope import envelope_problem
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.judges.wire import judge_accept
 from campaign_contract.robustness.answer_kinds import ENDPOINTS, KINDS, answers_of, got_the_kind
 from campaign_contract.robustness.targets import MISSING, readable_path
 from campaign_contract.transport.exchange import Exchange
@@ -67,10 +67,7 @@ def answers_in_every_cell(t: Probe) -> None:
 def _judge(t: Probe, rule: str, clause: str, cell: dict[str, str], sent: list[Exchange]) -> None:
     for exchange in sent:
         shown = f"{cell['endpoint']} meant to get {cell['answer']}"
-        t.expect_json(rule, exchange)
-        if exchange.parses_as_json:
-            problem = envelope_problem(exchange)
-            t.expect(problem is None, "V-2", f"{shown}: not the envelope: {problem}", exchange)
+        judge_accept(t, rule, exchange, shown)
         if not got_the_kind(cell["answer"], exchange):
             # Another answer than the one asked for: the cell was not reached (the V-3/V-4
             # checks judge the answer itself).

@@ -6,6 +6,7 @@ from typing import Final
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.judges.routes import LACKING
 from campaign_contract.robustness.targets import HUGE_ID, MISSING, NOT_IDS
 from campaign_contract.transport.exchange import Exchange
 
@@ -23,14 +24,6 @@ CODED: Final = ("GET", "POST", "PUT", "DELETE")
 FORMS: Final = (("plain", ""), ("slash", "/"))
 ALL_METHODS: Final = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS")
 UNKNOWN_PATHS: Final = ("/campaigns", "/campaign/1/extra", "/cc-no-such-path")
-#: The methods each path lacks (V-4: 405). HEAD and OPTIONS are left out where GET is not:
-#: whether a path without GET "has" them CONTRACT.md does not say.
-LACKING: Final = {
-    "/campaign": ("GET", "PUT", "DELETE", "PATCH"),
-    "/campaign/{id}": ("POST", "PATCH"),
-    "/login/": ("GET", "PUT", "DELETE", "PATCH"),
-    "/logout/": ("GET", "PUT", "DELETE", "PATCH"),
-}
 
 
 def _expect_routed(t: Probe, answer: Exchange, status: int) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from campaign_contract.engine.envelope import envelope_problem
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.judges.wire import judge_answer
 
 #: The methods a run sends (every one of them judged on every answer it got).
 RUN_METHODS: Final = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "PATCH")
@@ -19,15 +19,7 @@ def every_response_of_the_run(t: Probe) -> None:
     if not history:
         t.skip("the run made no requests")
     for answer in history:
-        if not answer.answered:
-            t.fail("V-4", f"no answer: {answer.error}", answer)
-        elif (answer.status or 0) >= 500:
-            t.fail("V-4", f"a {answer.status}: {answer.describe()}", answer)
+        judge_answer(t, answer)
         if answer.method in RUN_METHODS:
             t.exercised("V-4.never-a-5xx", method=answer.method)
             t.exercised("V-4.never-a-dropped-connection", method=answer.method)
-        if answer.method == "HEAD" or not (answer.parses_as_json or answer.is_json_type):
-            continue
-        problem = envelope_problem(answer) if answer.parses_as_json else "body is not JSON"
-        if problem is not None:
-            t.fail("V-2", f"{problem}: {answer.describe()}", answer)

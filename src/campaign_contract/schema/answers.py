@@ -8,8 +8,8 @@ from typing import Any, Final
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.judges.shape import FIELDS
 from campaign_contract.schema.bodies import send
-from campaign_contract.schema.shape import FIELDS
 from campaign_contract.schema.target import FUTURE, base_json, segment_ids
 from campaign_contract.transport.exchange import Exchange
 

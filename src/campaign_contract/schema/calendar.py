@@ -8,8 +8,8 @@ from typing import Final
 from campaign_contract.engine.cells import covering
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.judges.when import parse_when
 from campaign_contract.schema.target import base_form, base_json, create
-from campaign_contract.schema.when import parse_when
 from campaign_contract.transport.exchange import Exchange
 
 CLAUSE: Final = "Q-2.each-component-in-range"

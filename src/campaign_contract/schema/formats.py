@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
-from campaign_contract.schema.shape import campaign_problem
+from campaign_contract.judges.shape import campaign_problem
 from campaign_contract.schema.target import FUTURE, base_form, base_json, create, segment_ids
 from campaign_contract.transport.exchange import Exchange
 from campaign_contract.transport.http import FORM, JSON

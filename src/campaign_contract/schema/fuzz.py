@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import Any, Final
+from urllib.parse import urlsplit
 
+import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -14,18 +17,9 @@ from schemathesis import GenerationMode
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
-from campaign_contract.schema.judge import (
-    JUDGED,
-    Part,
-    expected_campaign,
-    judge_campaign,
-    judge_echo,
-    judge_invalid,
-    judge_refusal,
-    judge_wire,
-)
+from campaign_contract.judges.answers import JUDGED, Part, judge_exchange
+from campaign_contract.judges.requests import Sent, judge_body
 from campaign_contract.schema.target import FUTURE, create, segment_ids, tagged
-from campaign_contract.schema.wire import POSITIVE_ID, ZERO_PADDED_ID, Sent, judge_body, prepare
 from campaign_contract.spec import openapi_path
 
 #: Room for a generated name before the run tag (see `Fuzzer.adapt`).
@@ -76,6 +70,29 @@ def _mode(case: Any, location: str) -> GenerationMode:
             mode: GenerationMode = info.mode
             return mode
     return GenerationMode.POSITIVE
+
+
+def prepare(kwargs: Mapping[str, Any], base_url: str) -> Sent:
+    """Serialize requests-style kwargs (from `case.as_transport_kwargs`) as `requests` would."""
+    request = requests.Request(
+        method=kwargs["method"],
+        url=kwargs["url"],
+        params=kwargs.get("params") or None,
+        data=kwargs.get("data"),
+        json=kwargs.get("json"),
+        files=kwargs.get("files"),
+        headers={k: v for k, v in (kwargs.get("headers") or {}).items() if k == "Content-Type"},
+    ).prepare()
+    url = request.url or kwargs["url"]
+    split = urlsplit(url)
+    path = split.path + (f"?{split.query}" if split.query else "")
+    body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+    return Sent(
+        method=str(kwargs["method"]).upper(),
+        path=path,
+        body=body if body else None,
+        content_type=request.headers.get("Content-Type"),
+    )
 
 
 class Fuzzer:
@@ -149,33 +166,13 @@ class Fuzzer:
         except (ValueError, TypeError, UnicodeError):
             return  # a case `requests` cannot even encode never reaches any server
         judge_body(sent, path, method)
-        path_ok, path_known = _path_class(path, sent.path, ident)
         headers = {"Content-Type": sent.content_type} if sent.content_type else None
         login = path == "/login/"
         answer = t.request(
             method, sent.path, body=sent.body, headers=headers, **({"auth": None} if login else {})
         )
-        if not judge_wire(t, answer):
-            return
-        if not path_ok:
-            judge_invalid(t, sent, path_ok, answer, login)
-        elif not path_known:
-            pass  # an id some server may route and another answer 404: the wire alone
-        elif answer.status in sent.wire_statuses:
-            t.expect_failure(Part.WIRE, answer)  # a reading that refuses before the application
-        elif sent.invalid:
-            judge_invalid(t, sent, path_ok, answer, login)
-        elif sent.valid and answer.success() is False and not login:
-            judge_refusal(t, sent, answer)
-        elif sent.valid and answer.success() is True and path.startswith("/campaign"):
-            self.judge_success(sent, method, answer, ident)
-        self.after(method, answer, ident)
-
-    def judge_success(self, sent: Sent, method: str, answer: Any, ident: int | None) -> None:
-        data = judge_campaign(self.t, answer, ident)
-        if data is not None and method in ("POST", "PUT"):
-            before = self.target if method == "PUT" else None
-            judge_echo(self.t, answer, data, expected_campaign(sent, before, method))
+        if judge_exchange(t, sent, answer, self.target, ident):
+            self.after(method, answer, ident)
 
     def after(self, method: str, answer: Any, ident: int | None) -> None:
         """Keep the target a fresh DRAFT: drop it once a case deleted or changed it."""
@@ -187,19 +184,6 @@ class Fuzzer:
             self.target = None
         elif method == "PUT" and ident is not None:
             self.retire_target()
-
-
-def _path_class(template: str, sent_path: str, ident: int | None) -> tuple[bool, bool]:
-    """(routable, judged): whether every server must route the path's id (else 404, V-4 step
-    1), and whether the suite knows what it names (its own target, or no id at all)."""
-    if "{id}" not in template:
-        return True, True
-    segment = sent_path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-    if not sent_path.split("?", 1)[0].rstrip("/").startswith("/campaign/"):
-        return True, False  # the id was empty: the path is another route
-    if POSITIVE_ID.match(segment):
-        return True, ident is not None and segment == str(ident)
-    return bool(ZERO_PADDED_ID.match(segment)), False
 
 
 @check(*JUDGED)

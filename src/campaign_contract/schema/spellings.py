@@ -15,10 +15,10 @@ from typing import Any, Final
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.judges.shape import campaign_problem
+from campaign_contract.judges.when import LATEST, parse_when
 from campaign_contract.schema.formats import BOUNDARY, multipart
-from campaign_contract.schema.shape import campaign_problem
 from campaign_contract.schema.target import base_form, base_json, create
-from campaign_contract.schema.when import LATEST, parse_when
 from campaign_contract.transport.exchange import Exchange
 
 FORMS: Final = ("form", "multipart")

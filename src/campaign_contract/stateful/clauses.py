@@ -11,8 +11,8 @@ import time
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.judges.machine import CLIENT, FINAL, NEEDS_WHEN
 from campaign_contract.schema.target import FUTURE, past
-from campaign_contract.stateful.model import CLIENT, FINAL, NEEDS_WHEN
 from campaign_contract.stateful.reach import (
     MAX_POLL,
     NO_ERROR_LIST,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from campaign_contract.engine.probe import Probe
-from campaign_contract.stateful.model import SENT
+from campaign_contract.judges.machine import SENT
 from campaign_contract.stateful.reach import create_in, state_of
 
 #: Leads (in real seconds at the server's speed) grow by this factor until a probe waits.

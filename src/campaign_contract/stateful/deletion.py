@@ -10,7 +10,7 @@ from typing import Any
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
-from campaign_contract.schema.shape import campaign_problem
+from campaign_contract.judges.shape import campaign_problem
 from campaign_contract.schema.target import FUTURE
 from campaign_contract.stateful.reach import create_in
 from campaign_contract.transport.exchange import Exchange

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.judges.machine import CLIENT, SENT, STATES, TWO_WAY
 from campaign_contract.schema.target import FUTURE, base_form
-from campaign_contract.stateful.model import CLIENT, SENT, STATES, TWO_WAY
 from campaign_contract.stateful.reach import Reached, create_in, reach, state_of
 
 #: The clauses a refused PUT edge exercises, by where it starts and where it asks to go.

@@ -15,9 +15,9 @@ from typing import Final
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.judges.machine import SENT
 from campaign_contract.schema.target import FUTURE
 from campaign_contract.stateful.clock import ServerClock, server_clock
-from campaign_contract.stateful.model import SENT
 from campaign_contract.stateful.reach import create_in, state_of, wait_until
 from campaign_contract.transport.exchange import Exchange
 

@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass
 
 from campaign_contract.engine.probe import Probe
+from campaign_contract.judges.machine import FINAL
 from campaign_contract.schema.target import FUTURE, base_form, past
-from campaign_contract.stateful.model import FINAL
 from campaign_contract.transport.exchange import Exchange
 
 #: The longest pause between two polls of a campaign's state.

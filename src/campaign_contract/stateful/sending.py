@@ -6,8 +6,8 @@ import time
 
 from campaign_contract.engine.probe import Probe
 from campaign_contract.engine.registry import check
+from campaign_contract.judges.machine import FINAL, SENT, STATES
 from campaign_contract.schema.target import past
-from campaign_contract.stateful.model import FINAL, SENT, STATES
 from campaign_contract.stateful.reach import (
     NO_ERROR_LIST,
     create_in,

@@ -1,4 +1,5 @@
-"""What a schemathesis case puts on the wire, read back and judged against openapi.yaml."""
+"""A request as it went out (`Sent`), read back and judged against openapi.yaml: what every
+server must accept, what every server must refuse, and what lies between."""
 
 from __future__ import annotations
 
@@ -6,27 +7,21 @@ import email.parser
 import email.policy
 import functools
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import jsonschema
-import requests
 import yaml
 
-from campaign_contract.schema import readings
-from campaign_contract.schema.when import parse_when
+from campaign_contract.judges import readings
+from campaign_contract.judges.when import parse_when
 from campaign_contract.spec import openapi_path
 
 #: The form key that may repeat (Q-1); a server may refuse any other repeated key or let the
 #: last win, so the suite judges such a body on the wire alone.
 ARRAY_KEY: Final = "segments[]"
-#: A path id every server must route (V-4 step 1); leading zeros are where servers differ.
-POSITIVE_ID: Final = re.compile(r"^[1-9][0-9]*$")
-#: Ids a server may read as positive integers or answer 404 (CONTRACT.md: leading zeros).
-ZERO_PADDED_ID: Final = re.compile(r"^0+[1-9][0-9]*$")
 _FORM = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
 
@@ -106,6 +101,9 @@ class Sent:
     #: V-4 statuses a server may answer for this body before the application, by a reading
     #: CONTRACT.md leaves open (an empty multipart part name as broken multipart...).
     wire_statuses: set[int] = field(default_factory=set)
+    #: openapi.yaml's path the request is judged as (`/campaign/{id}`), set by `judge_body`:
+    #: the generator's, or `routes.classify`'s for a request the suite did not make.
+    template: str | None = None
 
     @property
     def media_type(self) -> str:
@@ -120,29 +118,6 @@ class Sent:
     def invalid(self) -> bool:
         """Every conforming server must refuse it (invalid under every reading)."""
         return self.known and bool(self.lenient_problems)
-
-
-def prepare(kwargs: Mapping[str, Any], base_url: str) -> Sent:
-    """Serialize requests-style kwargs (from `case.as_transport_kwargs`) as `requests` would."""
-    request = requests.Request(
-        method=kwargs["method"],
-        url=kwargs["url"],
-        params=kwargs.get("params") or None,
-        data=kwargs.get("data"),
-        json=kwargs.get("json"),
-        files=kwargs.get("files"),
-        headers={k: v for k, v in (kwargs.get("headers") or {}).items() if k == "Content-Type"},
-    ).prepare()
-    url = request.url or kwargs["url"]
-    split = urlsplit(url)
-    path = split.path + (f"?{split.query}" if split.query else "")
-    body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
-    return Sent(
-        method=str(kwargs["method"]).upper(),
-        path=path,
-        body=body if body else None,
-        content_type=request.headers.get("Content-Type"),
-    )
 
 
 def read_fields(media_type: str, content_type: str, body: bytes) -> dict[str, Any] | None:
@@ -197,7 +172,9 @@ def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, str]] | 
 
 
 def judge_body(sent: Sent, path: str, method: str) -> None:
-    """Fill in `fields`, `problems`, `lenient_problems` and `bad_fields` of a request."""
+    """Fill in `template`, `fields`, `problems`, `lenient_problems` and `bad_fields` of a
+    request made for openapi.yaml's `path` (a template) and `method`."""
+    sent.template = path
     operation = spec()["paths"].get(path, {}).get(method.lower(), {})
     if sent.body is None:
         if "requestBody" in operation:

@@ -1,15 +1,17 @@
-"""Judging one generated request's answer: envelope, V-3 refusals, R-2/R-3, and the Q rules."""
+"""Judging one request's answer by what the request was: V-3 refusals, R-2/R-3, the Q rules
+and M-2 (`judge_exchange`), for a generated case of the suite's or a client's request."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from campaign_contract.engine.envelope import envelope_problem
 from campaign_contract.engine.verdicts import Verdicts
-from campaign_contract.schema.shape import FIELDS, campaign_problem, differences
-from campaign_contract.schema.when import is_seed_spelling, parse_when
-from campaign_contract.schema.wire import ARRAY_KEY, Sent
+from campaign_contract.judges.requests import ARRAY_KEY, Sent
+from campaign_contract.judges.routes import path_class
+from campaign_contract.judges.shape import FIELDS, campaign_problem, differences
+from campaign_contract.judges.when import is_seed_spelling, parse_when
+from campaign_contract.judges.wire import judge_answer
 from campaign_contract.transport.exchange import Exchange
 
 #: openapi.yaml's failure statuses before the application (V-4).
@@ -21,7 +23,7 @@ class Part:
 
     `schema.generated_requests` declares exactly `JUDGED`, built from this table, and this
     module and fuzz.py name rule parts only through it: no judgement can report to a part the
-    check did not declare.
+    check did not declare (`judges/wire.py`'s V-2 and V-4 are `ENVELOPE` and `WIRE`).
     """
 
     ENVELOPE: Final = "V-2"
@@ -67,22 +69,6 @@ def rules_for_fields(names: Iterable[str], sent: Sent, method: str) -> set[str]:
         else:
             found.add(encoding_part(sent))
     return found
-
-
-def judge_wire(t: Verdicts, answer: Exchange) -> bool:
-    """V-4: an answer, never a 5xx; V-2: JSON answers are the envelope. True if judged further."""
-    if not answer.answered:
-        t.fail(Part.WIRE, f"no answer: {answer.error}", answer)
-        return False
-    if (answer.status or 0) >= 500:
-        t.fail(Part.WIRE, f"a {answer.status}: {answer.describe()}", answer)
-        return False
-    if answer.method != "HEAD" and (answer.parses_as_json or answer.is_json_type):
-        problem = envelope_problem(answer) if answer.parses_as_json else "body is not JSON"
-        if problem is not None:
-            t.fail(Part.ENVELOPE, f"{problem}: {answer.describe()}", answer)
-            return False
-    return answer.parses_as_json
 
 
 def judge_invalid(t: Verdicts, sent: Sent, path_ok: bool, answer: Exchange, login: bool) -> None:
@@ -207,3 +193,33 @@ def judge_echo(
         values["name"] = held_name if held_name.strip() == sent_name.strip() else sent_name
     for name, message in differences(data, values).items():
         t.fail(expected[name][1], f"after {answer.method} {answer.url}: {message}", answer)
+
+
+def judge_exchange(
+    v: Verdicts, sent: Sent, answer: Exchange, before: Mapping[str, Any] | None, ident: int | None
+) -> bool:
+    """Judge one request (`sent`, read by `judge_body`) by its answer: the wire, then routing,
+    the readings of the body, and a success's campaign. `before` is the campaign `ident` as
+    last seen (a PUT's fields are kept from it), `ident` the campaign the path names when the
+    judge knows it. False when the answer was no envelope to judge past the wire."""
+    template = sent.template or ""
+    path_ok, path_known = path_class(template, sent.path, ident)
+    login = template == "/login/"
+    if not judge_answer(v, answer):
+        return False
+    if not path_ok:
+        judge_invalid(v, sent, path_ok, answer, login)
+    elif not path_known:
+        pass  # an id some server may route and another answer 404: the wire alone
+    elif answer.status in sent.wire_statuses:
+        v.expect_failure(Part.WIRE, answer)  # a reading that refuses before the application
+    elif sent.invalid:
+        judge_invalid(v, sent, path_ok, answer, login)
+    elif sent.valid and answer.success() is False and not login:
+        judge_refusal(v, sent, answer)
+    elif sent.valid and answer.success() is True and template.startswith("/campaign"):
+        data = judge_campaign(v, answer, ident)
+        if data is not None and sent.method in ("POST", "PUT"):
+            kept = before if sent.method == "PUT" else None
+            judge_echo(v, answer, data, expected_campaign(sent, kept, sent.method))
+    return True

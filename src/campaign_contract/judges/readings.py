@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from campaign_contract.schema.when import relaxed_when
+from campaign_contract.judges.when import relaxed_when
 
 #: Ids: a JSON number or a form text standing for a positive integer.
 ID_FIELDS: Final = ("domain", "list")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from campaign_contract.schema.when import LATEST
+from campaign_contract.judges.when import LATEST
 
 STATES: Final = ("DRAFT", "SCHEDULED", "READY", "SENDING", "DONE", "ERROR")
 FIELDS: Final = ("id", "name", "domain", "list", "segments", "state", "when", "event_callback")
