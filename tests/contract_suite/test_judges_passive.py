@@ -18,7 +18,7 @@ from campaign_contract.judges.machine import (
 )
 from campaign_contract.judges.requests import Sent, judge_body
 from campaign_contract.judges.routes import classify
-from campaign_contract.judges.wire import judge_answer
+from campaign_contract.judges.wire import accept_rule, judge_accept, judge_answer
 from campaign_contract.transport.exchange import Exchange
 
 FORM = "application/x-www-form-urlencoded"
@@ -84,6 +84,25 @@ def test_a_dropped_connection_fails_v4_and_an_envelope_passes_both() -> None:
     answer = _exchange("GET", "/campaign/7", 200, {"success": True, "data": CAMPAIGN})
     assert judge_answer(fine, answer) is True
     assert _failed(fine) == set()
+
+
+def test_an_html_page_for_accept_json_fails_v1_by_the_part_its_accept_names() -> None:
+    page = Exchange(
+        "GET",
+        "http://server.test/campaign/7",
+        {"Accept": "application/json"},
+        status=200,
+        response_headers=[("Content-Type", "text/html")],
+        response_body=b"<html>campaign 7</html>",
+    )
+    rule = accept_rule(page)
+    assert rule == "V-1"
+    verdicts = Verdicts("observed.accept", ("V-1", "V-1p", "V-2"), {"V-1", "V-1p", "V-2"})
+    assert judge_accept(verdicts, rule, page, "GET /campaign/7") is False
+    assert _failed(verdicts) == {"V-1"}
+    bare = Exchange("GET", "http://server.test/campaign/7", {})
+    assert accept_rule(bare) == "V-1p"
+    assert accept_rule(Exchange("GET", "http://server.test/", {"accept": "text/html"})) is None
 
 
 # One request's answer (`judge_exchange`: V-3, V-4, R-2/R-3, Q, M-2) ----------------------
