@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import ipaddress
 import os
 import signal
@@ -28,8 +29,9 @@ from campaign_contract.engine.cleanup import clean as clean_campaigns
 from campaign_contract.engine.ledger import Ledger
 from campaign_contract.engine.outcome import CheckResult, Status
 from campaign_contract.engine.registry import Check
+from campaign_contract.engine.run_report import RunReport
 from campaign_contract.engine.runner import open_client, run_selection
-from campaign_contract.engine.selection import Selection, SelectionError, split_tokens
+from campaign_contract.engine.selection import Selection, SelectionError, resolve, split_tokens
 from campaign_contract.engine.waiver import WaiverError, load_waivers
 from campaign_contract.report import render_html, render_json, render_junit, render_terminal
 from campaign_contract.report.terminal import printable
@@ -96,6 +98,7 @@ def main() -> None:
       campaign-contract init --from-mock http://127.0.0.1:8080 -o contract.yaml
       campaign-contract run --base-url https://api.example --config contract.yaml
       campaign-contract proxy --to http://127.0.0.1:8080 --record session.jsonl
+      campaign-contract judge session.jsonl --config contract.yaml --html report.html
       campaign-contract clean --config contract.yaml --base-url https://api.example
     """
 
@@ -203,20 +206,27 @@ def run(
             )
         else:
             click.echo(render_terminal(report, verbose=verbose), nl=False)
-        for path, render in (
-            (junitxml, render_junit),
-            (json_path, render_json),
-            (html_path, render_html),
-        ):
-            if path:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-                Path(path).write_text(render(report), "utf-8")
-                click.echo(f"wrote {path}", err=True)
+        _write_reports(report, junitxml, json_path, html_path)
         if report.unreachable:
             sys.exit(EXIT_UNREACHABLE)
         if report.interrupted:
             sys.exit(EXIT_INTERRUPTED)
         sys.exit(0 if report.ok else EXIT_FAILED)
+
+
+def _write_reports(
+    report: RunReport, junitxml: str | None, json_path: str | None, html_path: str | None
+) -> None:
+    """The report files asked for (JUnit, JSON, HTML), each named on stderr once written."""
+    for path, render in (
+        (junitxml, render_junit),
+        (json_path, render_json),
+        (html_path, render_html),
+    ):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(render(report), "utf-8")
+            click.echo(f"wrote {path}", err=True)
 
 
 def _keep_hypothesis_files_in(work: Path) -> None:
@@ -416,6 +426,98 @@ def proxy(
             signal.signal(sig, handler)
     if record_path:
         click.echo(f"wrote {record_path}", err=True)
+
+
+@main.command(name="judge")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The YAML config: whether the server asks for credentials (V-5), and the secrets "
+    "to keep out of the reports.",
+)
+@click.option(
+    "--origin",
+    metavar="URL",
+    help="A HAR file's server (scheme://host[:port]); default: the one origin with /campaign "
+    "paths.",
+)
+@click.option("--level", type=click.Choice(["core", "all"]), default="all", show_default=True)
+@click.option("--only", multiple=True, metavar="RULES", help="Judge only these (as `run`).")
+@click.option("--skip", multiple=True, metavar="RULES", help="Leave these out (as `run`).")
+@click.option("--junitxml", type=click.Path(dir_okay=False), metavar="F", help="Write JUnit XML.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), metavar="F")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), metavar="F")
+@click.option("-v", "--verbose", is_flag=True, help="Also list rule parts left out.")
+def judge_file(
+    file: Path,
+    config_path: str | None,
+    origin: str | None,
+    level: str,
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    junitxml: str | None,
+    json_path: str | None,
+    html_path: str | None,
+    verbose: bool,
+) -> None:
+    """Judge recorded traffic by CONTRACT.md, with no network.
+
+    FILE is the proxy's recording (`proxy --record`) or a HAR file (what browsers,
+    Playwright and mitmproxy export). Every exchange with the Campaign API is
+    judged, in the order it completed, by the judges `run` uses (V, R, Q and M-2);
+    the reports are `run`'s, marked observed. What traffic cannot show is not
+    exercised, never failed.
+
+    Exit codes: 0 no selected rule part failed, 1 one did, 2 usage, config or file
+    error (one line on stderr).
+
+    \b
+    Examples:
+      campaign-contract judge session.jsonl
+      campaign-contract judge browser.har --origin http://127.0.0.1:8080 --json r.json
+      campaign-contract judge session.jsonl --config contract.yaml --only V,Q --html r.html
+    """
+    from campaign_contract.observed.judging import TrafficJudge, observed_report
+    from campaign_contract.observed.sources import TrafficFileError, load_traffic
+
+    started, clock = dt.datetime.now(dt.UTC), time.monotonic()
+    secrets: frozenset[str] | None = None
+    required: bool | None = None
+    try:
+        if config_path:
+            config = load_config(config_path)
+            secrets = frozenset(s for s in (config.auth.password, config.auth.api_key) if s)
+            required = config.auth.method != "none"
+        selection = Selection(
+            level="core" if level == "core" else "all",
+            only=tuple(t for o in only for t in split_tokens(o)),
+            skip=tuple(t for s in skip for t in split_tokens(s)),
+        )
+        parts = resolve(selection, (), ()).parts
+        traffic = load_traffic(file, origin)
+    except (ConfigError, SelectionError, TrafficFileError) as error:
+        _die(str(error))
+        return
+    judge = TrafficJudge(parts, credentials_required=required)
+    for seen in traffic.seen:
+        judge.feed(seen)
+    report = observed_report(
+        judge,
+        mode="judge",
+        source=str(file),
+        base_url=traffic.origin,
+        selection=selection,
+        started=started,
+        clock=clock,
+        warnings=traffic.warnings,
+        secrets=secrets,
+    )
+    click.echo(render_terminal(report, verbose=verbose), nl=False)
+    _write_reports(report, junitxml, json_path, html_path)
+    sys.exit(0 if report.ok else EXIT_FAILED)
 
 
 @main.command()

@@ -219,7 +219,8 @@ def judge_exchange(
         judge_refusal(v, sent, answer)
     elif sent.valid and answer.success() is True and template.startswith("/campaign"):
         data = judge_campaign(v, answer, ident)
-        if data is not None and sent.method in ("POST", "PUT"):
+        # A PUT keeps what it does not name: judged only against a campaign seen before it.
+        if data is not None and (sent.method == "POST" or (sent.method == "PUT" and before)):
             kept = before if sent.method == "PUT" else None
             judge_echo(v, answer, data, expected_campaign(sent, kept, sent.method))
     return True

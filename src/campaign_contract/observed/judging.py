@@ -1,0 +1,249 @@
+"""Judging traffic the suite did not drive (a recording, a HAR file, the proxy's relay) by the
+judges `run` uses: each exchange, in completion order, by `judges/` (docs/design/
+proxy-and-judge.md, section 2.1), with the campaigns it showed remembered for the next ones.
+
+What a passive judge cannot know is not judged: a PUT's kept fields only against a campaign
+seen before it started, routing only where every server must route alike (`classify`), a
+missing credential only when the config says the server asks for one. So a FAIL here is one
+every conforming server would avoid on the same traffic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from campaign_contract._version import __version__
+from campaign_contract.engine.outcome import CheckResult
+from campaign_contract.engine.run_report import RunMeta, RunReport
+from campaign_contract.engine.selection import Selection, resolve
+from campaign_contract.engine.verdict import judge as judge_parts
+from campaign_contract.engine.verdicts import Verdicts
+from campaign_contract.judges.answers import JUDGED, judge_exchange
+from campaign_contract.judges.auth import expect_unauthorized
+from campaign_contract.judges.requests import Sent, judge_body
+from campaign_contract.judges.routes import classify
+from campaign_contract.judges.wire import accept_rule, judge_answer
+from campaign_contract.spec import openapi_sha256
+from campaign_contract.transport.exchange import Exchange
+from campaign_contract.transport.traffic import Seen
+
+#: The one passive judge's name, as reports show it beside `run`'s checks.
+JUDGE = "observed.traffic"
+#: The rule parts one exchange can show: the generated requests' (the same judge), V-1 by the
+#: request's `Accept`, and V-5 (a request without credentials is not served).
+PARTS: tuple[str, ...] = tuple(dict.fromkeys((*JUDGED, "V-1", "V-1p", "V-5")))
+SESSION_COOKIE = "sergiosgc_auth"
+#: Routes a client may call without credentials (V-5).
+PUBLIC = frozenset({"/login/"})
+
+
+class _Tapped(Verdicts):
+    """A `Verdicts` that also keeps every finding of the exchange being judged (the report
+    keeps the first few per rule part; the proxy's line tells each exchange's own)."""
+
+    def __init__(self, selected: Collection[str]) -> None:
+        super().__init__(JUDGE, PARTS, selected)
+        self.latest: list[tuple[str, str]] = []
+
+    def fail(
+        self,
+        rule: str,
+        message: str,
+        exchange: Exchange | None = None,
+        *,
+        evidence: Sequence[Exchange] | None = None,
+    ) -> None:
+        if self.wants(rule):
+            self.latest.append((rule, message))
+        super().fail(rule, message, exchange, evidence=evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """What one exchange showed: its findings (rule, message); `skipped` says why it was not
+    judged at all (None: judged)."""
+
+    findings: tuple[tuple[str, str], ...] = ()
+    skipped: str | None = None
+
+
+@dataclass
+class TrafficJudge:
+    """Feed it exchanges in completion order; `results()` are the run's check results."""
+
+    selected: Collection[str]
+    #: Whether the server asks for credentials (the config's `auth.method` is not `none`);
+    #: None: not known, so a request sent without any is not judged by V-5.
+    credentials_required: bool | None = None
+    verdicts: _Tapped = field(init=False)
+    #: Campaign id -> its last view and when the answer that showed it ended.
+    campaigns: dict[int, tuple[dict[str, Any], float]] = field(default_factory=dict)
+    judged: int = 0
+    #: The mock's control API and other paths no rule speaks about.
+    left_out: int = 0
+
+    def __post_init__(self) -> None:
+        self.verdicts = _Tapped(self.selected)
+
+    def feed(self, seen: Seen) -> Judged:
+        v = self.verdicts
+        v.latest = []
+        exchange = seen.exchange
+        parts = urlsplit(exchange.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if parts.path.startswith("/_mock/"):
+            self.left_out += 1
+            return Judged(skipped="the mock's control API: no rule speaks about it")
+        self.judged += 1
+        if exchange.answered and not exchange.truncated and exchange.success() is not None:
+            v.answered = True
+        self._judge(exchange, path, seen)
+        self._remember(exchange, seen.answered_at)
+        return Judged(findings=tuple(v.latest))
+
+    def _judge(self, exchange: Exchange, path: str, seen: Seen) -> None:
+        v = self.verdicts
+        method = exchange.method
+        rule = accept_rule(exchange)
+        if rule is not None and method != "HEAD" and exchange.answered and exchange.response_body:
+            v.expect_json(rule, exchange)  # V-1 by the request's Accept (V-2: judge_answer)
+        route = classify(method, path)
+        if not judge_answer(v, exchange):
+            if _success_without_campaign(exchange, route.template, route.status):
+                v.fail("R-3", f"{method} {path} succeeded without returning the campaign: "
+                       f"{exchange.describe()}", exchange)  # fmt: skip
+            return
+        if route.status is not None or route.template is None:
+            if route.status is not None and route.certain:
+                if method == "HEAD":
+                    v.expect_status("V-4", exchange, route.status)
+                else:
+                    v.expect_rejected(exchange, route.status)
+            return
+        if exchange.status == 401:
+            expect_unauthorized(v, exchange, f"{method} {path}")
+            return
+        if (
+            self.credentials_required
+            and route.template not in PUBLIC
+            and method != "OPTIONS"
+            and not _has_credentials(exchange)
+        ):
+            expect_unauthorized(v, exchange, f"{method} {path} without credentials")
+            return
+        body = exchange.request_body or None
+        sent = Sent(method, path, body, _header(exchange, "Content-Type"))
+        judge_body(sent, route.template, method)
+        ident = int(route.ident) if route.ident is not None and route.ident.isdigit() else None
+        if route.ident is not None and exchange.status == 404:
+            # A missing id (V-4 step 4): whether it exists is not known here (another client
+            # may have deleted it), so only the 404's shape is judged.
+            v.expect_rejected(exchange, 404)
+            return
+        judge_exchange(v, sent, exchange, self._before(ident, seen.sent_at), ident)
+
+    def _before(self, ident: int | None, started: float) -> dict[str, Any] | None:
+        """The campaign as last seen by an answer that ended before this request started:
+        what a PUT keeps is judged against it (a view racing the request binds nothing)."""
+        if ident is None or ident not in self.campaigns:
+            return None
+        view, seen_at = self.campaigns[ident]
+        return view if seen_at <= started else None
+
+    def _remember(self, exchange: Exchange, at: float) -> None:
+        if exchange.success() is not True:
+            return
+        template = classify(exchange.method, urlsplit(exchange.url).path).template
+        if template not in ("/campaign", "/campaign/{id}"):
+            return
+        data = exchange.data()
+        ident = data.get("id")
+        if not isinstance(ident, int) or isinstance(ident, bool):
+            return
+        if exchange.method == "DELETE":
+            self.campaigns.pop(ident, None)
+        else:
+            self.campaigns[ident] = (data, at)
+
+    def results(self) -> list[CheckResult]:
+        return self.verdicts.results(
+            None if self.judged else "the traffic held no exchange with the Campaign API"
+        )
+
+
+def _success_without_campaign(exchange: Exchange, template: str | None, status: int | None) -> bool:
+    """R-3: a 2xx to a campaign's GET, POST, PUT or DELETE whose body is no JSON (an empty
+    204, a page): the application ran and returned no campaign."""
+    routes = {"/campaign": ("POST",), "/campaign/{id}": ("GET", "PUT", "DELETE")}
+    return (
+        status is None
+        and exchange.answered
+        and 200 <= (exchange.status or 0) < 300
+        and exchange.method in routes.get(template or "", ())
+        and not exchange.parses_as_json
+    )
+
+
+def _header(exchange: Exchange, name: str) -> str | None:
+    lowered = name.lower()
+    return next((v for k, v in exchange.request_headers.items() if k.lower() == lowered), None)
+
+
+def _has_credentials(exchange: Exchange) -> bool:
+    """HTTP Basic (or any Authorization) or the session cookie (V-5)."""
+    if _header(exchange, "Authorization"):
+        return True
+    cookie = _header(exchange, "Cookie") or ""
+    return any(part.strip().startswith(f"{SESSION_COOKIE}=") for part in cookie.split(";"))
+
+
+#: Why a part no exchange could show is not exercised in an observed report.
+NOT_PASSIVE = (
+    "not judged on observed traffic: the suite must drive the server for it "
+    "(`campaign-contract run`), or the proxy's callback judging (not built yet) must see it"
+)
+
+
+def observed_report(
+    judge: TrafficJudge,
+    *,
+    mode: str,
+    source: str,
+    base_url: str,
+    selection: Selection,
+    started: dt.datetime,
+    clock: float,
+    warnings: Sequence[str] = (),
+    secrets: frozenset[str] | None = None,
+) -> RunReport:
+    """The report of observed traffic: the same verdicts, clause accounts and renderers as a
+    run, marked `mode` (`judge` or `proxy`) with its `source`."""
+    resolved = resolve(selection, (), ())
+    verdicts = judge_parts(judge.results(), resolved.left_out, no_check=NOT_PASSIVE)
+    told = list(warnings)
+    if not judge.judged:
+        told.insert(0, "the traffic held no exchange with the Campaign API: nothing was judged")
+    if judge.left_out:
+        told.append(f"{judge.left_out} exchange(s) with the mock's control API were not judged")
+    meta = RunMeta(
+        suite_version=__version__,
+        openapi_sha256=openapi_sha256(),
+        base_url=base_url,
+        seed=0,
+        level=selection.level,
+        only=selection.only,
+        skip=selection.skip,
+        max_examples=0,
+        started=started.isoformat(timespec="seconds"),
+        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        duration_s=round(time.monotonic() - clock, 3),
+        run_tag="",
+        mode=mode,
+        source=source,
+    )
+    return RunReport(meta, verdicts, told, secrets=secrets)

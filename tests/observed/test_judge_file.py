@@ -1,0 +1,111 @@
+"""`campaign-contract judge FILE`: a client's session recorded by the proxy in front of the
+mock is judged with no failure; the same session in front of a broken variant fails the
+variant's rule; a file that is no traffic is one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from tests.contract.conftest import served
+from tests.contract.variants import VARIANTS
+
+from .proxying import THIS_PYTHON, served_proxy
+
+AUTH = ("demo", "demo-password")
+#: Variants whose fault the client's session shows on one exchange, by the rule it breaks.
+SHOWN_BY_THE_SESSION = {
+    "v_broken_json_500": "V-4",
+    "v_invalid_is_400": "V-3",
+    "v_bare_404": "V-2",
+    "r_delete_204": "R-3",
+    "r_post_201": "R-3p",
+}
+
+
+def _client_session(url: str) -> None:
+    """What an integrator's client might do: create, read, change, make mistakes, delete."""
+    with requests.Session() as http:
+        http.auth = AUTH
+        made = http.post(f"{url}/campaign", data={"name": "spring", "domain": "1", "list": "1"})
+        ident = made.json()["data"]["id"]
+        http.get(f"{url}/campaign/{ident}")
+        http.put(f"{url}/campaign/{ident}", data={"name": "spring sale"})
+        http.put(f"{url}/campaign/{ident}", json={"segments": [], "when": None})
+        http.post(f"{url}/campaign", data={"domain": "1", "list": "1"})  # no name: invalid
+        http.post(
+            f"{url}/campaign", data=b'{"name": ', headers={"Content-Type": "application/json"}
+        )
+        http.get(f"{url}/campaign/999999")
+        http.get(f"{url}/nowhere")
+        http.get(f"{url}/campaign/{ident}", auth=None)  # no credentials
+        http.delete(f"{url}/campaign/{ident}")
+
+
+def _recorded(server: str, record: Path) -> None:
+    with served_proxy("--to", server, "--listen", "127.0.0.1:0", "--record", str(record)) as proxy:
+        _client_session(proxy.url)
+        assert proxy.stop() == 0
+
+
+def _judge(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*THIS_PYTHON, "judge", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def _report(record: Path, tmp_path: Path, *options: str) -> tuple[int, dict[str, Any]]:
+    out = tmp_path / "report.json"
+    done = _judge(str(record), "--json", str(out), *options)
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(out.read_text("utf-8"))
+
+
+def test_a_session_with_the_mock_is_judged_without_failure(tmp_path: Path) -> None:
+    record = tmp_path / "session.jsonl"
+    config = tmp_path / "contract.yaml"
+    with served() as url:
+        _recorded(url, record)
+        init = [*THIS_PYTHON, "init", "--from-mock", url, "-o", str(config)]
+        subprocess.run(init, check=True, capture_output=True, timeout=60)
+    code, report = _report(record, tmp_path, "--config", str(config))
+    rules = {r["id"]: r for r in report["rules"]}
+    failed = {r: rules[r]["reason"] for r in rules if rules[r]["status"] == "fail"}
+    assert code == 0 and not failed, failed
+    assert (report["meta"]["mode"], report["meta"]["source"]) == ("judge", str(record))
+    judged = {r for r in rules if rules[r]["status"] == "pass"}
+    assert {"V-2", "V-3", "V-4", "V-5", "R-2", "R-3", "R-3p", "Q-1", "Q-1p", "Q-5p"} <= judged
+    assert rules["M-4"]["status"] == "not_exercised"  # traffic cannot show it: never failed
+    html = tmp_path / "report.html"
+    assert _judge(str(record), "--html", str(html)).returncode == 0
+    assert "observed" in html.read_text("utf-8") and "demo-password" not in record.read_text()
+
+
+@pytest.mark.parametrize("name", sorted(SHOWN_BY_THE_SESSION))
+def test_the_same_session_with_a_broken_variant_fails_its_rule(name: str, tmp_path: Path) -> None:
+    variant = next(v for v in VARIANTS if v.name == name)
+    record = tmp_path / "session.jsonl"
+    with served(variant.apply) as url:
+        _recorded(url, record)
+    code, report = _report(record, tmp_path)
+    failed = {r["id"] for r in report["rules"] if r["status"] == "fail"}
+    assert code == 1 and SHOWN_BY_THE_SESSION[name] in failed, failed
+
+
+def test_a_file_that_is_no_traffic_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    for text, said in (
+        ("not json at all", "not JSON"),
+        ('{"log": {"version": "1.2"}}', 'has no "entries"'),
+    ):
+        path = tmp_path / "bad.har"
+        path.write_text(text, "utf-8")
+        done = _judge(str(path))
+        assert done.returncode == 2, done
+        assert done.stderr.count("\n") == 1 and said in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    missing = _judge(str(tmp_path / "absent.jsonl"))
+    assert missing.returncode == 2 and "absent.jsonl" in missing.stderr
