@@ -34,7 +34,9 @@ def write_config(tmp_path: Path, **overrides: object) -> Path:
     return path
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["proxy"], ["init"], ["clean"], ["rules"]])
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["proxy"], ["judge"], ["init"], ["clean"], ["rules"]]
+)
 def test_every_command_has_help_with_examples(runner: CliRunner, command: list[str]) -> None:
     result = runner.invoke(main, [*command, "--help"])
     assert result.exit_code == 0

@@ -115,7 +115,7 @@ def test_init_from_something_that_is_no_mock_says_what_answered(
 
 def test_help_works_without_the_contract_extra(tmp_path: Path) -> None:
     """The help prints, then the install hint below it; a command still needs the extra."""
-    for asked in (["--help"], ["run", "--help"], ["proxy", "--help"], ["-h"]):
+    for asked in (["--help"], ["run", "--help"], ["proxy", "--help"], ["judge", "--help"], ["-h"]):
         shown = contract(*asked, cwd=tmp_path, without_extra=True)
         assert shown.returncode == 0, shown.stderr
         assert shown.stdout.startswith("Usage: campaign-contract") and "Examples:" in shown.stdout
