@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -67,6 +67,21 @@ def _in_work_dir(config: Config, work_dir: Path | None) -> tuple[Config, Path]:
     except OSError as error:
         _die(f"--work-dir: cannot create {work}: {error.strerror}")
     return dataclasses.replace(config, ledger=str(work / config.ledger)), work
+
+
+def report_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--junitxml, --json and --html: the report files, the same for run, judge and proxy."""
+    for option in reversed(
+        (
+            click.option(
+                "--junitxml", type=click.Path(dir_okay=False), metavar="F", help="Write JUnit XML."
+            ),
+            click.option("--json", "json_path", type=click.Path(dir_okay=False), metavar="F"),
+            click.option("--html", "html_path", type=click.Path(dir_okay=False), metavar="F"),
+        )
+    ):
+        command = option(command)
+    return command
 
 
 work_dir_option = click.option(
@@ -131,9 +146,7 @@ def main() -> None:
 @click.option("--skip", multiple=True, metavar="GROUPS", help="Leave these out (as --only).")
 @click.option("--max-examples", default=20, show_default=True, type=click.IntRange(min=0))
 @click.option("--seed", type=int, help="Seed for generated inputs (default: random, reported).")
-@click.option("--junitxml", type=click.Path(dir_okay=False), metavar="F", help="Write JUnit XML.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), metavar="F")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False), metavar="F")
+@report_options
 @click.option(
     "--waivers",
     type=click.Path(dir_okay=False),
@@ -325,14 +338,19 @@ def _is_loopback(host: str) -> bool:
     type=click.Path(dir_okay=False),
     metavar="FILE",
     help="The YAML config (see `campaign-contract init`): its password and API key are "
-    "masked in the lines printed; limits.request_timeout bounds the drain at the end.",
+    "masked in the lines printed; its auth.method says whether a request without "
+    "credentials must get a 401; limits.request_timeout bounds the drain at the end.",
 )
+@report_options
 def proxy(
     to_url: str,
     listen: str,
     record_path: str | None,
     duration: float | None,
     config_path: str | None,
+    junitxml: str | None,
+    json_path: str | None,
+    html_path: str | None,
 ) -> None:
     """Relay a client's traffic to a server, unchanged, one line per exchange.
 
@@ -340,21 +358,24 @@ def proxy(
     pipelining kept), but for the request's Host line, set to --to's. Only --to
     is dialled: a request naming another server and CONNECT get a 403 from the
     proxy. Bytes that are not HTTP are relayed as they are, never answered by the
-    proxy. Each line, on stdout: time, method, path, status, milliseconds.
-    Ctrl-C, SIGTERM or --duration end it: exchanges in flight finish, the
-    recording gets its end line.
+    proxy. Each exchange is judged as it ends, by the judges `run` and `judge`
+    use; its line, on stdout: time, method, path, status, milliseconds, then `ok`,
+    `FAIL <rule>: <why>` or why it was not judged. Ctrl-C, SIGTERM or --duration
+    end it: exchanges in flight finish, the recording gets its end line, the
+    summary goes to stderr and the report files are written (marked observed).
 
-    Exit codes: 0 stopped, 2 usage or config error, 3 --to refused the first
-    connection (made at start).
+    Exit codes: 0 stopped and no rule part failed, 1 one did, 2 usage or config
+    error, 3 --to refused the first connection (made at start).
 
     \b
     Examples:
       campaign-contract proxy --to http://127.0.0.1:8080
       campaign-contract proxy --to https://api.example --listen 127.0.0.1:9000 \\
-          --config contract.yaml --record session.jsonl --duration 600
+          --config contract.yaml --record session.jsonl --duration 600 --html r.html
     """
     # Here, not at the top: the help must work without the extra (h11), as `entry.py` says.
-    from campaign_contract.observed.lines import exchange_line
+    from campaign_contract.observed.judging import TrafficJudge, observed_report
+    from campaign_contract.observed.lines import exchange_line, verdict_text
     from campaign_contract.observed.record import Recorder
     from campaign_contract.observed.relay import Relay, Target
     from campaign_contract.transport.traffic import Seen
@@ -367,6 +388,7 @@ def proxy(
     host, port = _listen_address(listen)
     secrets: frozenset[str] = frozenset()
     timeout = 10.0
+    required: bool | None = None
     if config_path:
         try:
             config = load_config(config_path)
@@ -375,6 +397,10 @@ def proxy(
             return
         secrets = frozenset(s for s in (config.auth.password, config.auth.api_key) if s)
         timeout = config.limits.request_timeout
+        required = config.auth.method != "none"
+    started, clock = dt.datetime.now(dt.UTC), time.monotonic()
+    selection = Selection()
+    judge = TrafficJudge(resolve(selection, (), ()).parts, credentials_required=required)
     try:
         target.connect(timeout).close()
     except OSError as error:
@@ -396,7 +422,8 @@ def proxy(
     def sink(seen: Seen) -> None:
         if recorder is not None:
             recorder.write(seen)
-        click.echo(printable(exchange_line(seen, secrets)))
+        verdict = verdict_text(judge.feed(seen), secrets)
+        click.echo(printable(f"{exchange_line(seen, secrets)} {verdict}"))
 
     def note(line: str) -> None:
         click.echo(f"campaign-contract proxy: {printable(line)}", err=True)
@@ -426,6 +453,20 @@ def proxy(
             signal.signal(sig, handler)
     if record_path:
         click.echo(f"wrote {record_path}", err=True)
+    report = observed_report(
+        judge,
+        mode="proxy",
+        source=target.origin,
+        base_url=target.origin,
+        selection=selection,
+        started=started,
+        clock=clock,
+        secrets=secrets,
+    )
+    # On stderr: stdout holds one line per exchange, for whoever reads them.
+    click.echo(render_terminal(report), nl=False, err=True)
+    _write_reports(report, junitxml, json_path, html_path)
+    sys.exit(0 if report.ok else EXIT_FAILED)
 
 
 @main.command(name="judge")
@@ -447,9 +488,7 @@ def proxy(
 @click.option("--level", type=click.Choice(["core", "all"]), default="all", show_default=True)
 @click.option("--only", multiple=True, metavar="RULES", help="Judge only these (as `run`).")
 @click.option("--skip", multiple=True, metavar="RULES", help="Leave these out (as `run`).")
-@click.option("--junitxml", type=click.Path(dir_okay=False), metavar="F", help="Write JUnit XML.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), metavar="F")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False), metavar="F")
+@report_options
 @click.option("-v", "--verbose", is_flag=True, help="Also list rule parts left out.")
 def judge_file(
     file: Path,

@@ -46,10 +46,18 @@ def _client_session(url: str) -> None:
         http.delete(f"{url}/campaign/{ident}")
 
 
-def _recorded(server: str, record: Path) -> None:
-    with served_proxy("--to", server, "--listen", "127.0.0.1:0", "--record", str(record)) as proxy:
+def _recorded(server: str, record: Path, tmp_path: Path) -> tuple[int, dict[str, Any]]:
+    """The session through the proxy (judging live, recording): its exit and JSON report."""
+    live = tmp_path / "live.json"
+    options = ("--listen", "127.0.0.1:0", "--record", str(record), "--json", str(live))
+    with served_proxy("--to", server, *options) as proxy:
         _client_session(proxy.url)
-        assert proxy.stop() == 0
+        code = proxy.stop()
+    return code, json.loads(live.read_text("utf-8"))
+
+
+def _verdicts(report: dict[str, Any]) -> dict[str, str]:
+    return {r["id"]: r["status"] for r in report["rules"]}
 
 
 def _judge(*args: str) -> subprocess.CompletedProcess[str]:
@@ -69,10 +77,12 @@ def test_a_session_with_the_mock_is_judged_without_failure(tmp_path: Path) -> No
     record = tmp_path / "session.jsonl"
     config = tmp_path / "contract.yaml"
     with served() as url:
-        _recorded(url, record)
+        live_code, live = _recorded(url, record, tmp_path)
         init = [*THIS_PYTHON, "init", "--from-mock", url, "-o", str(config)]
         subprocess.run(init, check=True, capture_output=True, timeout=60)
     code, report = _report(record, tmp_path, "--config", str(config))
+    assert live_code == 0 and "fail" not in _verdicts(live).values(), live["warnings"]
+    assert live["meta"]["mode"] == "proxy"
     rules = {r["id"]: r for r in report["rules"]}
     failed = {r: rules[r]["reason"] for r in rules if rules[r]["status"] == "fail"}
     assert code == 0 and not failed, failed
@@ -90,10 +100,12 @@ def test_the_same_session_with_a_broken_variant_fails_its_rule(name: str, tmp_pa
     variant = next(v for v in VARIANTS if v.name == name)
     record = tmp_path / "session.jsonl"
     with served(variant.apply) as url:
-        _recorded(url, record)
+        live_code, live = _recorded(url, record, tmp_path)
     code, report = _report(record, tmp_path)
     failed = {r["id"] for r in report["rules"] if r["status"] == "fail"}
     assert code == 1 and SHOWN_BY_THE_SESSION[name] in failed, failed
+    # The proxy judged the same exchanges live: the same verdicts, rule for rule.
+    assert live_code == 1 and _verdicts(live) == _verdicts(report)
 
 
 def test_a_file_that_is_no_traffic_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
+from campaign_contract.observed.judging import Judged
 from campaign_contract.transport.redact import mask, redact_target, shown
 from campaign_contract.transport.traffic import Seen
 
@@ -22,3 +23,18 @@ def exchange_line(seen: Seen, secrets: frozenset[str]) -> str:
     moment = time.strftime("%H:%M:%S", time.localtime(seen.answered_at))
     millis = round((seen.answered_at - seen.sent_at) * 1000)
     return f"{moment} {exchange.method} {path} -> {outcome} ({millis} ms)"
+
+
+def verdict_text(judged: Judged, secrets: frozenset[str]) -> str:
+    """What the judges made of the exchange: `ok`, `FAIL R-2: why (+1 more)`, or why it was
+    not judged; secrets masked, one line."""
+    if judged.skipped is not None:
+        return f"not judged: {judged.skipped}"
+    if not judged.findings:
+        return "ok"
+    rule, message = judged.findings[0]
+    more = len(judged.findings) - 1
+    text = " ".join(mask(message, secrets).split())
+    if len(text) > 160:
+        text = text[:157] + "..."
+    return f"FAIL {rule}: {text}" + (f" (+{more} more)" if more else "")
