@@ -108,6 +108,18 @@ class CallbackLog:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class ClientNote:
+    """Observed traffic's word on the client, not on the server: a request only a lenient
+    server accepts (`warning`: "relies on leniency"), or one no server may be sent
+    (`violation`); `count` requests alike, the first one's `message`."""
+
+    rule: str
+    severity: str
+    message: str
+    count: int = 1
+
+
 @dataclass(slots=True)
 class RunReport:
     meta: RunMeta
@@ -122,6 +134,8 @@ class RunReport:
     unreachable: bool = False
     #: The callbacks the receiver got (None: the callbacks layer did not run).
     callbacks: CallbackLog | None = None
+    #: Observed modes: what the client's requests rely on or break (never a server verdict).
+    client: list[ClientNote] = field(default_factory=list)
     #: The configured password and API key: redacted wherever they appear, while a wrong
     #: credential the suite made up is shown as sent. None: every credential is redacted.
     secrets: frozenset[str] | None = field(default=None, repr=False)

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 from campaign_contract._version import __version__
 from campaign_contract.engine.outcome import CheckResult
-from campaign_contract.engine.run_report import RunMeta, RunReport
+from campaign_contract.engine.run_report import ClientNote, RunMeta, RunReport
 from campaign_contract.engine.selection import Selection, resolve
 from campaign_contract.engine.verdict import judge as judge_parts
 from campaign_contract.engine.verdicts import Verdicts
-from campaign_contract.judges.answers import JUDGED, judge_exchange
+from campaign_contract.judges.answers import JUDGED, encoding_part, judge_exchange, rules_for_fields
 from campaign_contract.judges.auth import expect_unauthorized
 from campaign_contract.judges.requests import Sent, judge_body
 from campaign_contract.judges.routes import classify
@@ -66,10 +66,11 @@ class _Tapped(Verdicts):
 @dataclass(frozen=True, slots=True)
 class Judged:
     """What one exchange showed: its findings (rule, message); `skipped` says why it was not
-    judged at all (None: judged)."""
+    judged at all (None: judged); `client`, what its request relies on or breaks."""
 
     findings: tuple[tuple[str, str], ...] = ()
     skipped: str | None = None
+    client: ClientNote | None = None
 
 
 @dataclass
@@ -86,6 +87,8 @@ class TrafficJudge:
     judged: int = 0
     #: The mock's control API and other paths no rule speaks about.
     left_out: int = 0
+    #: What the client's requests rely on or break, alike ones counted together.
+    client: dict[tuple[str, str, frozenset[str]], ClientNote] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.verdicts = _Tapped(self.selected)
@@ -102,11 +105,12 @@ class TrafficJudge:
         self.judged += 1
         if exchange.answered and not exchange.truncated and exchange.success() is not None:
             v.answered = True
-        self._judge(exchange, path, seen)
+        said = self._judge(exchange, path, seen)
         self._remember(exchange, seen.answered_at)
-        return Judged(findings=tuple(v.latest))
+        return Judged(findings=tuple(v.latest), client=said)
 
-    def _judge(self, exchange: Exchange, path: str, seen: Seen) -> None:
+    def _judge(self, exchange: Exchange, path: str, seen: Seen) -> ClientNote | None:
+        """The server's answer, by every judge that applies; what the request relies on."""
         v = self.verdicts
         method = exchange.method
         rule = accept_rule(exchange)
@@ -117,17 +121,17 @@ class TrafficJudge:
             if _success_without_campaign(exchange, route.template, route.status):
                 v.fail("R-3", f"{method} {path} succeeded without returning the campaign: "
                        f"{exchange.describe()}", exchange)  # fmt: skip
-            return
+            return None
         if route.status is not None or route.template is None:
             if route.status is not None and route.certain:
                 if method == "HEAD":
                     v.expect_status("V-4", exchange, route.status)
                 else:
                     v.expect_rejected(exchange, route.status)
-            return
+            return None
         if exchange.status == 401:
             expect_unauthorized(v, exchange, f"{method} {path}")
-            return
+            return None
         if (
             self.credentials_required
             and route.template not in PUBLIC
@@ -135,17 +139,41 @@ class TrafficJudge:
             and not _has_credentials(exchange)
         ):
             expect_unauthorized(v, exchange, f"{method} {path} without credentials")
-            return
+            return None
         body = exchange.request_body or None
         sent = Sent(method, path, body, _header(exchange, "Content-Type"))
         judge_body(sent, route.template, method)
+        said = self._note_client(sent, method)
         ident = int(route.ident) if route.ident is not None and route.ident.isdigit() else None
         if route.ident is not None and exchange.status == 404:
             # A missing id (V-4 step 4): whether it exists is not known here (another client
             # may have deleted it), so only the 404's shape is judged.
             v.expect_rejected(exchange, 404)
-            return
+            return said
         judge_exchange(v, sent, exchange, self._before(ident, seen.sent_at), ident)
+        return said
+
+    def _note_client(self, sent: Sent, method: str) -> ClientNote | None:
+        """A request every conforming server must refuse (`violation`), or one only a lenient
+        server accepts (`warning`: "relies on leniency", readings.relaxed), counted by kind."""
+        if not sent.known or not sent.problems:
+            return None
+        severity = "violation" if sent.invalid else "warning"
+        problems = sent.lenient_problems if sent.invalid else sent.problems
+        names = frozenset(p.split(":", 1)[0].strip() for p in problems)
+        rule = min(rules_for_fields(names, sent, method) or {encoding_part(sent)})
+        lead = (
+            "no server may be sent this"
+            if sent.invalid
+            else "relies on a lenient server (a conforming one may refuse it)"
+        )
+        message = f"{method} {sent.path}: {lead}: {'; '.join(problems[:3])}"
+        key = (severity, rule, names)
+        known = self.client.get(key)
+        note = ClientNote(rule, severity, known.message if known else message,
+                          known.count + 1 if known else 1)  # fmt: skip
+        self.client[key] = note
+        return ClientNote(rule, severity, message)
 
     def _before(self, ident: int | None, started: float) -> dict[str, Any] | None:
         """The campaign as last seen by an answer that ended before this request started:
@@ -246,4 +274,5 @@ def observed_report(
         mode=mode,
         source=source,
     )
-    return RunReport(meta, verdicts, told, secrets=secrets)
+    client = sorted(judge.client.values(), key=lambda n: (n.severity != "violation", n.rule))
+    return RunReport(meta, verdicts, told, secrets=secrets, client=client)

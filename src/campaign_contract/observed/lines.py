@@ -30,11 +30,17 @@ def verdict_text(judged: Judged, secrets: frozenset[str]) -> str:
     not judged; secrets masked, one line."""
     if judged.skipped is not None:
         return f"not judged: {judged.skipped}"
+    said = ""
+    if judged.client is not None:
+        word = "VIOLATION" if judged.client.severity == "violation" else "WARN"
+        said = f"; client {word} {judged.client.rule}: {_short(judged.client.message, secrets)}"
     if not judged.findings:
-        return "ok"
+        return "ok" + said
     rule, message = judged.findings[0]
     more = len(judged.findings) - 1
+    return f"FAIL {rule}: {_short(message, secrets)}" + (f" (+{more} more)" if more else "") + said
+
+
+def _short(message: str, secrets: frozenset[str]) -> str:
     text = " ".join(mask(message, secrets).split())
-    if len(text) > 160:
-        text = text[:157] + "..."
-    return f"FAIL {rule}: {text}" + (f" (+{more} more)" if more else "")
+    return text if len(text) <= 160 else text[:157] + "..."

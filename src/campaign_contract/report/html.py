@@ -204,6 +204,14 @@ def render_html(report: RunReport) -> str:
     ]
     for note in [*report.waiver_notes, *report.warnings]:
         out.append(f'<p class="note">{escape(note)}</p>')
+    if report.client:
+        out.append('<section id="client"><h2>The client\'s requests</h2><ul>')
+        out += [
+            f"<li><b>{escape(n.severity)} {escape(n.rule)}</b> (x{n.count}): "
+            f"{escape(n.message)}</li>"
+            for n in report.client
+        ]
+        out.append("</ul></section>")
     for level, verdicts in report.by_level().items():
         out.append(f"<h2>{level.value} rules</h2><table>")
         out.append(

@@ -162,6 +162,19 @@ REPORT_SCHEMA: Final[dict[str, Any]] = {
         "waiver_notes": {"type": "array", "items": _TEXT},
         "stopped": _OPTIONAL_TEXT,
         "callbacks": _CALLBACKS,
+        "client": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["rule", "severity", "message", "count"],
+                "properties": {
+                    "rule": _TEXT,
+                    "severity": {"enum": ["warning", "violation"]},
+                    "message": _TEXT,
+                    "count": {"type": "integer", "minimum": 1},
+                },
+            },
+        },
         "cleanup": {
             "type": "array",
             "items": {

@@ -63,6 +63,7 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         "stopped": report.stopped,
         "cleanup": [{"id": c.id, "outcome": c.outcome} for c in report.cleanup],
         "callbacks": _callbacks(report.callbacks),
+        "client": [asdict(note) for note in report.client],
     }
 
 

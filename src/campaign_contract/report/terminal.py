@@ -70,6 +70,12 @@ def render_terminal(report: RunReport, verbose: bool = False) -> str:
         out.append(textwrap.indent(printable(failure_text(verdict, report.secrets)), "  "))
     for note in [*report.waiver_notes, *report.warnings]:
         out.append(click.style(f"! {printable(note)}", fg="yellow"))
+    if report.client:
+        out += ["", click.style("the client's requests (not the server's fault)", bold=True)]
+        for said in report.client:
+            colour = "red" if said.severity == "violation" else "yellow"
+            text = f"  {said.severity} {said.rule} (x{said.count}): {printable(said.message)}"
+            out.append(click.style(text, fg=colour))
     counts = report.counts()
     summary = (
         f"{counts['pass']} passed, {counts['fail']} failed, {counts['waived']} waived, "
