@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,37 @@ def test_a_file_that_is_no_traffic_is_one_line_and_exit_2(tmp_path: Path) -> Non
         assert "Traceback" not in done.stderr
     missing = _judge(str(tmp_path / "absent.jsonl"))
     assert missing.returncode == 2 and "absent.jsonl" in missing.stderr
+
+
+def _send_then_change(url: str) -> None:
+    """A campaign made READY for now, read until DONE, then changed (refused by M-5)."""
+    with requests.Session() as http:
+        http.auth = AUTH
+        form = {"name": "now", "domain": "1", "list": "1", "state": "READY"}
+        made = http.post(f"{url}/campaign", data={**form, "when": str(int(time.time()))})
+        ident = made.json()["data"]["id"]
+        deadline = time.monotonic() + 60
+        while http.get(f"{url}/campaign/{ident}").json()["data"]["state"] != "DONE":
+            assert time.monotonic() < deadline, "the send never ended"
+            time.sleep(0.1)
+        http.put(f"{url}/campaign/{ident}", data={"name": "too late"})
+
+
+@pytest.mark.parametrize("name", ["", "m_put_in_done"])
+def test_a_put_after_done_is_judged_by_m5_live_and_recorded(name: str, tmp_path: Path) -> None:
+    """Seen DONE, then changed: M-5 says the PUT is refused; whoever else wrote meanwhile,
+    nothing takes a campaign out of DONE, so a success fails M-5 on traffic alone."""
+    variant = next((v.apply for v in VARIANTS if v.name == name), None)
+    live = tmp_path / "live.json"
+    record = tmp_path / "session.jsonl"
+    options = ("--listen", "127.0.0.1:0", "--record", str(record), "--json", str(live))
+    with served(variant) as url, served_proxy("--to", url, *options) as proxy:
+        _send_then_change(proxy.url)
+        live_code = proxy.stop()
+    code, report = _report(record, tmp_path)
+    verdicts = _verdicts(report)
+    assert verdicts == _verdicts(json.loads(live.read_text("utf-8")))
+    if name:
+        assert (code, live_code, verdicts["M-5"]) == (1, 1, "fail"), report["rules"]
+    else:
+        assert (code, live_code, verdicts["M-5"]) == (0, 0, "pass"), verdicts

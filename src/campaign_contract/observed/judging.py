@@ -25,6 +25,7 @@ from campaign_contract.engine.verdict import judge as judge_parts
 from campaign_contract.engine.verdicts import Verdicts
 from campaign_contract.judges.answers import JUDGED, encoding_part, judge_exchange, rules_for_fields
 from campaign_contract.judges.auth import expect_unauthorized
+from campaign_contract.judges.machine import SENT, STATES, judge_transition, possible_states
 from campaign_contract.judges.requests import Sent, judge_body
 from campaign_contract.judges.routes import classify
 from campaign_contract.judges.wire import accept_rule, judge_answer
@@ -36,7 +37,7 @@ from campaign_contract.transport.traffic import Seen
 JUDGE = "observed.traffic"
 #: The rule parts one exchange can show: the generated requests' (the same judge), V-1 by the
 #: request's `Accept`, and V-5 (a request without credentials is not served).
-PARTS: tuple[str, ...] = tuple(dict.fromkeys((*JUDGED, "V-1", "V-1p", "V-5")))
+PARTS: tuple[str, ...] = tuple(dict.fromkeys((*JUDGED, "V-1", "V-1p", "V-5", "M-1", "M-5")))
 SESSION_COOKIE = "sergiosgc_auth"
 #: Routes a client may call without credentials (V-5).
 PUBLIC = frozenset({"/login/"})
@@ -150,8 +151,29 @@ class TrafficJudge:
             # may have deleted it), so only the 404's shape is judged.
             v.expect_rejected(exchange, 404)
             return said
-        judge_exchange(v, sent, exchange, self._before(ident, seen.sent_at), ident)
+        before = self._before(ident, seen.sent_at)
+        judge_exchange(v, sent, exchange, before, ident, server_moves=True)
+        if before is not None and exchange.success() is True:
+            self._judge_states(before, exchange)
         return said
+
+    def _judge_states(self, before: dict[str, Any], exchange: Exchange) -> None:
+        """What any traffic proves about the state machine, whoever else wrote meanwhile:
+        nothing leaves DONE or ERROR, SENDING never returns to a client state (M-1), and no
+        PUT succeeds once a campaign was seen SENDING, DONE or ERROR (M-5)."""
+        v = self.verdicts
+        last = before.get("state")
+        if not isinstance(last, str) or last not in SENT:
+            return  # from a client state, a write the traffic did not show may explain a step
+        if exchange.method == "PUT":
+            v.fail("M-5", f"a PUT succeeded on campaign {before.get('id')}, seen {last} "
+                   f"before it was sent: {exchange.describe()}", exchange)  # fmt: skip
+            return
+        if exchange.method == "DELETE" and exchange.data().get("state") == "SENDING":
+            v.fail("M-5", f"a DELETE succeeded while the campaign was SENDING: "
+                   f"{exchange.describe()}", exchange)  # fmt: skip
+        if exchange.data().get("state") in STATES:
+            judge_transition(v, possible_states(last, None, None), exchange)
 
     def _note_client(self, sent: Sent, method: str) -> ClientNote | None:
         """A request every conforming server must refuse (`violation`), or one only a lenient
