@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -31,6 +32,20 @@ def free_port() -> int:
 def user_env() -> dict[str, str]:
     """A user's shell: nothing of the environment running these tests leaks in."""
     return {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+
+
+@contextmanager
+def running(command: Sequence[str], **options: Any) -> Iterator[subprocess.Popen[Any]]:
+    """`subprocess.Popen(command, **options)` that ends with the block on every path: killed
+    if it still runs, waited for, its pipes closed. A test that failed holding a pipe left it
+    to the garbage collector, which closed it during a later, unrelated test: a
+    ResourceWarning (an error here) on that test instead of the one that failed."""
+    with subprocess.Popen(command, **options) as process:  # its exit closes pipes and waits
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
 
 
 @contextmanager

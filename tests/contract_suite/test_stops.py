@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from tests.serving import free_port
+from tests.serving import free_port, running
 
 from campaign_contract.config.model import parse_config
 from campaign_contract.engine.outcome import Status
@@ -147,12 +147,11 @@ def test_a_trickling_body_costs_each_request_its_deadline_not_for_ever(
 def test_ctrl_c_exits_130_and_writes_the_partial_report(tmp_path: Path) -> None:
     report = tmp_path / "partial.json"
     junit = tmp_path / "partial.xml"
-    with serve(create_app()) as url:
-        process = subprocess.Popen(
-            [*CLI, "run", "--base-url", url, "--config", str(write_config(tmp_path)),
-             "--json", str(report), "--junitxml", str(junit), "--max-examples", "50"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
+    with serve(create_app()) as url, running(
+        [*CLI, "run", "--base-url", url, "--config", str(write_config(tmp_path)),
+         "--json", str(report), "--junitxml", str(junit), "--max-examples", "50"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    ) as process:  # fmt: skip
         assert process.stderr is not None
         seen = ""
         while "[  2/" not in seen:
@@ -223,23 +222,23 @@ def test_ctrl_c_exits_within_the_bound_when_the_server_stops_answering_its_clean
         document["limits"] = {**document.get("limits", {}), "request_timeout": 60,
                               "silent_requests": 100, "rate_limit": 0}  # fmt: skip
         config.write_text(yaml.safe_dump(document), "utf-8")
-        process = subprocess.Popen(
+        with running(
             [*CLI, "run", "--base-url", url, "--config", str(config), "--json", str(report),
              "--only", "stateful"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        assert process.stderr is not None
-        seen = ""
-        while "[  3/" not in seen:  # campaigns made by the first checks await their cleanup
-            line = process.stderr.readline()
-            assert line, f"the run ended before its third check: {seen}"
-            seen += line
-        mock.send_signal(signal.SIGSTOP)
-        time.sleep(1)  # a request of the third check is now held
-        interrupted = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=300)
-        took = time.monotonic() - interrupted
+        ) as process:  # fmt: skip
+            assert process.stderr is not None
+            seen = ""
+            while "[  3/" not in seen:  # campaigns made by the first checks await their cleanup
+                line = process.stderr.readline()
+                assert line, f"the run ended before its third check: {seen}"
+                seen += line
+            mock.send_signal(signal.SIGSTOP)
+            time.sleep(1)  # a request of the third check is now held
+            interrupted = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=300)
+            took = time.monotonic() - interrupted
     finally:
         mock.send_signal(signal.SIGCONT)
         mock.terminate()

@@ -38,6 +38,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
+from tests.serving import running
 
 from campaign_contract.config.model import load_config
 from campaign_contract.engine.waiver import load_waivers
@@ -271,13 +272,13 @@ def _check_github_actions(project: Project, path: Path, where: str, code: str) -
     port = _free_port()  # the job starts a mock of its own, beside the walkthrough's
     env = {k: project.here(str(v), port) for k, v in job.get("env", {}).items()}
     env["CONTRACT_ARGS"] = "--only robustness"
-    process = subprocess.Popen(
+    with running(
         ["bash", "-euo", "pipefail", "-c", project.here("\n".join(script), port)],
         cwd=workspace, env=_env(runner_bin, **env), start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    project.processes.append(process)  # the background mock dies with its process group
-    output, _ = process.communicate(timeout=1200)
+    ) as process:  # fmt: skip
+        project.processes.append(process)  # the background mock dies with its process group
+        output, _ = process.communicate(timeout=1200)
     assert process.returncode == 0, output.decode()
     assert requests.get(f"http://127.0.0.1:{port}/_mock/state", timeout=5).ok  # its own mock
     published = [s["with"] for s in steps if "with" in s and "report_paths" in s["with"]]

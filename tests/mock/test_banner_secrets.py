@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from tests.serving import running
 
 COMMAND = [sys.executable, "-m", "campaign_mock"]
 ACCOUNTS = 40
@@ -41,27 +42,27 @@ def _team_fixtures(path: Path) -> tuple[Path, list[str]]:
 def _serve_and_stop(*args: str) -> tuple[str, str, str]:
     """Start the mock, read its banner, make one authenticated request, stop it: the URL,
     everything it wrote on stdout and on stderr."""
-    process = subprocess.Popen(
+    with running(
         [*COMMAND, "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    assert process.stderr is not None
-    banner: list[str] = []
-    try:
-        while not banner or not banner[-1].startswith("  callbacks:"):
-            line = process.stderr.readline()
-            assert line, "".join(banner)
-            banner.append(line)
-        match = re.search(r"serving on http://[^:]+:(\d+)", banner[0])
-        assert match, banner
-        url = f"http://127.0.0.1:{match[1]}"
-        answer = requests.get(f"{url}/campaign/1", auth=("dev00", "pw-00-Zq8rT"), timeout=10)
-        assert answer.status_code == 404, answer.text  # the server runs; the account works
-    finally:
-        process.terminate()
-        stdout, rest = process.communicate(timeout=15)
+    ) as process:
+        assert process.stderr is not None
+        banner: list[str] = []
+        try:
+            while not banner or not banner[-1].startswith("  callbacks:"):
+                line = process.stderr.readline()
+                assert line, "".join(banner)
+                banner.append(line)
+            match = re.search(r"serving on http://[^:]+:(\d+)", banner[0])
+            assert match, banner
+            url = f"http://127.0.0.1:{match[1]}"
+            answer = requests.get(f"{url}/campaign/1", auth=("dev00", "pw-00-Zq8rT"), timeout=10)
+            assert answer.status_code == 404, answer.text  # the server runs; the account works
+        finally:
+            process.terminate()
+            stdout, rest = process.communicate(timeout=15)
     return url, stdout, "".join(banner) + rest
 
 
@@ -93,20 +94,20 @@ def test_a_state_urls_password_is_not_printed_with_workers(redis_url: str) -> No
     URL as given; it names the store as the waitress banner does, without the password."""
     password = "redis-pw-7f6e5d4c"
     with_password = redis_url.replace("redis://", f"redis://:{password}@", 1)
-    process = subprocess.Popen(
+    with running(
         [*COMMAND, "serve", "--port", "0", "--state", with_password, "--workers", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    assert process.stderr is not None
-    banner: list[str] = []
-    try:
-        banner.append(process.stderr.readline())  # granian's banner is one line
-        assert "with granian" in banner[0], banner[0]
-    finally:
-        process.terminate()
-        stdout, rest = process.communicate(timeout=30)
+    ) as process:
+        assert process.stderr is not None
+        banner: list[str] = []
+        try:
+            banner.append(process.stderr.readline())  # granian's banner is one line
+            assert "with granian" in banner[0], banner[0]
+        finally:
+            process.terminate()
+            stdout, rest = process.communicate(timeout=30)
     printed = stdout + "".join(banner) + rest
     assert password not in printed, printed
     assert redis_url.removeprefix("redis://") in printed, printed  # the store is still named

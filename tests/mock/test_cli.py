@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from tests.serving import running
 
 COMMAND = [sys.executable, "-m", "campaign_mock"]
 
@@ -79,20 +80,18 @@ def test_fixtures_show_round_trips(tmp_path: Path) -> None:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_serve_stops_cleanly_on_signals(signum: signal.Signals) -> None:
     """SIGTERM and SIGINT stop the server with exit 0 and no traceback."""
-    process = subprocess.Popen(
-        [*COMMAND, "serve", "--port", "0"], stderr=subprocess.PIPE, text=True
-    )
-    assert process.stderr is not None
-    banner = process.stderr.readline()
-    match = re.search(r"serving on (http://\S+)", banner)
-    assert match, banner
-    url = match[1]
-    campaign = {"name": "a", "domain": 1, "list": 1}
-    auth = ("demo", "demo-password")
-    answer = requests.post(f"{url}/campaign", auth=auth, data=campaign, timeout=5)
-    assert answer.json()["success"] is True
-    process.send_signal(signum)
-    _, rest = process.communicate(timeout=15)
+    with running([*COMMAND, "serve", "--port", "0"], stderr=subprocess.PIPE, text=True) as process:
+        assert process.stderr is not None
+        banner = process.stderr.readline()
+        match = re.search(r"serving on (http://\S+)", banner)
+        assert match, banner
+        url = match[1]
+        campaign = {"name": "a", "domain": 1, "list": 1}
+        auth = ("demo", "demo-password")
+        answer = requests.post(f"{url}/campaign", auth=auth, data=campaign, timeout=5)
+        assert answer.json()["success"] is True
+        process.send_signal(signum)
+        _, rest = process.communicate(timeout=15)
     assert process.returncode == 0
     assert "campaign-mock stopped" in rest and "Traceback" not in rest
 
@@ -101,14 +100,14 @@ def test_serve_survives_a_burst_of_signals() -> None:
     """`make serve` under killpg gets SIGTERM twice (the group's, then make's): it must still
     stop. A Python signal handler taking a lock deadlocked here about once in 30 bursts."""
     for _ in range(5):
-        process = subprocess.Popen(
+        with running(
             [*COMMAND, "serve", "--port", "0"], stderr=subprocess.PIPE, text=True
-        )
-        assert process.stderr is not None
-        assert "serving on" in process.stderr.readline()
-        for _ in range(2000):
-            process.send_signal(signal.SIGTERM)
-        _, rest = process.communicate(timeout=15)
+        ) as process:
+            assert process.stderr is not None
+            assert "serving on" in process.stderr.readline()
+            for _ in range(2000):
+                process.send_signal(signal.SIGTERM)
+            _, rest = process.communicate(timeout=15)
         assert process.returncode == 0, rest
         assert "campaign-mock stopped (SIGTERM)" in rest and "Traceback" not in rest
 
@@ -116,13 +115,10 @@ def test_serve_survives_a_burst_of_signals() -> None:
 def test_serve_survives_a_stop_and_continue() -> None:
     """SIGSTOP then SIGCONT (what Ctrl-Z then `fg` do) is not a stop: the mock serves on. The
     wait for SIGINT and SIGTERM ended with a number that is no signal, and serve crashed."""
-    process = subprocess.Popen(
-        [*COMMAND, "serve", "--port", "0"], stderr=subprocess.PIPE, text=True
-    )
-    assert process.stderr is not None
-    match = re.search(r"serving on (http://\S+)", process.stderr.readline())
-    assert match
-    try:
+    with running([*COMMAND, "serve", "--port", "0"], stderr=subprocess.PIPE, text=True) as process:
+        assert process.stderr is not None
+        match = re.search(r"serving on (http://\S+)", process.stderr.readline())
+        assert match
         process.send_signal(signal.SIGSTOP)
         time.sleep(
             1
@@ -130,7 +126,6 @@ def test_serve_survives_a_stop_and_continue() -> None:
         process.send_signal(signal.SIGCONT)
         answer = requests.get(f"{match[1]}/_mock/store", timeout=5)
         assert answer.json()["success"] is True
-    finally:
         process.terminate()
         _, rest = process.communicate(timeout=15)
     assert process.returncode == 0, rest

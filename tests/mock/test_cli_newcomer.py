@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from tests.serving import running
 
 COMMAND = [sys.executable, "-m", "campaign_mock"]
 CANNOT_LISTEN = 5
@@ -30,22 +31,22 @@ lists: [{id: 4, name: Four, contacts: [{id: 1, email: a@example.com}]}]
 
 @contextlib.contextmanager
 def _banner(*args: str) -> Iterator[tuple[str, list[str]]]:
-    process = subprocess.Popen(
+    with running(
         [*COMMAND, "serve", "--port", "0", *args], stderr=subprocess.PIPE, text=True
-    )
-    assert process.stderr is not None
-    lines = []
-    try:
-        while not lines or not lines[-1].startswith("  callbacks:"):
-            line = process.stderr.readline()
-            assert line, "\n".join(lines)
-            lines.append(line.rstrip("\n"))
-        url = re.search(r"serving on (http://\S+)", lines[0])
-        assert url, lines
-        yield url[1], lines
-    finally:
-        process.terminate()
-        process.communicate(timeout=15)
+    ) as process:
+        assert process.stderr is not None
+        lines = []
+        try:
+            while not lines or not lines[-1].startswith("  callbacks:"):
+                line = process.stderr.readline()
+                assert line, "\n".join(lines)
+                lines.append(line.rstrip("\n"))
+            url = re.search(r"serving on (http://\S+)", lines[0])
+            assert url, lines
+            yield url[1], lines
+        finally:
+            process.terminate()
+            process.communicate(timeout=15)
 
 
 def _examples(lines: list[str]) -> list[list[str]]:

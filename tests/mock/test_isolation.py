@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
+from tests.serving import running
 
 from campaign_contract.config.model import parse_config
 from campaign_contract.config.scaffold import config_from_state, fetch_mock_state
@@ -276,25 +277,25 @@ def test_serve_refuses_isolation_with_no_auth_in_one_line() -> None:
 
 def test_serve_isolate_accounts_gives_each_account_its_world(tmp_path: Path) -> None:
     fixtures = _team_fixtures(tmp_path)
-    process = subprocess.Popen(
+    with running(
         [*COMMAND, "serve", "--port", "0", "--fixtures", str(fixtures), "--isolate", "accounts"],
         stderr=subprocess.PIPE,
         text=True,
-    )
-    try:
-        assert process.stderr is not None
-        banner = process.stderr.readline()
-        match = re.search(r"serving on (http://\S+)", banner)
-        assert match, banner
-        lines = [process.stderr.readline() for _ in range(8)]  # the rest of the banner
-        assert any("isolated worlds: each account" in line for line in lines), lines
-        mock = Mock(match[1])
-        assert mock.create(ALICE)["id"] == 1
-        assert mock.create(BOB)["id"] == 1
-        assert mock.call("GET", "/campaign/1", ("demo", "demo-password")).status_code == 404
-    finally:
-        process.terminate()
-        _, rest = process.communicate(timeout=15)
+    ) as process:
+        try:
+            assert process.stderr is not None
+            banner = process.stderr.readline()
+            match = re.search(r"serving on (http://\S+)", banner)
+            assert match, banner
+            lines = [process.stderr.readline() for _ in range(8)]  # the rest of the banner
+            assert any("isolated worlds: each account" in line for line in lines), lines
+            mock = Mock(match[1])
+            assert mock.create(ALICE)["id"] == 1
+            assert mock.create(BOB)["id"] == 1
+            assert mock.call("GET", "/campaign/1", ("demo", "demo-password")).status_code == 404
+        finally:
+            process.terminate()
+            _, rest = process.communicate(timeout=15)
     assert "Traceback" not in rest
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from tests.serving import running
 
 pytest_plugins = ["pytester"]
 
@@ -86,27 +87,26 @@ class Served:
 
 @contextmanager
 def serve(*options: str) -> Iterator[Served]:
-    process = subprocess.Popen(
+    with running(
         [*COMMAND, "serve", "--port", "0", "--speed", "600", *options],
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "NO_COLOR": ""},  # empty: colour is off only because it is no TTY
-    )
-    assert process.stderr is not None
-    banner = process.stderr.readline()
-    match = re.search(r"serving on (http://[0-9.:]+)", banner)
-    assert match, banner
-    served = Served(process, match[1], [banner.rstrip("\n")])
-    reader = threading.Thread(target=served.read, daemon=True)
-    reader.start()
-    try:
-        yield served
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-        reader.join(10)
-        process.stderr.close()
+    ) as process:
+        assert process.stderr is not None
+        banner = process.stderr.readline()
+        match = re.search(r"serving on (http://[0-9.:]+)", banner)
+        assert match, banner
+        served = Served(process, match[1], [banner.rstrip("\n")])
+        reader = threading.Thread(target=served.read, daemon=True)
+        reader.start()
+        try:
+            yield served
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+            reader.join(10)
 
 
 def send_to_closed_ports(url: str) -> tuple[int, int]:

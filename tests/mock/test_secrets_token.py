@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
+from tests.serving import running
 
 from campaign_contract.cli import main as contract_main
 from campaign_mock.testing.mock_handle import CampaignMock
@@ -36,23 +37,21 @@ def _env(runtime: Path) -> dict[str, str]:
 def served(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str], str]]:
     """`campaign-mock serve` with its own runtime folder: URL, folder, process, banner."""
     runtime = tmp_path / "run"
-    process = subprocess.Popen(
+    with running(
         [*COMMAND, "serve", "--port", "0"],
         stderr=subprocess.PIPE,
         text=True,
         env=_env(runtime),
-    )
-    assert process.stderr is not None
-    banner = []
-    while not banner or not banner[-1].startswith("  callbacks:"):
-        line = process.stderr.readline()
-        assert line, "".join(banner)
-        banner.append(line)
-    match = re.search(r"serving on (http://\S+)", banner[0])
-    assert match, banner
-    try:
+    ) as process:
+        assert process.stderr is not None
+        banner = []
+        while not banner or not banner[-1].startswith("  callbacks:"):
+            line = process.stderr.readline()
+            assert line, "".join(banner)
+            banner.append(line)
+        match = re.search(r"serving on (http://\S+)", banner[0])
+        assert match, banner
         yield match[1], runtime, process, "".join(banner)
-    finally:
         if process.poll() is None:
             process.terminate()
             process.communicate(timeout=15)
