@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from tests.chromium import browser  # noqa: F401 (the one session fixture, see tests/chromium.py)
 from tests.serving import free_port
 
 # Every mock a test serves leaves its `?secrets=1` token in a folder of this test process

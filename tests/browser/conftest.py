@@ -1,10 +1,5 @@
-"""A real headless browser for the tests: Debian's `chromium` driven by Playwright's package.
-
-Never `playwright install` (no download beyond package registries): Playwright launches the
-system's chromium through `executable_path`. Without either, the tests skip with one line
-saying what to install; `.ci/run` installs chromium, so in CI they run. Test modules import
-Playwright's types under TYPE_CHECKING only, so a missing package skips rather than errors.
-"""
+"""Pages in the session's headless Chromium (`browser`, in tests/conftest.py: one Playwright
+per test process, whichever directories use it), and screenshots the docs show."""
 
 from __future__ import annotations
 
@@ -36,37 +31,6 @@ def snapshot(
     if docs is not None and DOCS_IMAGES:
         shutil.copyfile(taken, Path(DOCS_IMAGES) / docs)
     return taken
-
-
-def chromium_path() -> str | None:
-    """Debian's chromium, wherever PATH has it (or its usual place)."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the session (each test gets its own page and context)."""
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("browser tests need Debian's chromium: apt-get install -y chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("browser tests need Playwright: .venv/bin/pip install -e '.[dev]'")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            # Root in a container: no sandbox; /dev/shm is small there.
-            args=["--no-sandbox", "--disable-dev-shm-usage"],
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from tests.browser.conftest import browser  # noqa: F401 (the session's Chromium, a fixture)
 
 from campaign_contract.observed.har import HarError, LeftOut, parse_har, read_har
 from campaign_mock import CampaignMock
@@ -63,7 +62,7 @@ def mock() -> Iterator[CampaignMock]:
 
 
 def test_a_har_chromium_recorded_holds_the_session_the_mock_journalled(
-    browser: Browser,  # noqa: F811 (the fixture imported above)
+    browser: Browser,
     mock: CampaignMock,
     tmp_path: Path,
 ) -> None:

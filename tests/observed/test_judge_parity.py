@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tests.browser.conftest import browser  # noqa: F401 (the session's Chromium, a fixture)
 from tests.contract.conftest import served
 from tests.contract.variants import VARIANTS
 
@@ -35,7 +34,7 @@ def _judged(file: Path, out: Path) -> dict[str, str]:
     return _statuses(out)
 
 
-def _browse(browser: Browser, proxy_url: str, har: Path) -> None:  # noqa: F811
+def _browse(browser: Browser, proxy_url: str, har: Path) -> None:
     """The page's fetch session (tests/observed/test_har.py), its origin the proxy's."""
     html = SESSION % {"user": "demo", "password": "demo-password"}
     context = browser.new_context(record_har_path=str(har))
@@ -53,7 +52,7 @@ def _browse(browser: Browser, proxy_url: str, har: Path) -> None:  # noqa: F811
         context.close()  # writes the HAR
 
 
-def _three_ways(browser: Browser, server: str, tmp_path: Path) -> list[dict[str, Any]]:  # noqa: F811
+def _three_ways(browser: Browser, server: str, tmp_path: Path) -> list[dict[str, Any]]:
     har, record, live = tmp_path / "page.har", tmp_path / "session.jsonl", tmp_path / "live.json"
     options = ("--listen", "127.0.0.1:0", "--record", str(record), "--json", str(live))
     with served_proxy("--to", server, *options) as proxy:
@@ -67,7 +66,7 @@ def _three_ways(browser: Browser, server: str, tmp_path: Path) -> list[dict[str,
 
 
 def test_a_browser_session_gets_the_same_verdicts_live_recorded_and_from_its_har(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     tmp_path: Path,
 ) -> None:
     with served() as url:
@@ -80,7 +79,7 @@ def test_a_browser_session_gets_the_same_verdicts_live_recorded_and_from_its_har
 
 
 def test_a_broken_variant_fails_the_same_rule_all_three_ways(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     tmp_path: Path,
 ) -> None:
     variant = next(v for v in VARIANTS if v.name == "v_bare_404")

@@ -24,7 +24,7 @@ _PLACEHOLDER = re.compile(rb"REDACTED-[0-9a-f]{8}")
 #: mock's control API, `/_mock/reset`, is relayed and not judged: no rule speaks about it).
 _LINE = re.compile(
     r"^\d\d:\d\d:\d\d (GET|POST|PUT|DELETE) (/\S*) -> (\d{3}) \(\d+ ms\) "
-    r"(ok|not judged: the mock's control API: no rule speaks about it)$"
+    r"(ok|not judged: the mock's control API: no rule speaks about it)(; client .*)?$"
 )
 
 
@@ -90,6 +90,11 @@ def test_the_readme_session_reads_the_same_through_the_proxy(tmp_path: Path) -> 
         assert (match[1], match[2]) == (method, path)
         assert (match[4] == "ok") == (not path.startswith("/_mock/")), match[0]
         assert answer.startswith(f"HTTP/1.1 {match[3]} ".encode())
+    # The README shows a refused PUT to DONE: the proxy tells the client it sent a request no
+    # server may be sent (a client note, not a verdict on the server: that line is `ok`).
+    told = [line for line in proxy.stdout if "; client " in line]
+    assert len(told) == 1 and " PUT /campaign/1 -> 200 " in told[0], told
+    assert "ok; client VIOLATION M-2: " in told[0] and "state: 'DONE'" in told[0]
 
     # The recording gives every exchange back: the answers byte for byte as the client read
     # them (the token a placeholder), the requests as curl sent them, credentials hidden.
