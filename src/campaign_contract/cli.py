@@ -395,7 +395,7 @@ def proxy(
         except ConfigError as error:
             _die(str(error))
             return
-        secrets = frozenset(s for s in (config.auth.password, config.auth.api_key) if s)
+        secrets = config.auth.secrets
         timeout = config.limits.request_timeout
         required = config.auth.method != "none"
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
@@ -528,7 +528,7 @@ def judge_file(
     try:
         if config_path:
             config = load_config(config_path)
-            secrets = frozenset(s for s in (config.auth.password, config.auth.api_key) if s)
+            secrets = config.auth.secrets
             required = config.auth.method != "none"
         selection = Selection(
             level="core" if level == "core" else "all",

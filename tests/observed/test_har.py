@@ -55,6 +55,27 @@ session();
 </script></body></html>"""
 
 
+def browse_the_session(
+    browser: Browser, origin: str, har: Path, user: str, password: str, timeout: float = 20_000
+) -> None:
+    """`SESSION`'s page served on `origin` (so its calls are same-origin), run to its end in
+    a context recording `har`."""
+    html = SESSION % {"user": user, "password": password}
+    context = browser.new_context(record_har_path=str(har))
+    try:
+        page = context.new_page()
+        page.set_default_timeout(timeout)
+
+        def serve_the_page(route: Route) -> None:
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+
+        page.route(f"{origin}/har-session", serve_the_page)
+        page.goto(f"{origin}/har-session")
+        page.wait_for_function("document.title === 'done'")
+    finally:
+        context.close()  # writes the HAR
+
+
 @pytest.fixture
 def mock() -> Iterator[CampaignMock]:
     with CampaignMock.serve() as served:
@@ -70,21 +91,7 @@ def test_a_har_chromium_recorded_holds_the_session_the_mock_journalled(
     headers the mock saw and answered; the page itself (text/html) left out and counted."""
     har = tmp_path / "session.har"
     user, password = mock.auth
-    html = SESSION % {"user": user, "password": password}
-    context = browser.new_context(record_har_path=str(har))
-    try:
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-
-        def serve_the_page(route: Route) -> None:
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
-
-        page.route(f"{mock.url}/har-session", serve_the_page)
-        page.goto(f"{mock.url}/har-session")
-        page.wait_for_function("document.title === 'done'")
-    finally:
-        context.close()  # writes the HAR
-
+    browse_the_session(browser, mock.url, har, user, password)
     traffic = read_har(har)
     journal = requests.get(f"{mock.url}/_mock/requests", timeout=10).json()["data"]["requests"]
     assert len(journal) == 6

@@ -13,10 +13,10 @@ from tests.contract.conftest import served
 from tests.contract.variants import VARIANTS
 
 from .proxying import THIS_PYTHON, served_proxy
-from .test_har import SESSION
+from .test_har import browse_the_session
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Route
+    from playwright.sync_api import Browser
 
 
 def _statuses(report: Path) -> dict[str, str]:
@@ -34,29 +34,11 @@ def _judged(file: Path, out: Path) -> dict[str, str]:
     return _statuses(out)
 
 
-def _browse(browser: Browser, proxy_url: str, har: Path) -> None:
-    """The page's fetch session (tests/observed/test_har.py), its origin the proxy's."""
-    html = SESSION % {"user": "demo", "password": "demo-password"}
-    context = browser.new_context(record_har_path=str(har))
-    try:
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-
-        def serve_the_page(route: Route) -> None:
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
-
-        page.route(f"{proxy_url}/har-session", serve_the_page)
-        page.goto(f"{proxy_url}/har-session")
-        page.wait_for_function("document.title === 'done'")
-    finally:
-        context.close()  # writes the HAR
-
-
 def _three_ways(browser: Browser, server: str, tmp_path: Path) -> list[dict[str, Any]]:
     har, record, live = tmp_path / "page.har", tmp_path / "session.jsonl", tmp_path / "live.json"
     options = ("--listen", "127.0.0.1:0", "--record", str(record), "--json", str(live))
     with served_proxy("--to", server, *options) as proxy:
-        _browse(browser, proxy.url, har)
+        browse_the_session(browser, proxy.url, har, "demo", "demo-password")
         proxy.stop()
     return [
         _statuses(live),

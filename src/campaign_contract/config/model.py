@@ -43,6 +43,11 @@ class AuthConfig:
     password: str = ""
     api_key: str | None = None
 
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The configured password and API key: what no report, line or recording shows."""
+        return frozenset(s for s in (self.password, self.api_key) if s)
+
 
 #: Events a test contact may be known to cause (config `engages`): Email only (E-1).
 ENGAGEMENTS = ("opened", "clicked")

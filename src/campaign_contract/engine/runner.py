@@ -198,7 +198,7 @@ def run_selection(
         warnings.append(f"the run stopped early: {stopped}; this report is partial")
     interrupted = stopped is not None and stopped.startswith("interrupted")
     callbacks: CallbackLog | None = ctx.shared(CALLBACK_LOG, lambda: None)
-    known = frozenset(s for s in (config.auth.password, config.auth.api_key) if s)
+    known = config.auth.secrets
     return RunReport(
         meta,
         verdicts,

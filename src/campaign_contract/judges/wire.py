@@ -35,10 +35,7 @@ def judge_answer(v: Verdicts, answer: Exchange) -> bool:
 def accept_rule(exchange: Exchange) -> str | None:
     """The part of V-1 the request's `Accept` falls under: `application/json` is V-1's, none
     or `*/*` V-1p's; any other (a page may be preferred) binds no JSON."""
-    accept = next(
-        (value for name, value in exchange.request_headers.items() if name.lower() == "accept"),
-        None,
-    )
+    accept = exchange.request_header("Accept")
     if accept is None or accept.strip() == "*/*":
         return "V-1p"
     return "V-1" if accept.strip().lower() == "application/json" else None

@@ -31,6 +31,7 @@ from campaign_contract.judges.routes import classify
 from campaign_contract.judges.wire import accept_rule, judge_answer
 from campaign_contract.spec import openapi_sha256
 from campaign_contract.transport.exchange import Exchange
+from campaign_contract.transport.redact import SESSION_COOKIE
 from campaign_contract.transport.traffic import Seen
 
 #: The one passive judge's name, as reports show it beside `run`'s checks.
@@ -38,7 +39,6 @@ JUDGE = "observed.traffic"
 #: The rule parts one exchange can show: the generated requests' (the same judge), V-1 by the
 #: request's `Accept`, and V-5 (a request without credentials is not served).
 PARTS: tuple[str, ...] = tuple(dict.fromkeys((*JUDGED, "V-1", "V-1p", "V-5", "M-1", "M-5")))
-SESSION_COOKIE = "sergiosgc_auth"
 #: Routes a client may call without credentials (V-5).
 PUBLIC = frozenset({"/login/"})
 
@@ -142,7 +142,7 @@ class TrafficJudge:
             expect_unauthorized(v, exchange, f"{method} {path} without credentials")
             return None
         body = exchange.request_body or None
-        sent = Sent(method, path, body, _header(exchange, "Content-Type"))
+        sent = Sent(method, path, body, exchange.request_header("Content-Type"))
         judge_body(sent, route.template, method)
         said = self._note_client(sent, method)
         ident = int(route.ident) if route.ident is not None and route.ident.isdigit() else None
@@ -239,16 +239,11 @@ def _success_without_campaign(exchange: Exchange, template: str | None, status: 
     )
 
 
-def _header(exchange: Exchange, name: str) -> str | None:
-    lowered = name.lower()
-    return next((v for k, v in exchange.request_headers.items() if k.lower() == lowered), None)
-
-
 def _has_credentials(exchange: Exchange) -> bool:
     """HTTP Basic (or any Authorization) or the session cookie (V-5)."""
-    if _header(exchange, "Authorization"):
+    if exchange.request_header("Authorization"):
         return True
-    cookie = _header(exchange, "Cookie") or ""
+    cookie = exchange.request_header("Cookie") or ""
     return any(part.strip().startswith(f"{SESSION_COOKIE}=") for part in cookie.split(";"))
 
 

@@ -36,6 +36,11 @@ class Exchange:
         values = self.headers(name)
         return values[0] if values else None
 
+    def request_header(self, name: str) -> str | None:
+        """The request header with this name (case-insensitive), as sent."""
+        lowered = name.lower()
+        return next((v for k, v in self.request_headers.items() if k.lower() == lowered), None)
+
     def headers(self, name: str) -> list[str]:
         lowered = name.lower()
         return [v for k, v in self.response_headers if k.lower() == lowered]
