@@ -35,6 +35,33 @@ Fault = Answer | Hang
 
 
 @dataclass(frozen=True, slots=True)
+class Relayed:
+    """Answer as another receiver did (a proxy forwarding callbacks to its client's URL):
+    this status, reason, headers in their order and case, and body."""
+
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """Close the connection without answering (the other receiver refused the connection)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """Keep the request unanswered this long, then close (the other receiver never answered)."""
+
+    seconds: float = HANG_SECONDS
+
+
+#: What an answerer (`Receiver(answerer=...)`) makes of a request.
+Reply = Relayed | Reset | Silence
+
+
+@dataclass(frozen=True, slots=True)
 class Received:
     """One request as it reached the receiver: nothing parsed, nothing normalised."""
 
