@@ -68,7 +68,7 @@ def posts_to_the_url(v: Verdicts, found: Observation, sends: list[Send]) -> None
             )
         sent = urlsplit(report.send.url).query.encode("latin-1")
         got = entry.raw_query
-        if got != sent:
+        if (got or b"") != sent:  # no query and an empty one are the same query
             told = "dropped" if got is None else f"changed to {got.decode('latin-1')!r}"
             fail(
                 v,

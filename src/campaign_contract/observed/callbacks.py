@@ -49,13 +49,6 @@ NO_CAMPAIGN = (
 )
 
 
-def token_of(url: str) -> str | None:
-    """The token of a URL the proxy handed out: the path segment after `/cb/`."""
-    path = urlsplit(url).path
-    marker = f"/{PREFIX}/"
-    return path.split(marker, 1)[1].split("/", 1)[0] if marker in path else None
-
-
 @dataclass
 class _Campaign:
     """A campaign as the traffic showed it."""
@@ -117,11 +110,10 @@ class CallbackSession:
             data = exchange.data() if exchange.success() is True else {}
             found = data.get("id")
             ident = found if isinstance(found, int) and not isinstance(found, bool) else None
-            for url, original in seen.rewrites.items():
-                token = token_of(url)
-                if token is not None and token not in self.handed:
-                    self.handed[token] = _Handed(url, original, seen)
-                if token is not None and ident is not None and exchange.method in ("POST", "PUT"):
+            for token, original in seen.rewrites.items():
+                if token not in self.handed:
+                    self.handed[token] = _Handed(self._url(token, original), original, seen)
+                if ident is not None and exchange.method in ("POST", "PUT"):
                     self.handed[token].ident = ident
             template = classify(exchange.method, urlsplit(exchange.url).path).template
             if ident is None or template not in ("/campaign", "/campaign/{id}"):
@@ -132,6 +124,13 @@ class CallbackSession:
             campaign.view, campaign.last = data, seen
             if data.get("state") in ("DONE", "ERROR") and campaign.final_at is None:
                 campaign.final_at = seen.answered_at
+
+    def _url(self, token: str, original: str) -> str:
+        """The URL the server was handed for `token`: the receiver's, then the client's path
+        and query (observed/rewrite.py)."""
+        parts = urlsplit(original)
+        rest = parts.path + (f"?{parts.query}" if "?" in original else "")
+        return f"{self.receiver_url}/{PREFIX}/{token}{rest}"
 
     def callback(self, received: Received) -> None:
         with self.lock:

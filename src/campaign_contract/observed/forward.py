@@ -16,16 +16,16 @@ from __future__ import annotations
 import http.client
 from collections.abc import Callable
 
+from campaign_contract.observed.rewrite import CallbackRewriter
 from campaign_contract.transport.received import (
     HANG_SECONDS,
+    PREFIX,
     Relayed,
     Reply,
     Reset,
     Silence,
 )
 
-#: Where a callback goes: (scheme, authority, target bytes), or None for a URL not handed out.
-Destination = Callable[[bytes], tuple[str, str, bytes] | None]
 #: Told what became of each forward that failed (one line, for the terminal).
 Note = Callable[[str], None]
 #: Answer bytes relayed back to the server at most (a receiver's answer is small).
@@ -39,24 +39,28 @@ class Forwarder:
 
     def __init__(
         self,
-        destination: Destination,
+        rewriter: CallbackRewriter,
         note: Note = lambda _line: None,
         timeout: float = HANG_SECONDS,
     ) -> None:
-        self.destination = destination
+        self.rewriter = rewriter
         self.note = note
         self.timeout = timeout
 
     def __call__(
         self, method: str, target: bytes, headers: tuple[tuple[str, str], ...], body: bytes
     ) -> Reply:
-        where = self.destination(target)
+        marker = f"/{PREFIX}/".encode()
+        token = target.split(b"?", 1)[0].partition(marker)[2].split(b"/", 1)[0]
+        where = self.rewriter.forward_target(token.decode("latin-1"), target)
         if where is None:
             return Relayed(404, "Not Found", (), b"")
-        scheme, authority, path = where
-        kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-        conn = kind(authority, timeout=self.timeout)
-        url = f"{scheme}://{authority}{path.decode('latin-1')}"
+        authority, path = where.authority, where.target
+        kind = (
+            http.client.HTTPSConnection if where.scheme == "https" else http.client.HTTPConnection
+        )
+        conn = kind(where.host, where.port, timeout=self.timeout)
+        url = f"{where.scheme}://{authority}{path.decode('latin-1')}"
         try:
             conn.putrequest(
                 method, path.decode("latin-1"), skip_host=True, skip_accept_encoding=True

@@ -250,12 +250,13 @@ def _has_credentials(exchange: Exchange) -> bool:
 #: Why a part no exchange could show is not exercised in an observed report.
 NOT_PASSIVE = (
     "not judged on observed traffic: the suite must drive the server for it "
-    "(`campaign-contract run`), or the proxy's callback judging (not built yet) must see it"
+    "(`campaign-contract run`)"
 )
 
 
 def observed_report(
     judge: TrafficJudge,
+    callbacks: Sequence[CheckResult],
     *,
     mode: str,
     source: str,
@@ -266,10 +267,12 @@ def observed_report(
     warnings: Sequence[str] = (),
     secrets: frozenset[str] | None = None,
 ) -> RunReport:
-    """The report of observed traffic: the same verdicts, clause accounts and renderers as a
-    run, marked `mode` (`judge` or `proxy`) with its `source`."""
+    """The report of observed traffic (its exchanges' and its `callbacks`' verdicts): the
+    same verdicts, clause accounts and renderers as a run, marked `mode` (`judge` or
+    `proxy`) with its `source`."""
     resolved = resolve(selection, (), ())
-    verdicts = judge_parts(judge.results(), resolved.left_out, no_check=NOT_PASSIVE)
+    results = [*judge.results(), *callbacks]
+    verdicts = judge_parts(results, resolved.left_out, no_check=NOT_PASSIVE)
     told = list(warnings)
     if not judge.judged:
         told.insert(0, "the traffic held no exchange with the Campaign API: nothing was judged")

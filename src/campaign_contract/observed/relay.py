@@ -27,11 +27,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 from urllib.parse import urlsplit
 
 import h11
 
+from campaign_contract.observed.rewrite import CallbackRewriter
 from campaign_contract.transport.exchange import BODY_LIMIT, Exchange
 from campaign_contract.transport.traffic import Header, Seen, header_dict
 
@@ -42,24 +42,6 @@ REFUSED = "campaign-contract proxy: refused: {why}\n"
 
 Sink = Callable[[Seen], None]
 Note = Callable[[str], None]
-
-
-class BodyRewriter(Protocol):
-    """What changes bodies on the way (`observed/rewrite.py`: the campaigns' `event_callback`).
-    A message it wants is held whole (up to BODY_LIMIT; past it, relayed as it came) and sent
-    on re-framed with `Content-Length`."""
-
-    def wants_request(self, method: str, target: str) -> bool: ...
-
-    def request(
-        self, method: str, target: str, content_type: str, body: bytes
-    ) -> tuple[bytes, Mapping[str, str]] | None:
-        """The body to send instead and the URLs handed out (-> the client's), or None."""
-
-    def wants_answer(self, method: str, target: str) -> bool: ...
-
-    def answer(self, body: bytes) -> bytes | None:
-        """The body to give the client instead, or None."""
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -181,7 +163,7 @@ class _Pending:
     reason: str = ""
     answer_headers: tuple[Header, ...] = ()
     answer: _Body = field(default_factory=_Body)
-    #: The URLs the rewriter handed the server in this request (-> the client's own).
+    #: The callback tokens the rewriter handed the server in this request -> the client's URL.
     rewrites: Mapping[str, str] = field(default_factory=dict)
     #: Whether its answer is held for the rewriter.
     restore: bool = False
@@ -334,13 +316,14 @@ class _Pair:
         changed = self.relay.rewriter.request(
             pending.method, pending.target, content_type, bytes(held.data)
         )
-        if changed is None:
+        for why in changed.skipped if changed is not None else ():
+            self.relay.note(f"{pending.method} {pending.target}: {why}")
+        if changed is None or not changed.changed:
             pending.body.add(held.data)
             return held.head + bytes(held.raw) + end
-        body, rewrites = changed
-        pending.body.add(body)
-        pending.rewrites = dict(rewrites)
-        return reframed(held.head, len(body)) + body
+        pending.body.add(changed.body)
+        pending.rewrites = dict(changed.handed)
+        return reframed(held.head, len(changed.body)) + changed.body
 
     def _send_request(self, pending: _Pending, head: bytes) -> bool:
         """Queue the exchange (before its bytes leave: its answer may come at once), open
@@ -584,7 +567,7 @@ class Relay:
         sink: Sink,
         note: Note = lambda _line: None,
         timeout: float = 10.0,
-        rewriter: BodyRewriter | None = None,
+        rewriter: CallbackRewriter | None = None,
     ) -> None:
         self.to = to
         self.rewriter = rewriter

@@ -81,7 +81,15 @@ class _Book:
     foreign: int = 0
     foreign_peers: list[str] = field(default_factory=list)
     answerer: Answerer | None = None
+    #: Tokens handed out by someone else (a proxy's rewriter), besides `handed`.
+    knows: Callable[[str], bool] | None = None
     listener: Listener | None = None
+
+    def handed_out(self, token: str | None) -> bool:
+        """Whether requests for `token` are callbacks to judge (under `lock`)."""
+        if token is None:
+            return False
+        return token in self.handed or (self.knows is not None and self.knows(token))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -128,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.book.answerer is not None:
             self._relay(body, truncated, close)
             return
-        token = self.path.split("?", 1)[0].split(f"/{PREFIX}/", 1)[-1]
+        token = self.path.split("?", 1)[0].split(f"/{PREFIX}/", 1)[-1].split("/", 1)[0]
         fault = self._next_fault(token, self.headers.get("Content-Type") or "", body)
         headers = tuple((k, v) for k, v in self.headers.items())
         target = self.path.encode("latin-1", "replace")
@@ -150,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
         target = self.path.encode("latin-1", "replace")
         token = self.path.split("?", 1)[0].split(f"/{PREFIX}/", 1)[-1].split("/", 1)[0]
         with self.book.lock:
-            handed = token in self.book.handed
+            handed = self.book.handed_out(token)
         plain = (("Content-Type", "text/plain"),)
         reply: Reply
         if not handed:
@@ -291,8 +299,9 @@ class _Handler(BaseHTTPRequestHandler):
         book = self.book
         with book.lock:
             path = target.split(b"?", 1)[0].decode("latin-1")
-            token = path.split(f"/{PREFIX}/", 1)[1] if f"/{PREFIX}/" in path else None
-            matched = token in book.handed and not foreign
+            marker = f"/{PREFIX}/"
+            token = path.split(marker, 1)[1].split("/", 1)[0] if marker in path else None
+            matched = book.handed_out(token) and not foreign
             if foreign:
                 book.foreign += 1
                 peer = str(self.client_address[0])
@@ -395,15 +404,12 @@ class Receiver:
         port: int = 0,
         public_url: str | None = None,
         sources: Sequence[Network] | None = None,
-        answerer: Answerer | None = None,
         listener: Listener | None = None,
     ):
         """`sources`: the only peers whose requests are judged (`target_sources`); None:
-        every peer's. `answerer`: what answers each callback to a URL handed out, instead of
-        the scripts (a proxy's forwarding). `listener`: told of every request recorded."""
+        every peer's. `listener`: told of every request once recorded."""
         self._book = _Book(
             sources=None if sources is None else tuple(sources),
-            answerer=answerer,
             listener=listener,
         )
         handler = type("Handler", (_Handler,), {"book": self._book})
@@ -497,6 +503,12 @@ class Receiver:
             self._book.scripts[token] = deque(faults)
             if keys is not None:
                 self._book.keys[token] = keys
+
+    def answer_with(self, answerer: Answerer, knows: Callable[[str], bool]) -> None:
+        """Answer each callback by `answerer` instead of the scripts (a proxy forwarding it),
+        for the tokens `knows` says were handed out (others get 404, unanswered by it)."""
+        with self._book.lock:
+            self._book.answerer, self._book.knows = answerer, knows
 
     def acknowledge_with(self, statuses: Sequence[int]) -> None:
         """Acknowledge requests no fault answers with these statuses in turn (C-4: any 2xx)."""
