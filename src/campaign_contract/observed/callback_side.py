@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Sequence
 
 from campaign_contract.config.model import Config
 from campaign_contract.engine.outcome import CheckResult
-from campaign_contract.observed.callbacks import CallbackSession
+from campaign_contract.observed.callbacks import CallbackSession, token_of
 from campaign_contract.observed.forward import Forwarder
 from campaign_contract.observed.rewrite import CallbackRewriter, allowing
 from campaign_contract.transport.received import Received
@@ -51,8 +51,9 @@ class CallbackSide:
         self.receiver.answer_with(Forwarder(self.rewriter, note), self._knows)
         self.session = CallbackSession(config, selected, receiver_url=self.receiver.base_url)
 
-    def _knows(self, token: str) -> bool:
-        return self.rewriter.original(token) is not None
+    def _knows(self, after: str) -> bool:
+        """Whether the path after `/cb/` starts with a token the rewriter handed out."""
+        return self.rewriter.original(token_of(after)) is not None
 
     def _took(self, received: Received) -> None:
         if received.matched and not received.foreign:

@@ -49,6 +49,12 @@ NO_CAMPAIGN = (
 )
 
 
+def token_of(after: str | None) -> str:
+    """The proxy's token in what follows `/cb/` (`Received.token`): its first segment, the
+    client's own path coming after it (observed/rewrite.py)."""
+    return (after or "").split("/", 1)[0]
+
+
 @dataclass
 class _Campaign:
     """A campaign as the traffic showed it."""
@@ -139,7 +145,7 @@ class CallbackSession:
     def campaign_of(self, received: Received) -> int | None:
         """The campaign a callback is for, when the traffic has shown it yet."""
         with self.lock:
-            handed = self.handed.get(received.token or "")
+            handed = self.handed.get(token_of(received.token))
             return handed.ident if handed is not None else None
 
     # Judging -----------------------------------------------------------------------------
@@ -163,7 +169,7 @@ class CallbackSession:
                 known.append(send)
         for entry in received:
             form = parse_callback(entry.header("Content-Type") or "", entry.body)
-            found.reports.append(Report(entry, form, sends.get(entry.token or "")))
+            found.reports.append(Report(entry, form, sends.get(token_of(entry.token))))
         found.sends = list(sends.values())
         for send in found.sends:
             self._settle(found, send)

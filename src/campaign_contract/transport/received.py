@@ -94,11 +94,11 @@ class Received:
 
     @property
     def token(self) -> str | None:
-        """The path segment after `/cb/`, naming the campaign the suite gave it to (a proxy
-        hands out URLs with the client's path after it)."""
+        """The part of the path after `/cb/`, naming the campaign the suite gave it to (a
+        proxy's token is its first segment: the client's path follows)."""
         marker = f"/{PREFIX}/"
         path = self.path
-        return path.split(marker, 1)[1].split("/", 1)[0] if marker in path else None
+        return path.split(marker, 1)[1] if marker in path else None
 
     @property
     def acknowledged(self) -> bool:

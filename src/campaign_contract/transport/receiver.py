@@ -81,7 +81,8 @@ class _Book:
     foreign: int = 0
     foreign_peers: list[str] = field(default_factory=list)
     answerer: Answerer | None = None
-    #: Tokens handed out by someone else (a proxy's rewriter), besides `handed`.
+    #: Whether what follows `/cb/` was handed out by someone else (a proxy's rewriter),
+    #: besides `handed`.
     knows: Callable[[str], bool] | None = None
     listener: Listener | None = None
 
@@ -136,7 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.book.answerer is not None:
             self._relay(body, truncated, close)
             return
-        token = self.path.split("?", 1)[0].split(f"/{PREFIX}/", 1)[-1].split("/", 1)[0]
+        token = self.path.split("?", 1)[0].split(f"/{PREFIX}/", 1)[-1]
         fault = self._next_fault(token, self.headers.get("Content-Type") or "", body)
         headers = tuple((k, v) for k, v in self.headers.items())
         target = self.path.encode("latin-1", "replace")
@@ -156,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
         assert self.book.answerer is not None
         headers = tuple((k, v) for k, v in self.headers.items())
         target = self.path.encode("latin-1", "replace")
-        token = self.path.split("?", 1)[0].split(f"/{PREFIX}/", 1)[-1].split("/", 1)[0]
+        token = self.path.split("?", 1)[0].split(f"/{PREFIX}/", 1)[-1]
         with self.book.lock:
             handed = self.book.handed_out(token)
         plain = (("Content-Type", "text/plain"),)
@@ -299,8 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
         book = self.book
         with book.lock:
             path = target.split(b"?", 1)[0].decode("latin-1")
-            marker = f"/{PREFIX}/"
-            token = path.split(marker, 1)[1].split("/", 1)[0] if marker in path else None
+            token = path.split(f"/{PREFIX}/", 1)[1] if f"/{PREFIX}/" in path else None
             matched = book.handed_out(token) and not foreign
             if foreign:
                 book.foreign += 1
