@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import subprocess
 import threading
 import time
@@ -243,3 +244,57 @@ def test_a_broken_variant_fails_its_rule_and_the_client_still_gets_every_callbac
     assert code == 1 and SHOWN[name] in failed, (failed, live["rules"])
     _client_got_every_callback(client, record, query_kept=name != "c_query_dropped")
     assert _verdicts(_judged(record, config, tmp_path)) == _verdicts(live)
+
+
+def test_a_callback_url_elsewhere_goes_to_the_server_as_sent_and_is_said(tmp_path: Path) -> None:
+    """Only loopback (and --callback-to hosts) are forwarded: another URL reaches the server
+    untouched, and the proxy says its callbacks are not judged; a loopback one reaches the
+    server as the proxy's receiver, while the client reads back its own."""
+    elsewhere = "https://hooks.example/cb?x=1"
+    with served() as server, served_proxy("--to", server, "--listen", "127.0.0.1:0") as proxy:
+        with requests.Session() as http:
+            http.auth = AUTH
+            fields = {"name": "n", "domain": 1, "list": 1}
+            far = http.post(f"{proxy.url}/campaign", json={**fields, "event_callback": elsewhere})
+            near_url = "http://127.0.0.1:9/hook?y=2"
+            near = http.post(f"{proxy.url}/campaign", data={**fields, "event_callback": near_url})
+            stored_far = http.get(f"{server}/campaign/{far.json()['data']['id']}").json()
+            stored_near = http.get(f"{server}/campaign/{near.json()['data']['id']}").json()
+        proxy.stop()
+    assert far.json()["data"]["event_callback"] == elsewhere
+    assert stored_far["data"]["event_callback"] == elsewhere
+    assert near.json()["data"]["event_callback"] == near_url
+    handed = stored_near["data"]["event_callback"]
+    assert "/cb/" in handed and handed.endswith("/hook?y=2") and handed != near_url
+    said = "\n".join(proxy.stderr)
+    assert "hooks.example" in said and "not judged" in said and "x=1" not in said
+
+
+def test_a_client_receiver_that_refuses_makes_the_server_retry(tmp_path: Path) -> None:
+    """The client's URL refuses connections: the server's callback gets no answer either (the
+    proxy resets it), so the server retries, as it would have without the proxy."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, never listening: connections are refused
+        record = tmp_path / "session.jsonl"
+        options = ("--listen", "127.0.0.1:0", "--record", str(record))
+        with served() as server, served_proxy("--to", server, *options) as proxy:
+            requests.post(
+                f"{proxy.url}/campaign",
+                data={"name": "n", "domain": "1", "list": "2", "state": "READY",
+                      "when": str(int(time.time()) - 5),
+                      "event_callback": f"http://127.0.0.1:{port}/hook"},
+                auth=AUTH,
+                timeout=10,
+            )  # fmt: skip
+            deadline = time.monotonic() + 60
+            while True:
+                made = _recorded_callbacks(record)
+                bodies = [line["body_b64"] for line in made]
+                if any(bodies.count(b) > 1 for b in bodies):
+                    break
+                assert time.monotonic() < deadline, made
+                time.sleep(0.2)
+            proxy.stop()
+    assert all(line["status"] is None for line in made), made
+    assert any("refused" in line.lower() or "reset" in line for line in proxy.stderr)
