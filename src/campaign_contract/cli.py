@@ -317,6 +317,14 @@ def _listen_address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _skew(config_path: str | None, config: Config) -> float | None:
+    """The config's clock_skew when it says the server's clock runs at real time (M-4's
+    start judged on traffic); None: the server's clock is not known."""
+    if config_path and config.limits.clock_speed == 1.0:
+        return config.limits.clock_skew
+    return None
+
+
 def _is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -443,7 +451,8 @@ def proxy(
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     selection = Selection()
     parts = resolve(selection, (), ()).parts
-    judge = TrafficJudge(parts, credentials_required=required)
+    skew = _skew(config_path, config)
+    judge = TrafficJudge(parts, credentials_required=required, clock_skew=skew)
     try:
         target.connect(timeout).close()
     except OSError as error:
@@ -617,7 +626,8 @@ def judge_file(
     except (ConfigError, SelectionError, TrafficFileError) as error:
         _die(str(error))
         return
-    judge = TrafficJudge(parts, credentials_required=required)
+    skew = _skew(config_path, config)
+    judge = TrafficJudge(parts, credentials_required=required, clock_skew=skew)
     session = None
     if traffic.kind == "recording" and traffic.receiver:
         session = CallbackSession(config, parts, receiver_url=traffic.receiver)
