@@ -455,9 +455,12 @@ class _Pair:
                                 chunk, held = held.head + bytes(held.raw), None
                     elif isinstance(event, h11.EndOfMessage) and held is not None:
                         chunk, held = self._restored(held, chunk), None
+                    # The moment the answer ended is taken before its last bytes go back: the
+                    # client's next request may be read (and timed) before this thread runs on.
+                    ended = time.time()
                     self._write_back(chunk)
                     if isinstance(event, h11.EndOfMessage):
-                        self._finish(current, None)
+                        self._finish(current, None, ended)
                         leftover, closed = conn.trailing_data
                         conn, current = self._next_cycle()
                         if conn is not None:
@@ -502,9 +505,10 @@ class _Pair:
             return f"the server closed the connection without answering{why}"
         return f"the answer broke off{why}"
 
-    def _finish(self, pending: _Pending, error: str | None) -> None:
-        """The exchange is over: hand it on; answer a refusal now due; pop it."""
-        answered = time.time()
+    def _finish(self, pending: _Pending, error: str | None, answered: float | None = None) -> None:
+        """The exchange is over (at `answered`, default now): hand it on; answer a refusal now
+        due; pop it."""
+        answered = time.time() if answered is None else answered
         with self.lock:
             if self.pending and self.pending[0] is pending:
                 self.pending.popleft()
