@@ -17,7 +17,14 @@ from pathlib import Path
 import click
 
 from campaign_contract._version import __version__
-from campaign_contract.config.model import Config, ConfigError, load_config
+from campaign_contract.config.model import (
+    AuthConfig,
+    CallbackConfig,
+    Config,
+    ConfigError,
+    Domains,
+    load_config,
+)
 from campaign_contract.config.scaffold import (
     TEMPLATE,
     MockStateError,
@@ -288,6 +295,15 @@ def _stop_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+#: The config of a proxy or a judge not given one: nothing known of the server's lists, its
+#: clock real time, callbacks received on any free loopback port.
+PASSIVE_CONFIG = Config(
+    auth=AuthConfig(),
+    domains=Domains(0),
+    lists=(),
+    callbacks=CallbackConfig(listen_port=0),
+)
+
 #: Where the proxy listens unless told: loopback only.
 DEFAULT_LISTEN = "127.0.0.1:8081"
 
@@ -299,6 +315,14 @@ def _listen_address(text: str) -> tuple[str, int]:
     if not colon or not host or not port.isdigit() or int(port) > 65535:
         _die(f"--listen: expected HOST:PORT, got {text!r}")
     return host, int(port)
+
+
+def _skew(config_path: str | None, config: Config) -> float | None:
+    """The config's clock_skew when it says the server's clock runs at real time (M-4's
+    start judged on traffic); None: the server's clock is not known."""
+    if config_path and config.limits.clock_speed == 1.0:
+        return config.limits.clock_skew
+    return None
 
 
 def _is_loopback(host: str) -> bool:
@@ -341,6 +365,19 @@ def _is_loopback(host: str) -> bool:
     "masked in the lines printed; its auth.method says whether a request without "
     "credentials must get a 401; limits.request_timeout bounds the drain at the end.",
 )
+@click.option(
+    "--callback-to",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Also forward callbacks to this host (repeatable; no port: any). Callback URLs on "
+    "loopback are always forwarded; others are left as the client sent them, unjudged.",
+)
+@click.option(
+    "--no-callbacks",
+    is_flag=True,
+    help="Leave every event_callback as the client sent it: the server calls the client "
+    "directly and A, E and C are not judged.",
+)
 @report_options
 def proxy(
     to_url: str,
@@ -348,6 +385,8 @@ def proxy(
     record_path: str | None,
     duration: float | None,
     config_path: str | None,
+    callback_to: tuple[str, ...],
+    no_callbacks: bool,
     junitxml: str | None,
     json_path: str | None,
     html_path: str | None,
@@ -367,6 +406,15 @@ def proxy(
     Exit codes: 0 stopped and no rule part failed, 1 one did, 2 usage or config
     error, 3 --to refused the first connection (made at start).
 
+    Callbacks: each campaign's event_callback (on loopback, or a --callback-to
+    host) is handed to the server as a URL of the proxy's own receiver (on
+    callbacks.listen_host/listen_port, or callbacks.public_url, of --config;
+    else any free loopback port). Each callback the server makes is forwarded to
+    the client's URL byte for byte, the query string as the server sent it, and
+    the client's answer goes back to the server; answers show the client's own
+    URL. At the end, the callbacks are judged by A, E and C (the audience from
+    the config's lists).
+
     \b
     Examples:
       campaign-contract proxy --to http://127.0.0.1:8080
@@ -374,10 +422,12 @@ def proxy(
           --config contract.yaml --record session.jsonl --duration 600 --html r.html
     """
     # Here, not at the top: the help must work without the extra (h11), as `entry.py` says.
+    from campaign_contract.observed.callback_side import CallbackSide
     from campaign_contract.observed.judging import TrafficJudge, observed_report
-    from campaign_contract.observed.lines import exchange_line, verdict_text
+    from campaign_contract.observed.lines import callback_line, exchange_line, verdict_text
     from campaign_contract.observed.record import Recorder
     from campaign_contract.observed.relay import Relay, Target
+    from campaign_contract.transport.received import Received
     from campaign_contract.transport.traffic import Seen
 
     try:
@@ -387,8 +437,8 @@ def proxy(
         return
     host, port = _listen_address(listen)
     secrets: frozenset[str] = frozenset()
-    timeout = 10.0
     required: bool | None = None
+    config = PASSIVE_CONFIG
     if config_path:
         try:
             config = load_config(config_path)
@@ -396,11 +446,13 @@ def proxy(
             _die(str(error))
             return
         secrets = config.auth.secrets
-        timeout = config.limits.request_timeout
         required = config.auth.method != "none"
+    timeout = config.limits.request_timeout
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     selection = Selection()
-    judge = TrafficJudge(resolve(selection, (), ()).parts, credentials_required=required)
+    parts = resolve(selection, (), ()).parts
+    skew = _skew(config_path, config)
+    judge = TrafficJudge(parts, credentials_required=required, clock_skew=skew)
     try:
         target.connect(timeout).close()
     except OSError as error:
@@ -412,9 +464,34 @@ def proxy(
             err=True,
         )
     recorder = None
+
+    def note(line: str) -> None:
+        click.echo(f"campaign-contract proxy: {printable(line)}", err=True)
+
+    def heard(received: Received, campaign: int | None) -> None:
+        if recorder is not None:
+            recorder.callback(received)
+        click.echo(printable(callback_line(received, campaign, secrets)))
+
+    side = None
+    if not no_callbacks:
+        try:
+            side = CallbackSide(config, parts, target.origin, callback_to, heard, note)
+        except ValueError as error:
+            _die(f"--callback-to: {error}")
+            return
+        except OSError as error:
+            where = f"{config.callbacks.listen_host}:{config.callbacks.listen_port}"
+            _die(f"callbacks: cannot listen on {where}: {error.strerror}")
+            return
     if record_path:
         try:
-            recorder = Recorder(record_path, to=target.origin, started=time.time())
+            recorder = Recorder(
+                record_path,
+                to=target.origin,
+                started=time.time(),
+                receiver=side.receiver.base_url if side is not None else None,
+            )
         except OSError as error:
             _die(f"--record: cannot write {record_path}: {error.strerror}")
             return
@@ -422,14 +499,14 @@ def proxy(
     def sink(seen: Seen) -> None:
         if recorder is not None:
             recorder.write(seen)
+        if side is not None:
+            side.exchange(seen)
         verdict = verdict_text(judge.feed(seen), secrets)
         click.echo(printable(f"{exchange_line(seen, secrets)} {verdict}"))
 
-    def note(line: str) -> None:
-        click.echo(f"campaign-contract proxy: {printable(line)}", err=True)
-
+    rewriter = side.rewriter if side is not None else None
     try:
-        relay = Relay(target, (host, port), sink, note=note, timeout=timeout)
+        relay = Relay(target, (host, port), sink, note=note, timeout=timeout, rewriter=rewriter)
     except OSError as error:
         _die(f"--listen: cannot listen on {listen}: {error.strerror}")
         return
@@ -437,24 +514,31 @@ def proxy(
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in saved:
         signal.signal(sig, lambda _signum, _frame: stop.set())
+    if side is not None:
+        side.start()
     relay.start()
     bound_host, bound_port = relay.address
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(
         f"proxying http://{shown_host}:{bound_port} -> {target.origin} (Ctrl-C to stop)", err=True
     )
+    ended = time.time()
     try:
         stop.wait(duration)
     finally:
         relay.stop(drain=timeout)
+        if side is not None:
+            side.close()
+        ended = time.time()
         if recorder is not None:
-            recorder.close(time.time())
+            recorder.close(ended)
         for sig, handler in saved.items():
             signal.signal(sig, handler)
     if record_path:
         click.echo(f"wrote {record_path}", err=True)
     report = observed_report(
         judge,
+        side.results(ended) if side is not None else [],
         mode="proxy",
         source=target.origin,
         base_url=target.origin,
@@ -519,12 +603,14 @@ def judge_file(
       campaign-contract judge browser.har --origin http://127.0.0.1:8080 --json r.json
       campaign-contract judge session.jsonl --config contract.yaml --only V,Q --html r.html
     """
+    from campaign_contract.observed.callbacks import CallbackSession
     from campaign_contract.observed.judging import TrafficJudge, observed_report
     from campaign_contract.observed.sources import TrafficFileError, load_traffic
 
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     secrets: frozenset[str] | None = None
     required: bool | None = None
+    config = PASSIVE_CONFIG
     try:
         if config_path:
             config = load_config(config_path)
@@ -540,11 +626,26 @@ def judge_file(
     except (ConfigError, SelectionError, TrafficFileError) as error:
         _die(str(error))
         return
-    judge = TrafficJudge(parts, credentials_required=required)
+    skew = _skew(config_path, config)
+    judge = TrafficJudge(parts, credentials_required=required, clock_skew=skew)
+    session = None
+    if traffic.kind == "recording" and traffic.receiver:
+        session = CallbackSession(config, parts, receiver_url=traffic.receiver)
     for seen in traffic.seen:
         judge.feed(seen)
+        if session is not None:
+            session.exchange(seen)
+    callbacks: list[CheckResult] = []
+    if session is not None:
+        for received in traffic.callbacks:
+            if received.matched and not received.foreign:
+                session.callback(received)
+        last = max([s.answered_at for s in traffic.seen] + [r.arrived for r in traffic.callbacks],
+                   default=time.time())  # fmt: skip
+        callbacks = session.results(traffic.ended_at or last)
     report = observed_report(
         judge,
+        callbacks,
         mode="judge",
         source=str(file),
         base_url=traffic.origin,

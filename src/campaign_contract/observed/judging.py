@@ -38,7 +38,7 @@ from campaign_contract.transport.traffic import Seen
 JUDGE = "observed.traffic"
 #: The rule parts one exchange can show: the generated requests' (the same judge), V-1 by the
 #: request's `Accept`, and V-5 (a request without credentials is not served).
-PARTS: tuple[str, ...] = tuple(dict.fromkeys((*JUDGED, "V-1", "V-1p", "V-5", "M-1", "M-5")))
+PARTS: tuple[str, ...] = tuple(dict.fromkeys((*JUDGED, "V-1", "V-1p", "V-5", "M-1", "M-4", "M-5")))
 #: Routes a client may call without credentials (V-5).
 PUBLIC = frozenset({"/login/"})
 
@@ -90,6 +90,12 @@ class TrafficJudge:
     left_out: int = 0
     #: What the client's requests rely on or break, alike ones counted together.
     client: dict[tuple[str, str, frozenset[str]], ClientNote] = field(default_factory=dict)
+    #: Seconds the server's clock may be ahead of this machine's, for a server whose clock
+    #: runs at real time (the config's `limits.clock_skew` at `clock_speed` 1); None: its
+    #: clock is not known, so no answer is judged against it (M-4).
+    clock_skew: float | None = None
+    #: Whether an answer was judged against the server's clock (M-4).
+    timed: bool = False
 
     def __post_init__(self) -> None:
         self.verdicts = _Tapped(self.selected)
@@ -155,7 +161,29 @@ class TrafficJudge:
         judge_exchange(v, sent, exchange, before, ident, server_moves=True)
         if before is not None and exchange.success() is True:
             self._judge_states(before, exchange)
+        if exchange.success() is True:
+            self._judge_start(exchange, seen.answered_at)
         return said
+
+    def _judge_start(self, exchange: Exchange, answered: float) -> None:
+        """M-4: a campaign an answer shows SENDING, DONE or ERROR started, and only once its
+        `when` had come; its `when` cannot have changed since (M-5 refuses a PUT then). So a
+        `when` ahead of the server's clock when it answered (this machine's, plus
+        `clock_skew`) is a start before its time, whoever else wrote meanwhile."""
+        data = exchange.data()
+        when, state = data.get("when"), data.get("state")
+        if self.clock_skew is None or state not in SENT or not isinstance(when, int):
+            return
+        self.timed = True
+        ahead = when - (answered + self.clock_skew)
+        if ahead > 0:
+            self.verdicts.fail(
+                "M-4",
+                f"campaign {data.get('id')} is {state} while its `when` {when} is still "
+                f"{ahead + self.clock_skew:.0f} s ahead of this machine's clock (limits."
+                f"clock_skew {self.clock_skew:g} s): it started before its `when`",
+                exchange,
+            )
 
     def _judge_states(self, before: dict[str, Any], exchange: Exchange) -> None:
         """What any traffic proves about the state machine, whoever else wrote meanwhile:
@@ -221,6 +249,8 @@ class TrafficJudge:
             self.campaigns[ident] = (data, at)
 
     def results(self) -> list[CheckResult]:
+        if not self.timed:
+            self.verdicts.unexercised("M-4", NO_START if self.clock_skew is None else NO_SENT)
         return self.verdicts.results(
             None if self.judged else "the traffic held no exchange with the Campaign API"
         )
@@ -247,15 +277,23 @@ def _has_credentials(exchange: Exchange) -> bool:
     return any(part.strip().startswith(f"{SESSION_COOKIE}=") for part in cookie.split(";"))
 
 
+#: Why M-4 is not judged on traffic: no clock to judge a start by, or no start seen.
+NO_START = (
+    "not judged on observed traffic without --config: a `when` is judged against the "
+    "server's clock, known only from the config's limits.clock_speed 1 and clock_skew"
+)
+NO_SENT = "no answer showed a campaign SENDING, DONE or ERROR with a `when` to judge its start by"
+
 #: Why a part no exchange could show is not exercised in an observed report.
 NOT_PASSIVE = (
     "not judged on observed traffic: the suite must drive the server for it "
-    "(`campaign-contract run`), or the proxy's callback judging (not built yet) must see it"
+    "(`campaign-contract run`)"
 )
 
 
 def observed_report(
     judge: TrafficJudge,
+    callbacks: Sequence[CheckResult],
     *,
     mode: str,
     source: str,
@@ -266,10 +304,12 @@ def observed_report(
     warnings: Sequence[str] = (),
     secrets: frozenset[str] | None = None,
 ) -> RunReport:
-    """The report of observed traffic: the same verdicts, clause accounts and renderers as a
-    run, marked `mode` (`judge` or `proxy`) with its `source`."""
+    """The report of observed traffic (its exchanges' and its `callbacks`' verdicts): the
+    same verdicts, clause accounts and renderers as a run, marked `mode` (`judge` or
+    `proxy`) with its `source`."""
     resolved = resolve(selection, (), ())
-    verdicts = judge_parts(judge.results(), resolved.left_out, no_check=NOT_PASSIVE)
+    results = [*judge.results(), *callbacks]
+    verdicts = judge_parts(results, resolved.left_out, no_check=NOT_PASSIVE)
     told = list(warnings)
     if not judge.judged:
         told.insert(0, "the traffic held no exchange with the Campaign API: nothing was judged")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
+from campaign_contract.judges.callback_form import parse_callback
 from campaign_contract.observed.judging import Judged
+from campaign_contract.transport.received import Received
 from campaign_contract.transport.redact import mask, redact_target, shown
 from campaign_contract.transport.traffic import Seen
 
@@ -44,3 +46,19 @@ def verdict_text(judged: Judged, secrets: frozenset[str]) -> str:
 def _short(message: str, secrets: frozenset[str]) -> str:
     text = " ".join(mask(message, secrets).split())
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+def callback_line(received: Received, campaign: int | None, secrets: frozenset[str]) -> str:
+    """`12:03:05 callback email delivered x3 for campaign 5 -> client 200`: what the server
+    reported, and what the client's receiver answered (the server's retries follow it)."""
+    moment = time.strftime("%H:%M:%S", time.localtime(received.arrived))
+    if received.foreign:
+        return f"{moment} callback from an address --to does not send from: refused 403"
+    if not received.matched:
+        return f"{moment} callback to a URL the proxy never handed out: 404, not judged"
+    form = parse_callback(received.header("Content-Type") or "", received.body)
+    told = ", ".join(f"{channel} x{len(found)}" for channel, found in form.addresses.items())
+    what = f"{form.event or '(no event)'} {told or '(no address)'}"
+    whose = f" for campaign {campaign}" if campaign is not None else ""
+    answer = f"client {received.status}" if received.status is not None else "no answer"
+    return f"{moment} callback {_short(what, secrets)}{whose} -> {answer}"

@@ -19,12 +19,14 @@ import base64
 import json
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from campaign_contract._version import __version__
 from campaign_contract.transport.exchange import Exchange
+from campaign_contract.transport.received import Received
 from campaign_contract.transport.redact import (
     Hide,
     content_type_of,
@@ -107,9 +109,27 @@ def _line(seen: Seen) -> dict[str, Any]:
     }
 
 
+def _callback_line(received: Received, hide: Hide) -> dict[str, Any]:
+    headers = redact_headers(received.headers, hide)
+    return {
+        "kind": "callback",
+        "n": received.number,
+        "arrived": received.arrived,
+        "method": received.method,
+        "target": redact_target(received.target.decode("latin-1"), hide),
+        "headers": [list(h) for h in headers],
+        "body_b64": _b64(redact_body(received.body, content_type_of(headers), hide)),
+        "status": received.status,
+        "truncated": received.truncated,
+        "problem": received.problem,
+        "matched": received.matched,
+        "foreign": received.foreign,
+    }
+
+
 class Recorder:
-    """Writes a recording: the header at once, `write(seen)` per exchange, `close(at)` the
-    `end` line. One thread writes (the relay's sink)."""
+    """Writes a recording: the header at once, `write(seen)` per exchange, `callback(r)` per
+    callback the server made, `close(at)` the `end` line; from any thread."""
 
     def __init__(
         self, path: str | Path, *, to: str, started: float, receiver: str | None = None
@@ -118,6 +138,7 @@ class Recorder:
         os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_TRUNC
         self._file: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
         self._hide = keyed(secrets.token_bytes(32))
+        self._lock = threading.Lock()
         self._count = 0
         self._put(
             {
@@ -131,16 +152,22 @@ class Recorder:
         )
 
     def _put(self, line: dict[str, Any]) -> None:
-        self._file.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
-        self._file.flush()
+        with self._lock:
+            if self._file.closed:
+                return  # a callback after the end: not part of the session judged
+            self._file.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+            self._file.flush()
 
     def write(self, seen: Seen) -> None:
         self._put(_line(redact_seen(seen, self._hide)))
         self._count += 1
 
+    def callback(self, received: Received) -> None:
+        self._put(_callback_line(received, self._hide))
+
     def close(self, at: float) -> None:
-        if not self._file.closed:
-            self._put({"kind": "end", "at": at, "exchanges": self._count})
+        self._put({"kind": "end", "at": at, "exchanges": self._count})
+        with self._lock:
             self._file.close()
 
 
@@ -152,6 +179,7 @@ class Recording:
     header: dict[str, Any]
     seen: list[Seen] = field(default_factory=list)
     end: dict[str, Any] | None = None
+    callbacks: list[Received] = field(default_factory=list)
 
 
 def _headers(value: Any, where: str) -> tuple[Header, ...]:
@@ -198,6 +226,26 @@ def _seen(line: dict[str, Any], where: str) -> Seen:
         raise RecordError(f"{where}: not an exchange line ({error!r})") from error
 
 
+def _received(line: dict[str, Any], where: str) -> Received:
+    try:
+        status = line["status"]
+        return Received(
+            number=int(line["n"]),
+            arrived=float(line["arrived"]),
+            method=str(line["method"]),
+            target=str(line["target"]).encode("latin-1"),
+            headers=_headers(line["headers"], where),
+            body=base64.b64decode(line["body_b64"], validate=True),
+            status=None if status is None else int(status),
+            truncated=bool(line["truncated"]),
+            problem=None if line["problem"] is None else str(line["problem"]),
+            matched=bool(line["matched"]),
+            foreign=bool(line["foreign"]),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise RecordError(f"{where}: not a callback line ({error!r})") from error
+
+
 def read_record(path: str | Path) -> Recording:
     """The recording in `path`; RecordError naming the line when it is not one."""
     with open(path, encoding="utf-8") as file:
@@ -219,8 +267,10 @@ def read_record(path: str | Path) -> Recording:
         kind = event.get("kind")
         if kind == "exchange":
             recording.seen.append(_seen(event, f"{path}:{number}"))
+        elif kind == "callback":
+            recording.callbacks.append(_received(event, f"{path}:{number}"))
         elif kind == "end":
             end = event
         else:
             raise RecordError(f"{path}:{number}: unknown kind {kind!r}")
-    return Recording(recording.header, recording.seen, end)
+    return Recording(recording.header, recording.seen, end, recording.callbacks)

@@ -25,12 +25,13 @@ import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import h11
 
+from campaign_contract.observed.rewrite import CallbackRewriter
 from campaign_contract.transport.exchange import BODY_LIMIT, Exchange
 from campaign_contract.transport.traffic import Header, Seen, header_dict
 
@@ -41,6 +42,7 @@ REFUSED = "campaign-contract proxy: refused: {why}\n"
 
 Sink = Callable[[Seen], None]
 Note = Callable[[str], None]
+
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -112,6 +114,16 @@ def refusal(method: str, target: str, to: Target) -> str | None:
     return None
 
 
+def reframed(head: bytes, length: int) -> bytes:
+    """A message head whose body is now `length` bytes: its `Content-Length` and
+    `Transfer-Encoding` lines replaced by one `Content-Length` (every other byte kept)."""
+    lines = head.split(b"\n")[:-2]  # a head ends with an empty line
+    end = b"\r" if lines and lines[0].endswith(b"\r") else b""
+    framing = (b"content-length", b"transfer-encoding")
+    kept = [line for line in lines if line.partition(b":")[0].strip().lower() not in framing]
+    return b"\n".join([*kept, b"Content-Length: %d" % length + end, end, b""])
+
+
 def with_host(head: bytes, authority: str) -> bytes:
     """A request head with its `Host` line's value replaced (every other byte kept)."""
     lines = head.split(b"\n")
@@ -151,6 +163,20 @@ class _Pending:
     reason: str = ""
     answer_headers: tuple[Header, ...] = ()
     answer: _Body = field(default_factory=_Body)
+    #: The callback tokens the rewriter handed the server in this request -> the client's URL.
+    rewrites: Mapping[str, str] = field(default_factory=dict)
+    #: Whether its answer is held for the rewriter.
+    restore: bool = False
+
+
+@dataclass(slots=True)
+class _Held:
+    """A message held whole for the rewriter: its head, its body's raw bytes so far (with their
+    framing) and its decoded body."""
+
+    head: bytes
+    raw: bytearray = field(default_factory=bytearray)
+    data: bytearray = field(default_factory=bytearray)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +220,7 @@ class _Pair:
         conn = h11.Connection(h11.SERVER)
         unsent = bytearray()  # bytes fed to `conn`, not yet written upstream
         current: _Pending | None = None
+        held: _Held | None = None  # the current request, held for the rewriter
         while True:
             try:
                 data = self.client.recv(CHUNK)
@@ -236,14 +263,37 @@ class _Pair:
                         for name, value in _headers(event.headers.raw_items())
                     )
                     current = _Pending(method, target, headers, time.time())
-                    if not self._send_request(current, with_host(raw, authority)):
+                    rewriter = self.relay.rewriter
+                    current.restore = (
+                        rewriter is not None
+                        and method != "HEAD"
+                        and rewriter.wants_answer(method, target)
+                    )
+                    head = with_host(raw, authority)
+                    if rewriter is not None and rewriter.wants_request(method, target):
+                        held = _Held(head)
+                    elif not self._send_request(current, head):
                         return
                 elif isinstance(event, h11.Data):
+                    if held is not None and current is not None:
+                        held.raw += raw
+                        held.data += event.data
+                        if len(held.data) > BODY_LIMIT:  # too large to rewrite: as it came
+                            current.body.add(held.data)
+                            if not self._send_request(current, held.head + bytes(held.raw)):
+                                return
+                            held = None
+                        continue
                     if current is not None:
                         current.body.add(event.data)
                     self._forward(raw)
                 elif isinstance(event, h11.EndOfMessage):
-                    self._forward(raw)
+                    if held is not None and current is not None:
+                        if not self._send_request(current, self._rewritten(current, held, raw)):
+                            return
+                        held = None
+                    else:
+                        self._forward(raw)
                     # A new parser per request: the next one (pipelined) may come before
                     # this one's answer, and h11 would wait for us to answer it.
                     leftover, closed = conn.trailing_data
@@ -258,6 +308,22 @@ class _Pair:
             if not data:
                 self._client_closed()
                 return
+
+    def _rewritten(self, pending: _Pending, held: _Held, end: bytes) -> bytes:
+        """A held request as it goes to the server: rewritten and re-framed, or as it came."""
+        assert self.relay.rewriter is not None
+        content_type = next((v for k, v in pending.headers if k.lower() == "content-type"), "")
+        changed = self.relay.rewriter.request(
+            pending.method, pending.target, content_type, bytes(held.data)
+        )
+        for why in changed.skipped if changed is not None else ():
+            self.relay.note(f"{pending.method} {pending.target}: {why}")
+        if changed is None or not changed.changed:
+            pending.body.add(held.data)
+            return held.head + bytes(held.raw) + end
+        pending.body.add(changed.body)
+        pending.rewrites = dict(changed.handed)
+        return reframed(held.head, len(changed.body)) + changed.body
 
     def _send_request(self, pending: _Pending, head: bytes) -> bool:
         """Queue the exchange (before its bytes leave: its answer may come at once), open
@@ -332,6 +398,7 @@ class _Pair:
         conn: h11.Connection | None = None
         unsent = bytearray()  # bytes fed to `conn`, not yet written back to the client
         current: _Pending | None = None
+        held: _Held | None = None  # the current answer, held for the rewriter
         raw = False  # the answers cannot be parsed any more: copied as they are
         try:
             while True:
@@ -355,6 +422,9 @@ class _Pair:
                     try:
                         event = conn.next_event()
                     except h11.RemoteProtocolError as error:
+                        if held is not None:
+                            self._write_back(held.head + bytes(held.raw))
+                            held = None
                         self._write_back(bytes(unsent))
                         unsent.clear()
                         self._finish(current, self._failure(current, error))
@@ -367,16 +437,30 @@ class _Pair:
                     ):
                         break
                     consumed = len(unsent) - len(conn.trailing_data[0])
-                    self._write_back(bytes(unsent[:consumed]))
+                    chunk = bytes(unsent[:consumed])
                     del unsent[:consumed]
                     if isinstance(event, h11.Response):
                         current.status = event.status_code
                         current.reason = event.reason.decode("latin-1")
                         current.answer_headers = _headers(event.headers.raw_items())
+                        if current.restore:
+                            held, chunk = _Held(chunk), b""
                     elif isinstance(event, h11.Data):
                         current.answer.add(event.data)
-                    elif isinstance(event, h11.EndOfMessage):
-                        self._finish(current, None)
+                        if held is not None:
+                            held.raw += chunk
+                            held.data += event.data
+                            chunk = b""
+                            if len(held.data) > BODY_LIMIT:  # too large: as it came
+                                chunk, held = held.head + bytes(held.raw), None
+                    elif isinstance(event, h11.EndOfMessage) and held is not None:
+                        chunk, held = self._restored(held, chunk), None
+                    # The moment the answer ended is taken before its last bytes go back: the
+                    # client's next request may be read (and timed) before this thread runs on.
+                    ended = time.time()
+                    self._write_back(chunk)
+                    if isinstance(event, h11.EndOfMessage):
+                        self._finish(current, None, ended)
                         leftover, closed = conn.trailing_data
                         conn, current = self._next_cycle()
                         if conn is not None:
@@ -390,9 +474,19 @@ class _Pair:
                             self._write_back(leftover)
                             unsent.clear()
                 if not data:
+                    if held is not None:  # the server closed mid-answer: what it sent goes on
+                        self._write_back(held.head + bytes(held.raw))
                     return
         finally:
             self._end_answers()
+
+    def _restored(self, held: _Held, end: bytes) -> bytes:
+        """A held answer as it goes to the client: un-rewritten and re-framed, or as it came."""
+        assert self.relay.rewriter is not None
+        body = self.relay.rewriter.answer(bytes(held.data))
+        if body is None:
+            return held.head + bytes(held.raw) + end
+        return reframed(held.head, len(body)) + body
 
     def _next_cycle(self) -> tuple[h11.Connection | None, _Pending | None]:
         """A parser for the answer to the oldest request in flight, or (None, None)."""
@@ -411,9 +505,10 @@ class _Pair:
             return f"the server closed the connection without answering{why}"
         return f"the answer broke off{why}"
 
-    def _finish(self, pending: _Pending, error: str | None) -> None:
-        """The exchange is over: hand it on; answer a refusal now due; pop it."""
-        answered = time.time()
+    def _finish(self, pending: _Pending, error: str | None, answered: float | None = None) -> None:
+        """The exchange is over (at `answered`, default now): hand it on; answer a refusal now
+        due; pop it."""
+        answered = time.time() if answered is None else answered
         with self.lock:
             if self.pending and self.pending[0] is pending:
                 self.pending.popleft()
@@ -476,8 +571,10 @@ class Relay:
         sink: Sink,
         note: Note = lambda _line: None,
         timeout: float = 10.0,
+        rewriter: CallbackRewriter | None = None,
     ) -> None:
         self.to = to
+        self.rewriter = rewriter
         self.sink = sink
         self.note = note
         self.timeout = timeout
@@ -538,6 +635,7 @@ class Relay:
                 request_headers=pending.headers,
                 response_headers=pending.answer_headers,
                 reason=pending.reason,
+                rewrites=pending.rewrites,
             )
             self._done.put(seen)
             self._changed.notify_all()

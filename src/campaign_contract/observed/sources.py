@@ -7,6 +7,7 @@ from pathlib import Path
 
 from campaign_contract.observed.har import HarError, parse_har
 from campaign_contract.observed.record import FORMAT, RecordError, read_record
+from campaign_contract.transport.received import Received
 from campaign_contract.transport.traffic import Seen
 
 
@@ -16,12 +17,17 @@ class TrafficFileError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Traffic:
-    """Exchanges in completion order, the server they went to, and what was left out."""
+    """Exchanges in completion order, the server they went to, and what was left out; a
+    recording's callbacks (the server's, to the proxy's receiver at `receiver`) and the moment
+    it ended."""
 
     kind: str
     origin: str
     seen: list[Seen]
     warnings: list[str] = field(default_factory=list)
+    callbacks: list[Received] = field(default_factory=list)
+    receiver: str = ""
+    ended_at: float | None = None
 
 
 def load_traffic(path: Path, origin: str | None = None) -> Traffic:
@@ -43,7 +49,16 @@ def load_traffic(path: Path, origin: str | None = None) -> Traffic:
                 f"{path} has no end line: the proxy did not stop cleanly, exchanges in flight "
                 "then are missing"
             )
-        return Traffic("recording", str(recording.header.get("to", "")), recording.seen, warnings)
+        end = recording.end
+        return Traffic(
+            "recording",
+            str(recording.header.get("to", "")),
+            recording.seen,
+            warnings,
+            recording.callbacks,
+            str(recording.header.get("receiver") or ""),
+            float(end["at"]) if end is not None and isinstance(end.get("at"), float) else None,
+        )
     try:
         har = parse_har(data, origin)
     except HarError as error:

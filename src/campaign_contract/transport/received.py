@@ -35,6 +35,33 @@ Fault = Answer | Hang
 
 
 @dataclass(frozen=True, slots=True)
+class Relayed:
+    """Answer as another receiver did (a proxy forwarding callbacks to its client's URL):
+    this status, reason, headers in their order and case, and body."""
+
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """Close the connection without answering (the other receiver refused the connection)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """Keep the request unanswered this long, then close (the other receiver never answered)."""
+
+    seconds: float = HANG_SECONDS
+
+
+#: What an answerer (`Receiver(answerer=...)`) makes of a request.
+Reply = Relayed | Reset | Silence
+
+
+@dataclass(frozen=True, slots=True)
 class Received:
     """One request as it reached the receiver: nothing parsed, nothing normalised."""
 
@@ -67,7 +94,8 @@ class Received:
 
     @property
     def token(self) -> str | None:
-        """The part of the path after `/cb/`, naming the campaign the suite gave it to."""
+        """The part of the path after `/cb/`, naming the campaign the suite gave it to (a
+        proxy's token is its first segment: the client's path follows)."""
         marker = f"/{PREFIX}/"
         path = self.path
         return path.split(marker, 1)[1] if marker in path else None

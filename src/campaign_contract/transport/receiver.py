@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -13,7 +15,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from campaign_contract.transport.received import PREFIX, Answer, Fault, Hang, Received
+from campaign_contract.transport.received import (
+    PREFIX,
+    Answer,
+    Fault,
+    Hang,
+    Received,
+    Relayed,
+    Reply,
+    Silence,
+)
 
 #: Body bytes kept per request; the rest is read and dropped, and the request flagged.
 MAX_BODY = 4 * 1024 * 1024
@@ -35,6 +46,13 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: What a request reports, read from (Content-Type, body): a script faults only requests
 #: reporting something no earlier request of its token did (first tellings, not retries).
 Keys = Callable[[str, bytes], frozenset[object]]
+#: Answers a callback instead of the scripts (a proxy forwarding it): (method, target, headers,
+#: body) -> the reply.
+Answerer = Callable[[str, bytes, tuple[tuple[str, str], ...], bytes], Reply]
+#: Told of every request once it is recorded and answered.
+Listener = Callable[[Received], None]
+#: Headers of a relayed answer the receiver writes itself (framing and the connection).
+_OWN_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
 
 
 @dataclass
@@ -62,6 +80,17 @@ class _Book:
     #: Requests from other peers, and those peers (a few, for the report).
     foreign: int = 0
     foreign_peers: list[str] = field(default_factory=list)
+    answerer: Answerer | None = None
+    #: Whether what follows `/cb/` was handed out by someone else (a proxy's rewriter),
+    #: besides `handed`.
+    knows: Callable[[str], bool] | None = None
+    listener: Listener | None = None
+
+    def handed_out(self, token: str | None) -> bool:
+        """Whether requests for `token` are callbacks to judge (under `lock`)."""
+        if token is None:
+            return False
+        return token in self.handed or (self.knows is not None and self.knows(token))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -105,6 +134,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = self.close_connection or close
             self._answer(FOREIGN_STATUS)
             return
+        if self.book.answerer is not None:
+            self._relay(body, truncated, close)
+            return
         token = self.path.split("?", 1)[0].split(f"/{PREFIX}/", 1)[-1]
         fault = self._next_fault(token, self.headers.get("Content-Type") or "", body)
         headers = tuple((k, v) for k, v in self.headers.items())
@@ -119,6 +151,56 @@ class _Handler(BaseHTTPRequestHandler):
         self._record(self.command, target, headers, body, status, truncated)
         self.close_connection = self.close_connection or close
         self._answer(status)
+
+    def _relay(self, body: bytes, truncated: bool, close: bool) -> None:
+        """Answer as the answerer says (a URL never handed out: 404, not relayed)."""
+        assert self.book.answerer is not None
+        headers = tuple((k, v) for k, v in self.headers.items())
+        target = self.path.encode("latin-1", "replace")
+        token = self.path.split("?", 1)[0].split(f"/{PREFIX}/", 1)[-1]
+        with self.book.lock:
+            handed = self.book.handed_out(token)
+        plain = (("Content-Type", "text/plain"),)
+        reply: Reply
+        if not handed:
+            reply = Relayed(404, "Not Found", plain, b"no callback URL was handed out here\n")
+        elif truncated:
+            reply = Relayed(413, "Content Too Large", plain, b"too large to relay\n")
+        else:
+            reply = self.book.answerer(self.command, target, headers, body)
+        status = reply.status if isinstance(reply, Relayed) else None
+        self._record(self.command, target, headers, body, status, truncated)
+        self.close_connection = self.close_connection or close
+        if isinstance(reply, Relayed):
+            self._write_relayed(reply)
+            return
+        self.close_connection = True
+        if isinstance(reply, Silence):
+            self.book.closing.wait(reply.seconds)
+        else:  # Reset: as abrupt as a refused connection can be made once it was accepted
+            with contextlib.suppress(OSError):
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+
+    def _write_relayed(self, reply: Relayed) -> None:
+        """The other receiver's answer: its status line, headers and body; framing ours."""
+        bodiless = reply.status in (204, 304) or reply.status < 200
+        try:
+            self.send_response_only(reply.status, reply.reason or None)
+            for name, value in reply.headers:
+                if name.lower() not in _OWN_HEADERS:
+                    self.send_header(name, value)
+            if not bodiless:
+                self.send_header("Content-Length", str(len(reply.body)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if reply.body and not bodiless and self.command != "HEAD":
+                self.wfile.write(reply.body)
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
 
     def _from_the_target(self) -> bool:
         sources = self.book.sources
@@ -219,7 +301,7 @@ class _Handler(BaseHTTPRequestHandler):
         with book.lock:
             path = target.split(b"?", 1)[0].decode("latin-1")
             token = path.split(f"/{PREFIX}/", 1)[1] if f"/{PREFIX}/" in path else None
-            matched = token in book.handed and not foreign
+            matched = book.handed_out(token) and not foreign
             if foreign:
                 book.foreign += 1
                 peer = str(self.client_address[0])
@@ -253,6 +335,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
             book.received.append(entry)
             book.lock.notify_all()
+            listener = book.listener
+        if listener is not None:
+            listener(entry)
 
 
 class _Server(ThreadingHTTPServer):
@@ -319,10 +404,14 @@ class Receiver:
         port: int = 0,
         public_url: str | None = None,
         sources: Sequence[Network] | None = None,
+        listener: Listener | None = None,
     ):
         """`sources`: the only peers whose requests are judged (`target_sources`); None:
-        every peer's."""
-        self._book = _Book(sources=None if sources is None else tuple(sources))
+        every peer's. `listener`: told of every request once recorded."""
+        self._book = _Book(
+            sources=None if sources is None else tuple(sources),
+            listener=listener,
+        )
         handler = type("Handler", (_Handler,), {"book": self._book})
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         server_class = type("Server", (_Server,), {"address_family": family})
@@ -414,6 +503,12 @@ class Receiver:
             self._book.scripts[token] = deque(faults)
             if keys is not None:
                 self._book.keys[token] = keys
+
+    def answer_with(self, answerer: Answerer, knows: Callable[[str], bool]) -> None:
+        """Answer each callback by `answerer` instead of the scripts (a proxy forwarding it),
+        for the tokens `knows` says were handed out (others get 404, unanswered by it)."""
+        with self._book.lock:
+            self._book.answerer, self._book.knows = answerer, knows
 
     def acknowledge_with(self, statuses: Sequence[int]) -> None:
         """Acknowledge requests no fault answers with these statuses in turn (C-4: any 2xx)."""

@@ -33,7 +33,8 @@ class Seen:
     response_headers: tuple[Header, ...] = ()
     #: The HTTP reason phrase of the answer, as the server wrote it.
     reason: str = ""
-    #: Callback URLs the proxy handed to the server in this request -> the client's own.
+    #: The tokens of the callback URLs the proxy handed to the server in this request (in
+    #: place of an `event_callback`) -> the client's own URL.
     rewrites: Mapping[str, str] = field(default_factory=dict)
 
 
