@@ -12,12 +12,15 @@ from typing import Any
 
 import pytest
 import requests
+from tests.contract.catalogue import load
 from tests.contract.conftest import served
 from tests.contract.variants import VARIANTS
 
 from .proxying import THIS_PYTHON, served_proxy
 
 AUTH = ("demo", "demo-password")
+
+load()
 #: Variants whose fault the client's session shows on one exchange, by the rule it breaks.
 SHOWN_BY_THE_SESSION = {
     "v_broken_json_500": "V-4",
@@ -25,6 +28,7 @@ SHOWN_BY_THE_SESSION = {
     "v_bare_404": "V-2",
     "r_delete_204": "R-3",
     "r_post_201": "R-3p",
+    "q_name_optional": "Q-4",
 }
 
 
