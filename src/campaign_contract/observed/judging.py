@@ -25,9 +25,9 @@ from campaign_contract.engine.verdict import judge as judge_parts
 from campaign_contract.engine.verdicts import Verdicts
 from campaign_contract.judges.answers import JUDGED, encoding_part, judge_exchange, rules_for_fields
 from campaign_contract.judges.auth import expect_unauthorized
-from campaign_contract.judges.machine import SENT, STATES, judge_transition, possible_states
 from campaign_contract.judges.requests import Sent, judge_body
 from campaign_contract.judges.routes import classify
+from campaign_contract.judges.traffic import after_sent, started_early, success_without_campaign
 from campaign_contract.judges.wire import accept_rule, judge_answer
 from campaign_contract.spec import openapi_sha256
 from campaign_contract.transport.exchange import Exchange
@@ -125,9 +125,7 @@ class TrafficJudge:
             v.expect_json(rule, exchange)  # V-1 by the request's Accept (V-2: judge_answer)
         route = classify(method, path)
         if not judge_answer(v, exchange):
-            if _success_without_campaign(exchange, route.template, route.status):
-                v.fail("R-3", f"{method} {path} succeeded without returning the campaign: "
-                       f"{exchange.describe()}", exchange)  # fmt: skip
+            success_without_campaign(v, exchange, route.template, route.status)
             return None
         if route.status is not None or route.template is None:
             if route.status is not None and route.certain:
@@ -160,48 +158,10 @@ class TrafficJudge:
         before = self._before(ident, seen.sent_at)
         judge_exchange(v, sent, exchange, before, ident, server_moves=True)
         if before is not None and exchange.success() is True:
-            self._judge_states(before, exchange)
-        if exchange.success() is True:
-            self._judge_start(exchange, seen.answered_at)
+            after_sent(v, before, exchange)
+        if exchange.success() is True and self.clock_skew is not None:
+            self.timed |= started_early(v, exchange, seen.answered_at, self.clock_skew)
         return said
-
-    def _judge_start(self, exchange: Exchange, answered: float) -> None:
-        """M-4: a campaign an answer shows SENDING, DONE or ERROR started, and only once its
-        `when` had come; its `when` cannot have changed since (M-5 refuses a PUT then). So a
-        `when` ahead of the server's clock when it answered (this machine's, plus
-        `clock_skew`) is a start before its time, whoever else wrote meanwhile."""
-        data = exchange.data()
-        when, state = data.get("when"), data.get("state")
-        if self.clock_skew is None or state not in SENT or not isinstance(when, int):
-            return
-        self.timed = True
-        ahead = when - (answered + self.clock_skew)
-        if ahead > 0:
-            self.verdicts.fail(
-                "M-4",
-                f"campaign {data.get('id')} is {state} while its `when` {when} is still "
-                f"{ahead + self.clock_skew:.0f} s ahead of this machine's clock (limits."
-                f"clock_skew {self.clock_skew:g} s): it started before its `when`",
-                exchange,
-            )
-
-    def _judge_states(self, before: dict[str, Any], exchange: Exchange) -> None:
-        """What any traffic proves about the state machine, whoever else wrote meanwhile:
-        nothing leaves DONE or ERROR, SENDING never returns to a client state (M-1), and no
-        PUT succeeds once a campaign was seen SENDING, DONE or ERROR (M-5)."""
-        v = self.verdicts
-        last = before.get("state")
-        if not isinstance(last, str) or last not in SENT:
-            return  # from a client state, a write the traffic did not show may explain a step
-        if exchange.method == "PUT":
-            v.fail("M-5", f"a PUT succeeded on campaign {before.get('id')}, seen {last} "
-                   f"before it was sent: {exchange.describe()}", exchange)  # fmt: skip
-            return
-        if exchange.method == "DELETE" and exchange.data().get("state") == "SENDING":
-            v.fail("M-5", f"a DELETE succeeded while the campaign was SENDING: "
-                   f"{exchange.describe()}", exchange)  # fmt: skip
-        if exchange.data().get("state") in STATES:
-            judge_transition(v, possible_states(last, None, None), exchange)
 
     def _note_client(self, sent: Sent, method: str) -> ClientNote | None:
         """A request every conforming server must refuse (`violation`), or one only a lenient
@@ -254,19 +214,6 @@ class TrafficJudge:
         return self.verdicts.results(
             None if self.judged else "the traffic held no exchange with the Campaign API"
         )
-
-
-def _success_without_campaign(exchange: Exchange, template: str | None, status: int | None) -> bool:
-    """R-3: a 2xx to a campaign's GET, POST, PUT or DELETE whose body is no JSON (an empty
-    204, a page): the application ran and returned no campaign."""
-    routes = {"/campaign": ("POST",), "/campaign/{id}": ("GET", "PUT", "DELETE")}
-    return (
-        status is None
-        and exchange.answered
-        and 200 <= (exchange.status or 0) < 300
-        and exchange.method in routes.get(template or "", ())
-        and not exchange.parses_as_json
-    )
 
 
 def _has_credentials(exchange: Exchange) -> bool:
