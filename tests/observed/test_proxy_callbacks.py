@@ -47,11 +47,13 @@ class ClientReceiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
     last: float = 0.0
+    refuse: int = 0
 
 
 @contextmanager
-def client_receiver() -> Iterator[ClientReceiver]:
-    kept = ClientReceiver()
+def client_receiver(refuse: int = 0) -> Iterator[ClientReceiver]:
+    """The client's receiver; it answers its first `refuse` callbacks 500."""
+    kept = ClientReceiver(refuse=refuse)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -64,7 +66,8 @@ def client_receiver() -> Iterator[ClientReceiver]:
             with kept.lock:
                 kept.got.append((self.command, self.path, body))
                 kept.last = time.monotonic()
-            self.send_response(200)
+                status = 500 if len(kept.got) <= refuse else 200
+            self.send_response(status)
             self.send_header("Content-Length", "3")
             self.end_headers()
             self.wfile.write(b"ok\n")
@@ -146,13 +149,13 @@ def _quiet(client: ClientReceiver, late: float) -> None:
 
 
 def _through_the_proxy(
-    server: str, tmp_path: Path, late: float = 0.0
+    server: str, tmp_path: Path, late: float = 0.0, refuse: int = 0
 ) -> tuple[int, dict[str, Any], ClientReceiver, dict[int, str], Path, Path, list[str]]:
     config, document = _config(server, tmp_path)
     live, record = tmp_path / "live.json", tmp_path / "session.jsonl"
     options = ("--config", str(config), "--record", str(record), "--json", str(live))
     with (
-        client_receiver() as client,
+        client_receiver(refuse) as client,
         served_proxy("--to", server, "--listen", "127.0.0.1:0", *options) as proxy,
     ):
         mine = _session(proxy.url, client.url, document)
@@ -197,7 +200,10 @@ def _client_got_every_callback(client: ClientReceiver, record: Path, query_kept:
         return line["method"], rest, base64.b64decode(line["body_b64"])
 
     assert sorted(got) == sorted(sent(line) for line in made)
-    assert all(line["status"] == 200 for line in made)  # the client's answer went back
+    with client.lock:
+        refused = sum(1 for n in range(len(got)) if n < client.refuse)
+    statuses = [line["status"] for line in made]  # the client's answer went back
+    assert statuses.count(500) == refused and statuses.count(200) == len(made) - refused
     assert all(("?" + QUERY in path) == query_kept for _m, path, _b in got)
 
 
@@ -298,3 +304,25 @@ def test_a_client_receiver_that_refuses_makes_the_server_retry(tmp_path: Path) -
             proxy.stop()
     assert all(line["status"] is None for line in made), made
     assert any("refused" in line.lower() or "reset" in line for line in proxy.stderr)
+
+
+#: Real seconds C-4's hour takes on the tests' mock, with the config's clock_skew.
+HOUR = (3600 + 120) / SPEED
+
+
+@pytest.mark.parametrize(("name", "c4"), [("", "pass"), ("c_never_retries", "fail")])
+def test_a_callback_the_client_refused_comes_again_within_the_hour(
+    name: str, c4: str, tmp_path: Path
+) -> None:
+    variant = next((v.apply for v in CALLBACK_VARIANTS if v.name == name), None)
+    with served(variant) as server:
+        code, live, client, _mine, record, _config, _lines = _through_the_proxy(
+            server, tmp_path, late=HOUR, refuse=1
+        )
+    rules = {r["id"]: r for r in live["rules"]}
+    assert rules["C-4"]["status"] == c4, rules["C-4"]
+    clause = next(c for c in rules["C-4"]["clauses"] if c["id"] == "C-4.other-status-retried")
+    assert clause["cells_exercised"] == 1  # the client's 500, judged a whole hour later
+    _client_got_every_callback(client, record, query_kept=True)
+    if not name:
+        assert code == 0

@@ -186,6 +186,41 @@ def acknowledged_never_again(v: Verdicts, found: Observation, sends: list[Send])
     _account_acknowledgements(v, found)
 
 
+#: C-4's retry window: a refused callback is retried for at least this many seconds.
+RETRY_WINDOW = 3600.0
+
+
+def retried_within_the_window(v: Verdicts, found: Observation, sends: list[Send]) -> None:
+    """C-4 on callbacks a receiver refused by its own choice (traffic a proxy saw): the
+    server retries for at least an hour, so each refused callback's events come again
+    within it (acknowledged or not: the receiver may refuse again). Judged only on refusals
+    a whole window (server time, `limits.clock_speed`, plus `clock_skew`) before the end."""
+    limits = found.config.limits
+    window = RETRY_WINDOW + limits.clock_skew
+    judged = False
+    for send in sends:
+        reports = found.of(send)
+        for bad in _refusals(found, send):
+            if (found.ended_at - bad.received.arrived) * limits.clock_speed < window:
+                continue
+            judged = True
+            status = bad.received.status
+            if status is None:
+                v.exercised(NO_ANSWER, failure="no_answer")
+            elif str(status) in [str(s) for s in OTHER_STATUSES]:
+                v.exercised(OTHER_STATUS, status=str(status))
+            later = {k for r in reports if r.received.number > bad.received.number
+                     for k in r.event_keys()}  # fmt: skip
+            lost = [k for k in bad.event_keys() if k not in later]
+            if lost:
+                how = f"answered HTTP {status}" if status is not None else "left unanswered"
+                fail(v, "C-4", f"{len(lost)} event(s) of a callback the receiver {how} were "
+                     f"never sent again in the {RETRY_WINDOW:g} s (server time) that followed "
+                     f"(e.g. `{lost[0][2]}` for {lost[0][1]})", found, send, [bad])  # fmt: skip
+    if not judged:
+        v.unexercised("C-4", "no callback was refused an hour (server time) before the end")
+
+
 def _account_acknowledgements(v: Verdicts, found: Observation) -> None:
     """Every acknowledgement of the run takes the next of ACK_STATUSES (the receiver's turn):
     each status that acknowledged a callback was judged by `_no_repeats`."""

@@ -9,8 +9,8 @@ no audience is judged). Each callback to a handed-out URL becomes a `Report` of 
 What passive traffic cannot show is not judged, so a FAIL here is one every conforming server
 would avoid on the same traffic: a send counts as over (every event due) only once it was seen
 DONE and C-3's 300 s (server time, `limits.clock_speed`) plus `limits.clock_skew` have passed
-since, or once every event expected of it was acknowledged; a refused callback's retries may
-take C-4's hour, so they are not waited for here.
+since, or once every event expected of it was acknowledged; a refused callback must have come
+again only once C-4's hour (server time) had passed before the end.
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def _judges() -> tuple[tuple[str, tuple[str, ...], Judge, bool], ...]:
         ("observed.callbacks.keys", ("C-2",), delivery.keys_by_channel, False),
         ("observed.callbacks.lateness", ("C-3", "C-3p"), timing.lateness, False),
         ("observed.callbacks.acknowledged", ("C-4",), delivery.acknowledged_never_again, False),
+        ("observed.callbacks.retried", ("C-4",), delivery.retried_within_the_window, False),
         ("observed.callbacks.events", ("E-1",), events.payload_events, False),
         ("observed.callbacks.lifecycle", ("E-2",), events.lifecycle, False),
         ("observed.callbacks.audience", ("A-1",), audience.audience, True),
