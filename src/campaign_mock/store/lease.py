@@ -10,7 +10,6 @@ from collections.abc import Callable
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.commands import Answer, Command, CountAnswer, Pending, Refused
 from campaign_mock.domain.errors import ConflictError
-from campaign_mock.domain.models import State
 from campaign_mock.domain.simulation import SavedSends, read_checkpoint
 from campaign_mock.store.base import LEASE_SECONDS, StateStore, StoreLost
 from campaign_mock.store.codec import StoreFormatError, encode, read
@@ -183,13 +182,15 @@ class SendsLease:
         """Becomes the holder: resumes the last checkpoint and every send it lacks."""
         backend, store = self._backend, self._store
         with self._synced:
+            if self.leading:  # another thread of this instance took it over meanwhile
+                return
             saved = store.load_checkpoint()
             record = None if saved is None else self._checkpoint_record(saved[1])
             if record is not None:
                 backend.simulation.restore(record, backend.fixtures, resume=True)
-            else:  # none, or one it cannot read: the sends start again (_restart_orphans)
+            else:  # none, or one it cannot read: the sends start again (take_up_orphans)
                 backend.simulation.reset()
-            self._restart_orphans()
+            backend.take_up_orphans()
             outbox = backend.simulation.outbox
             with outbox.lock:
                 outbox.adopt_acknowledged(store.acknowledged())
@@ -204,23 +205,15 @@ class SendsLease:
         with contextlib.suppress(*store_errors()):
             self._store.acknowledge(key)
 
-    def _restart_orphans(self) -> None:
-        """SENDING campaigns the checkpoint has no send for (their holder died before it
-        checkpointed them): each starts again from its first message, at its start."""
-        backend = self._backend
-        simulation = backend.simulation
-        for campaign in backend.campaigns():
-            if campaign.state is State.SENDING and not simulation.has_job(campaign.id):
-                started = next(
-                    (t.at for t in reversed(campaign.history) if t.state is State.SENDING),
-                    backend.clock.now(),
-                )
-                simulation.start(campaign, backend.fixtures, started)
-
     def _follow(self) -> None:
         """Not the holder: the world and the holder's last checkpoint, for reading."""
         store = self._store
         with self._synced.reading():
+            if self.leading:
+                # Another thread of this instance (the ticker, a clock move's tick) took the
+                # lease since this one looked: its sends are the world's, and the checkpoint
+                # is older than them (restored, it lost a send just started: SENDING for ever).
+                return
             version = store.checkpoint_version()
             if version != self._replica_version:
                 saved = store.load_checkpoint()
