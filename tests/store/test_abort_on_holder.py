@@ -19,7 +19,7 @@ from campaign_mock.domain.errors import ConflictError
 from campaign_mock.domain.models import State
 from campaign_mock.domain.params import CampaignFields
 from campaign_mock.fixtures.document import default_fixtures
-from campaign_mock.store import open_store
+from campaign_mock.store import lease, open_store
 from campaign_mock.store.shared import StoredWorld
 
 START = 1_900_000_000.0
@@ -85,25 +85,26 @@ def test_a_sending_campaign_without_a_send_here_is_aborted(tmp_path: Path, where
 
 
 class _Interleaving:
-    """A store that makes the first tick of one thread (the one that loses the race for the
-    lease and only follows) read the store's stamp only after the other thread has taken
-    the lease over and started the send: the order two ticks of one instance took on a
-    loaded machine (a clock move's and the ticker's)."""
+    """A store on which one thread's tick (the follower's) finds the lease held elsewhere,
+    then reads the store's stamp to follow only after the other thread has taken the lease
+    over and started the send: the order two ticks of one instance (the ticker's and a clock
+    move's) took on a loaded machine, as the lease came free."""
 
     def __init__(self, store: Any) -> None:
         self._store = store
         self.follower: int | None = None
+        self.refused = False
         self.following = threading.Event()
         self.sent = threading.Event()
-        self.holding = threading.Event()
 
     def hold_lease(self, holder: str, seconds: float = 3.0) -> bool:
-        self.holding.set()
-        assert self.following.wait(10), "the other tick never followed"
+        if threading.get_ident() == self.follower:
+            self.refused = True  # as when another instance still held it
+            return False
         return bool(self._store.hold_lease(holder, seconds))
 
     def stamp(self) -> Any:
-        if threading.get_ident() == self.follower and not self.following.is_set():
+        if threading.get_ident() == self.follower and self.refused and not self.sent.is_set():
             self.following.set()
             assert self.sent.wait(10), "the holder never sent"
         return self._store.stamp()
@@ -112,22 +113,26 @@ class _Interleaving:
         return getattr(self._store, name)
 
 
-def test_a_tick_that_follows_never_undoes_the_holders_send(tmp_path: Path) -> None:
-    """Two threads of one instance tick at once: one takes the lease and starts the send,
-    the other, which saw no lease, follows the store's checkpoint. That checkpoint must not
-    replace the holder's sends (the send was lost: the campaign stayed SENDING for ever)."""
+def test_a_tick_that_follows_never_undoes_the_holders_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads of one instance tick at once: one saw the lease held elsewhere and
+    follows the store's checkpoint, the other takes the lease over and starts the send. That
+    checkpoint must not replace the holder's sends (the send was lost: the campaign stayed
+    SENDING for ever, and no callback came)."""
+    monkeypatch.setattr(lease, "RENEW_EVERY", 0.0)  # each tick looks at the lease
     store = _Interleaving(open_store(f"sqlite:///{tmp_path / 'mock.db'}"))
     world = _stored(tmp_path, store)
     ident = _due(world)
 
     def follow() -> None:
         store.follower = threading.get_ident()
-        assert store.holding.wait(10)
         world.tick()
 
     follower = threading.Thread(target=follow)
     follower.start()
-    world.tick()  # takes the lease over once the other tick waits to follow, then sends
+    assert store.following.wait(10), "the other tick never followed"
+    world.tick()  # takes the lease over and starts the send
     assert world.leading and world.get_campaign(ident).state is State.SENDING
     store.sent.set()
     follower.join(10)
@@ -135,3 +140,51 @@ def test_a_tick_that_follows_never_undoes_the_holders_send(tmp_path: Path) -> No
     world.clock.advance(LATER)  # type: ignore[attr-defined]
     world.tick()
     assert world.get_campaign(ident).state is State.DONE
+
+
+class _Overlapping:
+    """A store that counts the calls holding the lease at once; the first waits (a second
+    at most) for another to come in beside it."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.inside = 0
+        self.most = 0
+        self.calls = 0
+        self.second = threading.Event()
+        self._count = threading.Lock()
+
+    def hold_lease(self, holder: str, seconds: float = 3.0) -> bool:
+        with self._count:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+            first, self.calls = not self.calls, self.calls + 1
+            if self.inside > 1:
+                self.second.set()
+        try:
+            if first:
+                self.second.wait(1.0)  # the window another thread of the instance may enter
+            return bool(self._store.hold_lease(holder, seconds))
+        finally:
+            with self._count:
+                self.inside -= 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_one_thread_of_an_instance_holds_the_lease_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ticker and a clock move's tick keeping the lease at once: on Redis the second
+    saw the first's hold as another instance's, and the holder stepped down."""
+    monkeypatch.setattr(lease, "RENEW_EVERY", 0.0)  # each tick looks at the lease
+    store = _Overlapping(open_store(f"sqlite:///{tmp_path / 'mock.db'}"))
+    world = _stored(tmp_path, store)
+    ticks = [threading.Thread(target=world.tick) for _ in range(2)]
+    for tick in ticks:
+        tick.start()
+    for tick in ticks:
+        tick.join(10)
+    assert world.leading
+    assert store.most == 1

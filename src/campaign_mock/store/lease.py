@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -54,6 +55,7 @@ class SendsLease:
         #: Whether this instance holds the lease, so runs the sends.
         self.leading = False
         self._renewed = 0.0
+        self._keeping = threading.Lock()
         self._checkpointed = 0.0
         self._checkpoint_gap = CHECKPOINT_EVERY
         self._signature: tuple[int, ...] = ()
@@ -160,17 +162,20 @@ class SendsLease:
         return False
 
     def _keep_lease(self) -> None:
-        now = time.monotonic()
-        if now - self._renewed < RENEW_EVERY:
-            return
-        self._renewed = now
-        with self._synced.reading():
-            pass  # the store is still the one joined (StoreLost if not): its lease is ours
-        held = self._store.hold_lease(self.instance)
-        if held and not self.leading:
-            self._take_over()
-        elif not held and self.leading:
-            self._step_down()  # another instance took it: it resumes from the checkpoint
+        """One thread at a time (the ticker, a clock move's tick): two holding the lease at
+        once could each see the other's hold as another instance's (Redis) and step down."""
+        with self._keeping:
+            now = time.monotonic()
+            if now - self._renewed < RENEW_EVERY:
+                return
+            self._renewed = now
+            with self._synced.reading():
+                pass  # the store is still the one joined (StoreLost if not): its lease is ours
+            held = self._store.hold_lease(self.instance)
+            if held and not self.leading:
+                self._take_over()
+            elif not held and self.leading:
+                self._step_down()  # another instance took it: it resumes from the checkpoint
 
     def _step_down(self) -> None:
         self.leading = False
