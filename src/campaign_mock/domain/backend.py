@@ -284,17 +284,35 @@ class CampaignBackend:
         return self._simulation.outbox.busy(until)
 
     def abort_campaign(self, ident: int, reason: str) -> Campaign:
-        """An injected fault: a SENDING campaign's send cannot go on, so it ends in ERROR."""
+        """An injected fault: a SENDING campaign's send cannot go on, so it ends in ERROR.
+
+        It runs only where the sends run (in memory, or on a store's lease holder), so even
+        a replica first brings them to now, as a request does in memory: a send whose last
+        outcome is in reads DONE (a conflict saying so), and a SENDING campaign whose send
+        this copy lacks (forced SENDING, or started by an instance that had just lost the
+        lease) has its send taken up from its start, then aborted."""
         with self._lock:
-            self._catch_up()
+            now = self._clock.now()
+            self._bring_sends(now)
             campaign = self._find(ident)
-            if not self._simulation.abort(ident, self._clock.now(), reason, Actor.CONTROL):
+            if campaign.state is State.SENDING and not self._simulation.has_job(ident):
+                self._take_up(campaign, now)
+            aborted = self._simulation.abort(ident, now, reason, Actor.CONTROL)
+            self.end_sends(now)
+            if not aborted:
                 raise ConflictError(
                     f"campaign {ident} is {campaign.state}, not SENDING",
                     {"state": [f"campaign is {campaign.state}"]},
                 )
-            self.end_sends(self._clock.now())
             return _copy(campaign)
+
+    def take_up_orphans(self) -> None:
+        """SENDING campaigns this copy has no send for (a lease holder that died before it
+        checkpointed them): each starts again from its first message, at its start."""
+        with self._lock:
+            for campaign in self._campaigns.values():
+                if campaign.state is State.SENDING and not self._simulation.has_job(campaign.id):
+                    self._take_up(campaign, self._clock.now())
 
     # -- a tick's steps (a shared store runs them under different locks) ---------------
 
@@ -380,13 +398,20 @@ class CampaignBackend:
 
     def _catch_up(self) -> None:
         """Moves due READY campaigns to SENDING and on (M-4), at the clock's time."""
-        if self._replica:
-            return
-        now = self._clock.now()
+        if not self._replica:
+            self._bring_sends(self._clock.now())
+
+    def _bring_sends(self, now: float) -> None:
+        """Due sends start, and those over by `now` end: campaigns' states only, since
+        handing events to the outbox is the ticker's job, not a request's."""
         self.start_due(now)
-        # States only: handing events to the outbox is the ticker's job, not a request's.
         self._simulation.advance(now, now, release=False)
         self.end_sends(now)
+
+    def _take_up(self, campaign: Campaign, now: float) -> None:
+        """Starts again the send of a SENDING campaign this copy has none for, at its start."""
+        started = next((t.at for t in reversed(campaign.history) if t.state is State.SENDING), now)
+        self._simulation.start(campaign, self._fixtures, started)
 
     def _no_changes(self) -> set[int] | _Untracked:
         return set() if self._replica else _UNTRACKED

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.commands import Answer, Command, CountAnswer, Pending, Refused
 from campaign_mock.domain.errors import ConflictError
-from campaign_mock.domain.models import State
 from campaign_mock.domain.simulation import SavedSends, read_checkpoint
 from campaign_mock.store.base import LEASE_SECONDS, StateStore, StoreLost
 from campaign_mock.store.codec import StoreFormatError, encode, read
@@ -55,6 +55,7 @@ class SendsLease:
         #: Whether this instance holds the lease, so runs the sends.
         self.leading = False
         self._renewed = 0.0
+        self._keeping = threading.Lock()
         self._checkpointed = 0.0
         self._checkpoint_gap = CHECKPOINT_EVERY
         self._signature: tuple[int, ...] = ()
@@ -161,17 +162,20 @@ class SendsLease:
         return False
 
     def _keep_lease(self) -> None:
-        now = time.monotonic()
-        if now - self._renewed < RENEW_EVERY:
-            return
-        self._renewed = now
-        with self._synced.reading():
-            pass  # the store is still the one joined (StoreLost if not): its lease is ours
-        held = self._store.hold_lease(self.instance)
-        if held and not self.leading:
-            self._take_over()
-        elif not held and self.leading:
-            self._step_down()  # another instance took it: it resumes from the checkpoint
+        """One thread at a time (the ticker, a clock move's tick): two holding the lease at
+        once could each see the other's hold as another instance's (Redis) and step down."""
+        with self._keeping:
+            now = time.monotonic()
+            if now - self._renewed < RENEW_EVERY:
+                return
+            self._renewed = now
+            with self._synced.reading():
+                pass  # the store is still the one joined (StoreLost if not): its lease is ours
+            held = self._store.hold_lease(self.instance)
+            if held and not self.leading:
+                self._take_over()
+            elif not held and self.leading:
+                self._step_down()  # another instance took it: it resumes from the checkpoint
 
     def _step_down(self) -> None:
         self.leading = False
@@ -183,13 +187,15 @@ class SendsLease:
         """Becomes the holder: resumes the last checkpoint and every send it lacks."""
         backend, store = self._backend, self._store
         with self._synced:
+            if self.leading:  # another thread of this instance took it over meanwhile
+                return
             saved = store.load_checkpoint()
             record = None if saved is None else self._checkpoint_record(saved[1])
             if record is not None:
                 backend.simulation.restore(record, backend.fixtures, resume=True)
-            else:  # none, or one it cannot read: the sends start again (_restart_orphans)
+            else:  # none, or one it cannot read: the sends start again (take_up_orphans)
                 backend.simulation.reset()
-            self._restart_orphans()
+            backend.take_up_orphans()
             outbox = backend.simulation.outbox
             with outbox.lock:
                 outbox.adopt_acknowledged(store.acknowledged())
@@ -204,23 +210,15 @@ class SendsLease:
         with contextlib.suppress(*store_errors()):
             self._store.acknowledge(key)
 
-    def _restart_orphans(self) -> None:
-        """SENDING campaigns the checkpoint has no send for (their holder died before it
-        checkpointed them): each starts again from its first message, at its start."""
-        backend = self._backend
-        simulation = backend.simulation
-        for campaign in backend.campaigns():
-            if campaign.state is State.SENDING and not simulation.has_job(campaign.id):
-                started = next(
-                    (t.at for t in reversed(campaign.history) if t.state is State.SENDING),
-                    backend.clock.now(),
-                )
-                simulation.start(campaign, backend.fixtures, started)
-
     def _follow(self) -> None:
         """Not the holder: the world and the holder's last checkpoint, for reading."""
         store = self._store
         with self._synced.reading():
+            if self.leading:
+                # Another thread of this instance (the ticker, a clock move's tick) took the
+                # lease since this one looked: its sends are the world's, and the checkpoint
+                # is older than them (restored, it lost a send just started: SENDING for ever).
+                return
             version = store.checkpoint_version()
             if version != self._replica_version:
                 saved = store.load_checkpoint()

@@ -93,11 +93,17 @@ class SyncedLock:
         try:
             if local.depth == 1 and self._store_hold is not None:
                 hold, self._store_hold = self._store_hold, None
-                try:
-                    if kind is None or issubclass(kind, CampaignError):
-                        self._sync_out()
-                finally:
+                if kind is not None and not issubclass(kind, CampaignError):
                     hold.__exit__(kind, error, trace)
+                    return
+                try:
+                    self._sync_out()
+                except BaseException as failed:
+                    hold.__exit__(type(failed), failed, failed.__traceback__)
+                    raise
+                # A CampaignError's changes stand (an abort refused as DONE has just ended
+                # the send): the store commits them, as SQLite would not on an error's exit.
+                hold.__exit__(None, None, None)
         finally:
             local.depth -= 1
             if not local.depth:
