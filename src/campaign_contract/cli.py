@@ -453,6 +453,7 @@ def proxy(
     parts = resolve(selection, (), ()).parts
     skew = _skew(config_path, config)
     judge = TrafficJudge(parts, credentials_required=required, clock_skew=skew)
+    judge.send_wait = config.limits.send_wait if config_path else None
     try:
         target.connect(timeout).close()
     except OSError as error:
@@ -628,6 +629,7 @@ def judge_file(
         return
     skew = _skew(config_path, config)
     judge = TrafficJudge(parts, credentials_required=required, clock_skew=skew)
+    judge.send_wait = config.limits.send_wait if config_path else None
     session = None
     if traffic.kind == "recording" and traffic.receiver:
         session = CallbackSession(config, parts, receiver_url=traffic.receiver)

@@ -68,3 +68,32 @@ def test_a_start_before_its_when_fails_m4(variant: str, m4: str, tmp_path: Path)
 
 def test_a_server_whose_clock_is_not_real_time_is_not_judged_by_it(tmp_path: Path) -> None:
     assert _proxied("m4_ready_sends_early", tmp_path, speed=60.0)["M-4"] == "not_exercised"
+
+
+def test_a_send_seen_sending_past_send_wait_is_told_not_failed(tmp_path: Path) -> None:
+    """A frozen clock holds a send in SENDING: the report says so (M-4.sending-ends: how long
+    a send takes is the server's to choose), and M-4 does not fail."""
+    live = tmp_path / "live.json"
+    with served(None, speed=1.0) as server:
+        document: dict[str, Any] = config_from_state(fetch_mock_state(server), server)
+        document["limits"] = {"clock_speed": 1, "clock_skew": 5, "send_wait": 1}
+        config = tmp_path / "contract.yaml"
+        config.write_text(yaml.safe_dump(document), "utf-8")
+        requests.post(f"{server}/_mock/clock/freeze", json={}, timeout=10).raise_for_status()
+        options = ("--listen", "127.0.0.1:0", "--config", str(config), "--json", str(live))
+        with served_proxy("--to", server, *options) as proxy, requests.Session() as http:
+            http.auth = AUTH
+            fields = {"name": "n", "domain": "1", "list": "2", "state": "READY"}
+            made = http.post(f"{proxy.url}/campaign", data={**fields, "when": "1000000000"})
+            ident = made.json()["data"]["id"]
+            started = time.monotonic()
+            states = set()
+            while time.monotonic() - started < 2.5:
+                states.add(http.get(f"{proxy.url}/campaign/{ident}").json()["data"]["state"])
+                time.sleep(0.2)
+            code = proxy.stop()
+    report = json.loads(live.read_text("utf-8"))
+    assert states == {"SENDING"}, states
+    told = [w for w in report["warnings"] if f"campaign {ident} was still SENDING" in w]
+    assert told and "told, not failed" in told[0], report["warnings"]
+    assert code == 0 and {r["id"]: r["status"] for r in report["rules"]}["M-4"] == "pass"

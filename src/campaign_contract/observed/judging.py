@@ -96,6 +96,11 @@ class TrafficJudge:
     clock_skew: float | None = None
     #: Whether an answer was judged against the server's clock (M-4).
     timed: bool = False
+    #: The config's `limits.send_wait`: a campaign seen SENDING longer is told (never failed:
+    #: how long a send takes is the server's to choose, M-4.sending-ends); None: not told.
+    send_wait: float | None = None
+    #: Campaign id -> when an answer first showed it SENDING, and last did.
+    sending: dict[int, tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.verdicts = _Tapped(self.selected)
@@ -207,6 +212,24 @@ class TrafficJudge:
             self.campaigns.pop(ident, None)
         else:
             self.campaigns[ident] = (data, at)
+        if data.get("state") == "SENDING" and exchange.method != "DELETE":
+            first, _last = self.sending.get(ident, (at, at))
+            self.sending[ident] = (first, at)
+        else:
+            self.sending.pop(ident, None)
+
+    def warnings(self) -> list[str]:
+        """Sends the traffic saw SENDING past `limits.send_wait`, last seen still SENDING."""
+        if self.send_wait is None:
+            return []
+        return [
+            f"campaign {ident} was still SENDING {last - first:.0f} s after an answer first "
+            f"showed it SENDING (limits.send_wait {self.send_wait:g} s): M-4 says a send ends "
+            "in DONE or ERROR, but how long it takes is the server's to choose, so this is "
+            "told, not failed"
+            for ident, (first, last) in sorted(self.sending.items())
+            if last - first > self.send_wait
+        ]
 
     def results(self) -> list[CheckResult]:
         if not self.timed:
@@ -257,7 +280,7 @@ def observed_report(
     resolved = resolve(selection, (), ())
     results = [*judge.results(), *callbacks]
     verdicts = judge_parts(results, resolved.left_out, no_check=NOT_PASSIVE)
-    told = list(warnings)
+    told = [*warnings, *judge.warnings()]
     if not judge.judged:
         told.insert(0, "the traffic held no exchange with the Campaign API: nothing was judged")
     if judge.left_out:
