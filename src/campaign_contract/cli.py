@@ -428,6 +428,7 @@ def proxy(
     from campaign_contract.observed.record import Recorder
     from campaign_contract.observed.relay import Relay, Target
     from campaign_contract.transport.received import Received
+    from campaign_contract.transport.redact import mask
     from campaign_contract.transport.traffic import Seen
 
     try:
@@ -467,7 +468,8 @@ def proxy(
     recorder = None
 
     def note(line: str) -> None:
-        click.echo(f"campaign-contract proxy: {printable(line)}", err=True)
+        # A note may quote a URL or a server's words: the configured secrets stay out.
+        click.echo(f"campaign-contract proxy: {printable(mask(line, secrets))}", err=True)
 
     def heard(received: Received, campaign: int | None) -> None:
         if recorder is not None:
