@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -17,6 +18,10 @@ from urllib.parse import urlsplit
 #: `python -m campaign_contract` of the environment running the tests.
 THIS_PYTHON = (sys.executable, "-m", "campaign_contract")
 _LISTENING = re.compile(r"^proxying (http://\S+) -> ")
+#: Seconds a proxy may take to end once signalled: its own bounds add up to 25 (exchanges in
+#: flight drain for limits.request_timeout, 10 s; its connections then 10 s; its receiver
+#: 5 s), and a loaded machine slows each step.
+STOP_WITHIN = 60.0
 
 
 @dataclass
@@ -29,13 +34,24 @@ class Proxy:
     stderr: list[str] = field(default_factory=list)
     readers: list[threading.Thread] = field(default_factory=list)
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
-        """Signal it, wait for its end and for all it printed; its exit code."""
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = STOP_WITHIN) -> int:
+        """Signal it, wait for its end and for all it printed; its exit code. One that does
+        not end in time is made to print every thread's stack (faulthandler, on SIGABRT)
+        into the failure."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
         elif self.process.stdout is not None and self.process.stdout.closed:
             return self.process.returncode  # stopped before
-        code = self.process.wait(timeout)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired as expired:
+            self.process.send_signal(signal.SIGABRT)
+            self.process.wait(30)
+            for reader in self.readers:
+                reader.join(30)
+            stacks = "\n".join(self.stderr[-200:])
+            told = f"the proxy did not end {timeout:g} s after {sig!r}:\n{stacks}"
+            raise AssertionError(told) from expired
         for reader in self.readers:
             reader.join(timeout)
         for stream in (self.process.stdout, self.process.stderr):
@@ -62,6 +78,7 @@ def served_proxy(*options: str, startup: float = 30.0) -> Iterator[Proxy]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
     )
     proxy = Proxy(process)
     listening = threading.Event()
