@@ -317,6 +317,23 @@ def _listen_address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+#: Seconds the main thread waits at a time: a signal another thread received runs its Python
+#: handler only once the main thread is back in the interpreter.
+SIGNAL_POLL = 0.25
+
+
+def _wait_for(stop: threading.Event, duration: float | None) -> None:
+    """Until `stop` is set or `duration` passes, in short waits: a process-directed signal
+    (SIGTERM, SIGINT) may be delivered to any thread, and then the main thread, blocked in
+    an endless wait, would never run the handler that sets `stop`."""
+    deadline = None if duration is None else time.monotonic() + duration
+    while not stop.is_set():
+        left = SIGNAL_POLL if deadline is None else min(SIGNAL_POLL, deadline - time.monotonic())
+        if left <= 0:
+            return
+        stop.wait(left)
+
+
 def _skew(config_path: str | None, config: Config) -> float | None:
     """The config's clock_skew when it says the server's clock runs at real time (M-4's
     start judged on traffic); None: the server's clock is not known."""
@@ -527,7 +544,7 @@ def proxy(
     )
     ended = time.time()
     try:
-        stop.wait(duration)
+        _wait_for(stop, duration)
     finally:
         relay.stop(drain=timeout)
         if side is not None:

@@ -5,11 +5,14 @@ on a signal (docs/design/proxy-and-judge.md, section 6, test 5)."""
 from __future__ import annotations
 
 import base64
+import ctypes
 import json
+import os
 import signal
 import socket
 import stat
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,6 +23,9 @@ from tests.serving import free_port, served_mock
 from campaign_contract.observed.record import read_record
 
 from .proxying import THIS_PYTHON, raw_exchange, served_proxy
+
+#: Linux x86-64's tgkill: a signal to one thread of a process.
+SYS_TGKILL = 234
 
 #: The built-in fixtures' account (README.md: demo, demo-password, its API key).
 USER, PASSWORD, API_KEY = "demo", "demo-password", "demo-api-key-0123456789abcdef"
@@ -163,6 +169,30 @@ def test_a_signal_ends_it_cleanly_with_the_recordings_end(tmp_path: Path, sig: i
     lines = [json.loads(line) for line in record.read_text().splitlines()]
     assert [line.get("kind") for line in lines[1:]] == ["exchange", "end"]
     assert len(proxy.stdout) == 1 and " GET /campaign/1 -> 401 " in proxy.stdout[0]
+
+
+def test_a_signal_another_thread_receives_still_ends_it(tmp_path: Path) -> None:
+    """SIGTERM is delivered to a thread of the proxy's own choosing: sent to one that is not
+    the main thread (Linux tgkill), it must still end the proxy. An endless wait in the main
+    thread never ran the handler then: the proxy hung (seen once beside a CPU hog)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    with served_mock() as mock, served_proxy("--to", mock, "--listen", "127.0.0.1:0") as proxy:
+        pid = proxy.process.pid
+        _main_thread_asleep(pid)  # in its wait: a signal that reaches it runs at once
+        others = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)
+        assert others, "the proxy runs no thread besides its main one"
+        assert libc.syscall(SYS_TGKILL, pid, others[0], signal.SIGTERM) == 0, ctypes.get_errno()
+        assert proxy.process.wait(10) == 0, proxy.stderr
+
+
+def _main_thread_asleep(pid: int) -> None:
+    """Until the process's main thread has slept (state S) on ten reads in a row."""
+    deadline, asleep = time.monotonic() + 30, 0
+    while asleep < 10:
+        assert time.monotonic() < deadline, "the proxy's main thread never went to sleep"
+        with open(f"/proc/{pid}/task/{pid}/stat") as stat:
+            asleep = asleep + 1 if stat.read().rsplit(")", 1)[1].split()[0] == "S" else 0
+        time.sleep(0.01)
 
 
 def test_duration_ends_it_by_itself(tmp_path: Path) -> None:
