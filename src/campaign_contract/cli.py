@@ -334,14 +334,6 @@ def _wait_for(stop: threading.Event, duration: float | None) -> None:
         stop.wait(left)
 
 
-def _skew(config_path: str | None, config: Config) -> float | None:
-    """The config's clock_skew when it says the server's clock runs at real time (M-4's
-    start judged on traffic); None: the server's clock is not known."""
-    if config_path and config.limits.clock_speed == 1.0:
-        return config.limits.clock_skew
-    return None
-
-
 def _is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -455,7 +447,6 @@ def proxy(
         return
     host, port = _listen_address(listen)
     secrets: frozenset[str] = frozenset()
-    required: bool | None = None
     config = PASSIVE_CONFIG
     if config_path:
         try:
@@ -464,14 +455,11 @@ def proxy(
             _die(str(error))
             return
         secrets = config.auth.secrets
-        required = config.auth.method != "none"
     timeout = config.limits.request_timeout
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     selection = Selection()
     parts = resolve(selection, (), ()).parts
-    skew = _skew(config_path, config)
-    judge = TrafficJudge(parts, credentials_required=required, clock_skew=skew)
-    judge.send_wait = config.limits.send_wait if config_path else None
+    judge = TrafficJudge.of(parts, config if config_path else None)
     try:
         target.connect(timeout).close()
     except OSError as error:
@@ -629,13 +617,11 @@ def judge_file(
 
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     secrets: frozenset[str] | None = None
-    required: bool | None = None
     config = PASSIVE_CONFIG
     try:
         if config_path:
             config = load_config(config_path)
             secrets = config.auth.secrets
-            required = config.auth.method != "none"
         selection = Selection(
             level="core" if level == "core" else "all",
             only=tuple(t for o in only for t in split_tokens(o)),
@@ -646,9 +632,7 @@ def judge_file(
     except (ConfigError, SelectionError, TrafficFileError) as error:
         _die(str(error))
         return
-    skew = _skew(config_path, config)
-    judge = TrafficJudge(parts, credentials_required=required, clock_skew=skew)
-    judge.send_wait = config.limits.send_wait if config_path else None
+    judge = TrafficJudge.of(parts, config if config_path else None)
     session = None
     if traffic.kind == "recording" and traffic.receiver:
         session = CallbackSession(config, parts, receiver_url=traffic.receiver)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.client
 from collections.abc import Callable
 
+from campaign_contract.observed.callbacks import token_of
 from campaign_contract.observed.rewrite import CallbackRewriter
 from campaign_contract.transport.received import (
     HANG_SECONDS,
@@ -50,9 +51,8 @@ class Forwarder:
     def __call__(
         self, method: str, target: bytes, headers: tuple[tuple[str, str], ...], body: bytes
     ) -> Reply:
-        marker = f"/{PREFIX}/".encode()
-        token = target.split(b"?", 1)[0].partition(marker)[2].split(b"/", 1)[0]
-        where = self.rewriter.forward_target(token.decode("latin-1"), target)
+        after = target.split(b"?", 1)[0].decode("latin-1").partition(f"/{PREFIX}/")[2]
+        where = self.rewriter.forward_target(token_of(after), target)
         if where is None:
             return Relayed(404, "Not Found", (), b"")
         authority, path = where.authority, where.target

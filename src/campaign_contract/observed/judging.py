@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from campaign_contract._version import __version__
+from campaign_contract.config.model import Config
 from campaign_contract.engine.outcome import CheckResult
 from campaign_contract.engine.run_report import ClientNote, RunMeta, RunReport
 from campaign_contract.engine.selection import Selection, resolve
@@ -104,6 +105,21 @@ class TrafficJudge:
 
     def __post_init__(self) -> None:
         self.verdicts = _Tapped(self.selected)
+
+    @classmethod
+    def of(cls, selected: Collection[str], config: Config | None) -> TrafficJudge:
+        """The judge `proxy` and `judge` use: what the config (None: none given) says of the
+        server: whether it asks for credentials (V-5), its clock when it runs at real time
+        (M-4's start), how long a send may take before it is told (`limits.send_wait`)."""
+        if config is None:
+            return cls(selected)
+        limits = config.limits
+        return cls(
+            selected,
+            credentials_required=config.auth.method != "none",
+            clock_skew=limits.clock_skew if limits.clock_speed == 1.0 else None,
+            send_wait=limits.send_wait,
+        )
 
     def feed(self, seen: Seen) -> Judged:
         v = self.verdicts
