@@ -147,6 +147,9 @@ def test_V4_401_comes_before_body_checks(api: Api) -> None:
             "malformed",
         ),
         ("garbage", "multipart/form-data", 400, "malformed"),
+        # RFC 2046: a multipart body has at least one part; the close delimiter alone is broken
+        ("--b--\r\n", "multipart/form-data; boundary=b", 400, "malformed"),
+        ("preamble\r\n--b--", "multipart/form-data; boundary=b", 400, "malformed"),
     ],
 )
 def test_V4_body_failures(
