@@ -667,6 +667,8 @@ class Outbox:
                     if batch.attempts == 0:
                         if batch.next_at >= since and (found is None or batch.next_at < found):
                             found = batch.next_at
+                            if not reorder:
+                                break  # a lane's later batches fall due later
                     elif not reorder and not (batch.in_flight and batch.attempts == 1):
                         break  # the rest of the lane waits for this one's retry
             return found
