@@ -114,7 +114,9 @@ def main() -> None:
     default=1.0,
     show_default=True,
     type=click.FloatRange(0, min_open=True),
-    help="Mock seconds per real second (60: five minutes pass in five seconds).",
+    help="Mock seconds per real second (60: five minutes pass in five seconds); above 1, "
+    "without --state, time passes more slowly (and is lost) while ticks or due callbacks lag "
+    "120 mock seconds behind, so callbacks keep C-3 in the mock's own time.",
 )
 @click.option("--frozen", is_flag=True, help="Freeze the clock; move it with /_mock/clock.")
 @click.option("--start-time", help="Where the clock starts (Unix seconds or ISO 8601).")

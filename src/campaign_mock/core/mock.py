@@ -131,6 +131,11 @@ class Mock:
         return [(name, world) for name, world in self.worlds.named()]
 
     @property
+    def shared(self) -> bool:
+        """Whether other instances share this state (and its clock) through a store."""
+        return not isinstance(self.keeper, InMemory)
+
+    @property
     def fixtures(self) -> Fixtures:
         return self.root.fixtures
 

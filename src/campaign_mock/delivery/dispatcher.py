@@ -115,23 +115,42 @@ class Dispatcher:
         self.long_polls = threading.BoundedSemaphore(MAX_LONG_POLLS)
         #: What `/_mock/metrics` reports of the attempts.
         self.counts = AttemptCounts()
+        #: Whether `tick` holds a sped-up clock to the work done (`MockClock.hold`): set
+        #: while the ticker and workers run on a mock in memory (serving/background.py).
+        self.brakes = False
 
     @property
     def outbox(self) -> Outbox:
         return self.backend.simulation.outbox
 
     def tick(self) -> None:
-        """The server's ticker: the simulation to the clock's time, drawn a little ahead."""
+        """The server's ticker: the simulation to the clock's time, drawn a little ahead;
+        then, when it `brakes` a sped-up clock, the watermark that holds it."""
         clock = self.backend.clock
         horizon = None
+        held_at: tuple[int, float, float] | None = None  # (move, moved to, ticked up to)
         if isinstance(clock, MockClock):
+            move, moved_to = clock.last_move()
             reading = clock.reading()
             if reading.mode is ClockMode.REAL:
                 horizon = reading.now + LOOKAHEAD * reading.speed
+                if self.brakes and reading.speed > 1:
+                    held_at = (move, moved_to, reading.now)
         for held in self.backends():
             held.tick(horizon, pause=self.step_aside)
         with self.outbox.lock:
             self.outbox.lock.notify_all()  # retries may have come due on a moving clock
+        if held_at is not None and isinstance(clock, MockClock):
+            move, moved_to, ticked = held_at
+            unmade = [each.simulation.outbox.first_unmade(moved_to) for each in self.backends()]
+            clock.hold(min([ticked, *(u for u in unmade if u is not None)]), move)
+
+    def stop_braking(self) -> None:
+        """The workers stop: nothing holds the clock any more."""
+        self.brakes = False
+        clock = self.backend.clock
+        if isinstance(clock, MockClock):
+            clock.hold(None, clock.last_move()[0])
 
     def deliver_due(self, limit: int | None = None) -> int:
         """Brings the simulation to the clock's time and sends all that is due, in this thread.

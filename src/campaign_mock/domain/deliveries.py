@@ -651,6 +651,28 @@ class Outbox:
             times += [e.next_at for e in self.extras]
             return min(times, default=None)
 
+    def first_unmade(self, since: float) -> float | None:
+        """When the earliest first attempt not yet made fell due (at `since` or later): what
+        holds a braked clock (`MockClock.hold`). Batches behind a lane's head in flight on its
+        first attempt count (only the workers hold them back); those behind a head that
+        failed wait for its retry (C-4), and retries, duplicates and redeliveries are no
+        promise of C-3's, so none of them holds the clock."""
+        reorder = self.settings.faults.reorder
+        with self.lock:
+            if self.paused:
+                return None
+            found: float | None = None
+            for lane in self.lanes.values():
+                for batch in lane:
+                    if batch.attempts == 0:
+                        if batch.next_at >= since and (found is None or batch.next_at < found):
+                            found = batch.next_at
+                            if not reorder:
+                                break  # a lane's later batches fall due later
+                    elif not reorder and not (batch.in_flight and batch.attempts == 1):
+                        break  # the rest of the lane waits for this one's retry
+            return found
+
     def entries(self, campaign: int | None = None) -> list[Attempt]:
         """The journal in a stable order (batch, attempt), whichever worker finished first."""
         with self.lock:

@@ -43,6 +43,9 @@ class Background:
     def start(self) -> None:
         self._start_delivery_workers()
         self.mock.background = True  # a settling clock move waits for these workers
+        # A sped-up clock waits for this work (domain/clock.py); not a store's, whose clock
+        # every instance reads from the same anchors (docs/internals.md).
+        self.dispatcher.brakes = not self.mock.shared
         tick = self._on_tick
 
         def run() -> None:
@@ -73,6 +76,7 @@ class Background:
         for thread in self.threads:
             thread.join(timeout)
         self.mock.background = False
+        self.dispatcher.stop_braking()
         self.mock.stop()
 
     def _start_delivery_workers(self) -> None:
