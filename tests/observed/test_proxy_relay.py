@@ -34,6 +34,17 @@ def _pipeline(authority: str) -> bytes:
     ).encode()
 
 
+#: An interim answer the server may send or leave out (RFC 9110 15.2.1: not once it has the
+#: body): waitress sends it to a PUT with `Expect: 100-continue` only if the head came alone,
+#: which the relay's timing, not its bytes, decides.
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def _comparable(answers: bytes) -> bytes:
+    """Answers on one connection, without their dates and interim 100 Continue."""
+    return _DATE.sub(b"-", answers).replace(_CONTINUE, b"")
+
+
 def test_pipelined_requests_read_the_same_answers_on_one_connection(tmp_path: Path) -> None:
     record = tmp_path / "r.jsonl"
     with served_mock() as direct_url, served_mock() as relayed_url:
@@ -44,7 +55,7 @@ def test_pipelined_requests_read_the_same_answers_on_one_connection(tmp_path: Pa
             relayed = raw_exchange(proxy.url, _pipeline(urlsplit(proxy.url).netloc))
             assert proxy.stop() == 0
     assert direct.count(b"HTTP/1.1 ") >= 5  # five answers (and a 100 Continue if one came)
-    assert _DATE.sub(b"-", relayed) == _DATE.sub(b"-", direct)
+    assert _comparable(relayed) == _comparable(direct)
     seen = read_record(record).seen
     assert [(s.exchange.method, s.exchange.status) for s in seen] == [
         ("POST", 200), ("HEAD", 200), ("PUT", 200), ("GET", 200), ("GET", 404)
