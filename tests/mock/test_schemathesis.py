@@ -249,6 +249,11 @@ def test_V2_V3_V4_schemathesis_against_the_mock(case: Any, mock: MockServer) -> 
     assert seed.json()["data"]["id"] == 1
     if case.path_parameters and case.meta.generation.mode is GenerationMode.POSITIVE:
         case.path_parameters["id"] = 1
+    # Negative data may add headers of any name; one named Host sends the request to a name
+    # the served mock does not serve, whose 421 is its rebinding guard (http/hosts.py,
+    # tests/mock/test_control_guard.py), not the API's: the request goes to the mock's own name.
+    for name in [n for n in case.headers or {} if n.strip().lower() == "host"]:
+        del case.headers[name]
     case.call_and_validate(
         base_url=mock.url,
         session=http,
