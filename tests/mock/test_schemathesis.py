@@ -174,12 +174,12 @@ def _form_pairs(content_type: str, body: bytes | str) -> list[tuple[str, str]] |
             return parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:
             return None
-    boundary = content_type.partition("boundary=")[2].split(";")[0].strip().strip('"')
-    if boundary and raw.lstrip(b"\r\n").startswith(f"--{boundary}--".encode()):
-        return []  # no part: an empty form, as the mock reads it (docs/internals.md)
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
     message = BytesParser(policy=HTTP).parsebytes(head + raw)
     if not message.is_multipart():
+        boundary = message.get_boundary()
+        if boundary and raw.lstrip(b"\r\n").startswith(f"--{boundary}--".encode()):
+            return []  # no part: an empty form, as the mock reads it (docs/internals.md)
         return None
     pairs = []
     for part in message.iter_parts():

@@ -9,6 +9,7 @@ import requests
 import yaml
 
 from campaign_contract.config.mock_token import mock_token
+from campaign_contract.config.model import Limits
 
 TEMPLATE = """\
 # campaign-contract configuration. Values may use ${ENV_VAR} or ${ENV_VAR:-default}.
@@ -102,8 +103,6 @@ ENGAGING_LOCAL_PARTS: dict[str, tuple[str, ...]] = {
 ENGAGEMENT_MARGIN = 10.0
 #: callback_wait the config gets (seconds).
 CALLBACK_WAIT = 330
-#: clock_skew for a mock at real time: the suite's default (seconds).
-CLOCK_SKEW = 30.0
 #: Real seconds a sped-up mock's callbacks may lag on a busy machine (a starved ticker, a slow
 #: receiver; the mock's brake then slows its clock, which the suite cannot see): clock_skew
 #: gets this many real seconds of server time on top, 630 s at `--speed 600`.
@@ -282,7 +281,7 @@ def config_from_state(state: dict[str, Any], base_url: str) -> dict[str, Any]:
     if speed is not None:
         limits["clock_speed"] = speed
         if speed > 1:
-            limits["clock_skew"] = CLOCK_SKEW + LAG * speed
+            limits["clock_skew"] = Limits().clock_skew + LAG * speed  # the default, plus lag
     document["limits"] = limits
     return document
 
