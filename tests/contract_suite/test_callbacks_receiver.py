@@ -89,6 +89,22 @@ def test_plays_the_fault_script_then_answers_2xx(receiver: Receiver) -> None:
     assert [e.acknowledged for e in receiver.received("t")] == [False, True, False, True]
 
 
+def test_each_answer_keeps_how_long_it_took_from_the_request_line(receiver: Receiver) -> None:
+    """C-4's latency: from the request line's arrival until the answer was written (a 2xx
+    written late may have met the sender's timeout, so the judges need it)."""
+    receiver.script("t", [Hang(0.1)])
+    assert _post(receiver, "/cb/t", b"a") == 503
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=5) as sock:
+        sock.sendall(b"POST /cb/t HTTP/1.1\r\n")
+        time.sleep(0.4)  # the rest of the head comes late: the wait counts
+        sock.sendall(b"Host: x\r\nContent-Length: 1\r\nConnection: close\r\n\r\na")
+        assert sock.recv(100).startswith(b"HTTP/1.1 200")
+    hung, slow = receiver.received("t")
+    assert hung.status is None and hung.latency is None  # never answered in time
+    assert slow.latency is not None and 0.4 <= slow.latency < 5
+    assert slow.acknowledged_promptly(clock_speed=1) and not slow.acknowledged_promptly(600)
+
+
 def test_a_script_with_a_reader_faults_first_tellings_only(receiver: Receiver) -> None:
     """C-4's statuses cost one backoff step each: a retry (an event already told) is
     acknowledged, so no event is refused twice; each new event takes the next fault."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from campaign_contract.config.model import AuthConfig, Config, Contact, ContactList, Domains
 from campaign_contract.engine.outcome import CheckResult, Status
 from campaign_contract.engine.verdicts import Verdicts
@@ -40,7 +42,13 @@ class Traffic:
         self.reports: list[Report] = []
 
     def post(
-        self, send: Send, body: str, *, status: int | None = 200, query: str = QUERY
+        self,
+        send: Send,
+        body: str,
+        *,
+        status: int | None = 200,
+        query: str = QUERY,
+        latency: float | None = None,
     ) -> Report:
         number = len(self.reports) + 1
         when = next(
@@ -55,14 +63,16 @@ class Traffic:
             (("Content-Type", FORM),),
             body.encode(),
             status,
+            latency=latency,
         )
         report = Report(received, parse_callback(FORM, body.encode()), send)
         self.reports.append(report)
         return report
 
-    def observation(self, *sends: Send) -> Observation:
+    def observation(self, *sends: Send, clock_speed: float = 1.0) -> Observation:
+        config = replace(CONFIG, limits=replace(CONFIG.limits, clock_speed=clock_speed))
         return Observation(
-            CONFIG, RECEIVER, list(sends), self.reports, waited=30.0, ended_at=START + 60.0
+            config, RECEIVER, list(sends), self.reports, waited=30.0, ended_at=START + 60.0
         )
 
 
@@ -193,3 +203,35 @@ def test_an_event_told_again_after_its_acknowledgement_fails_c4() -> None:
         in result.message
     )
     assert result.findings[0].evidence[-1].request_body == again.received.body
+
+
+@pytest.mark.parametrize(
+    ("clock_speed", "latency", "binding"),
+    [
+        (1.0, 0.002, True),
+        (1.0, 4.9, True),  # within half of C-4's 10 s: surely in time
+        (1.0, 5.1, False),  # may have reached the server past its timeout
+        (1.0, 12.0, False),  # past the 10 s: "no answer within 10 s", retried
+        (600.0, 0.002, True),  # 1.2 s of the server's clock
+        (600.0, 0.3, False),  # 180 s of it: a sped-up server has long given up
+    ],
+)
+def test_only_a_2xx_written_in_time_binds_the_server_not_to_report_again(
+    clock_speed: float, latency: float, binding: bool
+) -> None:
+    """C-4: "no answer within 10 s" is retried, so a 2xx written late (by the server's clock)
+    may be followed by the same events; one written well within the 10 s may not."""
+    send = _send()
+    traffic = Traffic()
+    body = f"event=bounced&when={START + 2}&email%5B0%5D=bob%40example.test"
+    traffic.post(send, body, status=202, latency=latency)
+    traffic.post(send, body, status=200, latency=0.001)
+    found = traffic.observation(send, clock_speed=clock_speed)
+    result = _judge(delivery.acknowledged_never_again, found, "C-4")["C-4"]
+    if binding:
+        assert result.status is Status.FAIL, result.message
+        assert "acknowledged it with HTTP 202" in result.message
+        assert (("status", "202"),) in result.cells["C-4.any-2xx-acknowledges"]
+    else:
+        assert result.status is not Status.FAIL, result.message
+        assert (("status", "202"),) not in result.cells.get("C-4.any-2xx-acknowledges", set())

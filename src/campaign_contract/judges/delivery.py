@@ -178,9 +178,9 @@ def retried_until_acknowledged(v: Verdicts, found: Observation, sends: list[Send
 
 
 def acknowledged_never_again(v: Verdicts, found: Observation, sends: list[Send]) -> None:
-    """C-4: an event acknowledged by any 2xx never comes again (each 2xx status that
-    acknowledged is a cell). Traffic a proxy saw is judged by this part of C-4 alone: a refused
-    callback's retries may take the hour C-4 allows."""
+    """C-4: an event acknowledged by any 2xx at once (`Received.acknowledged_promptly`) never
+    comes again (each 2xx status that acknowledged is a cell). Traffic a proxy saw is judged
+    by this part of C-4 alone: a refused callback's retries may take the hour C-4 allows."""
     for send in sends:
         _no_repeats(v, found, send)
     _account_acknowledgements(v, found)
@@ -224,21 +224,22 @@ def retried_within_the_window(v: Verdicts, found: Observation, sends: list[Send]
 def _account_acknowledgements(v: Verdicts, found: Observation) -> None:
     """Every acknowledgement of the run takes the next of ACK_STATUSES (the receiver's turn):
     each status that acknowledged a callback was judged by `_no_repeats`."""
+    speed = found.config.limits.clock_speed
     used = {
         r.received.status
         for r in found.reports
-        if r.send is not None and r.received.acknowledged and r.event_keys()
+        if r.send is not None and r.received.acknowledged_promptly(speed) and r.event_keys()
     }
     for status in ACK_STATUSES:
         if status in used:
             v.exercised(ANY_2XX, status=str(status))
         else:
-            why = f"no callback was acknowledged with {status} ({len(found.reports)} came)"
+            why = f"no callback was acknowledged with {status} at once ({len(found.reports)} came)"
             v.cannot(ANY_2XX, why, status=str(status))
     if used:
         v.exercised(NONE_TWICE)
     else:
-        v.cannot(NONE_TWICE, "no callback was acknowledged")
+        v.cannot(NONE_TWICE, "no callback was acknowledged at once")
 
 
 def sends_once(v: Verdicts, found: Observation, sends: list[Send]) -> None:
@@ -257,6 +258,8 @@ def sends_once(v: Verdicts, found: Observation, sends: list[Send]) -> None:
 def _no_repeats(
     v: Verdicts, found: Observation, send: Send, rule: str = "C-4", lead: str = ""
 ) -> None:
+    # Only a prompt 2xx binds: one written late may have met the server's timeout (C-4).
+    speed = found.config.limits.clock_speed
     acknowledged: dict[EventKey, Report] = {}
     for report in found.of(send):
         for key in report.event_keys():
@@ -266,15 +269,20 @@ def _no_repeats(
                     v,
                     rule,
                     f"{lead}`{key[2]}` for {key[1]} was reported again after the receiver "
-                    f"acknowledged it with HTTP {earlier.received.status}",
+                    f"acknowledged it with HTTP {earlier.received.status}{_took(earlier)}",
                     found,
                     send,
                     [earlier, report],
                 )
                 break
-        if report.received.acknowledged:
+        if report.received.acknowledged_promptly(speed):
             for key in report.event_keys():
                 acknowledged.setdefault(key, report)
+
+
+def _took(report: Report) -> str:
+    latency = report.received.latency
+    return "" if latency is None else f" {latency * 1000:.0f} ms after it came"
 
 
 def _refusals(found: Observation, send: Send) -> list[Report]:

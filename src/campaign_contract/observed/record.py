@@ -124,6 +124,7 @@ def _callback_line(received: Received, hide: Hide) -> dict[str, Any]:
         "problem": received.problem,
         "matched": received.matched,
         "foreign": received.foreign,
+        "latency": received.latency,
     }
 
 
@@ -241,6 +242,7 @@ def _received(line: dict[str, Any], where: str) -> Received:
             problem=None if line["problem"] is None else str(line["problem"]),
             matched=bool(line["matched"]),
             foreign=bool(line["foreign"]),
+            latency=None if line.get("latency") is None else float(line["latency"]),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise RecordError(f"{where}: not a callback line ({error!r})") from error

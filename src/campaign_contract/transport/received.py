@@ -15,6 +15,10 @@ PREFIX = "cb"
 ACK_WITHIN = 10.0
 #: How long a `Hang` keeps the request unanswered by default: past C-4's 10 s.
 HANG_SECONDS = 11.0
+#: C-4: a 2xx the receiver wrote within this share of ACK_WITHIN (by the server's clock) surely
+#: reached the server in time. A later one may have met the server's timeout (the receiver
+#: cannot see transit or a busy machine's stalls), so a retry after it is allowed, and so is none.
+PROMPT_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,9 @@ class Received:
     #: Whether it came from an address the target does not send from: answered 403, never
     #: judged (anyone who read a callback URL from the server's state could forge one).
     foreign: bool = False
+    #: Real seconds from its request line's arrival until the answer was written; None when
+    #: not known (still being answered, unanswered, or read from a recording).
+    latency: float | None = None
 
     @property
     def path(self) -> str:
@@ -102,8 +109,16 @@ class Received:
 
     @property
     def acknowledged(self) -> bool:
-        """C-4: any 2xx, given at once, acknowledges."""
+        """C-4: any 2xx may have acknowledged (the server may count a late one)."""
         return self.status is not None and 200 <= self.status < 300
+
+    def acknowledged_promptly(self, clock_speed: float) -> bool:
+        """C-4: a 2xx written well within 10 s of the server's clock (running at `clock_speed`)
+        surely acknowledged: nothing it reported may come again. An unknown latency counts as
+        prompt."""
+        if not self.acknowledged:
+            return False
+        return self.latency is None or self.latency * clock_speed <= ACK_WITHIN * PROMPT_SHARE
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()

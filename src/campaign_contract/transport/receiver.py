@@ -101,8 +101,15 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = -1
     book: _Book
 
+    #: When this request's line arrived (monotonic): C-4's latency starts here.
+    _began: float | None = None
+
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the journal is the log."""
+
+    def parse_request(self) -> bool:
+        self._began = time.monotonic()
+        return super().parse_request()
 
     def do_POST(self) -> None:
         self._take()
@@ -297,7 +304,11 @@ class _Handler(BaseHTTPRequestHandler):
         problem: str | None = None,
         foreign: bool = False,
     ) -> None:
+        """Keep the request. Called just before its answer (if any) is written, so its latency
+        is how long the answer took."""
         book = self.book
+        began = self._began
+        latency = None if status is None or began is None else time.monotonic() - began
         with book.lock:
             path = target.split(b"?", 1)[0].decode("latin-1")
             token = path.split(f"/{PREFIX}/", 1)[1] if f"/{PREFIX}/" in path else None
@@ -332,6 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
                 problem,
                 matched,
                 foreign,
+                latency,
             )
             book.received.append(entry)
             book.lock.notify_all()
