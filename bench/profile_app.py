@@ -26,6 +26,7 @@ examples:
   .venv/bin/python bench/profile_app.py                        # GET and POST, 10000 requests each
   .venv/bin/python bench/profile_app.py --endpoint post --reset-every 100   # fixed cost only
   .venv/bin/python bench/profile_app.py --endpoint get --held 10000         # GET with 10k held
+  .venv/bin/python bench/profile_app.py --calls                 # calls per request, exact
 """
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -99,6 +100,16 @@ def run(
     return spent
 
 
+def calls_per_request(app: WsgiApp, method: str, held: int, requests: int = 200) -> float:
+    """Python and C calls per request (cProfile's count): a measure of work no other process
+    on the machine can change, unlike time."""
+    prepare(app, held)
+    run(app, method, 20, 0, held)  # first-call work (caches, imports) is not per request
+    profiler = cProfile.Profile()
+    run(app, method, requests, 0, held, profiler)
+    return float(pstats.Stats(profiler).total_calls) / requests  # type: ignore[attr-defined]
+
+
 def where(stats: pstats.Stats, top: int) -> None:
     """Inclusive time of the mock's own functions, and own time of everything, as shares."""
     raw: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
@@ -140,8 +151,24 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--top", type=int, default=15, help="rows per profile list [15]")
     parser.add_argument("--no-profile", action="store_true", help="timings only")
+    parser.add_argument(
+        "--calls",
+        action="store_true",
+        help="only count Python calls per request, mock and bare (exact, whatever the load)",
+    )
     args = parser.parse_args(argv)
     methods = ["GET", "POST"] if args.endpoint == "both" else [args.endpoint.upper()]
+    if args.calls:
+        for method in methods:
+            mock_calls, bare_calls = (
+                calls_per_request(make(), method, args.held)
+                for make in (create_app, bare_app.create_app)
+            )
+            print(
+                f"{method}: mock {mock_calls:.0f} calls/request, bare {bare_calls:.0f} "
+                f"calls/request, mock/bare {mock_calls / bare_calls:.2f}"
+            )
+        return
     for method in methods:
         apps = {"mock": create_app(), "bare": bare_app.create_app()}
         for app in apps.values():

@@ -377,6 +377,23 @@ def _login_every_way(live: Live, password: str, username: str = "demo") -> None:
     assert wrong.status_code in {200, 401}
 
 
+def test_a_password_the_fixtures_drop_stops_working_at_once(live: Live) -> None:
+    """Verified credentials are remembered (http/auth.py, domain/backend.py), but only for
+    the fixtures that verified them: a changed password or a removed API key is refused on
+    the very next request, and a guessed pair is never remembered as good."""
+    url = f"{live.url}/campaign/1"
+    for _ in range(3):  # verified, then remembered
+        assert requests.get(url, auth=AUTH, timeout=10).status_code != 401
+        assert requests.get(url, auth=("demo", API_KEY), timeout=10).status_code != 401
+        assert requests.get(url, auth=("demo", "guess"), timeout=10).status_code == 401
+    fixtures = live.control("GET", "fixtures")
+    fixtures["accounts"][0].update(password="changed-pw", api_keys=[])
+    assert live.http.put(f"{live.url}/_mock/fixtures", json=fixtures, timeout=10).ok
+    assert requests.get(url, auth=AUTH, timeout=10).status_code == 401
+    assert requests.get(url, auth=("demo", API_KEY), timeout=10).status_code == 401
+    assert requests.get(url, auth=("demo", "changed-pw"), timeout=10).status_code != 401
+
+
 def test_no_control_answer_shows_a_password_or_an_api_key(live: Live) -> None:
     secret, key = "n3w-Secret-pw", "n3w-api-key-abcdef"
     fixtures = live.control("GET", "fixtures")

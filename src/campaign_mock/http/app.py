@@ -88,7 +88,6 @@ def flask_app(core: Mock) -> Flask:
     app.register_blueprint(dashboard.blueprint)  # `/` and `/_mock/ui/`: pages for people
     app.before_request(_check_request)
     app.after_request(_record_request)
-    app.after_request(_page_headers)
     app.register_error_handler(CampaignError, _campaign_error)
     app.register_error_handler(WorldRequiredError, _world_required)
     app.register_error_handler(BusyError, _busy)
@@ -141,13 +140,6 @@ def _check_request() -> Response | None:
         held.params = read_params(req)
         refuse_callbacks_to_itself(req, held.params, core)
     return None
-
-
-def _page_headers(response: Response) -> Response:
-    """Every dashboard answer and every page for a browser: not framed, nothing foreign."""
-    if request.blueprint == dashboard.NAME or response.mimetype == "text/html":
-        return page_headers.protect(response)
-    return response
 
 
 def _options() -> Response:
@@ -210,14 +202,18 @@ def _http_exception(error: HTTPException) -> Response:
 def _record_request(response: Response) -> Response:
     """Every answer is counted (`/_mock/metrics`) and logged (http/logged.py); an API
     request's is journalled too. The dashboard is neither counted nor journalled, and its
-    lines are DEBUG: its pages poll every second."""
+    lines are DEBUG: its pages poll every second. Every dashboard answer and every page for a
+    browser gets `page_headers`: not framed, nothing foreign. (One hook: each costs.)"""
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     held: Any = g._get_current_object()
     core = mock()
     status = response.status_code
     now = time.perf_counter()
     duration_ms = round((now - held.get("started", now)) * 1e3, 3)
-    if req.blueprint == dashboard.NAME:
+    on_dashboard = req.blueprint == dashboard.NAME
+    if on_dashboard or _is_html(response):
+        page_headers.protect(response)
+    if on_dashboard:
         logger, level, account = dashboard_log, logging.DEBUG, held.get("caller")
     elif req.path.startswith("/_mock/"):
         logger, level, account = control_log, logging.INFO, held.get("caller")
@@ -238,6 +234,12 @@ def _record_request(response: Response) -> Response:
     if logger is requests_log and not held.get("store_failed"):
         _journal_request(req, held, core, status, duration_ms)
     return response
+
+
+def _is_html(response: Response) -> bool:
+    """Whether the answer is a page (its mimetype, without parsing the header's parameters)."""
+    content_type = response.headers.get("Content-Type", "")
+    return content_type[:9].lower() == "text/html" and content_type[9:10] in ("", ";", " ")
 
 
 def _journal_request(req: Request, held: Any, core: Mock, status: int, duration_ms: float) -> None:

@@ -3,9 +3,11 @@ for the control API, the control token."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from flask import Request
+from werkzeug.datastructures import Authorization
 
 from campaign_mock.core import Mock
 from campaign_mock.http.envelope import HttpError
@@ -36,9 +38,9 @@ def require_user(request: Request, core: Mock) -> str:
             ended = ended or user is None
             if user is not None:
                 named.add(user)
-    credentials = request.authorization
-    if credentials is not None and credentials.type == "basic":
-        username, password = credentials.username or "", credentials.password or ""
+    basic = _basic(request.headers.get("Authorization"))
+    if basic is not None:
+        username, password = basic
         if not core.check_credentials(username, password):
             raise unauthorized("Wrong username, password or API key")
         named.add(username)
@@ -52,6 +54,16 @@ def require_user(request: Request, core: Mock) -> str:
     if ended:
         raise unauthorized("The session has ended or never existed; log in again")
     raise unauthorized("Authentication required: HTTP Basic or the sergiosgc_auth session cookie")
+
+
+@functools.lru_cache(maxsize=256)
+def _basic(header: str | None) -> tuple[str, str] | None:
+    """(username, password) of a Basic `Authorization` header, as werkzeug reads it; kept
+    per header, since a client sends the same one on every request."""
+    credentials = Authorization.from_header(header)
+    if credentials is None or credentials.type != "basic":
+        return None
+    return credentials.username or "", credentials.password or ""
 
 
 def has_control_token(request: Request, token: str | None) -> bool:

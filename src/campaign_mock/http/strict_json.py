@@ -58,8 +58,15 @@ def loads(data: bytes | str) -> Any:
     return document
 
 
+#: The compact encoder every answer uses, made once (json.dumps makes one per call when given
+#: options).
+_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def dumps(document: object, **kwargs: Any) -> str:
     """Strict JSON text: a non-finite number is a bug here, never `Infinity` on the wire."""
+    if not kwargs:
+        return _COMPACT.encode(document)
     kwargs.setdefault("separators", (",", ":"))
     return json.dumps(document, ensure_ascii=False, allow_nan=False, **kwargs)
 
