@@ -441,6 +441,19 @@ def test_login_bodies_are_journalled_without_the_password(live: Live) -> None:
     assert logins[3]["query"] == "password=***"
 
 
+def test_a_login_body_with_a_lone_surrogate_is_journalled_without_harm(live: Live) -> None:
+    """JSON may escape a lone surrogate, which no UTF-8 text can hold: redacting such a login
+    body once poisoned the journal, and every later `/_mock/requests` answered 500."""
+    body = b'{"username": "\\ud83e", "password": "' + AUTH[1].encode() + b'"}'
+    answer = live.http.post(
+        f"{live.url}/login/", data=body, headers={"Content-Type": "application/json"}, timeout=10
+    )
+    assert answer.status_code < 500, answer.text
+    logins = [r for r in live.control("GET", "requests")["requests"] if r["path"] == "/login/"]
+    assert logins[-1]["body"] == '{"username": "\\ud83e", "password": "***"}', logins[-1]
+    assert live.http.get(f"{live.url}/_mock/ui/requests", timeout=10).status_code < 500
+
+
 def test_login_bodies_the_journal_cannot_take_apart_are_withheld(live: Live) -> None:
     part = b'Content-Disposition: form-data; name="password"\r\n\r\n' + AUTH[1].encode()
     odd = [

@@ -55,7 +55,10 @@ def _redacted_json(body: bytes) -> str:
         return WITHHELD if _SECRET.encode() in body.lower() else body.decode("utf-8", "replace")
     if not _has_secret(document):
         return body.decode("utf-8", "replace")
-    return json.dumps(_without_secrets(document), ensure_ascii=False)
+    text = json.dumps(_without_secrets(document), ensure_ascii=False)
+    # `json` reads an escaped lone surrogate (`"\\ud83e"`) into text no UTF-8 encoder can
+    # write: kept as it was, it made every later answer holding the journal a 500.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _has_secret(value: Any, depth: int = 0) -> bool:
