@@ -79,13 +79,13 @@ def refuse_puts(
 ENDED = frozenset({"DONE", "ERROR"})
 
 
-def refuse_deletes(t: Probe, ident: int, *, raced_before: bool = False) -> bool | None:
+def refuse_deletes(t: Probe, ident: int, *, raced_before: int = 0) -> bool | None:
     """DELETE in SENDING, first and repeated: a conflict each time, and the campaign stays.
 
     False when the send had ended before a DELETE (then not this clause's cell); None when
     a DELETE right after reading SENDING deleted a campaign it answered as ended, which a
-    send ending in between explains once: the caller tries another send, and the second
-    time (`raced_before`) it is a failure.
+    send ending in between explains: the caller tries another send, and when this is the
+    `raced_before`-th send in a row to be answered so, it is a failure.
     """
     path = f"/campaign/{ident}"
     for attempt in ATTEMPTS:
@@ -98,8 +98,10 @@ def refuse_deletes(t: Probe, ident: int, *, raced_before: bool = False) -> bool 
             shown = answer.data().get("state")
             if shown in ENDED and not raced_before:
                 return None  # R-3 answers what was deleted: maybe ended after the read
+            again = (f", the {raced_before}th send in a row deleted so right after a read "
+                     "showed it SENDING") if shown in ENDED else ""  # fmt: skip
             t.fail("M-5", f"a SENDING campaign was deleted ({attempt} DELETE, "
-                   f"answered as {shown})", answer)  # fmt: skip
+                   f"answered as {shown}{again})", answer)  # fmt: skip
             return True
         t.expect_code("M-5", answer, "conflict")
         for clause in ("M-5.delete-sending-conflict", "M-5.delete-sending-code"):

@@ -6,7 +6,6 @@ import heapq
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 
 from campaign_mock.domain import lifecycle
 from campaign_mock.domain.clock import Clock, MockClock
@@ -170,13 +169,13 @@ class CampaignBackend:
             self._changed.add(campaign.id)
             self._schedule(campaign)
             self._catch_up()
-            return _copy(campaign)
+            return campaign.copy()
 
     def get_campaign(self, ident: int) -> Campaign:
         """GET /campaign/{id}."""
         with self._lock:
             self._catch_up()
-            return _copy(self._find(ident))
+            return self._find(ident).copy()
 
     def update_campaign(self, ident: int, fields: CampaignFields) -> Campaign:
         """PUT /campaign/{id}: a partial update (Q-5)."""
@@ -206,7 +205,7 @@ class CampaignBackend:
             self._changed.add(ident)
             self._schedule(campaign)
             self._catch_up()
-            return _copy(campaign)
+            return campaign.copy()
 
     def delete_campaign(self, ident: int) -> Campaign:
         """DELETE /campaign/{id}: returns what was deleted (R-3)."""
@@ -216,7 +215,7 @@ class CampaignBackend:
             lifecycle.check_deletable(campaign.state)
             del self._campaigns[ident]
             self._changed.add(ident)
-            return _copy(campaign)
+            return campaign.copy()
 
     # -- the control API's view ------------------------------------------------
 
@@ -227,7 +226,7 @@ class CampaignBackend:
             lifecycle.check_editable(campaign.state)
             campaign.payloads = payloads
             self._changed.add(ident)
-            return _copy(campaign)
+            return campaign.copy()
 
     def force_state(self, ident: int, state: State) -> Campaign:
         """Puts a campaign in any state, bypassing M-2: for tests of how clients show states."""
@@ -236,13 +235,13 @@ class CampaignBackend:
             campaign.move(state, self._clock.now(), Actor.CONTROL)
             self._changed.add(ident)
             self._schedule(campaign)
-            return _copy(campaign)
+            return campaign.copy()
 
     def campaigns(self) -> list[Campaign]:
         """Every campaign held, by id."""
         with self._lock:
             self._catch_up()
-            return [_copy(c) for _, c in sorted(self._campaigns.items())]
+            return [c.copy() for _, c in sorted(self._campaigns.items())]
 
     @property
     def next_id(self) -> int:
@@ -317,7 +316,7 @@ class CampaignBackend:
                     f"campaign {ident} is {campaign.state}, not SENDING",
                     {"state": [f"campaign is {campaign.state}"]},
                 )
-            return _copy(campaign)
+            return campaign.copy()
 
     def take_up_orphans(self) -> None:
         """SENDING campaigns this copy has no send for (a lease holder that died before it
@@ -417,6 +416,8 @@ class CampaignBackend:
     def _bring_sends(self, now: float) -> None:
         """Due sends start, and those over by `now` end: campaigns' states only, since
         handing events to the outbox is the ticker's job, not a request's."""
+        if self._simulation.idle() and (not self._due or self._due[0][0] > now):
+            return  # nothing sending, ending or due: most requests
         self.start_due(now)
         self._simulation.advance(now, now, release=False)
         self.end_sends(now)
@@ -451,9 +452,5 @@ def _matches(fixtures: Fixtures, username: str, password: str) -> bool:
     return False
 
 
-def _copy(campaign: Campaign) -> Campaign:
-    return replace(campaign, segments=list(campaign.segments), history=list(campaign.history))
-
-
 def _copy_or_none(campaign: Campaign | None) -> Campaign | None:
-    return None if campaign is None else _copy(campaign)
+    return None if campaign is None else campaign.copy()

@@ -288,6 +288,10 @@ class Simulation:
         """Jobs still holding contacts to message or events to report."""
         return len(self._jobs)
 
+    def idle(self) -> bool:
+        """No job, and no ending to take: a catch-up has nothing to do but start due sends."""
+        return not self._jobs and not self._endings
+
     def _release(self, job: SendJob, now: float, budget: int | None = None) -> bool:
         """Closed windows to the outbox; True if `budget` events stopped it early."""
         limit = min(now, job.generated_until)

@@ -107,10 +107,10 @@ def _check_request() -> Response | None:
     The request, `g` and the mock's state are looked up once: each proxy lookup costs.
     """
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    held: Any = g._get_current_object()
+    held: dict[str, Any] = g._get_current_object().__dict__  # what `g.name` reads, unwrapped
     core = mock()
-    held.started = time.perf_counter()
-    held.params = Params()
+    held["started"] = time.perf_counter()
+    held["params"] = Params()
     check_host(current_app, req)
     if req.routing_exception is not None:
         raise req.routing_exception
@@ -131,14 +131,14 @@ def _check_request() -> Response | None:
         check_scope()
         return None
     if core.auth and req.endpoint not in _PUBLIC_ENDPOINTS:
-        held.user = require_user(req, core)
+        held["user"] = require_user(req, core)
         if core.isolated:
-            held.account = held.user
+            held["account"] = held["user"]
     else:
-        held.user = "anonymous"
+        held["user"] = "anonymous"
     if method in {"POST", "PUT"}:
-        held.params = read_params(req)
-        refuse_callbacks_to_itself(req, held.params, core)
+        held["params"] = read_params(req)
+        refuse_callbacks_to_itself(req, held["params"], core)
     return None
 
 
@@ -205,7 +205,7 @@ def _record_request(response: Response) -> Response:
     lines are DEBUG: its pages poll every second. Every dashboard answer and every page for a
     browser gets `page_headers`: not framed, nothing foreign. (One hook: each costs.)"""
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    held: Any = g._get_current_object()
+    held: dict[str, Any] = g._get_current_object().__dict__  # what `g.name` reads, unwrapped
     core = mock()
     status = response.status_code
     now = time.perf_counter()
@@ -242,16 +242,20 @@ def _is_html(response: Response) -> bool:
     return content_type[:9].lower() == "text/html" and content_type[9:10] in ("", ";", " ")
 
 
-def _journal_request(req: Request, held: Any, core: Mock, status: int, duration_ms: float) -> None:
+def _journal_request(
+    req: Request, held: dict[str, Any], core: Mock, status: int, duration_ms: float
+) -> None:
     params: Params = held.get("params", _NO_PARAMS)
     body = req.get_data(cache=True) if params.values or params.errors else b""
     text = body[:BODY_PREVIEW].decode("utf-8", "replace")
-    query = req.query_string.decode("latin-1")
+    environ = req.environ  # as werkzeug's `query_string` and `content_type` read it
+    query: str = environ.get("QUERY_STRING", "")
+    content_type: str | None = environ.get("CONTENT_TYPE")
     known: tuple[str, ...] = ()
     if req.endpoint in _SECRET_ENDPOINTS:
         secret = params.values.get("password")
         known = (secret,) if isinstance(secret, str) else ()
-        text = redacted(req.content_type, body, known)[:BODY_PREVIEW]
+        text = redacted(content_type, body, known)[:BODY_PREVIEW]
         query = redacted_query(query)
     seq = core.journal.next_seq()  # one sequence, so journals merge in order
     failed = held.get("failure_text")
@@ -263,7 +267,7 @@ def _journal_request(req: Request, held: Any, core: Mock, status: int, duration_
         method=req.method,
         path=req.path,
         query=query,
-        content_type=req.content_type,
+        content_type=content_type,
         body=text,
         status=status,
         success=held.get("success"),

@@ -84,22 +84,23 @@ def from_http_error(error: HttpError) -> Response:
 
 def wants_html() -> bool:
     """Only a request that prefers text/html to JSON gets a page (V-1)."""
-    header = request.headers.get("Accept", "")
-    if "html" not in header:  # the common case, without parsing the header
+    header = request.environ.get("HTTP_ACCEPT", "")
+    if "html" not in header:  # the common case, without parsing the header (nor its lookup)
         return False
     accept = request.accept_mimetypes
     return accept["text/html"] > accept["application/json"]
 
 
 def _render(body: dict[str, object], status: int) -> Response:
-    g.success = body["success"]
+    held = g._get_current_object().__dict__  # what `g.name` reads, unwrapped once
+    held["success"] = body["success"]
     text = dumps(body)
     if not body["success"]:
-        g.failure_text = text  # the request journal's dashboard shows it (http/failures.py)
+        held["failure_text"] = text  # the request journal's dashboard shows it (failures.py)
         data = body["data"]
-        g.failure_code = data.get("code") if isinstance(data, dict) else None  # the log's
-    if not wants_html():
-        return Response(text, status, mimetype="application/json")
+        held["failure_code"] = data.get("code") if isinstance(data, dict) else None  # the log's
+    if not wants_html():  # bytes and a full content type: werkzeug has nothing to work out
+        return Response(text.encode(), status, content_type="application/json")
     data = body["data"]
     ok = bool(body["success"])
     if ok and request.endpoint in _CAMPAIGN_PAGES and isinstance(data, dict):
