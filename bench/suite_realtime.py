@@ -8,10 +8,16 @@ so the ratio compares the two suites under the same load. The baseline is checke
 temporary git worktree. A run takes about 15 minutes, most of it waiting on real time (C-3's
 300 s windows, the callback outage), so the two runs overlap rather than compete.
 
+`--waits` times this checkout twice, one run after the other: the whole run, and the
+callbacks layer alone (`--only callbacks`: the run's longest single wait, C-3's windows, the
+outage and the opens). The callbacks layer begins as the run starts and waits while the other
+layers run, so the whole run should take little more than that wait (issue 21: at most 1.3x).
+
 Examples:
   python bench/suite_realtime.py                       # against e13285b (before issue 17)
   python bench/suite_realtime.py --baseline HEAD~10
   python bench/suite_realtime.py --only-this           # this checkout alone, no ratio
+  python bench/suite_realtime.py --waits               # whole run / its longest wait
 """
 
 from __future__ import annotations
@@ -43,18 +49,19 @@ with stdlib_served(mock_app(1.0)) as url:
                    capture_output=True)
     started = time.monotonic()
     run = subprocess.run([sys.executable, "-m", "campaign_contract", "run", "--config",
-                          "c.yaml", "--seed", "7"], env=env, cwd=work, capture_output=True,
-                         text=True)
+                          "c.yaml", "--seed", "7", *sys.argv[3:]], env=env, cwd=work,
+                         capture_output=True, text=True)
     print(f"{time.monotonic() - started:.1f} {run.returncode}")
     print(run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-300:])
 """
 
 
-def timed_run(repo: Path, label: str, results: dict[str, tuple[float, str]]) -> None:
-    """Serves `repo`'s mock in real time and times `repo`'s suite against it."""
+def timed_run(repo: Path, label: str, results: dict[str, tuple[float, str]], *extra: str) -> None:
+    """Serves `repo`'s mock in real time and times `repo`'s suite against it (`extra`: more
+    options for `run`)."""
     with tempfile.TemporaryDirectory(prefix=f"suite-realtime-{label}-") as work:
         done = subprocess.run(
-            [sys.executable, "-c", SERVE_AND_RUN, str(repo), work],
+            [sys.executable, "-c", SERVE_AND_RUN, str(repo), work, *extra],
             capture_output=True,
             text=True,
             env={**os.environ, "CAMPAIGN_MOCK_RUNTIME_DIR": work},
@@ -80,11 +87,16 @@ def main() -> int:
     )
     parser.add_argument("--baseline", default=BEFORE_ISSUE_17, help="commit to compare with")
     parser.add_argument("--only-this", action="store_true", help="time this checkout alone")
+    parser.add_argument(
+        "--waits", action="store_true", help="this checkout: whole run / callbacks layer alone"
+    )
     args = parser.parse_args()
     results: dict[str, tuple[float, str]] = {}
     started = time.monotonic()
     stop = threading.Event()
     threading.Thread(target=progress, args=(started, stop), daemon=True).start()
+    if args.waits:
+        return waits(results, stop)
     with tempfile.TemporaryDirectory(prefix="suite-realtime-baseline-") as holder:
         runs = [threading.Thread(target=timed_run, args=(ROOT, "this", results))]
         baseline = Path(holder) / "repo"
@@ -113,6 +125,21 @@ def main() -> int:
         ratio = results["this"][0] / results["baseline"][0]
         print(f"ratio this/baseline ({args.baseline}): {ratio:.2f}")
     return 0 if all(s == s for s, _ in results.values()) else 1
+
+
+def waits(results: dict[str, tuple[float, str]], stop: threading.Event) -> int:
+    """The whole run, then the callbacks layer alone, one after the other; their ratio."""
+    try:
+        timed_run(ROOT, "whole", results)
+        timed_run(ROOT, "callbacks", results, "--only", "callbacks")
+    finally:
+        stop.set()
+    for label in ("whole", "callbacks"):
+        seconds, summary = results[label]
+        print(f"{label:9} {seconds:8.1f} s  {summary}")
+    whole, wait = results["whole"][0], results["callbacks"][0]
+    print(f"ratio whole run / its longest wait (the callbacks layer alone): {whole / wait:.2f}")
+    return 0 if whole == whole and wait == wait else 1
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 import campaign_contract
 from campaign_contract.config.model import Config
+from campaign_contract.engine.context import RunContext
 from campaign_contract.engine.layers import LAYERS, load_layers
 from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.probe import Probe
@@ -112,3 +115,54 @@ def test_only_a_check_name_runs_that_check_alone_over_its_parts() -> None:
                       REGISTRY, REGISTRY.layers())  # fmt: skip
     assert "robustness.every_response_of_the_run" not in {c.name for c in skipped.checks}
     assert skipped.checks
+
+
+def test_work_a_check_begins_overlaps_the_checks_before_it(
+    conforming_url: str, config: Config
+) -> None:
+    """A check with `begin=` has its work started as the run starts (the callbacks layer's
+    sends and their wait): a check that runs earlier finds it under way, the check itself
+    finds it made, and it is made once."""
+    registry = CheckRegistry()
+    started, made = threading.Event(), []
+    seen: dict[str, object] = {}
+
+    def wait_for_callbacks() -> str:
+        started.set()
+        made.append(threading.current_thread().name)
+        return "observed"
+
+    def begin(ctx: RunContext) -> None:
+        ctx.begin("waits", wait_for_callbacks)
+
+    @registry.check("V-1", name="first")
+    def first(t: Probe) -> None:
+        """Runs first, with nothing of its own to wait for."""
+        seen["under way"] = started.wait(10)
+
+    @registry.check("C-1", name="waits", begin=begin)
+    def waits(t: Probe) -> None:
+        """Judges what the begun work made."""
+        seen["made"] = t.ctx.shared("waits", lambda: "made again")
+
+    run_selection(config, base_url=conforming_url, registry=registry, seed=1)
+    assert seen == {"under way": True, "made": "observed"}
+    assert made == ["campaign-contract waits"]
+
+
+def test_begun_work_stops_when_the_run_ends_without_it(conforming_url: str, config: Config) -> None:
+    """A run whose waiting check never runs (not selected, the deadline) stops the begun work
+    at its close: `ctx.stopping` is set, and the work is joined before the cleanup."""
+    registry = CheckRegistry()
+    stopped: list[bool] = []
+
+    def begin(ctx: RunContext) -> None:
+        ctx.begin("waits", lambda: stopped.append(ctx.stopping.wait(30)))
+
+    @registry.check("C-1", name="waits", begin=begin)
+    def waits(t: Probe) -> None:
+        """Skipped before it asks for the begun work."""
+        t.skip("not this time")
+
+    run_selection(config, base_url=conforming_url, registry=registry, seed=1)
+    assert stopped == [True]

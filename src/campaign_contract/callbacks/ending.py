@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from campaign_contract.callbacks.view import sends_for
+from campaign_contract.callbacks.view import observing, sends_for
 from campaign_contract.engine.probe import Probe
-from campaign_contract.engine.registry import check
 from campaign_contract.judges import ending
 
 
-@check("M-4")
+@observing("M-4")
 def done_only_after_every_outcome(t: Probe) -> None:
     """A campaign is DONE only once every message has its outcome: never before the `when` of a
     `delivered` or `bounced` callback, on the server's clock."""
@@ -17,7 +16,7 @@ def done_only_after_every_outcome(t: Probe) -> None:
     ending.done_after_outcomes(t, found, sends)
 
 
-@check("M-4")
+@observing("M-4")
 def a_down_receiver_does_not_hold_done(t: Probe) -> None:
     """With its receiver refusing every callback, a send still ends in DONE in about the time
     the same send to a healthy receiver takes: DONE does not wait for callback delivery."""

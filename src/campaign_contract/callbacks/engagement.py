@@ -3,13 +3,12 @@ judged by `judges/engagement.py`, whose docstring says why only those."""
 
 from __future__ import annotations
 
-from campaign_contract.callbacks.view import sends_for
+from campaign_contract.callbacks.view import observing, sends_for
 from campaign_contract.engine.probe import Probe
-from campaign_contract.engine.registry import check
 from campaign_contract.judges import engagement
 
 
-@check(*engagement.RULES)
+@observing(*engagement.RULES)
 def known_opens_and_clicks_are_reported(t: Probe) -> None:
     """A test contact known to open or click (config `engages`) has its `opened` and `clicked`
     reported, also when they come after DONE (M-4 allows that; it is never a failure)."""

@@ -29,9 +29,19 @@ MAX_POLL = 1.0
 FINAL_STATES = frozenset({"DONE", "ERROR"})
 
 
+#: What `RunContext.shared` keeps the observation under.
+OBSERVATION = "callbacks.observation"
+
+
+def begin(ctx: RunContext) -> None:
+    """Start the sends and the wait for their callbacks as the run starts: the other layers'
+    checks run meanwhile, and the layer's checks find it done or wait for the rest."""
+    ctx.begin(OBSERVATION, lambda: _guarded(ctx))
+
+
 def observation(t: Probe) -> Observation:
-    """The run's observation; the first check to ask starts the sends and waits for them."""
-    return t.ctx.shared("callbacks.observation", lambda: _guarded(t.ctx))
+    """The run's observation: begun with the run (`begin`), or by the first check to ask."""
+    return t.ctx.shared(OBSERVATION, lambda: _guarded(t.ctx))
 
 
 def _guarded(ctx: RunContext) -> Observation:
@@ -164,7 +174,7 @@ def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:
                 deadline = max(deadline, now + found.limit)
         if all(s.settled_at is not None and now >= s.settled_at + QUIET for s in found.sends):
             return
-        if now >= deadline:
+        if now >= deadline or ctx.stopping.is_set():  # stopping: the run ended without it
             for send in found.sends:
                 send.timed_out = send.settled_at is None
             return

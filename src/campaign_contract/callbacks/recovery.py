@@ -3,9 +3,8 @@ refused is lost, and retries back off; judged by `judges/retries.py`."""
 
 from __future__ import annotations
 
-from campaign_contract.callbacks.view import sends_for
+from campaign_contract.callbacks.view import observing, sends_for
 from campaign_contract.engine.probe import Probe
-from campaign_contract.engine.registry import check
 from campaign_contract.judges import retries
 
 
@@ -14,7 +13,7 @@ def _staged(t: Probe) -> None:
         t.skip("limits.callback_outage is 0: no receiver outage was staged")
 
 
-@check("C-4")
+@observing("C-4")
 def an_outage_loses_no_event(t: Probe) -> None:
     """After an outage of `limits.callback_outage` seconds every refused event is delivered."""
     _staged(t)
@@ -22,7 +21,7 @@ def an_outage_loses_no_event(t: Probe) -> None:
     retries.outage_loses_no_event(t, found, sends)
 
 
-@check("C-4")
+@observing("C-4")
 def retry_intervals_grow(t: Probe) -> None:
     """Over at least four consecutive refusals of one callback, the waits between tries grow."""
     _staged(t)

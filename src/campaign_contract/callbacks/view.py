@@ -3,9 +3,18 @@ created, each one the check could not judge accounted for."""
 
 from __future__ import annotations
 
-from campaign_contract.callbacks.observe import observation
+from collections.abc import Callable
+
+from campaign_contract.callbacks.observe import begin, observation
 from campaign_contract.engine.probe import Probe
+from campaign_contract.engine.registry import CheckFunction, check
 from campaign_contract.judges.sends import Observation, Send
+
+
+def observing(*rule_ids: str) -> Callable[[CheckFunction], CheckFunction]:
+    """`@check` for this layer's checks: each judges the run's observation, which is begun as
+    the run starts (`observe.begin`), so its waits overlap the other layers' checks."""
+    return check(*rule_ids, begin=begin)
 
 
 def sends_for(t: Probe, *, audience: bool = True) -> tuple[Observation, list[Send]]:

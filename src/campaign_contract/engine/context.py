@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,15 @@ from campaign_contract.transport.exchange import Exchange
 from campaign_contract.transport.http import Client
 
 T = TypeVar("T")
+
+
+class _Made:
+    """A shared resource being made, or made (`done`): its value, or what making it raised."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
 
 
 def new_run_tag() -> str:
@@ -43,6 +53,10 @@ class RunContext:
     #: when no check needed it. The report says so, since timing verdicts lean on it.
     server_clock_precision: float | None = None
     server_clock_source: str = ""
+    #: Set when the run ends or is interrupted: work begun in the background stops at it.
+    stopping: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _background: list[threading.Thread] = field(default_factory=list)
 
     def campaign_name(self, label: str) -> str:
         """A campaign name carrying this run's tag, so `clean` can recognise it."""
@@ -81,16 +95,19 @@ class RunContext:
                 self.note_created(exchange)
             elif exchange.method == "DELETE" and exchange.success() is True:
                 campaign_id = exchange.data().get("id")
-                if campaign_id in self.created:
-                    self.created.remove(campaign_id)
-                    self.ledger.remove(self.client.base_url, campaign_id)
+                with self._lock:
+                    if campaign_id in self.created:
+                        self.created.remove(campaign_id)
+                        self.ledger.remove(self.client.base_url, campaign_id)
 
     def note_created(self, exchange: Exchange) -> int | None:
         """Record the id of a campaign this response created (even by mistake)."""
         campaign_id = exchange.data().get("id") if exchange.success() else None
         if not isinstance(campaign_id, int) or isinstance(campaign_id, bool):
             return None
-        if campaign_id not in self.created:
+        with self._lock:  # a check and work begun in the background may both create
+            if campaign_id in self.created:
+                return campaign_id
             self.created.append(campaign_id)
             self.ledger.add(
                 LedgerEntry(
@@ -103,17 +120,48 @@ class RunContext:
         return campaign_id
 
     def shared(self, key: str, factory: Callable[[], T]) -> T:
-        """A run-wide resource made once, by the first check that asks for it."""
-        if key not in self._shared:
-            self._shared[key] = factory()
-        value: T = self._shared[key]
+        """A run-wide resource made once, by the first to ask for it (a check, or work begun
+        in the background: then the others wait for it, and see what it raised)."""
+        with self._lock:
+            made = self._shared.get(key)
+            mine = made is None
+            if made is None:
+                made = self._shared[key] = _Made()
+        if mine:
+            try:
+                made.value = factory()
+            except BaseException as error:
+                made.error = error
+                raise
+            finally:
+                made.done.set()
+        made.done.wait()
+        if made.error is not None:
+            raise made.error
+        value: T = made.value
         return value
+
+    def begin(self, key: str, factory: Callable[[], object]) -> None:
+        """Start making `shared(key, ...)` on a thread of its own, so its waiting overlaps
+        the checks that run meanwhile (the callbacks layer's sends)."""
+
+        def make() -> None:
+            with contextlib.suppress(BaseException):  # kept for the checks that ask
+                self.shared(key, factory)
+
+        thread = threading.Thread(target=make, name=f"campaign-contract {key}", daemon=True)
+        self._background.append(thread)
+        thread.start()
 
     def on_close(self, closer: Callable[[], None]) -> None:
         self._closers.append(closer)
 
     def close(self) -> list[CleanupResult]:
-        """Release resources, then delete every campaign this run created."""
+        """Stop what runs in the background, release resources, then delete every campaign
+        this run created."""
+        self.stopping.set()
+        for thread in self._background:  # it stops at its next look (a request at most)
+            thread.join(2 * self.client.timeout + 5)
         for closer in reversed(self._closers):
             # One resource failing to close must not keep the others (or cleanup) from it.
             with contextlib.suppress(Exception):

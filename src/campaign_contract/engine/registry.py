@@ -9,9 +9,13 @@ from typing import TYPE_CHECKING
 from campaign_contract.coverage import rules
 
 if TYPE_CHECKING:
+    from campaign_contract.engine.context import RunContext
     from campaign_contract.engine.probe import Probe
 
 CheckFunction = Callable[["Probe"], None]
+#: Work a check needs begun as the run starts (RunContext.begin), so its waiting overlaps
+#: the checks before it: the callbacks layer's sends.
+Beginning = Callable[["RunContext"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +26,8 @@ class Check:
     func: CheckFunction
     #: Final checks run after all others (they judge the whole run's history).
     final: bool = False
+    #: Called once per run before any check, for every distinct one of the checks run.
+    begin: Beginning | None = None
 
     @property
     def description(self) -> str:
@@ -50,7 +56,12 @@ class CheckRegistry:
         self._checks[check.name] = check
 
     def check(
-        self, *rule_ids: str, name: str | None = None, layer: str | None = None, final: bool = False
+        self,
+        *rule_ids: str,
+        name: str | None = None,
+        layer: str | None = None,
+        final: bool = False,
+        begin: Beginning | None = None,
     ) -> Callable[[CheckFunction], CheckFunction]:
         """Register the decorated function as a check of these rule parts."""
 
@@ -63,6 +74,7 @@ class CheckRegistry:
                     layer=layer_name,
                     func=func,
                     final=final,
+                    begin=begin,
                 )
             )
             return func

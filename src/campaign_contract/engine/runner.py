@@ -138,6 +138,8 @@ def run_selection(
     stopped: str | None = None
     client.halt_when_silent = True  # the watchdog ends a check as soon as the server is silent
     try:
+        for begin in dict.fromkeys(c.begin for c in ordered if c.begin is not None):
+            begin(ctx)  # waits that overlap what runs meanwhile (the callbacks layer's sends)
         for index, check in enumerate(ordered, 1):
             if stopped is None and time.monotonic() > deadline:
                 stopped = f"the run's deadline (limits.run_deadline, {run_limit:g} s) passed"

@@ -106,6 +106,9 @@ class Client:
         self._clock = clock
         self._sleep = sleep
         self._last_sent: float | None = None
+        #: Checks and the work begun in the background send at once: pacing and the
+        #: watchdog's count are taken in turn.
+        self._lock = threading.Lock()
         #: Requests in a row unanswered in time after which the server counts as silent (0: off).
         self.silent_limit = 0
         #: Why the server counts as silent (then nothing is sent), or None.
@@ -173,6 +176,10 @@ class Client:
         return exchange
 
     def _watch(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._count(exchange)
+
+    def _count(self, exchange: Exchange) -> None:
         if exchange.status is not None:
             self._unanswered = 0
         elif _unanswered(exchange):
@@ -206,13 +213,14 @@ class Client:
         return exchange, SessionAuth(token) if token else None
 
     def _pace(self) -> None:
-        now = self._clock()
-        if self.min_interval and self._last_sent is not None:
-            wait = self._last_sent + self.min_interval - now
-            if wait > 0:
-                self._sleep(wait)
-                now = self._clock()
-        self._last_sent = now
+        if not self.min_interval:
+            return
+        with self._lock:  # each sender takes the next free slot, so the rate holds for all
+            now = self._clock()
+            slot = now if self._last_sent is None else max(now, self._last_sent + self.min_interval)
+            self._last_sent = slot
+        if slot > now:
+            self._sleep(slot - now)
 
     def _send(self, exchange: Exchange, payload: bytes | None) -> None:
         """Send on a worker thread and wait at most twice the timeout for the whole answer.
