@@ -96,12 +96,14 @@ def test_each_answer_keeps_how_long_it_took_from_the_request_line(receiver: Rece
     assert _post(receiver, "/cb/t", b"a") == 503
     with socket.create_connection(("127.0.0.1", receiver.port), timeout=5) as sock:
         sock.sendall(b"POST /cb/t HTTP/1.1\r\n")
-        time.sleep(0.4)  # the rest of the head comes late: the wait counts
+        time.sleep(1.0)  # the rest of the head comes late: the wait counts
         sock.sendall(b"Host: x\r\nContent-Length: 1\r\nConnection: close\r\n\r\na")
         assert sock.recv(100).startswith(b"HTTP/1.1 200")
     hung, slow = receiver.received("t")
     assert hung.status is None and hung.latency is None  # never answered in time
-    assert slow.latency is not None and 0.4 <= slow.latency < 5
+    # From when its thread read the request line: on a busy machine somewhat after it came
+    # (loaded run s28x1: 0.396 s of a 0.4 s wait), never after the rest of the head.
+    assert slow.latency is not None and 0.5 <= slow.latency < 5
     assert slow.acknowledged_promptly(clock_speed=1) and not slow.acknowledged_promptly(600)
 
 

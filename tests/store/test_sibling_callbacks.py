@@ -103,8 +103,10 @@ def test_an_instance_started_after_the_campaign_is_refused_when_it_sends(
 ) -> None:
     """The campaign's callback names a port nobody listens on when it is made; B starts
     there before it sends: the send never reaches B, and B's world keeps its campaigns."""
-    later = free_port()
     with instances(state, tmp_path, 1, "--frozen") as (a,):
+        # Chosen once A listens: a port picked before could be the one A then got (loaded
+        # run s28x1: the callback named A itself, and was refused at creation).
+        later = free_port()
         made = _create(a, event_callback=f"http://127.0.0.1:{later}/hook")
         assert made["success"] is True, made
         b = start(state, tmp_path, "--frozen", name="later", port=later)
