@@ -3,11 +3,14 @@ and a real callback receiver that answers with headers and a body of its own."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
+import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -48,6 +51,10 @@ def running(command: Sequence[str], **options: Any) -> Iterator[subprocess.Popen
                 process.kill()
 
 
+#: The first line `campaign-mock serve` prints: where it listens (any host form), its port.
+BANNER = re.compile(r"serving on https?://(?:\[[^\]]*\]|[^:/\s]+):(\d+)")
+
+
 @contextmanager
 def served_mock(
     *options: str,
@@ -57,33 +64,41 @@ def served_mock(
     env: dict[str, str] | None = None,
     startup: float = 30.0,
 ) -> Iterator[str]:
-    """`<command> serve --port P <options>` until the block ends; yields its base URL."""
-    port = free_port()
-    sink = log.open("w") if log else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [*command, "serve", "--port", str(port), *options],
-        cwd=cwd,
-        stdout=sink,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + startup
-        while True:
-            try:
-                requests.get(f"{url}/_mock/state", timeout=1).close()
-                break
-            except requests.ConnectionError:
+    """`<command> serve --port 0 <options>` until the block ends; yields its base URL.
+
+    The mock picks its own port and the URL is read from its banner: a port picked here
+    and handed over could be taken meanwhile by another test's mock, whose answers this
+    test then read (loaded run s28y1: a large list missing, then the connection refused).
+    """
+    with contextlib.ExitStack() as stack:
+        if log is None:
+            log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "serve.log"
+        sink = stack.enter_context(log.open("w"))
+        process = subprocess.Popen(
+            [*command, "serve", "--port", "0", *options],
+            cwd=cwd,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + startup
+            while True:
+                found = BANNER.search(log.read_text(encoding="utf-8", errors="replace"))
+                if found is not None:
+                    url = f"http://127.0.0.1:{found.group(1)}"
+                    try:
+                        requests.get(f"{url}/_mock/state", timeout=1).close()
+                        break
+                    except requests.ConnectionError:
+                        pass
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"campaign-mock serve did not start (log: {log})")
                 time.sleep(0.1)  # waiting for a subprocess to come up, not for the mock's clock
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-        if log:
-            sink.close()  # type: ignore[union-attr]
+            yield url
+        finally:
+            process.terminate()
+            process.wait(10)
 
 
 class AnsweringReceiver:

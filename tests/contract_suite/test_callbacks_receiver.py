@@ -107,6 +107,28 @@ def test_each_answer_keeps_how_long_it_took_from_the_request_line(receiver: Rece
     assert slow.acknowledged_promptly(clock_speed=1) and not slow.acknowledged_promptly(600)
 
 
+def test_an_answer_the_sender_closed_before_binds_nobody(receiver: Receiver) -> None:
+    """A sender that gave up (its FIN came before the answer was written) cannot have taken
+    the 2xx in time, however promptly the receiver's thread answered once it read the
+    request: a starved receiver reads late, which its latency cannot show (loaded run s28y1)."""
+    head = b"POST /cb/t HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n"
+    for _ in range(5):  # the FIN must reach the receiver before its thread reads the body
+        with socket.create_connection(("127.0.0.1", receiver.port), timeout=5) as sock:
+            sock.sendall(head)
+            time.sleep(0.2)  # the handler waits for the body
+            sock.sendall(b"a")
+            sock.shutdown(socket.SHUT_WR)
+            sock.recv(100)
+        if receiver.received("t")[-1].closed_first:
+            break
+    gave_up = receiver.received("t")[-1]
+    assert gave_up.closed_first and gave_up.status == 200, gave_up
+    assert gave_up.acknowledged and not gave_up.acknowledged_promptly(clock_speed=1)
+    assert _post(receiver, "/cb/t", b"a") == 200  # an ordinary sender waits for its answer
+    waited = receiver.received("t")[-1]
+    assert not waited.closed_first and waited.acknowledged_promptly(clock_speed=1)
+
+
 def test_a_script_with_a_reader_faults_first_tellings_only(receiver: Receiver) -> None:
     """C-4's statuses cost one backoff step each: a retry (an event already told) is
     acknowledged, so no event is refused twice; each new event takes the next fault."""

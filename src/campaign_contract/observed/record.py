@@ -125,6 +125,7 @@ def _callback_line(received: Received, hide: Hide) -> dict[str, Any]:
         "matched": received.matched,
         "foreign": received.foreign,
         "latency": received.latency,
+        "closed_first": received.closed_first,
     }
 
 
@@ -243,6 +244,7 @@ def _received(line: dict[str, Any], where: str) -> Received:
             matched=bool(line["matched"]),
             foreign=bool(line["foreign"]),
             latency=None if line.get("latency") is None else float(line["latency"]),
+            closed_first=bool(line.get("closed_first", False)),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise RecordError(f"{where}: not a callback line ({error!r})") from error

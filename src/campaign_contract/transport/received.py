@@ -88,6 +88,10 @@ class Received:
     #: Real seconds from its request line's arrival until the answer was written; None when
     #: not known (still being answered, unanswered, or read from a recording).
     latency: float | None = None
+    #: Whether the sender had closed its side before the answer was written: it gave up
+    #: waiting (a busy receiver reads a request late, which `latency` cannot show), or it
+    #: half-closed after sending, which HTTP allows. Either way the answer binds nobody.
+    closed_first: bool = False
 
     @property
     def path(self) -> str:
@@ -116,7 +120,7 @@ class Received:
         """C-4: a 2xx written well within 10 s of the server's clock (running at `clock_speed`)
         surely acknowledged: nothing it reported may come again. An unknown latency counts as
         prompt."""
-        if not self.acknowledged:
+        if not self.acknowledged or self.closed_first:
             return False
         return self.latency is None or self.latency * clock_speed <= ACK_WITHIN * PROMPT_SHARE
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import select
 import socket
 import struct
 import threading
@@ -293,6 +294,15 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True  # the sender gave up waiting: nothing to tell it
 
+    def _sender_closed(self) -> bool:
+        """Whether the sender's end of the connection is closed already (its FIN is waiting
+        unread): it can no longer take the answer about to be written as given in time."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
     def _record(
         self,
         method: str,
@@ -309,6 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
         book = self.book
         began = self._began
         latency = None if status is None or began is None else time.monotonic() - began
+        closed_first = status is not None and self._sender_closed()
         with book.lock:
             path = target.split(b"?", 1)[0].decode("latin-1")
             token = path.split(f"/{PREFIX}/", 1)[1] if f"/{PREFIX}/" in path else None
@@ -344,6 +355,7 @@ class _Handler(BaseHTTPRequestHandler):
                 matched,
                 foreign,
                 latency,
+                closed_first,
             )
             book.received.append(entry)
             book.lock.notify_all()
