@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from serving import free_port, user_env
+from serving import BANNER, user_env
 
 ROOT = Path(__file__).resolve().parents[2]
 #: `pip list --format=json` of the clone's .venv as `make serve` left it.
@@ -32,28 +32,34 @@ def fresh_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def make_serve(fresh_clone: Path) -> Iterator[str]:
-    """`make serve` in the clone: it builds its own .venv, installs, and serves."""
-    port = free_port()
+    """`make serve` in the clone: it builds its own .venv, installs, and serves.
+
+    On `PORT=0`, read back from the banner: a port picked here would stay free through the
+    minutes of install only by luck, and another test's mock answering on it is no proof.
+    """
     env = user_env()
     log = (fresh_clone / "serve.log").open("w")
     process = subprocess.Popen(
-        ["make", "serve", f"PORT={port}"],
+        ["make", "serve", "PORT=0"],
         cwd=fresh_clone,
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 600  # the first install downloads the dependencies
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"make serve exited: {_tail(fresh_clone / 'serve.log')}")
+        found = BANNER.search((fresh_clone / "serve.log").read_text("utf-8", "replace"))
         try:
-            requests.get(f"{url}/_mock/state", timeout=1)
-            break
+            if found is not None:
+                url = f"http://127.0.0.1:{found.group(1)}"
+                requests.get(f"{url}/_mock/state", timeout=1)
+                break
         except requests.ConnectionError:
-            time.sleep(0.5)  # waiting for a subprocess to come up, not for the mock's clock
+            pass
+        time.sleep(0.5)  # waiting for a subprocess to come up, not for the mock's clock
     else:
         pytest.fail("make serve did not answer within 600 s")
     # What `make serve` installed, before any test adds to the clone's .venv.
