@@ -86,7 +86,7 @@ class Received:
     #: judged (anyone who read a callback URL from the server's state could forge one).
     foreign: bool = False
     #: Real seconds from its request line's arrival until the answer was written; None when
-    #: not known (still being answered, unanswered, or read from a recording).
+    #: not known (unanswered, or read from a recording made before it was kept).
     latency: float | None = None
     #: Whether the sender had closed its side before the answer was written: it gave up
     #: waiting (a busy receiver reads a request late, which `latency` cannot show), or it
