@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 
 from campaign_mock.domain.clock import MockClock
-from campaign_mock.domain.errors import ConflictError
+from campaign_mock.domain.errors import ConflictError, NotFoundError
 from campaign_mock.domain.models import Channel, State
 from campaign_mock.domain.params import CampaignFields
 from campaign_mock.domain.world import World
 from campaign_mock.fixtures.document import default_fixtures
 from campaign_mock.store import open_store
 from campaign_mock.store.shared import (
+    COMMITS,
+    COUNTER,
     LOCAL,
     ON_HOLDER,
     READS,
@@ -29,6 +31,8 @@ from campaign_mock.store.shared import (
 
 START = 1_900_000_000.0
 TABLES = {
+    "COMMITS": COMMITS,
+    "COUNTER": COUNTER,
     "WRITES": WRITES,
     "READS": READS,
     "ON_HOLDER": tuple(ON_HOLDER),
@@ -39,11 +43,17 @@ TABLES = {
 
 
 class CountingStore:
-    """A store whose exclusive lock counts its holders; everything else is the store's."""
+    """A store that counts its exclusive lock's holders and its commits; everything else is
+    the store's."""
 
     def __init__(self, store: Any) -> None:
         self._store = store
         self.locks = 0
+        self.commits = 0
+
+    def commit(self, *args: Any) -> Any:
+        self.commits += 1
+        return self._store.commit(*args)
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -73,16 +83,26 @@ def test_the_tables_name_every_operation_of_a_world_once() -> None:
     assert set(listed) == members
 
 
-def test_writes_take_the_stores_lock_and_reads_only_check_the_version(tmp_path: Path) -> None:
+def test_a_campaigns_operations_commit_once_writes_take_the_lock_and_reads_do_neither(
+    tmp_path: Path,
+) -> None:
     world, store = _world(tmp_path)
     ident = _draft(world)
     name = CampaignFields(frozenset({"name"}), name="b")
-    writes = {
+    commits = {
         "create_campaign": lambda: _draft(world),
         "update_campaign": lambda: world.update_campaign(ident, name),
         "set_payloads": lambda: world.set_payloads(ident, (Channel.EMAIL,)),
         "force_state": lambda: world.force_state(ident, State.DRAFT),
-        "delete_campaign": lambda: world.delete_campaign(_draft(world)),
+        "delete_campaign": lambda: world.delete_campaign(ident),
+    }
+    assert set(commits) == set(COMMITS)
+    for operation, run in commits.items():
+        locks, done, version = store.locks, store.commits, store.version()
+        run()
+        assert (store.locks, store.commits) == (locks, done + 1), operation
+        assert store.version() == version + 1, f"{operation} wrote no one version"
+    writes = {
         "configure_simulation": lambda: world.configure_simulation(
             world.simulation.settings.updated({"seed": 9})
         ),
@@ -103,9 +123,23 @@ def test_writes_take_the_stores_lock_and_reads_only_check_the_version(tmp_path: 
     }
     assert set(reads) == set(READS)
     for operation, run in reads.items():
-        locks = store.locks
+        locks, done = store.locks, store.commits
         run()
-        assert store.locks == locks, operation
+        assert (store.locks, store.commits) == (locks, done), operation
+
+
+def test_a_refused_operation_commits_nothing_but_is_checked(tmp_path: Path) -> None:
+    """A 404 or 409 is decided on this copy: it stands only if the copy was current."""
+    world, store = _world(tmp_path)
+    other, _ = _world(tmp_path)
+    ident = _draft(other)  # this copy has not seen it yet
+    version = store.version()
+    assert world.update_campaign(ident, CampaignFields(frozenset({"name"}), name="b")).name == "b"
+    assert store.version() == version + 1
+    gone = _draft(world)
+    other.delete_campaign(gone)
+    with pytest.raises(NotFoundError):
+        world.delete_campaign(gone)  # this copy still holds it: the check finds it gone
 
 
 def test_a_clock_move_is_a_write_every_instance_reads(tmp_path: Path) -> None:

@@ -53,10 +53,13 @@ class CampaignBackend:
         sessions: Sessions | None = None,
         *,
         replica: bool = False,
+        take_id: Callable[[], int] | None = None,
     ) -> None:
         """`replica`: one copy of a world several instances share (store/shared.py): it
         remembers what changed for `export_changes()`, and requests leave due sends to the
-        one instance that moves them, by the steps of `tick`."""
+        one instance that moves them, by the steps of `tick`. `take_id`: where a new
+        campaign's id comes from when not from this copy (a store's counter, which every
+        copy shares); it is asked only once the campaign is valid."""
         self._lock = threading.RLock()
         self._clock: Clock = clock or MockClock()
         self._simulation = Simulation(settings or SimulationSettings())
@@ -69,6 +72,7 @@ class CampaignBackend:
         self._due: list[tuple[float, int, int]] = []  # (starts at, id, its `when`)
         self._sessions = sessions if sessions is not None else Sessions()
         self._next_id = 1
+        self._take_id = take_id
         #: Requests bring due sends forward (M-4) themselves, except on a replica: there only
         #: the instance holding the sends moves them, on its ticker.
         self._replica = replica
@@ -151,8 +155,9 @@ class CampaignBackend:
             lifecycle.check_initial(state)
             lifecycle.require_when(state, fields.when)
             check_references(self._fixtures, fields.domain, fields.list_id, fields.segments)
+            ident = self._next_id if self._take_id is None else self._take_id()
             campaign = Campaign(
-                id=self._next_id,
+                id=ident,
                 name=fields.name,
                 domain=fields.domain,
                 list=fields.list_id,
@@ -163,8 +168,8 @@ class CampaignBackend:
                 payloads=self._fixtures.payloads,
             )
             campaign.history.append(_created(state, self._clock.now()))
-            self._next_id += 1
-            self._meta_changed = True
+            self._next_id = ident + 1
+            self._meta_changed = self._meta_changed or self._take_id is None
             self._campaigns[campaign.id] = campaign
             self._changed.add(campaign.id)
             self._schedule(campaign)

@@ -1,9 +1,13 @@
 """What a shared store keeps for the mock, and the one interface SQLite and Redis implement.
 
-The world (campaigns, the next id, fixtures, settings, the clock) is written record by
-record under the store's own exclusive lock (SQLite `BEGIN IMMEDIATE`, a redis-py `Lock`);
-every write bumps one version, so an instance that sees the version it last read knows its
-copy is current, and one that does not reads just the campaigns changed since. Sessions are
+The world (campaigns, fixtures, settings, the clock) is written record by record; every
+write bumps one version, so an instance that sees the version it last read knows its copy
+is current, and one that does not reads just the campaigns changed since. A write to one
+campaign is a `commit`: one atomic step (a Lua script, a short `BEGIN IMMEDIATE`) that
+lands only if nothing it read was written since, so writes to different campaigns never
+wait for each other; ids come from a counter (`take_id`). Writes to the whole world (a
+reset, fixtures, settings, a move of the clock) and the sends' starts and ends hold the
+store's exclusive lock (SQLite `BEGIN IMMEDIATE`, a redis-py `Lock`) instead. Sessions are
 single atomic operations. The sends (jobs, callback outbox, delivery journal) belong to the
 instance holding the lease; it publishes them as a checkpoint, which another instance
 resumes from when the lease passes to it. Instances that do not hold it send it commands
@@ -18,9 +22,9 @@ refused with a `StoreFormatError` naming where it was found; reading it runs not
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from campaign_mock.domain.clock import ClockState
@@ -68,12 +72,32 @@ class Write:
 
 
 @dataclass(slots=True, frozen=True)
+class Check:
+    """What an optimistic write read, for `StateStore.commit`: the store it joined
+    (`epoch`), the version its copy is current to (`seen`: no reset, meta or clock written
+    after it) and, for each campaign it read or wrote, the version its copy of that
+    campaign is current to (`campaigns`: not written after it)."""
+
+    epoch: str
+    seen: int
+    campaigns: dict[int, int]
+
+
+@dataclass(slots=True, frozen=True)
 class Stamp:
     """The store's epoch (None: never claimed, or emptied since) and its version, read
     together in one round trip."""
 
     epoch: str | None
     version: int
+
+
+def with_ids(meta: WorldMeta, last_id: int | str | bytes | None) -> WorldMeta:
+    """The meta as a store read it, its next id from the store's id counter if it has one
+    (the record's own is what it was when the meta was last written)."""
+    if last_id is None:
+        return meta
+    return replace(meta, next_id=int(last_id) + 1)
 
 
 def new_epoch() -> str:
@@ -126,12 +150,36 @@ class StateStore(Protocol):
         """Empties every record of the mock here and sets a new epoch (`--state-reset`)."""
         ...
 
-    def changes(self, since: int) -> Changes:
-        """Everything written after version `since`, read atomically."""
+    def changes(self, since: int, also: Collection[int] = ()) -> Changes:
+        """Everything written after version `since`, read atomically. `also`: these
+        campaigns (None if absent), the meta and the clock whatever their version: what an
+        operation whose commit was refused changed in its copy, put back."""
         ...
 
     def write(self, write: Write) -> int:
         """Writes the changes and returns the new version; inside `locked()`."""
+        ...
+
+    def commit(self, write: Write, check: Check) -> int | None:
+        """Writes the changes, with one version bump, only if nothing `check` read has been
+        written since (and, on Redis, no instance holds `locked()`: it waits for it), in one
+        atomic step, without `locked()`. Returns the store's version after it (the current
+        one if `write` is empty), or None if something read was written since or the
+        store's epoch is not `check.epoch` (the caller looks which)."""
+        ...
+
+    def take_id(self, epoch: str) -> int | None:
+        """The next campaign id, from the store's counter (never handed out twice, from 1
+        after a reset); None if the store's epoch is not `epoch`."""
+        ...
+
+    def seed_ids(self, last: int) -> None:
+        """Starts the id counter, if the store has none yet (written before the counter
+        existed), after `last` and every campaign id the store holds or deleted."""
+        ...
+
+    def last_id(self) -> int:
+        """The last campaign id handed out (0: none)."""
         ...
 
     # -- sessions (V-5) ---------------------------------------------------------

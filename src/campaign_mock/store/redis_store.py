@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +32,15 @@ from campaign_mock.domain.records import (
     meta_from_record,
     meta_to_record,
 )
-from campaign_mock.store.base import LEASE_SECONDS, STORE_TIMEOUT, Changes, Stamp, Write
+from campaign_mock.store.base import (
+    LEASE_SECONDS,
+    STORE_TIMEOUT,
+    Changes,
+    Check,
+    Stamp,
+    Write,
+    with_ids,
+)
 from campaign_mock.store.codec import StoreFormatError, encode, read
 
 #: Real seconds the world lock lasts if its holder dies mid-operation.
@@ -53,6 +61,81 @@ end
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[1]), -1)
 return last
 """
+
+
+#: A write, checked or not, in one atomic step. KEYS: version, log, campaigns, meta,
+#: meta_version, clock, clock_version, reset, lock, acknowledged, ids, epoch. ARGV: "check"
+#: or "write", the epoch, seen, the number of campaigns checked, then (id, bound) for each;
+#: reset ("1" or "0"), meta ("" if none), the id counter's seed, clock ("" if none), then
+#: (id, record: "" deletes) for each campaign written. Answers {status, version}: status 1
+#: written (or nothing to write), 0 something read was written since, -1 the lock is held,
+#: -2 another epoch.
+_COMMIT = """
+local seen = tonumber(ARGV[3])
+local i = 5
+if ARGV[1] == 'check' then
+  if redis.call('GET', KEYS[12]) ~= ARGV[2] then return {-2, 0} end
+  if redis.call('EXISTS', KEYS[9]) == 1 then return {-1, 0} end
+  for _, key in ipairs({KEYS[8], KEYS[5], KEYS[7]}) do
+    if tonumber(redis.call('GET', key) or '0') > seen then return {0, 0} end
+  end
+  for _ = 1, tonumber(ARGV[4]) do
+    local at = redis.call('ZSCORE', KEYS[2], ARGV[i])
+    if at and tonumber(at) > tonumber(ARGV[i + 1]) then return {0, 0} end
+    i = i + 2
+  end
+else
+  i = i + 2 * tonumber(ARGV[4])
+end
+local reset, meta, seed, clock = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+i = i + 4
+if reset == '0' and meta == '' and clock == '' and i > #ARGV then
+  return {1, tonumber(redis.call('GET', KEYS[1]) or '0')}
+end
+local version = redis.call('INCR', KEYS[1])
+if reset == '1' then
+  redis.call('DEL', KEYS[3], KEYS[2], KEYS[10])
+  redis.call('SET', KEYS[8], version)
+  redis.call('SET', KEYS[11], 0)
+end
+if meta ~= '' then
+  redis.call('SET', KEYS[4], meta)
+  redis.call('SET', KEYS[5], version)
+  redis.call('SETNX', KEYS[11], seed)
+end
+if clock ~= '' then
+  redis.call('SET', KEYS[6], clock)
+  redis.call('SET', KEYS[7], version)
+end
+while i < #ARGV do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[3], ARGV[i])
+  else
+    redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+  end
+  redis.call('ZADD', KEYS[2], version, ARGV[i])
+  i = i + 2
+end
+return {1, version}
+"""
+
+#: The next id, on the store this instance joined (0: another epoch).
+_TAKE_ID = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('INCR', KEYS[2])
+"""
+#: The id counter, if it has none, after `ARGV[1]` and every campaign id the log holds.
+_SEED_IDS = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local last = tonumber(ARGV[1])
+for _, ident in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  last = math.max(last, tonumber(ident))
+end
+redis.call('SET', KEYS[1], last)
+return 1
+"""
+#: Real seconds between two looks at a lock another instance holds, for a commit.
+LOCK_POLL = 0.001
 
 
 class RedisStore:
@@ -85,6 +168,16 @@ class RedisStore:
         )
         #: One round trip per request's journal entry: number, append and trim, atomically.
         self._append = self.client.register_script(_JOURNAL_APPEND)
+        self._commit = self.client.register_script(_COMMIT)
+        self._take_id = self.client.register_script(_TAKE_ID)
+        self._seed_ids = self.client.register_script(_SEED_IDS)
+        self._world_keys = [
+            self._k(name)
+            for name in (
+                "version", "log", "campaigns", "meta", "meta_version", "clock",
+                "clock_version", "reset", "lock", "acknowledged", "ids", "epoch",
+            )
+        ]  # fmt: skip
 
     def _k(self, name: str) -> str:
         return self._p + name
@@ -139,16 +232,19 @@ class RedisStore:
         pipe.set(self._k("epoch"), epoch)
         pipe.execute()
 
-    def changes(self, since: int) -> Changes:
+    def changes(self, since: int, also: Collection[int] = ()) -> Changes:
         pipe = self.client.pipeline(transaction=True)
         pipe.get(self._k("version"))
         pipe.get(self._k("reset"))
         pipe.get(self._k("meta_version"))
         pipe.get(self._k("clock_version"))
         pipe.zrangebyscore(self._k("log"), f"({since}", "+inf")
-        raw_version, raw_reset, raw_meta, raw_clock, changed = pipe.execute()
+        pipe.get(self._k("ids"))
+        raw_version, raw_reset, raw_meta, raw_clock, changed, ids = pipe.execute()
         version = int(raw_version or 0)
         full = since == 0 or int(raw_reset or 0) > since
+        if also and not full:
+            changed = list(dict.fromkeys([*changed, *(str(i).encode() for i in also)]))
         read = self.client.pipeline(transaction=True)
         if full:
             read.hgetall(self._k("campaigns"))
@@ -170,40 +266,61 @@ class RedisStore:
                 else self._read("campaign", r, f"campaigns field {int(i)}")
                 for i, r in zip(changed, records, strict=True)
             }
-        take_meta = full or int(raw_meta or 0) > since
-        take_clock = full or int(raw_clock or 0) > since
+        take_meta = full or bool(also) or int(raw_meta or 0) > since
+        take_clock = full or bool(also) or int(raw_clock or 0) > since
         return Changes(
             version=version,
             full=full,
             campaigns=campaigns,
-            meta=self._read("meta", meta, "meta") if take_meta and meta else None,
+            meta=with_ids(self._read("meta", meta, "meta"), ids) if take_meta and meta else None,
             clock=self._read("clock", clock, "clock") if take_clock and clock else None,
         )
 
     def write(self, write: Write) -> int:
-        # Inside locked(): no other writer, so the next version is known before the MULTI,
-        # which sets it with the records (a reader never sees a version before its records).
-        version = self.version() + 1
-        pipe = self.client.pipeline(transaction=True)
-        pipe.set(self._k("version"), version)
-        if write.reset:
-            pipe.delete(self._k("campaigns"), self._k("log"), self._k("acknowledged"))
-            pipe.set(self._k("reset"), version)
+        # Inside locked(): a commit that checks nothing.
+        written = self._run_commit("write", write, Check("", 0, {}))
+        assert written is not None
+        return written
+
+    def commit(self, write: Write, check: Check) -> int | None:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                return self._run_commit("check", write, check)
+            except _LockHeld:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(
+                        f"the store's lock was held for over {LOCK_WAIT:.0f} s"
+                    ) from None
+                time.sleep(LOCK_POLL)
+
+    def _run_commit(self, mode: str, write: Write, check: Check) -> int | None:
+        args: list[bytes | str | int] = [mode, check.epoch, check.seen, len(check.campaigns)]
+        for ident, bound in check.campaigns.items():
+            args += [ident, bound]
+        meta = b"" if write.meta is None else encode("meta", meta_to_record(write.meta))
+        seed = 0 if write.meta is None else write.meta.next_id - 1
+        clock = b"" if write.clock is None else encode("clock", clock_to_record(write.clock))
+        args += [int(write.reset), meta, seed, clock]
         for ident, campaign in write.campaigns.items():
-            if campaign is None:
-                pipe.hdel(self._k("campaigns"), ident)
-            else:
-                record = encode("campaign", campaign_to_record(campaign))
-                pipe.hset(self._k("campaigns"), str(ident), record)
-            pipe.zadd(self._k("log"), {str(ident): version})
-        if write.meta is not None:
-            pipe.set(self._k("meta"), encode("meta", meta_to_record(write.meta)))
-            pipe.set(self._k("meta_version"), version)
-        if write.clock is not None:
-            pipe.set(self._k("clock"), encode("clock", clock_to_record(write.clock)))
-            pipe.set(self._k("clock_version"), version)
-        pipe.execute()
-        return version
+            args += [
+                ident,
+                b"" if campaign is None else encode("campaign", campaign_to_record(campaign)),
+            ]
+        status, version = self._commit(keys=self._world_keys, args=args)
+        if status == -1:
+            raise _LockHeld
+        return int(version) if status == 1 else None
+
+    def take_id(self, epoch: str) -> int | None:
+        ident = int(self._take_id(keys=[self._k("epoch"), self._k("ids")], args=[epoch]))
+        return ident or None
+
+    def seed_ids(self, last: int) -> None:
+        self._seed_ids(keys=[self._k("ids"), self._k("log")], args=[last])
+
+    def last_id(self) -> int:
+        return int(self.client.get(self._k("ids")) or 0)
 
     # -- sessions: a key each, expiring by itself, and their order of login ----------------
 
@@ -380,6 +497,10 @@ class RedisStore:
         return read(
             kind, bytes(data), _READERS[kind], f"{self.label}: key {self._p}{where}", self.fresh
         )
+
+
+class _LockHeld(Exception):
+    """A commit met the store's lock held by a whole-world write: it waits and tries again."""
 
 
 def _listener(value: bytes, now: float) -> Listener | None:

@@ -6,8 +6,9 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.clock import Clock, MockClock
@@ -21,6 +22,7 @@ from campaign_mock.domain.commands import (
     Redeliver,
 )
 from campaign_mock.domain.deliveries import Batch
+from campaign_mock.domain.errors import CampaignError
 from campaign_mock.domain.listening import Listener
 from campaign_mock.domain.models import Campaign, Channel, Fixtures, State
 from campaign_mock.domain.params import CampaignFields
@@ -31,6 +33,7 @@ from campaign_mock.domain.world import WorldChanges
 from campaign_mock.store.base import (
     LISTENER_SECONDS,
     LOST,
+    Check,
     Stamp,
     StateStore,
     StoreLost,
@@ -40,18 +43,27 @@ from campaign_mock.store.base import (
 from campaign_mock.store.lease import SendsLease
 from campaign_mock.store.synced import SyncedLock
 
-#: Under the store's exclusive lock: brought up to date, run on the backend, its changes
-#: written with one version bump. Every move of the clock too (`MockClock.around_move`).
-WRITES = (
+T = TypeVar("T")
+
+#: One campaign's operations, optimistic: run on this copy as it is, then its changes
+#: committed in one atomic step (`StateStore.commit`, one round trip) that lands only if
+#: nothing the operation read (its campaign, the fixtures and settings, the clock, a reset)
+#: was written since this copy took it. If something was, the copy takes it, puts back what
+#: the operation changed, and runs it again; after COMMIT_TRIES, under the store's lock.
+#: Writes to different campaigns never wait for each other; a new id is the store's counter's.
+COMMITS = (
     "create_campaign",
     "update_campaign",
     "delete_campaign",
     "set_payloads",
     "force_state",
-    "reset",
-    "load_fixtures",
-    "configure_simulation",
 )
+#: Tries of a commit before the operation runs under the store's exclusive lock.
+COMMIT_TRIES = 4
+#: Writes to the whole world, under the store's exclusive lock: brought up to date, run on
+#: the backend, its changes written with one version bump. Every move of the clock too
+#: (`MockClock.around_move`), and the sends' starts and ends (store/lease.py).
+WRITES = ("reset", "load_fixtures", "configure_simulation")
 #: The version read (no store lock), and only the campaigns changed since fetched.
 READS = ("get_campaign", "campaigns", "fixtures")
 #: Only the lease holder changes the sends, and knows which attempts it has yet to make: each
@@ -65,10 +77,12 @@ ON_HOLDER: dict[str, type[Command]] = {
 }
 #: Single atomic operations on the store (a session opened on one instance works on all).
 SESSIONS = ("login", "session_user", "logout")
+#: The store's id counter, read: the next id any instance would hand out.
+COUNTER = ("next_id",)
 #: This instance's copy, without asking the store: the clock and the simulation are kept in
 #: step by the other operations; fixtures change only with PUT /_mock/fixtures, and the
 #: ticker brings them in within TICK_SECONDS, so credentials are checked without a read.
-LOCAL = ("check_credentials", "clock", "simulation", "next_id")
+LOCAL = ("check_credentials", "clock", "simulation")
 #: The ticker's: keeps or takes the sends' lease (the holder runs the sends, the others show
 #: its checkpoint) and renews this instance's listening addresses.
 TICKER = ("tick",)
@@ -84,8 +98,9 @@ class StoredWorld:
 
     It implements `domain.world.World` (and `Keeper`) like the backend does, and reaches the
     backend only through its public methods. Each operation is in one of this module's
-    tables, which say what it costs and who may run it: `WRITES` run under the store's
-    exclusive lock (`SyncedLock`: the instance first takes what others wrote since its last
+    tables, which say what it costs and who may run it: `COMMITS` run here and land in one
+    checked atomic step, again if what they read changed meanwhile; `WRITES` run under the
+    store's exclusive lock (`SyncedLock`: the instance first takes what others wrote since its last
     version, then writes back what the operation changed, through the backend's
     replication interface, `export_changes`/`apply_changes`); `READS` check the version
     only (one cheap read) and fetch just the campaigns changed since; `ON_HOLDER` run where
@@ -105,11 +120,16 @@ class StoredWorld:
     ) -> None:
         self.store = store
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        self._backend = CampaignBackend(fixtures, clock, settings, replica=True)
+        self._backend = CampaignBackend(
+            fixtures, clock, settings, replica=True, take_id=self._take_id
+        )
         self._sessions = sessions if sessions is not None else Sessions()  # its ttl, capacity
         self._clock = clock
         self._synced = SyncedLock(store, self._sync_in, self._sync_out)
         self._seen = 0
+        #: Campaigns this copy committed after `_seen` (others' writes came between): the
+        #: version its copy of each is current to.
+        self._known: dict[int, int] = {}
         self._epoch: str | None = None  # the store's when this instance joined it
         self._clock_dirty = False
         self._reset_pending = False
@@ -128,23 +148,27 @@ class StoredWorld:
         `StoreLost` on a store another instance found emptied."""
         with self._synced:
             self._write_whole = self._seen == 0
+            if not self._write_whole:  # a store written before the id counter existed
+                self.store.seed_ids(self._backend.next_id - 1)
 
-    def _sync_in(self, stamp: Stamp | None) -> None:
+    def _sync_in(self, stamp: Stamp | None, also: Collection[int] = ()) -> None:
         """Takes what other instances wrote since this one last looked (`stamp`: the
-        store's, if the caller just read it), on the store this instance joined."""
+        store's, if the caller just read it), on the store this instance joined. `also`:
+        these campaigns, the meta and the clock are read back whatever their version (what a
+        refused commit changed here is put back as the store holds it)."""
         if stamp is None:
             stamp = self.store.stamp()
         self._check_epoch(stamp.epoch)
         version = stamp.version
-        if version == self._seen:
+        if version == self._seen and not also:
             return
         if version < self._seen:  # another store behind the same URL (emptied, replaced)
             version = self.store.version()
             if version < self._seen:
                 self._seen = 0  # read it whole, as a newcomer would
-        if version <= self._seen:
+        if version <= self._seen and not also:
             return
-        changes = self.store.changes(self._seen)
+        changes = self.store.changes(self._seen, also)
         if changes.full and self._seen and not self._reset_pending:
             # Another instance reset the mock; the world is taken whole, under the lock
             # every operation of this instance holds.
@@ -155,6 +179,7 @@ class StoredWorld:
         if changes.clock is not None:
             self._clock.load_state(changes.clock)
         self._seen = changes.version
+        self._known = {i: v for i, v in self._known.items() if v > self._seen}
 
     def _check_epoch(self, epoch: str | None) -> None:
         """The store's epoch is claimed by the first instance on it and kept by every write;
@@ -205,8 +230,75 @@ class StoredWorld:
             try:
                 self._seen = self.store.write(write)
             except BaseException:
-                self._seen = 0  # it may or may not have landed: the next look reads it whole
+                self._forget()
                 raise
+            self._known = {i: v for i, v in self._known.items() if v > self._seen}
+
+    def _forget(self) -> None:
+        """A write that may or may not have landed: the next look reads the store whole."""
+        self._seen = 0
+        self._known = {}
+
+    # -- COMMITS: one campaign's operation, then one checked atomic step ---------------------
+
+    def _commit(self, operation: Callable[[], T], *read: int) -> T:
+        """Runs `operation` (which reads campaigns `read`, besides those it writes) on this
+        copy and commits what it changed; if something it read was written meanwhile, the
+        copy takes it and the operation runs again. A `CampaignError` is an answer too: it
+        stands only if what it was decided on was current (a campaign another instance has
+        just created is no 404)."""
+        for _ in range(COMMIT_TRIES):
+            with self._synced.alone() as outermost:
+                if not outermost:
+                    return operation()  # part of the write that holds the lock already
+                try:
+                    result: T | None = operation()
+                    refusal: CampaignError | None = None
+                except CampaignError as error:
+                    result, refusal = None, error
+                except BaseException:
+                    self._backend.export_changes()
+                    self._forget()  # whatever it changed here is read back whole
+                    raise
+                if self._landed(read):
+                    if refusal is not None:
+                        raise refusal
+                    return result  # type: ignore[return-value]  # set when nothing was raised
+        with self._synced:
+            return operation()
+
+    def _landed(self, read: tuple[int, ...]) -> bool:
+        """Commits what the operation changed, checked against what it read; if the store
+        refuses, this copy takes what was written since and puts back what it changed."""
+        changes = self._backend.export_changes()
+        touched = {*read, *changes.campaigns}
+        seen = self._seen
+        check = Check(
+            self._epoch or "", seen, {i: max(seen, self._known.get(i, 0)) for i in touched}
+        )
+        write = Write(changes.campaigns, changes.meta)
+        try:
+            version = self.store.commit(write, check)
+        except BaseException:
+            self._forget()
+            raise
+        if version is None:
+            self._sync_in(None, touched)  # StoreLost if it was the epoch
+            return False
+        if version == seen + bool(write):  # nothing but this write since `seen`
+            self._seen = version
+            self._known = {i: v for i, v in self._known.items() if v > version}
+        else:
+            self._known.update(dict.fromkeys(changes.campaigns, version))
+        return True
+
+    def _take_id(self) -> int:
+        """A new campaign's id, from the store's counter."""
+        ident = self.store.take_id(self._epoch or "")
+        if ident is None:
+            self._check_epoch(self.store.stamp().epoch)
+            raise StoreLost(f"{self.store.label}: the store changed while an id was taken")
+        return ident
 
     @contextmanager
     def _clock_moving(self) -> Iterator[None]:
@@ -253,27 +345,24 @@ class StoredWorld:
         """Whether this instance holds the sends' lease."""
         return self._lease.leading
 
-    # -- WRITES ----------------------------------------------------------------------------
+    # -- COMMITS ---------------------------------------------------------------------------
 
     def create_campaign(self, fields: CampaignFields) -> Campaign:
-        with self._synced:
-            return self._backend.create_campaign(fields)
+        return self._commit(lambda: self._backend.create_campaign(fields))
 
     def update_campaign(self, ident: int, fields: CampaignFields) -> Campaign:
-        with self._synced:
-            return self._backend.update_campaign(ident, fields)
+        return self._commit(lambda: self._backend.update_campaign(ident, fields), ident)
 
     def delete_campaign(self, ident: int) -> Campaign:
-        with self._synced:
-            return self._backend.delete_campaign(ident)
+        return self._commit(lambda: self._backend.delete_campaign(ident), ident)
 
     def set_payloads(self, ident: int, payloads: tuple[Channel, ...]) -> Campaign:
-        with self._synced:
-            return self._backend.set_payloads(ident, payloads)
+        return self._commit(lambda: self._backend.set_payloads(ident, payloads), ident)
 
     def force_state(self, ident: int, state: State) -> Campaign:
-        with self._synced:
-            return self._backend.force_state(ident, state)
+        return self._commit(lambda: self._backend.force_state(ident, state), ident)
+
+    # -- WRITES ----------------------------------------------------------------------------
 
     def reset(self) -> None:
         """Campaigns, ids, sends and sessions of every instance go; the store records a
@@ -357,9 +446,11 @@ class StoredWorld:
     def simulation(self) -> Simulation:
         return self._backend.simulation
 
+    # -- COUNTER -------------------------------------------------------------------------
+
     @property
     def next_id(self) -> int:
-        return self._backend.next_id
+        return self.store.last_id() + 1
 
     # -- TICKER --------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,11 @@ from campaign_mock.store.base import (
     LEASE_SECONDS,
     STORE_TIMEOUT,
     Changes,
+    Check,
     Stamp,
     StoreUrlError,
     Write,
+    with_ids,
 )
 from campaign_mock.store.codec import encode, read
 
@@ -56,6 +58,9 @@ _READERS: dict[str, Callable[[object, str], Any]] = {
     "meta": meta_from_record,
     "clock": clock_from_record,
 }
+#: The meta keys holding the version of the last write to the whole world: a reset, the
+#: fixtures and settings, the clock. A commit that read the world before one is refused.
+_WHOLE_WORLD = ("reset", "meta_version", "clock_version")
 #: How often a waiting command looks for its answer.
 POLL = 0.005
 
@@ -178,7 +183,7 @@ class SqliteStore:
                 conn.execute(f'DELETE FROM "{table}"')
             self._put(conn, "epoch", epoch)
 
-    def changes(self, since: int) -> Changes:
+    def changes(self, since: int, also: Collection[int] = ()) -> Changes:
         with self._transaction("DEFERRED") as conn:
             version = int(self._meta(conn, "version") or 0)
             reset_at = int(self._meta(conn, "reset") or 0)
@@ -191,41 +196,92 @@ class SqliteStore:
                 for i, r in rows
                 if not (full and r is None)
             }
+            if also and not full:  # one operation's campaigns: a few ids
+                wanted = [i for i in also if i not in campaigns]
+                marks = ",".join("?" * len(wanted))
+                found = dict(
+                    conn.execute(f"SELECT id, record FROM campaigns WHERE id IN ({marks})", wanted)
+                )
+                for i in wanted:
+                    r = found.get(i)
+                    campaigns[i] = (
+                        None if r is None else self._read("campaign", r, f"campaigns id {i}")
+                    )
             meta_at = int(self._meta(conn, "meta_version") or 0)
             clock_at = int(self._meta(conn, "clock_version") or 0)
-            meta = self._meta(conn, "meta") if full or meta_at > since else None
-            clock = self._meta(conn, "clock") if full or clock_at > since else None
+            meta = self._meta(conn, "meta") if full or also or meta_at > since else None
+            clock = self._meta(conn, "clock") if full or also or clock_at > since else None
+            ids = self._meta(conn, "ids")
         return Changes(
             version=version,
             full=full,
             campaigns=campaigns,
-            meta=None if meta is None else self._read("meta", meta, "meta key 'meta'"),
+            meta=None
+            if meta is None
+            else with_ids(self._read("meta", meta, "meta key 'meta'"), ids),
             clock=None if clock is None else self._read("clock", clock, "meta key 'clock'"),
         )
 
     def write(self, write: Write) -> int:
         with self._transaction() as conn:
-            version = int(self._meta(conn, "version") or 0) + 1
-            self._put(conn, "version", version)
-            if write.reset:
-                conn.execute("DELETE FROM campaigns")
-                conn.execute("DELETE FROM acknowledged")
-                self._put(conn, "reset", version)
-            for ident, campaign in write.campaigns.items():
-                record = (
-                    None if campaign is None else encode("campaign", campaign_to_record(campaign))
-                )
-                conn.execute(
-                    "INSERT OR REPLACE INTO campaigns (id, record, version) VALUES (?, ?, ?)",
-                    (ident, record, version),
-                )
-            if write.meta is not None:
-                self._put(conn, "meta", encode("meta", meta_to_record(write.meta)))
-                self._put(conn, "meta_version", version)
-            if write.clock is not None:
-                self._put(conn, "clock", encode("clock", clock_to_record(write.clock)))
-                self._put(conn, "clock_version", version)
-            return version
+            return self._write(conn, write)
+
+    def commit(self, write: Write, check: Check) -> int | None:
+        with self._transaction() as conn:
+            if self._meta(conn, "epoch") != check.epoch:
+                return None
+            seen = check.seen
+            if any(int(self._meta(conn, k) or 0) > seen for k in _WHOLE_WORLD):
+                return None
+            bounds = check.campaigns  # one operation's campaigns: a few ids
+            marks = ",".join("?" * len(bounds))
+            for ident, version in conn.execute(
+                f"SELECT id, version FROM campaigns WHERE id IN ({marks})", list(bounds)
+            ):
+                if version > bounds[ident]:
+                    return None
+            if not write:
+                return int(self._meta(conn, "version") or 0)
+            return self._write(conn, write)
+
+    def _write(self, conn: sqlite3.Connection, write: Write) -> int:
+        version = int(self._meta(conn, "version") or 0) + 1
+        self._put(conn, "version", version)
+        if write.reset:
+            conn.execute("DELETE FROM campaigns")
+            conn.execute("DELETE FROM acknowledged")
+            self._put(conn, "reset", version)
+            self._put(conn, "ids", 0)
+        for ident, campaign in write.campaigns.items():
+            record = None if campaign is None else encode("campaign", campaign_to_record(campaign))
+            conn.execute(
+                "INSERT OR REPLACE INTO campaigns (id, record, version) VALUES (?, ?, ?)",
+                (ident, record, version),
+            )
+        if write.meta is not None:
+            self._put(conn, "meta", encode("meta", meta_to_record(write.meta)))
+            self._put(conn, "meta_version", version)
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('ids', ?)", (write.meta.next_id - 1,))
+        if write.clock is not None:
+            self._put(conn, "clock", encode("clock", clock_to_record(write.clock)))
+            self._put(conn, "clock_version", version)
+        return version
+
+    def take_id(self, epoch: str) -> int | None:
+        with self._transaction() as conn:
+            if self._meta(conn, "epoch") != epoch:
+                return None
+            ident = int(self._meta(conn, "ids") or 0) + 1
+            self._put(conn, "ids", ident)
+            return ident
+
+    def seed_ids(self, last: int) -> None:
+        with self._transaction() as conn:
+            held = conn.execute("SELECT MAX(id) FROM campaigns").fetchone()[0] or 0
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('ids', ?)", (max(last, held),))
+
+    def last_id(self) -> int:
+        return int(self._meta(self._connection(), "ids") or 0)
 
     # -- sessions --------------------------------------------------------------------
 

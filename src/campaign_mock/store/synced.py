@@ -12,9 +12,13 @@ from campaign_mock.store.base import Stamp, StateStore
 
 
 class SyncedLock:
-    """Held for a write (`with lock:`): the process's lock, then the store's exclusive lock;
-    on entry the copy takes what other instances wrote (`sync_in`), on a clean exit (or one
-    by a `CampaignError`, whose changes stand) it writes back what it changed (`sync_out`).
+    """Held for a write to the whole world (`with lock:`): the process's lock, then the
+    store's exclusive lock; on entry the copy takes what other instances wrote (`sync_in`),
+    on a clean exit (or one by a `CampaignError`, whose changes stand) it writes back what
+    it changed (`sync_out`).
+
+    Held for one campaign's operation (`with lock.alone():`): the process's lock only; the
+    operation commits its changes itself (`StateStore.commit`).
 
     Held for a read (`with lock.reading():`): the process's lock, and the copy brought up to
     date; nothing is written and the store's lock is not taken. Reentrant; only the
@@ -54,12 +58,29 @@ class SyncedLock:
         finally:
             local.reading = previous
 
-    def __enter__(self) -> None:
+    @contextmanager
+    def alone(self) -> Iterator[bool]:
+        """The process's lock only, for an operation that commits on its own
+        (`StateStore.commit`); yields whether this hold is the outermost (inside another
+        hold, the operation is part of that one's write)."""
+        self._acquire()
+        local = self._local
+        local.depth = getattr(local, "depth", 0) + 1
+        try:
+            yield local.depth == 1
+        finally:
+            local.depth -= 1
+            self._lock.release()
+
+    def _acquire(self) -> None:
         if not self._lock.acquire(timeout=self._store.timeout):
             raise TimeoutError(
                 f"{self._store.label}: another call to the store held this instance's lock "
                 f"for over {self._store.timeout:g} s"
             )
+
+    def __enter__(self) -> None:
+        self._acquire()
         local = self._local
         local.depth = getattr(local, "depth", 0) + 1
         if local.depth > 1:
