@@ -37,6 +37,8 @@ STORES = ("memory", "sqlite", "redis")
 TARGET_RATIO = 0.70
 #: Two worker processes on a shared store against one in-memory process, on GET.
 TARGET_SCALE = 1.6
+#: POST on Redis against POST in memory, on the same server and process count.
+TARGET_REDIS_POST = 0.5
 #: Twice the p99 the issue measured for `campaign-mock serve` on GET (33 ms).
 TARGET_P99_MS = 66.0
 
@@ -119,6 +121,9 @@ class Summary:
     non_2xx: int
     socket_errors: int
     runs: list[Run] = field(default_factory=list)
+    #: The row `campaign-mock serve` runs with no options (only --port), whichever server
+    #: that is.
+    default: bool = False
 
 
 # -- setup ------------------------------------------------------------------------------------
@@ -257,6 +262,12 @@ def store_targets(args: argparse.Namespace, urls: StoreUrls) -> list[Target]:
         runs: list[int | None] = [1] if store == "memory" else [None, 1, 2]
         targets += [store_target(bin_dir, urls, store, workers) for workers in runs]
     return targets
+
+
+def is_default(argv: Sequence[str]) -> bool:
+    """Whether `argv` is `campaign-mock serve` with no option but its port."""
+    name = Path(argv[0]).name if argv else ""
+    return name == "campaign-mock" and len(argv) == 4 and list(argv[1:3]) == ["serve", "--port"]
 
 
 def make_targets(args: argparse.Namespace, with_prism: bool) -> list[Target]:
@@ -509,6 +520,7 @@ def measure(wrk: str, targets: list[Target], args: argparse.Namespace) -> dict[s
                     non_2xx=sum(r.non_2xx for r in got),
                     socket_errors=sum(r.socket_errors for r in got),
                     runs=got,
+                    default=is_default(target.argv),
                 )
             )
     return summaries
@@ -759,6 +771,35 @@ def report_stores(summaries: dict[str, list[Summary]]) -> list[str]:
                 )
                 if verdict == "MISS":
                     missed.append(f"{title}: 2 workers {scale:.2f}x")
+        if title.startswith("POST"):
+            missed += redis_writes(title, by_key)
+    return missed
+
+
+def redis_writes(title: str, by_key: dict[tuple[str, str], Summary]) -> list[str]:
+    """POST on Redis against POST in memory on the same server and process count (waitress:
+    the default in memory; granian: one worker in memory)."""
+    missed: list[str] = []
+    memory = {
+        "waitress": by_key.get(("waitress", "mock")),
+        "granian-x1": by_key.get(("granian-x1", "mock+memory")),
+    }
+    for server, base in memory.items():
+        redis = by_key.get((server, "mock+redis"))
+        if base is None or redis is None:
+            continue
+        share = redis.rps / base.rps
+        verdict = "PASS" if share >= TARGET_REDIS_POST else "MISS"
+        print(
+            f"  target POST on Redis >= {TARGET_REDIS_POST:.0%} of POST in memory ({server}): "
+            f"{redis.rps:.0f} / {base.rps:.0f} req/s = {share:.0%} {verdict}"
+        )
+        if verdict == "MISS":
+            missed.append(f"{title}: {server} Redis/memory {share:.2f}")
+    two = by_key.get(("granian-x2", "mock+redis"))
+    one = memory["granian-x1"]
+    if two is not None and one is not None:
+        print(f"  POST on Redis, 2 workers / 1 in memory: {two.rps / one.rps:.2f}x")
     return missed
 
 
