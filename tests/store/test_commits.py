@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -15,6 +16,7 @@ import requests
 
 from campaign_mock.domain.clock import MockClock
 from campaign_mock.domain.errors import NotFoundError
+from campaign_mock.domain.models import Channel, State
 from campaign_mock.domain.params import CampaignFields
 from campaign_mock.fixtures.document import default_fixtures
 from campaign_mock.store import open_store
@@ -176,3 +178,95 @@ def test_a_refusal_checked_against_the_store_does_not_skip_what_another_copy_wro
     with pytest.raises(NotFoundError):
         b.delete_campaign(made + 1000)
     assert b.get_campaign(made).id == made
+
+
+class Failing:
+    """A store whose method `name` raises once, on the call `when(*args)` picks; the rest is
+    the store's."""
+
+    def __init__(self, store: Any, name: str, when: Callable[..., bool] = lambda *a: True):
+        self._store, self._name, self._when = store, name, when
+        self.failed = False
+        self.armed = True
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._store, name)
+        if name != self._name:
+            return found
+
+        def failing(*args: Any) -> Any:
+            if self.armed and not self.failed and self._when(*args):
+                self.failed = True
+                raise TimeoutError(f"{name}: the store stalled")
+            return found(*args)
+
+        return failing
+
+
+def _stored(store: Any) -> StoredWorld:
+    return StoredWorld(store, default_fixtures(), MockClock(frozen=True))
+
+
+def _rename(world: StoredWorld, ident: int, name: str) -> str:
+    return world.update_campaign(ident, CampaignFields(frozenset({"name"}), name=name)).name
+
+
+FRESH = CampaignFields(frozenset({"name", "domain", "list"}), name="c", domain=1, list_id=1)
+
+
+def test_a_refused_commit_whose_reread_fails_leaves_nothing_it_changed(state: str) -> None:
+    """A PUT refused (the clock moved), then the store stalls as the copy reads back: a 503;
+    the copy must not keep the name it never stored."""
+    failing = Failing(open_store(state), "changes", lambda since, also=(): bool(also))
+    a, b = _stored(failing), _stored(open_store(state))
+    ident = a.create_campaign(FRESH).id
+    b.clock.advance(60)  # type: ignore[attr-defined]
+    with pytest.raises(TimeoutError):
+        _rename(a, ident, "never stored")
+    assert failing.failed
+    assert a.get_campaign(ident).name == "c"
+    assert _rename(a, ident, "stored") == "stored"
+    assert b.get_campaign(ident).name == "stored"
+
+
+def test_a_reset_that_fails_midway_leaves_no_half_reset_for_the_next_write(state: str) -> None:
+    failing = Failing(open_store(state), "clear_sessions")
+    a, b = _stored(failing), _stored(open_store(state))
+    kept = [a.create_campaign(FRESH).id for _ in range(3)]
+    with pytest.raises(TimeoutError):
+        a.reset()
+    assert _rename(a, kept[0], "after") == "after"  # a write after the failed reset
+    assert [c.id for c in b.campaigns()] == kept, "the failed reset's deletions were written"
+    assert a.create_campaign(FRESH).id == 4
+
+
+def test_a_create_tried_again_keeps_its_id(state: str) -> None:
+    """A create refused because the clock moved meanwhile runs again with the id it took."""
+    a, b = _stored(open_store(state)), _stored(open_store(state))
+    assert a.create_campaign(FRESH).id == 1
+    b.clock.advance(60)  # type: ignore[attr-defined]
+    assert a.create_campaign(FRESH).id == 2
+    assert a.next_id == 3 and b.create_campaign(FRESH).id == 3
+
+
+def test_a_reset_elsewhere_ends_the_sends_of_a_copy_that_lost_track(state: str) -> None:
+    """The holder's sends go at another instance's reset even when the holder's last write
+    failed (its next look reads the store whole, and a whole read is no reset by itself)."""
+    failing = Failing(open_store(state), "commit")
+    failing.armed = False
+    a, b = _stored(failing), _stored(open_store(state))
+    now = int(a.clock.now())
+    ready = CampaignFields(
+        frozenset({"name", "domain", "list", "state", "when"}),
+        name="c", domain=1, list_id=1, state=State.READY, when=now,
+    )  # fmt: skip
+    ident = a.create_campaign(ready).id
+    a.tick()
+    assert a.leading and a.simulation.sending(), "a holds the send"
+    draft = a.create_campaign(FRESH).id
+    failing.armed = True
+    with pytest.raises(TimeoutError):
+        a.set_payloads(draft, (Channel.EMAIL,))
+    b.reset()
+    a.campaigns()  # a look: it reads the store whole
+    assert not a.simulation.sending(), f"campaign {ident}'s send goes on after the reset"

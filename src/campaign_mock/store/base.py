@@ -49,13 +49,15 @@ LISTENER_SECONDS = 60.0
 class Changes:
     """What the store holds beyond `since`: changed campaigns (None: deleted) and, if they
     changed, the world's meta and clock. `full`: a reset happened (or `since` was 0), so
-    `campaigns` is every campaign and the reader drops the ones it has first."""
+    `campaigns` is every campaign and the reader drops the ones it has first. `reset`: the
+    version of the last reset (0: none)."""
 
     version: int
     full: bool
     campaigns: dict[int, Campaign | None]
     meta: WorldMeta | None
     clock: ClockState | None
+    reset: int = 0
 
 
 @dataclass(slots=True, frozen=True)

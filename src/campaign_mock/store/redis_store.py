@@ -274,6 +274,7 @@ class RedisStore:
             campaigns=campaigns,
             meta=with_ids(self._read("meta", meta, "meta"), ids) if take_meta and meta else None,
             clock=self._read("clock", clock, "clock") if take_clock and clock else None,
+            reset=int(raw_reset or 0),
         )
 
     def write(self, write: Write) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -125,7 +126,7 @@ class StoredWorld:
         )
         self._sessions = sessions if sessions is not None else Sessions()  # its ttl, capacity
         self._clock = clock
-        self._synced = SyncedLock(store, self._sync_in, self._sync_out)
+        self._synced = SyncedLock(store, self._sync_in, self._sync_out, self._discard)
         self._seen = 0
         #: Campaigns this copy committed after `_seen` (others' writes came between): the
         #: version its copy of each is current to.
@@ -133,6 +134,10 @@ class StoredWorld:
         self._epoch: str | None = None  # the store's when this instance joined it
         self._clock_dirty = False
         self._reset_pending = False
+        #: The version of the store's last reset this copy took (None: not read yet).
+        self._reset_at: int | None = None
+        #: A create's id, kept across its tries (with the reset it was taken after).
+        self._creating = threading.local()
         self._write_whole = False  # the first instance on an empty store writes its world
         self._lease = SendsLease(store, self._backend, self._synced, self.instance)
         self._listening: list[Listener] = []
@@ -150,6 +155,8 @@ class StoredWorld:
             self._write_whole = self._seen == 0
             if not self._write_whole:  # a store written before the id counter existed
                 self.store.seed_ids(self._backend.next_id - 1)
+            if self._reset_at is None:  # the first on an empty store: no reset yet
+                self._reset_at = 0
 
     def _sync_in(self, stamp: Stamp | None, also: Collection[int] = ()) -> None:
         """Takes what other instances wrote since this one last looked (`stamp`: the
@@ -169,10 +176,13 @@ class StoredWorld:
         if version <= self._seen and not also:
             return
         changes = self.store.changes(self._seen, also)
-        if changes.full and self._seen and not self._reset_pending:
-            # Another instance reset the mock; the world is taken whole, under the lock
-            # every operation of this instance holds.
+        reset = self._reset_at is not None and changes.reset > self._reset_at
+        if reset and not self._reset_pending:
+            # Another instance reset the mock; the world is taken whole, under the lock every
+            # operation of this instance holds (a read of the store whole after a failed
+            # write is no reset: the reset's version says which).
             self._backend.simulation.reset()
+        self._reset_at = changes.reset
         self._backend.apply_changes(
             WorldChanges(changes.campaigns, changes.meta), full=changes.full
         )
@@ -233,6 +243,15 @@ class StoredWorld:
                 self._forget()
                 raise
             self._known = {i: v for i, v in self._known.items() if v > self._seen}
+            if write.reset:
+                self._reset_at = self._seen
+
+    def _discard(self) -> None:
+        """A write to the whole world that failed midway (its store call raised): what it
+        changed here is dropped, and the next look reads the store whole."""
+        self._backend.export_changes()
+        self._clock_dirty = self._reset_pending = False
+        self._forget()
 
     def _forget(self) -> None:
         """A write that may or may not have landed: the next look reads the store whole."""
@@ -252,15 +271,16 @@ class StoredWorld:
                 if not outermost:
                     return operation()  # part of the write that holds the lock already
                 try:
-                    result: T | None = operation()
-                    refusal: CampaignError | None = None
-                except CampaignError as error:
-                    result, refusal = None, error
+                    try:
+                        result: T | None = operation()
+                        refusal: CampaignError | None = None
+                    except CampaignError as error:
+                        result, refusal = None, error
+                    landed = self._landed(read)
                 except BaseException:
-                    self._backend.export_changes()
-                    self._forget()  # whatever it changed here is read back whole
+                    self._discard()  # whatever it changed here is read back whole
                     raise
-                if self._landed(read):
+                if landed:
                     if refusal is not None:
                         raise refusal
                     return result  # type: ignore[return-value]  # set when nothing was raised
@@ -269,7 +289,8 @@ class StoredWorld:
 
     def _landed(self, read: tuple[int, ...]) -> bool:
         """Commits what the operation changed, checked against what it read; if the store
-        refuses, this copy takes what was written since and puts back what it changed."""
+        refuses, this copy takes what was written since and puts back what it changed. If
+        either raises, the caller discards this copy's changes (`_discard`)."""
         changes = self._backend.export_changes()
         touched = {*read, *changes.campaigns}
         seen = self._seen
@@ -277,11 +298,7 @@ class StoredWorld:
             self._epoch or "", seen, {i: max(seen, self._known.get(i, 0)) for i in touched}
         )
         write = Write(changes.campaigns, changes.meta)
-        try:
-            version = self.store.commit(write, check)
-        except BaseException:
-            self._forget()
-            raise
+        version = self.store.commit(write, check)
         if version is None:
             self._sync_in(None, touched)  # StoreLost if it was the epoch
             return False
@@ -293,11 +310,16 @@ class StoredWorld:
         return True
 
     def _take_id(self) -> int:
-        """A new campaign's id, from the store's counter."""
+        """A new campaign's id, from the store's counter; a create tried again keeps the id
+        it took, unless the store was reset since."""
+        held: tuple[int, int | None] | None = getattr(self._creating, "held", None)
+        if held is not None and held[1] == self._reset_at:
+            return held[0]
         ident = self.store.take_id(self._epoch or "")
         if ident is None:
             self._check_epoch(self.store.stamp().epoch)
             raise StoreLost(f"{self.store.label}: the store changed while an id was taken")
+        self._creating.held = (ident, self._reset_at)
         return ident
 
     @contextmanager
@@ -348,7 +370,11 @@ class StoredWorld:
     # -- COMMITS ---------------------------------------------------------------------------
 
     def create_campaign(self, fields: CampaignFields) -> Campaign:
-        return self._commit(lambda: self._backend.create_campaign(fields))
+        self._creating.held = None
+        try:
+            return self._commit(lambda: self._backend.create_campaign(fields))
+        finally:
+            self._creating.held = None
 
     def update_campaign(self, ident: int, fields: CampaignFields) -> Campaign:
         return self._commit(lambda: self._backend.update_campaign(ident, fields), ident)

@@ -220,6 +220,7 @@ class SqliteStore:
             if meta is None
             else with_ids(self._read("meta", meta, "meta key 'meta'"), ids),
             clock=None if clock is None else self._read("clock", clock, "meta key 'clock'"),
+            reset=reset_at,
         )
 
     def write(self, write: Write) -> int:

@@ -31,10 +31,12 @@ class SyncedLock:
         store: StateStore,
         sync_in: Callable[[Stamp | None], None],
         sync_out: Callable[[], None],
+        discard: Callable[[], None],
     ) -> None:
         self._store = store
         self._sync_in = sync_in
         self._sync_out = sync_out
+        self._discard = discard
         self._lock = threading.RLock()
         self._local = threading.local()  # this thread's depth, and whether it only reads
         self._store_hold: AbstractContextManager[None] | None = None
@@ -115,6 +117,7 @@ class SyncedLock:
             if local.depth == 1 and self._store_hold is not None:
                 hold, self._store_hold = self._store_hold, None
                 if kind is not None and not issubclass(kind, CampaignError):
+                    self._discard()
                     hold.__exit__(kind, error, trace)
                     return
                 try:
