@@ -7,6 +7,7 @@ on, when the mock's deadlines have had time to act). Prints the medians side by 
 that gets no answer within `--timeout` counts as that timeout.
 
     python bench/flood.py [--idle 500] [--slowloris 100] [--gets 5] [--later 15]
+    python bench/flood.py --serve "--workers 1"     # the same flood against granian
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import base64
 import resource
+import shlex
 import socket
 import statistics
 import subprocess
@@ -125,11 +127,22 @@ def main() -> None:
     parser.add_argument("--gets", type=int, default=5, help="GETs per median")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a GET may take")
     parser.add_argument("--later", type=float, default=15.0, help="seconds before the 3rd median")
+    parser.add_argument(
+        "--serve", default="", help='more `campaign-mock serve` options, e.g. "--workers 1"'
+    )
     options = parser.parse_args()
     raise_fd_limit(options.idle + options.slowloris + 256)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "campaign_mock", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "campaign_mock",
+            "serve",
+            "--port",
+            str(port),
+            *shlex.split(options.serve),
+        ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -152,7 +165,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
-    print(f"flood: {len(flood.idle)} idle + {options.slowloris} slowloris connections")
+    served = f"serve {options.serve}".strip()
+    print(f"flood: {len(flood.idle)} idle + {options.slowloris} slowloris connections ({served})")
     print(f"median fresh GET, nothing open:        {quiet * 1e3:9.1f} ms")
     print(f"median fresh GET, under the flood:     {under * 1e3:9.1f} ms")
     print(f"median fresh GET, {options.later:g} s later:       {later * 1e3:9.1f} ms")
