@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import http.client
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -105,6 +107,30 @@ def test_each_answer_keeps_how_long_it_took_from_the_request_line(receiver: Rece
     # (loaded run s28x1: 0.396 s of a 0.4 s wait), never after the rest of the head.
     assert slow.latency is not None and 0.5 <= slow.latency < 5
     assert slow.acknowledged_promptly(clock_speed=1) and not slow.acknowledged_promptly(600)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the kernel's arrival stamps are Linux's")
+def test_a_request_its_thread_reads_late_counts_the_wait_in_its_latency(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A starved receiver accepts and reads a request late (loaded run s302: "acknowledged
+    with HTTP 201 0 ms after it came", and the sender had timed out and sent it again): the
+    latency counts from when the request reached the kernel, not from when it was read."""
+    server = receiver._server
+    accept = server.get_request
+
+    def late() -> Any:
+        time.sleep(1.0)  # as a thread that gets no CPU for a second
+        return accept()
+
+    monkeypatch.setattr(server, "get_request", late)
+    time.sleep(0.6)  # the accept loop's current poll ends: the next accept is a late one
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=5) as sock:
+        sock.sendall(b"POST /cb/t HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na")
+        assert sock.recv(100).startswith(b"HTTP/1.1 200")
+    late_read = receiver.received("t")[-1]
+    assert late_read.latency is not None and late_read.latency >= 0.5, late_read.latency
+    assert not late_read.acknowledged_promptly(clock_speed=600)
 
 
 def test_an_answer_the_sender_closed_before_binds_nobody(receiver: Receiver) -> None:

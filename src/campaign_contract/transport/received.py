@@ -85,8 +85,9 @@ class Received:
     #: Whether it came from an address the target does not send from: answered 403, never
     #: judged (anyone who read a callback URL from the server's state could forge one).
     foreign: bool = False
-    #: Real seconds from its request line's arrival until the answer was written; None when
-    #: not known (unanswered, or read from a recording made before it was kept).
+    #: Real seconds from its request line's arrival until the answer was written (on Linux
+    #: the kernel's arrival, which a starved receiver thread cannot make late; elsewhere when
+    #: the thread read it); None when not known (unanswered, or an older recording).
     latency: float | None = None
     #: Whether the sender had closed its side before the answer was written: it gave up
     #: waiting (a busy receiver reads a request late, which `latency` cannot show), or it

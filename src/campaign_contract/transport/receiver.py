@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import ipaddress
 import select
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import deque
@@ -94,6 +96,34 @@ class _Book:
         return token in self.handed or (self.knows is not None and self.knows(token))
 
 
+#: Linux's SO_TIMESTAMPNS (Python names it only on some builds): the kernel stamps each read
+#: with when its bytes arrived, so a receiver thread that runs late still knows.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else None)
+#: The control message a read of such a socket carries: a `struct timespec`.
+_STAMP = socket.CMSG_SPACE(16)
+
+
+class _StampedReads(io.RawIOBase):
+    """A connection's reads, each noting when its last bytes reached this machine's kernel
+    (`arrived`, Unix seconds; None without SO_TIMESTAMPNS): what a starved thread reads
+    late, the kernel says it got on time."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self._connection = connection
+        self.arrived: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size, ancillary, _flags, _address = self._connection.recvmsg_into([buffer], _STAMP)
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+                seconds, nanoseconds = struct.unpack("qq", data[:16])
+                self.arrived = seconds + nanoseconds / 1e9
+        return size
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "campaign-contract-receiver"
@@ -102,15 +132,35 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = -1
     book: _Book
 
-    #: When this request's line arrived (monotonic): C-4's latency starts here.
+    #: When this request's line was read (monotonic): C-4's latency starts here when the
+    #: kernel does not say when the request arrived.
     _began: float | None = None
+    #: The connection's reads, stamped by the kernel (None: not a stamping socket).
+    _reads: _StampedReads | None = None
+    #: When the read that brought this request's line reached the kernel (Unix seconds).
+    _line_arrived: float | None = None
+
+    def setup(self) -> None:
+        super().setup()
+        if SO_TIMESTAMPNS is not None and isinstance(self.connection, socket.socket):
+            self._reads = _StampedReads(self.connection)
+            self.rfile = io.BufferedReader(self._reads)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the journal is the log."""
 
     def parse_request(self) -> bool:
         self._began = time.monotonic()
+        self._line_arrived = self._reads.arrived if self._reads is not None else None
         return super().parse_request()
+
+    def _latency(self) -> float | None:
+        """How long the answer about to be written took: from when the request line reached
+        this machine's kernel (so a thread that reads it late still counts that time), else
+        from when its thread read the line."""
+        if self._line_arrived is not None:
+            return max(0.0, time.time() - self._line_arrived)
+        return None if self._began is None else time.monotonic() - self._began
 
     def do_POST(self) -> None:
         self._take()
@@ -317,8 +367,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Keep the request. Called just before its answer (if any) is written, so its latency
         is how long the answer took."""
         book = self.book
-        began = self._began
-        latency = None if status is None or began is None else time.monotonic() - began
+        latency = None if status is None else self._latency()
         closed_first = status is not None and self._sender_closed()
         with book.lock:
             path = target.split(b"?", 1)[0].decode("latin-1")
@@ -368,6 +417,14 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     request_queue_size = 64
+
+    def server_bind(self) -> None:
+        """Stamps reads with their arrival (`_StampedReads`); set on the listening socket, so
+        every connection has it from its first byte, even one accepted late."""
+        if SO_TIMESTAMPNS is not None:
+            with contextlib.suppress(OSError):
+                self.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        super().server_bind()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A connection that breaks mid-request is the sender's business, not a crash."""
