@@ -138,15 +138,15 @@ def test_init_from_mock_fills_the_config_in(
     # The receiver takes any free port (its URL derived), and the mock's clock speed is kept.
     assert (config.callbacks.listen_port, config.callbacks.public_url) == (0, None)
     assert config.limits.clock_speed == 600.0
-    # Three real seconds of lag (1800 server seconds at 600x) on top of the default 30 s skew.
-    assert config.limits.clock_skew == 1830.0
+    # One real second of lag (630 server seconds at 600x) on top of the default 30 s skew.
+    assert config.limits.clock_skew == 630.0
 
 
-@pytest.mark.parametrize(("speed", "skew"), [(1, 30.0), (0.5, 30.0), (60, 210.0), (600, 1830.0)])
-def test_init_from_mock_gives_a_sped_up_mock_three_real_seconds_of_skew(
+@pytest.mark.parametrize(("speed", "skew"), [(1, 30.0), (0.5, 30.0), (60, 90.0), (600, 630.0)])
+def test_init_from_mock_gives_a_sped_up_mock_one_real_second_of_skew(
     runner: CliRunner, tmp_path: Path, speed: float, skew: float
 ) -> None:
-    """At speed N a real second of lag is N server seconds: clock_skew covers three above 1."""
+    """At speed N one real second of lag is N server seconds: clock_skew covers it above 1."""
     app = Flask("fake_mock")
     state = {**MOCK_STATE, "clock": {**MOCK_STATE["clock"], "speed": speed}}
     app.add_url_rule("/_mock/state", "state", lambda: jsonify(state))
