@@ -188,8 +188,7 @@ class StoredWorld:
         )
         if changes.clock is not None:
             self._clock.load_state(changes.clock)
-        self._seen = changes.version
-        self._known = {i: v for i, v in self._known.items() if v > self._seen}
+        self._caught_up(changes.version)
 
     def _check_epoch(self, epoch: str | None) -> None:
         """The store's epoch is claimed by the first instance on it and kept by every write;
@@ -238,11 +237,11 @@ class StoredWorld:
         self._reset_pending = False
         if write:
             try:
-                self._seen = self.store.write(write)
+                version = self.store.write(write)
             except BaseException:
                 self._forget()
                 raise
-            self._known = {i: v for i, v in self._known.items() if v > self._seen}
+            self._caught_up(version)
             if write.reset:
                 self._reset_at = self._seen
 
@@ -252,6 +251,11 @@ class StoredWorld:
         self._backend.export_changes()
         self._clock_dirty = self._reset_pending = False
         self._forget()
+
+    def _caught_up(self, version: int) -> None:
+        """This copy holds everything the store wrote up to `version`."""
+        self._seen = version
+        self._known = {i: v for i, v in self._known.items() if v > version}
 
     def _forget(self) -> None:
         """A write that may or may not have landed: the next look reads the store whole."""
@@ -303,8 +307,7 @@ class StoredWorld:
             self._sync_in(None, touched)  # StoreLost if it was the epoch
             return False
         if version == seen + bool(write):  # nothing but this write since `seen`
-            self._seen = version
-            self._known = {i: v for i, v in self._known.items() if v > version}
+            self._caught_up(version)
         else:
             self._known.update(dict.fromkeys(changes.campaigns, version))
         return True
