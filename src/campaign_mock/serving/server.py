@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from waitress import wasyncore
 from waitress.server import create_server
 
 from campaign_mock.core import Mock
@@ -187,13 +188,16 @@ class MockServer:
             self.token_file = None
 
     def _close_all(self) -> None:
-        """Closes the listening socket and every connection, then the loop's trigger last:
-        a worker finishing a response pulls the trigger to wake the loop, and a trigger closed
-        under it raised `EBADF` in that worker (a traceback on Ctrl-C, about once in 40)."""
+        """Closes the listening socket and every connection, lets the workers finish, then
+        closes the loop's trigger last: a worker finishing a response on a connection still
+        open pulls the trigger to wake the loop, and a trigger closed under it raised `EBADF`
+        in that worker (a traceback on Ctrl-C or SIGTERM). Waitress's listener closes the
+        trigger with itself, so its socket is closed here without it."""
         trigger = self._server.trigger
         for dispatcher in list(self._server._map.values()):
             if dispatcher is not trigger:
-                dispatcher.close()
+                # dispatcher.close, not the listener's own close(), which takes the trigger.
+                wasyncore.dispatcher.close(dispatcher)
         self._server.task_dispatcher.shutdown(timeout=5)
         trigger.close()
 
