@@ -142,11 +142,15 @@ def test_init_from_mock_fills_the_config_in(
     assert config.limits.clock_skew == 630.0
 
 
-@pytest.mark.parametrize(("speed", "skew"), [(1, 30.0), (0.5, 30.0), (60, 90.0), (600, 630.0)])
-def test_init_from_mock_gives_a_sped_up_mock_one_real_second_of_skew(
-    runner: CliRunner, tmp_path: Path, speed: float, skew: float
+@pytest.mark.parametrize(
+    ("speed", "skew", "lag"),
+    [(1, 30.0, 0.0), (0.5, 30.0, 0.0), (60, 90.0, 2.0), (600, 630.0, 2.0)],
+)
+def test_init_from_mock_gives_a_sped_up_mock_one_real_second_of_skew_and_two_of_lag(
+    runner: CliRunner, tmp_path: Path, speed: float, skew: float, lag: float
 ) -> None:
-    """At speed N one real second of lag is N server seconds: clock_skew covers it above 1."""
+    """At speed N one real second of lag is N server seconds: clock_skew covers it above 1,
+    and C-3's lateness alone gets two real seconds more (clock_lag)."""
     app = Flask("fake_mock")
     state = {**MOCK_STATE, "clock": {**MOCK_STATE["clock"], "speed": speed}}
     app.add_url_rule("/_mock/state", "state", lambda: jsonify(state))
@@ -155,7 +159,7 @@ def test_init_from_mock_gives_a_sped_up_mock_one_real_second_of_skew(
         result = runner.invoke(main, ["init", "--from-mock", url, "-o", str(target)])
     assert result.exit_code == 0, result.output
     limits = load_config(target, environ={}).limits
-    assert (limits.clock_speed, limits.clock_skew) == (speed, skew)
+    assert (limits.clock_speed, limits.clock_skew, limits.clock_lag) == (speed, skew, lag)
 
 
 def test_init_from_an_unreachable_mock_is_one_line(runner: CliRunner) -> None:

@@ -49,6 +49,7 @@ class Traffic:
         status: int | None = 200,
         query: str = QUERY,
         latency: float | None = None,
+        arrived: float | None = None,
     ) -> Report:
         number = len(self.reports) + 1
         when = next(
@@ -57,7 +58,7 @@ class Traffic:
         )
         received = Received(
             number,
-            float(when + 1),
+            float(when + 1) if arrived is None else arrived,
             "POST",
             f"/cb/{send.token}?{query}".encode(),
             (("Content-Type", FORM),),
@@ -69,8 +70,9 @@ class Traffic:
         self.reports.append(report)
         return report
 
-    def observation(self, *sends: Send, clock_speed: float = 1.0) -> Observation:
-        config = replace(CONFIG, limits=replace(CONFIG.limits, clock_speed=clock_speed))
+    def observation(self, *sends: Send, clock_speed: float = 1.0, **limits: float) -> Observation:
+        changed = replace(CONFIG.limits, clock_speed=clock_speed, **limits)
+        config = replace(CONFIG, limits=changed)
         return Observation(
             config, RECEIVER, list(sends), self.reports, waited=30.0, ended_at=START + 60.0
         )
@@ -235,3 +237,31 @@ def test_only_a_2xx_written_in_time_binds_the_server_not_to_report_again(
     else:
         assert result.status is not Status.FAIL, result.message
         assert (("status", "202"),) not in result.cells.get("C-4.any-2xx-acknowledges", set())
+
+
+@pytest.mark.parametrize(
+    ("lag", "later", "late"),
+    [
+        (0.0, 1.5, False),  # 900 s of the server's clock: within 300 + 630
+        (0.0, 2.0, True),  # 1200 s: past 930
+        (2.0, 2.0, False),  # 1200 s: within 930 + 2 real s at 600x (1200 s)
+        (2.0, 3.5, False),  # 2100 s: within 2130
+        (2.0, 3.6, True),  # 2160 s: past it
+    ],
+)
+def test_clock_lag_widens_c3_by_its_real_seconds_at_the_clock_speed(
+    lag: float, later: float, late: bool
+) -> None:
+    """A sped-up server's clock is bounded by its earlier callbacks, assuming it ran at
+    clock_speed since; `limits.clock_lag` real seconds of falling behind are forgiven."""
+    send = _send()
+    traffic = Traffic()
+    body = f"event=submitted&when={START}&email%5B0%5D=alice%40example.test"
+    traffic.post(send, body, arrived=float(START))
+    traffic.post(send, body.replace("alice", "bob"), arrived=START + later)
+    found = traffic.observation(send, clock_speed=600.0, clock_skew=630.0, clock_lag=lag)
+    result = _judge(timing.lateness, found, "C-3", "C-3p")["C-3"]
+    assert (result.status is Status.FAIL) is late, result.message
+    if late:
+        assert f"came at least {later * 600:.0f} s after its `when`" in result.message
+        assert ("limits.clock_lag" in result.message) is bool(lag), result.message

@@ -112,7 +112,8 @@ def _log(found: Observation, posted: float, ctx: RunContext) -> CallbackLog:
         for r in found.reports
     )
     limits = ctx.config.limits
-    return CallbackLog(posted, limits.clock_speed, limits.clock_skew, seen, MAX_DELAY)
+    lag = limits.clock_lag * limits.clock_speed
+    return CallbackLog(posted, limits.clock_speed, limits.clock_skew, seen, MAX_DELAY, lag)
 
 
 def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:

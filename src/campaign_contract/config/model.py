@@ -112,6 +112,10 @@ class Limits:
     clock_skew: float = 30.0
     #: Server seconds per real second: 1 for a real server, N for `campaign-mock serve --speed N`.
     clock_speed: float = 1.0
+    #: Real seconds a sped-up server's clock may fall behind `clock_speed` over a run (a
+    #: starved machine: a mock's brake, a receiver reading late). C-3's lateness allows
+    #: `clock_lag * clock_speed` server seconds more; nothing else reads it.
+    clock_lag: float = 0.0
     #: Server seconds one send's receiver stays down (C-4: no event lost, backoff grows; M-4:
     #: DONE is not held). At least four refused retries are waited for too; 0 skips it.
     callback_outage: float = 90.0
@@ -471,7 +475,7 @@ def parse_config(
     lim = top.child("limits", required=False)
     if lim is not None:
         lim.allow("callback_wait", "request_timeout", "rate_limit", "cleanup_wait", "send_wait",
-                  "clock_skew", "clock_speed", "connect_timeout", "run_deadline",
+                  "clock_skew", "clock_speed", "clock_lag", "connect_timeout", "run_deadline",
                   "callback_outage", "silent_requests")  # fmt: skip
         limits = Limits(
             callback_wait=lim.number("callback_wait", limits.callback_wait),
@@ -481,6 +485,7 @@ def parse_config(
             send_wait=lim.number("send_wait", limits.send_wait),
             clock_skew=lim.number("clock_skew", limits.clock_skew),
             clock_speed=lim.number("clock_speed", limits.clock_speed, minimum=0.001),
+            clock_lag=lim.number("clock_lag", limits.clock_lag),
             callback_outage=lim.number("callback_outage", limits.callback_outage),
             connect_timeout=lim.number("connect_timeout", limits.connect_timeout, minimum=0.1),
             run_deadline=lim.number("run_deadline", limits.run_deadline, minimum=1),

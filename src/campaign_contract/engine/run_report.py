@@ -82,6 +82,13 @@ class CallbackLog:
     callbacks: tuple[SeenCallback, ...]
     #: C-3: seconds (server time) a callback may come after its events.
     bound: float = 300.0
+    #: limits.clock_lag at clock_speed: server seconds a sped-up clock may have fallen behind.
+    lag: float = 0.0
+
+    @property
+    def allowed(self) -> float:
+        """Server seconds after its `when` past which the suite fails a callback (C-3)."""
+        return self.bound + self.skew + self.lag
 
     def server_at_post(self) -> float:
         """A lower bound of the server's clock when the sends were posted (as C-3 reads it).

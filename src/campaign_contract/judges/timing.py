@@ -83,6 +83,7 @@ def lateness(v: Verdicts, found: Observation, sends: list[Send]) -> None:
     of them (over every callback that came, whichever send it is for)."""
     limits = found.config.limits
     speed, skew = limits.clock_speed, limits.clock_skew
+    lag = limits.clock_lag * speed  # server seconds a starved sped-up clock may fall behind
     judged = _first_reports(found)
     known = anchors(found, speed, skew)
     # C-3 speaks of "each event it reports": each event type of each channel is a cell.
@@ -97,12 +98,17 @@ def lateness(v: Verdicts, found: Observation, sends: list[Send]) -> None:
         for report in judged:
             when = report.form.when or 0
             late = base + speed * report.received.arrived - when
-            if late > MAX_DELAY + skew:
+            if late > MAX_DELAY + skew + lag:
                 fail(v, "C-3", f"a `{report.form.event}` callback came at least {late:.0f} s "
                      f"after its `when` {when}, by the server's clock ({best.why}); C-3 allows "
-                     f"{MAX_DELAY:g} s (+ limits.clock_skew {skew:g} s)", found, report.send,
+                     f"{MAX_DELAY:g} s (+ limits.clock_skew {skew:g} s{_lag(lag)})",
+                     found, report.send,
                      [report] + ([best.report] if best.report is not None else []))  # fmt: skip
     _earliest(v, found)
+
+
+def _lag(lag: float) -> str:
+    return f" + limits.clock_lag at clock_speed {lag:g} s" if lag else ""
 
 
 def _kinds(reports: list[Report]) -> set[tuple[str, str]]:

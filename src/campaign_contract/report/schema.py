@@ -23,6 +23,7 @@ _CALLBACKS = {
     "properties": {
         "speed": {"type": "number"},
         "skew": {"type": "number"},
+        "lag": {"type": "number"},
         "bound": {"type": "number"},
         "callbacks": {
             "type": "array",

@@ -74,6 +74,7 @@ def _callbacks(log: CallbackLog | None) -> dict[str, Any] | None:
     return {
         "speed": log.speed,
         "skew": log.skew,
+        "lag": log.lag,
         "bound": log.bound,
         "callbacks": [
             {
