@@ -365,8 +365,11 @@ class _Handler(BaseHTTPRequestHandler):
         foreign: bool = False,
     ) -> None:
         """Keep the request. Called just before its answer (if any) is written, so its latency
-        is how long the answer took."""
+        is how long the answer took. It arrived when its line reached the kernel where the
+        kernel says so (a starved thread reads it late, and C-3 would count that as the
+        server's lateness), else now."""
         book = self.book
+        arrived = self._line_arrived if self._line_arrived is not None else time.time()
         latency = None if status is None else self._latency()
         closed_first = status is not None and self._sender_closed()
         with book.lock:
@@ -393,7 +396,7 @@ class _Handler(BaseHTTPRequestHandler):
             book.kept_bytes += len(body)
             entry = Received(
                 len(book.received) + 1,
-                time.time(),
+                arrived,
                 method,
                 target,
                 headers,
