@@ -147,6 +147,14 @@ def test_V4_401_comes_before_body_checks(api: Api) -> None:
             "malformed",
         ),
         ("garbage", "multipart/form-data", 400, "malformed"),
+        # The close delimiter inside a part's text, not on a line of its own: no closing one.
+        ("--b\r\n[]--b--\r\n", "multipart/form-data; boundary=b", 400, "malformed"),
+        (
+            '--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nx--b--',
+            "multipart/form-data; boundary=b",
+            400,
+            "malformed",
+        ),
     ],
 )
 def test_V4_body_failures(
