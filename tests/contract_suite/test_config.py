@@ -131,8 +131,17 @@ def test_connect_timeout_and_run_deadline_are_limits() -> None:
     document = config_document(limits={"connect_timeout": 2, "run_deadline": 600})
     limits = parse_config(document, environ={}).limits
     assert (limits.connect_timeout, limits.run_deadline) == (2.0, 600.0)
-    with pytest.raises(ConfigError, match=r"limits.run_deadline: expected a number >= 1"):
+    with pytest.raises(ConfigError, match=r"limits.run_deadline: expected a finite number >= 1"):
         parse_config(config_document(limits={"run_deadline": 0}), environ={})
+
+
+@pytest.mark.parametrize("key", ["callback_wait", "clock_skew", "clock_speed", "clock_lag"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "nan", "-inf", "1e999"])
+def test_a_limit_that_is_not_finite_is_refused_naming_it(key: str, value: object) -> None:
+    """YAML's `.nan` and `.inf` are numbers: a NaN allowance would fail nothing (every
+    comparison with it is false), an infinite wait would never end."""
+    with pytest.raises(ConfigError, match=rf"limits.{key}: expected a finite number"):
+        parse_config(config_document(limits={key: value}), environ={})
 
 
 def large_list(contacts: object) -> dict[str, Any]:

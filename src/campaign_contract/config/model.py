@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import difflib
 import ipaddress
+import math
 import os
 import re
 import string
@@ -218,8 +219,10 @@ class _Node:
             number = float(value)
         except (TypeError, ValueError):
             raise self.error(name, f"expected a number, got {value!r}") from None
-        if isinstance(value, bool) or number < minimum:
-            raise self.error(name, f"expected a number >= {minimum:g}, got {value!r}")
+        # NaN passes every comparison (a C-3 allowance of NaN would fail nothing), and an
+        # infinite wait never ends: both are refused like any other number out of range.
+        if isinstance(value, bool) or not math.isfinite(number) or number < minimum:
+            raise self.error(name, f"expected a finite number >= {minimum:g}, got {value!r}")
         return number
 
     def items(self, name: str, required: bool = False) -> list[tuple[str, Any]]:
