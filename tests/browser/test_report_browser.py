@@ -177,13 +177,17 @@ def test_a_passing_report_says_so_at_the_top(page: Page, tmp_path: Path) -> None
     assert verdict.inner_text() == "campaign-contract: conforms"
     assert in_viewport(page, verdict) and in_viewport(page, page.locator("#all-passed"))
     assert page.locator("nav.failing").count() == 0 and page.locator(".failure").count() == 0
-    # Its timeline: callbacks drawn under C-3's bound, none of them late.
+    # Its timeline: every judged callback drawn under the line the suite fails at, C-3's
+    # 300 s plus the config's clock_skew (120 s here): a loaded machine may draw one a little
+    # past the 300 s themselves (the suite reckons a starved receiver's wait as lateness).
     dots = page.locator("#callbacks circle.callback")
     assert dots.count() > 0
     bound_y = page.locator("#callbacks line.c3-bound").get_attribute("y1")
-    assert bound_y is not None
+    allowed_y = page.locator("#callbacks line.c3-allowed").get_attribute("y1")
+    assert bound_y is not None and allowed_y is not None
+    assert float(allowed_y) < float(bound_y)  # drawn above it: later
     judged = page.locator('#callbacks circle.callback:not([fill="none"])')
     assert judged.count() > 0
     for i in range(judged.count()):
-        assert float(judged.nth(i).get_attribute("cy") or 0) > float(bound_y)  # below it
+        assert float(judged.nth(i).get_attribute("cy") or 0) > float(allowed_y)  # below it
     page.screenshot(path=str(tmp_path / "report.png"))

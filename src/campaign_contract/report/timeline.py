@@ -200,7 +200,8 @@ def _late_panel(
     if allowed > log.bound:
         skew = y_of(allowed)
         out.append(
-            f'<line x1="{LEFT}" y1="{skew:.1f}" x2="{WIDTH - RIGHT}" y2="{skew:.1f}" '
+            f'<line class="c3-allowed" x1="{LEFT}" y1="{skew:.1f}" x2="{WIDTH - RIGHT}" '
+            f'y2="{skew:.1f}" '
             f'stroke="#cf222e" stroke-opacity=".45" stroke-dasharray="2 4"><title>'
             f"{log.bound:g} s + {_slack(log)}: what the suite fails"
             "</title></line>"
