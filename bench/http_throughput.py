@@ -660,17 +660,12 @@ def report(
         prod, prod_bare = base, by_key.get(("waitress", "bare"))
         if prod and prod_bare:
             share = prod.rps / prod_bare.rps
-            ok = share >= TARGET_RATIO
-            print(f"  target mock >= {TARGET_RATIO:.0%} of bare (waitress): {share:.0%} ", end="")
-            print("PASS" if ok else "MISS")
-            if not ok:
-                missed.append(f"{title}: mock/bare {share:.2f}")
+            said = f"mock >= {TARGET_RATIO:.0%} of bare (waitress): {share:.0%}"
+            target(missed, share >= TARGET_RATIO, said, f"{title}: mock/bare {share:.2f}")
         if prod and prism:
-            ok = prod.rps >= prism.rps
-            print(f"  target mock >= prism: {prod.rps / prism.rps:.2f}x ", end="")
-            print("PASS" if ok else "MISS")
-            if not ok:
-                missed.append(f"{title}: mock/prism {prod.rps / prism.rps:.2f}")
+            times = prod.rps / prism.rps
+            said = f"mock >= prism: {times:.2f}x"
+            target(missed, times >= 1, said, f"{title}: mock/prism {times:.2f}")
     missed += report_stores(summaries)
     for label, soaked in memory:
         missed += report_memory(label, soaked)
@@ -751,26 +746,20 @@ def report_stores(summaries: dict[str, list[Summary]]) -> list[str]:
                 missed, share >= TARGET_RATIO, said, f"{title}: default/fastest bare {share:.2f}"
             )
         if title.startswith("GET"):
-            ok = default.p99_ms <= TARGET_P99_MS
-            print(
-                f"  target default p99 <= {TARGET_P99_MS:.0f} ms: {default.p99_ms:.1f} ms ", end=""
-            )
-            print("PASS" if ok else "MISS")
-            if not ok:
-                missed.append(f"{title}: default p99 {default.p99_ms:.1f} ms")
+            said = f"default p99 <= {TARGET_P99_MS:.0f} ms: {default.p99_ms:.1f} ms"
+            miss = f"{title}: default p99 {default.p99_ms:.1f} ms"
+            target(missed, default.p99_ms <= TARGET_P99_MS, said, miss)
             two = [s for s in stored if s.server == "granian-x2"]
             if two:
                 best = max(two, key=lambda s: s.rps)
                 scale = best.rps / default.rps
-                verdict = "PASS" if scale >= TARGET_SCALE else "MISS"
                 one = by_key.get(("granian-x1", "mock+memory"))
                 versus = f", {best.rps / one.rps:.2f}x granian-x1 in memory" if one else ""
-                print(
-                    f"  target 2 workers on a store >= {TARGET_SCALE}x one in-memory process: "
-                    f"{best.app} {scale:.2f}x the default{versus} {verdict}"
+                said = (
+                    f"2 workers on a store >= {TARGET_SCALE}x one in-memory process: "
+                    f"{best.app} {scale:.2f}x the default{versus}"
                 )
-                if verdict == "MISS":
-                    missed.append(f"{title}: 2 workers {scale:.2f}x")
+                target(missed, scale >= TARGET_SCALE, said, f"{title}: 2 workers {scale:.2f}x")
         if title.startswith("POST"):
             missed += redis_writes(title, by_key)
     return missed

@@ -112,8 +112,9 @@ def _log(found: Observation, posted: float, ctx: RunContext) -> CallbackLog:
         for r in found.reports
     )
     limits = ctx.config.limits
-    lag = limits.clock_lag * limits.clock_speed
-    return CallbackLog(posted, limits.clock_speed, limits.clock_skew, seen, MAX_DELAY, lag)
+    return CallbackLog(
+        posted, limits.clock_speed, limits.clock_skew, seen, MAX_DELAY, limits.lag_seconds
+    )
 
 
 def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:

@@ -128,6 +128,18 @@ class Limits:
     #: request_timeout (a server that went silent); 0 never ends it so.
     silent_requests: int = 3
 
+    @property
+    def lag_seconds(self) -> float:
+        """`clock_lag` in server seconds: what C-3's lateness forgives beyond `clock_skew`."""
+        return self.clock_lag * self.clock_speed
+
+
+def slack_said(skew: float, lag: float) -> str:
+    """C-3's slack beyond its 300 s as the config names it (`lag` in server seconds), for
+    the judge's failures and the report alike."""
+    said = f"limits.clock_skew {skew:g} s"
+    return f"{said} + limits.clock_lag at clock_speed {lag:g} s" if lag else said
+
 
 @dataclass(frozen=True, slots=True)
 class Config:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 
+from campaign_contract.config.model import slack_said
 from campaign_contract.engine.verdicts import Verdicts
 from campaign_contract.judges.callback_verdicts import account_events, fail
 from campaign_contract.judges.events import RANK
@@ -83,7 +84,7 @@ def lateness(v: Verdicts, found: Observation, sends: list[Send]) -> None:
     of them (over every callback that came, whichever send it is for)."""
     limits = found.config.limits
     speed, skew = limits.clock_speed, limits.clock_skew
-    lag = limits.clock_lag * speed  # server seconds a starved sped-up clock may fall behind
+    lag = limits.lag_seconds
     judged = _first_reports(found)
     known = anchors(found, speed, skew)
     # C-3 speaks of "each event it reports": each event type of each channel is a cell.
@@ -101,14 +102,10 @@ def lateness(v: Verdicts, found: Observation, sends: list[Send]) -> None:
             if late > MAX_DELAY + skew + lag:
                 fail(v, "C-3", f"a `{report.form.event}` callback came at least {late:.0f} s "
                      f"after its `when` {when}, by the server's clock ({best.why}); C-3 allows "
-                     f"{MAX_DELAY:g} s (+ limits.clock_skew {skew:g} s{_lag(lag)})",
+                     f"{MAX_DELAY:g} s (+ {slack_said(skew, lag)})",
                      found, report.send,
                      [report] + ([best.report] if best.report is not None else []))  # fmt: skip
     _earliest(v, found)
-
-
-def _lag(lag: float) -> str:
-    return f" + limits.clock_lag at clock_speed {lag:g} s" if lag else ""
 
 
 def _kinds(reports: list[Report]) -> set[tuple[str, str]]:

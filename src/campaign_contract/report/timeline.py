@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from html import escape
 
+from campaign_contract.config.model import slack_said
 from campaign_contract.engine.run_report import CallbackLog, SeenCallback
 
 WIDTH, LEFT, RIGHT = 900, 56, 16
@@ -203,7 +204,7 @@ def _late_panel(
             f'<line class="c3-allowed" x1="{LEFT}" y1="{skew:.1f}" x2="{WIDTH - RIGHT}" '
             f'y2="{skew:.1f}" '
             f'stroke="#cf222e" stroke-opacity=".45" stroke-dasharray="2 4"><title>'
-            f"{log.bound:g} s + {_slack(log)}: what the suite fails"
+            f"{log.bound:g} s + {slack_said(log.skew, log.lag)}: what the suite fails"
             "</title></line>"
         )
     for number, (callback, x, late, counted) in enumerate(
@@ -246,14 +247,8 @@ def _summary(log: CallbackLog, delays: list[float | None], judged: list[bool]) -
     drawn = f" (the first {MAX_DOTS} drawn as dots)" if len(log.callbacks) > MAX_DOTS else ""
     return (
         f"{len(log.callbacks)} callbacks{drawn} reporting {events} events{worst}; {late} "
-        f"past C-3's {log.bound:g} s (+ {_slack(log)})."
+        f"past C-3's {log.bound:g} s (+ {slack_said(log.skew, log.lag)})."
     )
-
-
-def _slack(log: CallbackLog) -> str:
-    """What the suite allows beyond C-3's bound, as the config names it."""
-    said = f"limits.clock_skew {log.skew:g} s"
-    return f"{said} + limits.clock_lag at clock_speed {log.lag:g} s" if log.lag else said
 
 
 def _legend(log: CallbackLog) -> str:
