@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import requests
 from tests.serving import THIS_PYTHON
 
-from .instances import AUTH, start
+from .instances import AUTH, free_port, start
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
@@ -44,6 +46,58 @@ def test_two_worker_processes_are_one_mock(
         mock.process.terminate()
         assert mock.process.wait(20) == 0, mock.log.read_text()
         mock.stop()
+
+
+def _first_answer(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[bytes], dict]:
+    """`serve` on a SQLite store, and its first answer to `GET /_mock/store`, read as soon
+    as it listens."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/_mock/store"
+    with (tmp_path / "mock.log").open("w") as output:
+        process = subprocess.Popen(
+            [*THIS_PYTHON, "serve", "--port", str(port), *options,
+             "--state", f"sqlite:///{tmp_path / 'mock.db'}"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(requests.ConnectionError):
+            return process, requests.get(url, timeout=5).json()["data"]
+        time.sleep(0.002)
+    process.kill()
+    process.wait()
+    pytest.fail(f"serve did not answer: {(tmp_path / 'mock.log').read_text()}")
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["waitress", "granian-x2"])
+def test_the_first_answer_already_shows_the_sends_holder(
+    workers: list[str], tmp_path: Path
+) -> None:
+    """Each instance has taken the sends' lease, or seen its holder, before it answers."""
+    process, first = _first_answer(tmp_path, *workers)
+    try:
+        assert first["lease_holder"] is not None, first
+        assert first["sending"] == (first["lease_holder"] == first["instance"]), first
+    finally:
+        process.terminate()
+        assert process.wait(20) == 0
+
+
+def test_a_stop_while_a_worker_starts_ends_every_worker(tmp_path: Path) -> None:
+    """SIGTERM at the first answer, while the other worker may still be building its mock
+    (granian's own signal handling is not set yet there): every process ends, at once."""
+    for attempt in range(8):
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        process, _ = _first_answer(folder, "--workers", "2")
+        process.terminate()
+        try:
+            assert process.wait(8) == 0  # under granian's 10 s kill
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            pytest.fail(f"attempt {attempt}: a worker outlived SIGTERM by 8 s")
 
 
 def test_several_workers_in_memory_are_refused_in_one_line() -> None:

@@ -17,6 +17,29 @@ TICK_SECONDS = 0.05
 LOG_EVERY = 10.0
 
 
+class _Ticks:
+    """A tick that fails is the app's to report, and the ticker keeps ticking: a store that
+    went away fails every tick, so once in full, then a line every LOG_EVERY seconds."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._quiet_until = 0.0
+
+    def run(self, tick: Callable[[], None]) -> None:
+        try:
+            tick()
+            self._quiet_until = 0.0
+        except Exception as error:
+            now = time.monotonic()
+            if not self._quiet_until:
+                self._app.logger.exception("tick failed")
+            elif now >= self._quiet_until:
+                self._app.logger.warning("tick still failing: %s", error)
+            else:
+                return
+            self._quiet_until = now + LOG_EVERY
+
+
 class Background:
     """The ticker (`on_tick` every `tick_seconds`, default the dispatcher's tick, so the
     simulation moves with no request arriving) and one thread per callback worker (C-4: a
@@ -46,25 +69,14 @@ class Background:
         # A sped-up clock waits for this work (domain/clock.py); not a store's, whose clock
         # every instance reads from the same anchors (docs/internals.md).
         self.dispatcher.brakes = not self.mock.shared
-        tick = self._on_tick
+        ticks = _Ticks(self.app)
+        # The first tick before the server answers anything: on a store, this instance has
+        # taken the sends' lease or seen another holder by its first answer.
+        ticks.run(self._on_tick)
 
         def run() -> None:
-            quiet_until = 0.0
             while not self.stopping.wait(self._tick_seconds):
-                try:
-                    tick()
-                    quiet_until = 0.0
-                except Exception as error:  # keep ticking; the failure is the app's to report
-                    # A store that went away fails every tick: once in full, then a line
-                    # every LOG_EVERY seconds while it lasts.
-                    now = time.monotonic()
-                    if not quiet_until:
-                        self.app.logger.exception("tick failed")
-                    elif now >= quiet_until:
-                        self.app.logger.warning("tick still failing: %s", error)
-                    else:
-                        continue
-                    quiet_until = now + LOG_EVERY
+                ticks.run(self._on_tick)
 
         thread = threading.Thread(target=run, name="campaign-mock-ticker", daemon=True)
         thread.start()

@@ -9,6 +9,7 @@ send (store/shared.py).
 from __future__ import annotations
 
 import os
+import signal
 import socket
 
 from flask import Flask
@@ -26,8 +27,20 @@ OPTIONS_VARIABLE = "CAMPAIGN_MOCK_WORKER_OPTIONS"
 ADDRESS_VARIABLE = "CAMPAIGN_MOCK_WORKER_ADDRESS"
 
 
+#: Real seconds granian's main process waits for a worker told to stop before it kills it.
+WORKER_STOP_SECONDS = 10
+
+
 def app_from_environment() -> Flask:
-    """granian's factory: one worker's mock."""
+    """granian's factory: one worker's mock.
+
+    granian runs it before the worker sets its own stop signals, with the handlers the
+    forked main process left, which only flag the main process's loop: a SIGTERM or SIGINT
+    while the mock is built would be lost, and the worker would wait for ever. Until granian
+    sets its own, either signal ends the worker at once (it has answered nothing yet).
+    """
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_DFL)
     logs.configure_from_environment()  # the log on stderr, as `serve` was told
     options = ServeOptions.from_json(os.environ[OPTIONS_VARIABLE])
     host, _, port = os.environ[ADDRESS_VARIABLE].rpartition(":")
@@ -56,6 +69,7 @@ def serve_workers(options: ServeOptions, host: str, port: int, workers: int, thr
         factory=True,
         log_enabled=False,
         respawn_failed_workers=True,
+        workers_kill_timeout=WORKER_STOP_SECONDS,  # a stop never waits for ever
     ).serve()
 
 
