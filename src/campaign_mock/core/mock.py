@@ -16,7 +16,7 @@ from typing import Any
 
 from campaign_mock.core.counts import Measures, RequestCounts
 from campaign_mock.core.errors import BusyError, WorldRequiredError
-from campaign_mock.core.journal import JournalEntry, RequestJournal
+from campaign_mock.core.journal import JournalEntry, JournalRow, RequestJournal
 from campaign_mock.core.settling import NOT_KNOWN, ClockMove, Settled, settle_timeout
 from campaign_mock.delivery import Dispatcher, Transport
 from campaign_mock.delivery.dispatcher import MAX_LONG_POLLS
@@ -459,8 +459,8 @@ class Mock:
             found = self.journals.setdefault(account, RequestJournal(self.journal.capacity))
         return found
 
-    def record_request(self, account: str | None, entry: JournalEntry) -> None:
-        self.journal_of(account).record(entry)
+    def record_request(self, account: str | None, row: JournalRow) -> None:
+        self.journal_of(account).record(row)
 
     def requests(
         self, account: str | None = None, limit: int | None = None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, g, request
@@ -12,7 +14,7 @@ from werkzeug.routing import BaseConverter
 
 from campaign_mock.core import Mock
 from campaign_mock.core.errors import BusyError, WorldRequiredError
-from campaign_mock.core.journal import BODY_PREVIEW, JournalEntry
+from campaign_mock.core.journal import BODY_PREVIEW, JournalRow
 from campaign_mock.domain.errors import CampaignError, NotFoundError
 from campaign_mock.domain.params import parse_id
 from campaign_mock.http import page_headers
@@ -26,7 +28,7 @@ from campaign_mock.http.auth import (
     require_user,
 )
 from campaign_mock.http.body import MAX_BODY, Params, check_control_body, read_params
-from campaign_mock.http.context import EXTENSION, mock
+from campaign_mock.http.context import EXTENSION, mock, mock_of
 from campaign_mock.http.control import campaigns as campaign_control
 from campaign_mock.http.control import clock, deliveries, metrics, records, settings, spec
 from campaign_mock.http.dashboard import guard as dashboard_guard
@@ -66,13 +68,33 @@ class PositiveIntConverter(BaseConverter):
         return str(value)
 
 
+class _SyncFlask(Flask):
+    """Flask whose views, hooks and handlers are all plain functions (`flask_app` checks):
+    `ensure_sync` need not inspect each one on every request (a sixth of a GET's calls)."""
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        return func
+
+
+def _refuse_coroutines(app: Flask) -> None:
+    """What `_SyncFlask` relies on: no `async def` anywhere the app calls per request."""
+    handlers: list[Callable[..., Any]] = [*app.view_functions.values()]
+    for table in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        handlers += [f for funcs in table.values() for f in funcs]
+    for by_code in app.error_handler_spec.values():
+        handlers += [f for by_class in by_code.values() for f in by_class.values()]
+    for handler in handlers:
+        if inspect.iscoroutinefunction(handler):
+            raise TypeError(f"{handler.__qualname__}: the mock's app runs no async function")
+
+
 def flask_app(core: Mock) -> Flask:
     """The HTTP door of `core`: the API, the control API and the dashboard, one Flask app.
 
     Built by `campaign_mock.assembly` (the one builder); the app owns nothing but routing:
     every view parses, calls one operation of `core` and renders.
     """
-    app = Flask(__name__)
+    app = _SyncFlask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     # Werkzeug keeps a multipart field in memory only up to 500 kB and answers 413 past it;
     # V-4's limit is the whole body's 1 MiB, whichever way it is encoded.
@@ -95,6 +117,7 @@ def flask_app(core: Mock) -> Flask:
     app.register_error_handler(HTTPException, _http_exception)
     for error in core.unavailable:
         app.register_error_handler(error, _store_unavailable)
+    _refuse_coroutines(app)
     return app
 
 
@@ -108,16 +131,19 @@ def _check_request() -> Response | None:
     """
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     held: dict[str, Any] = g._get_current_object().__dict__  # what `g.name` reads, unwrapped
-    core = mock()
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     held["started"] = time.perf_counter()
+    # What the answer's hook reads again, looked up once (`_record_request`).
+    held["core"] = core = mock_of(app)
+    held["dashboard"] = on_dashboard = req.blueprint == dashboard.NAME
     held["params"] = Params()
-    check_host(current_app, req)
+    check_host(app, req)
     if req.routing_exception is not None:
         raise req.routing_exception
     method = req.method
     if method == "OPTIONS":
         return _options()
-    if req.blueprint == dashboard.NAME:  # `/` too: the dashboard is the control surface
+    if on_dashboard:  # `/` too: the dashboard is the control surface
         refused = dashboard_guard.check(req, core.control_token)
         if refused is None:
             check_scope()
@@ -206,12 +232,14 @@ def _record_request(response: Response) -> Response:
     browser gets `page_headers`: not framed, nothing foreign. (One hook: each costs.)"""
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     held: dict[str, Any] = g._get_current_object().__dict__  # what `g.name` reads, unwrapped
-    core = mock()
+    core: Mock = held["core"] if "core" in held else mock()  # `_check_request`'s, if it ran
     status = response.status_code
     now = time.perf_counter()
     duration_ms = round((now - held.get("started", now)) * 1e3, 3)
-    on_dashboard = req.blueprint == dashboard.NAME
-    if on_dashboard or _is_html(response):
+    on_dashboard = held.get("dashboard")
+    if on_dashboard is None:
+        on_dashboard = req.blueprint == dashboard.NAME
+    if on_dashboard or (held.get("json_answer") is not response and _is_html(response)):
         page_headers.protect(response)
     if on_dashboard:
         logger, level, account = dashboard_log, logging.DEBUG, held.get("caller")
@@ -221,16 +249,17 @@ def _record_request(response: Response) -> Response:
         logger, level, account = requests_log, logging.INFO, held.get("user")
     if logger is not dashboard_log:
         core.request_counts.count(req.url_rule.rule if req.url_rule else None, req.method, status)
-    log_request(
-        logger,
-        level,
-        method=req.method,
-        path=req.path,
-        status=status,
-        code=held.get("failure_code"),
-        ms=duration_ms,
-        account=account,
-    )
+    if logger.isEnabledFor(level):
+        log_request(
+            logger,
+            level,
+            method=req.method,
+            path=req.path,
+            status=status,
+            code=held.get("failure_code"),
+            ms=duration_ms,
+            account=account,
+        )
     if logger is requests_log and not held.get("store_failed"):
         _journal_request(req, held, core, status, duration_ms)
     return response
@@ -261,19 +290,11 @@ def _journal_request(
     failed = held.get("failure_text")
     if failed is not None and not any(s and s in failed for s in known):  # for the dashboard
         failed_answers().keep(seq, failed)
-    entry = JournalEntry(
-        seq=seq,
-        at=core.now(),
-        method=req.method,
-        path=req.path,
-        query=query,
-        content_type=content_type,
-        body=text,
-        status=status,
-        success=held.get("success"),
-        duration_ms=duration_ms,
-    )
+    row: JournalRow = (
+        seq, core.now(), req.method, req.path, query, content_type, text, status,
+        held.get("success"), duration_ms,
+    )  # fmt: skip
     try:
-        core.record_request(held.get("account") if core.isolated else None, entry)
+        core.record_request(held.get("account") if core.isolated else None, row)
     except core.unavailable as error:  # the answer stands; only its journal line is lost
         current_app.logger.warning("campaign-mock: the request journal's store failed: %s", error)

@@ -100,7 +100,9 @@ def _render(body: dict[str, object], status: int) -> Response:
         data = body["data"]
         held["failure_code"] = data.get("code") if isinstance(data, dict) else None  # the log's
     if not wants_html():  # bytes and a full content type: werkzeug has nothing to work out
-        return Response(text.encode(), status, content_type="application/json")
+        answer = Response(text.encode(), status, content_type="application/json")
+        held["json_answer"] = answer  # no page: the answer's hook need not read its type
+        return answer
     data = body["data"]
     ok = bool(body["success"])
     if ok and request.endpoint in _CAMPAIGN_PAGES and isinstance(data, dict):

@@ -27,10 +27,9 @@ def log_request(
     ms: float,
     account: str | None,
 ) -> None:
-    """The request's line, if `logger` shows `level`: `fields` for a formatter, and a
-    message that reads alone (pytest's captured log shows the message)."""
-    if not logger.isEnabledFor(level):
-        return
+    """The request's line for `logger`, which shows `level` (the caller asked, before
+    gathering the fields): `fields` for a formatter, and a message that reads alone
+    (pytest's captured log shows the message)."""
     message = (
         f"{method} {path} {status}{f' {code}' if code else ''} "
         f"({ms:.1f} ms, {account or 'no account'})"
