@@ -85,7 +85,13 @@ def main() -> None:
 
 
 @main.command(epilog=_SERVE_EXAMPLES)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address or name to listen on; a name is served on each of its addresses (localhost: "
+    "often ::1 and 127.0.0.1), at one port.",
+)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--fixtures",
@@ -466,7 +472,7 @@ def _print_banner(
     say: Callable[..., None] | None = None,
 ) -> None:
     """What `serve` prints once it listens, on stderr: never a password, API key or token."""
-    lines = [f"campaign-mock {__version__} serving on {server.url}"]
+    lines = [f"campaign-mock {__version__} serving on {' and '.join(server.urls)}"]
     if state:
         lines.append(state)
     if not is_loopback_host(server.host):

@@ -125,11 +125,12 @@ def sweep(listener: Any, limits: ConnectionLimits, now: float) -> None:
             channel.will_close = True  # the loop closes it on its next turn
 
 
-def use_mock_channels(server: Any, traffic: ApiTraffic, limits: ConnectionLimits) -> None:
+def use_mock_channels(
+    listeners: list[BaseWSGIServer], traffic: ApiTraffic, limits: ConnectionLimits
+) -> None:
     """Makes every listening socket of a `waitress.create_server` result use `MockChannel`
     and close connections past `limits`."""
-    for dispatcher in list(server._map.values()):
-        if isinstance(dispatcher, BaseWSGIServer):
-            dispatcher.traffic = traffic
-            dispatcher.channel_class = MockChannel
-            dispatcher.maintenance = partial(sweep, dispatcher, limits)
+    for listener in listeners:
+        listener.traffic = traffic
+        listener.channel_class = MockChannel
+        listener.maintenance = partial(sweep, listener, limits)

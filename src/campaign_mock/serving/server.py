@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 from waitress import wasyncore
-from waitress.server import create_server
+from waitress.server import BaseWSGIServer, create_server
 
 from campaign_mock.core import Mock
 from campaign_mock.delivery import policy
@@ -20,6 +20,7 @@ from campaign_mock.http.hosts import answer_only_to
 from campaign_mock.serving.announce import announce, withdraw
 from campaign_mock.serving.background import TICK_SECONDS, Background
 from campaign_mock.serving.connection import ConnectionLimits, use_mock_channels
+from campaign_mock.serving.listeners import bind_listeners, url_host
 from campaign_mock.serving.traffic import ApiTraffic
 
 DEFAULT_THREADS = 8
@@ -67,21 +68,31 @@ class MockServer:
         # Long-polls wait on threads of their own, beyond the `threads` the API has.
         polls = MAX_LONG_POLLS if self.mock is not None else 0
         limits = connections or ConnectionLimits()
-        self._server: Any = create_server(
-            app,
-            host=host,
-            port=port,
-            threads=threads + polls,
-            ident="campaign-mock",
-            clear_untrusted_proxy_headers=True,
-            # Waitress reads the whole body before the app runs, so an oversized one gets
-            # the app's 413 envelope instead of a reset connection (V-4).
-            max_request_body_size=64 * 1024 * 1024,
-            # Thousands of connections, each closed when idle or arriving too slowly.
-            **limits.waitress_settings(),
-        )
-        use_mock_channels(self._server, self._traffic, limits)
-        answer_only_to(app, host, (self.host, *allowed_hosts))
+        # Every address `host` names, on one port (serving/listeners.py).
+        sockets = bind_listeners(host, port)
+        try:
+            self._server: Any = create_server(
+                app,
+                sockets=sockets,
+                threads=threads + polls,
+                ident="campaign-mock",
+                clear_untrusted_proxy_headers=True,
+                # Waitress reads the whole body before the app runs, so an oversized one gets
+                # the app's 413 envelope instead of a reset connection (V-4).
+                max_request_body_size=64 * 1024 * 1024,
+                # Thousands of connections, each closed when idle or arriving too slowly.
+                **limits.waitress_settings(),
+            )
+        except BaseException:
+            for sock in sockets:
+                sock.close()
+            raise
+        # One server or waitress's several-socket one: the loop's map and its listeners.
+        self._map: dict[int, Any] = getattr(self._server, "_map", None) or self._server.map
+        self._listeners = [d for d in self._map.values() if isinstance(d, BaseWSGIServer)]
+        use_mock_channels(self._listeners, self._traffic, limits)
+        bound = tuple(str(each.effective_host) for each in self._listeners)
+        answer_only_to(app, host, (*bound, *allowed_hosts))
         # No callback of any mock in this process may come back here (delivery/policy.py).
         self._listening: tuple[str, int] | None = (self.host, self.port)
         policy.serving(*self._listening)
@@ -101,15 +112,22 @@ class MockServer:
 
     @property
     def host(self) -> str:
-        return str(self._server.effective_host)
+        """The first address listened on (every other one has the same port)."""
+        return str(self._listeners[0].effective_host)
 
     @property
     def port(self) -> int:
-        return int(self._server.effective_port)
+        return int(self._listeners[0].effective_port)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.urls[0]
+
+    @property
+    def urls(self) -> list[str]:
+        """One per address listened on (`--host localhost`: often `::1` and `127.0.0.1`)."""
+        hosts = (str(each.effective_host) for each in self._listeners)
+        return [f"http://{url_host(host)}:{self.port}" for host in hosts]
 
     def serve_forever(self) -> None:
         """Serves until `request_stop()` is called, from another thread or a signal handler."""
@@ -166,7 +184,7 @@ class MockServer:
         self._stopping.set()
         # The loop is not thread-safe: the trigger runs the closing inside the loop's thread.
         try:
-            self._server.trigger.pull_trigger(self._close_all)
+            self._listeners[0].trigger.pull_trigger(self._close_all)
         except OSError:
             # The trigger is gone: waitress closed it after an error in its loop, which then
             # only serves open connections. Closing them here ends the loop.
@@ -188,18 +206,19 @@ class MockServer:
             self.token_file = None
 
     def _close_all(self) -> None:
-        """Closes the listening socket and every connection, lets the workers finish, then
-        closes the loop's trigger last: a worker finishing a response on a connection still
-        open pulls the trigger to wake the loop, and a trigger closed under it raised `EBADF`
-        in that worker (a traceback on Ctrl-C or SIGTERM). Waitress's listener closes the
-        trigger with itself, so its socket is closed here without it."""
-        trigger = self._server.trigger
-        for dispatcher in list(self._server._map.values()):
-            if dispatcher is not trigger:
+        """Closes the listening sockets and every connection, lets the workers finish, then
+        closes the loop's triggers last: a worker finishing a response on a connection still
+        open pulls its listener's trigger to wake the loop, and a trigger closed under it
+        raised `EBADF` in that worker (a traceback on Ctrl-C or SIGTERM). Waitress's listener
+        closes its trigger with itself, so its socket is closed here without it."""
+        triggers = [listener.trigger for listener in self._listeners]
+        for dispatcher in list(self._map.values()):
+            if not any(dispatcher is trigger for trigger in triggers):
                 # dispatcher.close, not the listener's own close(), which takes the trigger.
                 wasyncore.dispatcher.close(dispatcher)
         self._server.task_dispatcher.shutdown(timeout=5)
-        trigger.close()
+        for trigger in triggers:
+            trigger.close()
 
     def _let_requests_pass(self) -> None:
         """Background work waits for API requests in flight, then yields the interpreter."""
