@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 import requests
+from tests.serving import running
 
 from campaign_mock import create_app
 from campaign_mock.serving.server import MockServer
-from tests.serving import running
 
 NAME = "both-stacks.test"
 _real_getaddrinfo = socket.getaddrinfo
