@@ -65,7 +65,7 @@ def read_params(request: Request) -> Params:
 
 
 def _json_params(data: bytes) -> Params:
-    if not data.strip():
+    if not data:  # no body: no parameters; whitespace alone is broken JSON (RFC 8259)
         return Params()
     try:
         document = loads(data)
@@ -186,7 +186,7 @@ def check_control_body(request: Request) -> None:
         data = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise _too_large() from None
-    if not data.strip():
+    if not data:  # as `_json_params`: only no body at all is no parameters
         return
     try:
         document = loads(data)
