@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from campaign_contract.config.model import parse_config
-from campaign_contract.config.scaffold import config_from_state, fetch_mock_state
+from campaign_contract.config.scaffold import CLOCK_LAG, config_from_state, fetch_mock_state
 from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
@@ -37,6 +37,7 @@ def test_the_mock_passes_every_callbacks_rule(fast_mock: str, tmp_path: Path) ->
         "callback_wait": 30,
         "clock_speed": SPEED,
         "clock_skew": 120,
+        "clock_lag": CLOCK_LAG,  # what `init --from-mock` writes: a braked mock's lag
     }
     report = run_selection(
         parse_config(document, environ={}), selection=Selection(only=("callbacks",)), seed=3

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from campaign_contract.config.model import ConfigError, parse_config
-from campaign_contract.config.scaffold import config_from_state, fetch_mock_state
+from campaign_contract.config.scaffold import CLOCK_LAG, config_from_state, fetch_mock_state
 from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.runner import run_selection
 from campaign_contract.engine.selection import Selection
@@ -83,6 +83,7 @@ def _config(url: str, tmp_path: Path, **limits: Any) -> Any:
         "callback_wait": 20,
         "clock_speed": SPEED,
         "clock_skew": 120,
+        "clock_lag": CLOCK_LAG,  # what `init --from-mock` writes: a braked mock's lag
         **limits,
     }
     return parse_config(document, environ={})

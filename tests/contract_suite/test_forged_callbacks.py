@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from campaign_contract.config.model import parse_config
-from campaign_contract.config.scaffold import config_from_state, fetch_mock_state
+from campaign_contract.config.scaffold import CLOCK_LAG, config_from_state, fetch_mock_state
 from campaign_contract.engine.outcome import Status
 from campaign_contract.engine.run_report import RunReport
 from campaign_contract.engine.runner import run_selection
@@ -106,6 +106,7 @@ def run_forged(mock: str, tmp_path: Path, **callbacks: Any) -> tuple[RunReport, 
         "callback_wait": 30,
         "clock_speed": SPEED,
         "clock_skew": 120,
+        "clock_lag": CLOCK_LAG,  # what `init --from-mock` writes: a braked mock's lag
         "callback_outage": 0,
     }
     config = parse_config(document, environ={})

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from campaign_contract.config.model import parse_config
-from campaign_contract.config.scaffold import config_from_state, fetch_mock_state
+from campaign_contract.config.scaffold import CLOCK_LAG, config_from_state, fetch_mock_state
 from campaign_contract.engine.outcome import CheckResult, Finding, RuleVerdict, Status
 from campaign_contract.engine.run_report import RunMeta, RunReport
 from campaign_contract.engine.runner import run_selection
@@ -57,7 +57,8 @@ def test_noise_beside_a_real_run_is_counted_not_judged(fast_mock: str, tmp_path:
     document["ledger"] = str(tmp_path / "ledger.json")
     document["callbacks"] = {"listen": {"host": "127.0.0.1", "port": port}}
     document["limits"] = {"request_timeout": 5, "rate_limit": 0, "cleanup_wait": 30,
-                          "callback_wait": 30, "clock_speed": SPEED, "clock_skew": 120}  # fmt: skip
+                          "callback_wait": 30, "clock_speed": SPEED, "clock_skew": 120,
+                          "clock_lag": CLOCK_LAG}  # fmt: skip
     stop = threading.Event()
     spammer = threading.Thread(target=spam, args=(port, stop), daemon=True)
     spammer.start()
