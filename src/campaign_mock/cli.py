@@ -26,6 +26,7 @@ from campaign_mock.http.context import mock_of
 from campaign_mock.serving import logs
 from campaign_mock.serving.announce import announce, runtime_dir, token_for, withdraw
 from campaign_mock.serving.exposure import EXIT_EXPOSED, exposure_refusal, is_loopback_host
+from campaign_mock.serving.listeners import first_address, url_host
 from campaign_mock.serving.logs import FORMATS
 from campaign_mock.serving.server import DEFAULT_THREADS, MockServer, hold_stop_signals
 from campaign_mock.serving.workers import check_listen, free_port, serve_workers
@@ -599,16 +600,22 @@ def _serve_workers(
     shown = options.state if store is None else store.label  # never a URL's password
     if store is not None:
         store.close()
+    named = host
+    host = first_address(host, port)  # granian binds one IP address, never a name
+    if host != named:  # the name stays one the mock answers to (`Host`)
+        options = replace(options, allowed_hosts=(*options.allowed_hosts, named))
     port = port or free_port(host)
     refused = check_listen(host, port)
     if refused is not None:
-        raise CannotListen(f"cannot listen on {host}:{port}: {refused}")
+        raise CannotListen(f"cannot listen on {named}:{port}: {refused}")
+    url = f"http://{url_host(host)}:{port}"
+    one = "" if host == named else f" ({named}'s first address: granian binds one)"
     say(
-        f"campaign-mock {__version__} serving on http://{host}:{port} with granian, "
+        f"campaign-mock {__version__} serving on {url}{one} with granian, "
         f"{workers} worker process{'es' if workers > 1 else ''}, state: {shown}",
-        url=f"http://{host}:{port}",
+        url=url,
     )
-    left = announce(f"http://{host}:{port}", port, options.secrets_token or "")
+    left = announce(url, port, options.secrets_token or "")
     if left is not None:
         say(f"  token for ?secrets=1: `campaign-mock token --port {port}` prints it")
     try:

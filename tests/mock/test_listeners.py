@@ -10,6 +10,8 @@ import re
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -31,6 +33,18 @@ def _both_stacks(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         *_real_getaddrinfo("::1", port, *args, **kwargs),
         *_real_getaddrinfo("127.0.0.1", port, *args, **kwargs),
     ]
+
+
+def _when_up(call: Callable[[], requests.Response]) -> requests.Response:
+    """`call()` once the server listens (granian's banner comes before its workers)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return call()
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _get(address: str, port: int, host_header: str) -> int:
@@ -80,3 +94,30 @@ def test_serve_on_an_ipv6_address_prints_a_url_that_opens() -> None:
         assert match and re.fullmatch(r"http://\[::1\]:\d+", match[1]), banner
         answer = requests.get(f"{match[1]}/_mock/clock", timeout=5)
         assert answer.status_code == 200 and answer.json()["success"] is True
+
+
+@pytest.mark.parametrize("host", ["localhost", "::1"])
+def test_serve_workers_binds_the_first_address_of_a_name_and_writes_ipv6_in_brackets(
+    host: str,
+) -> None:
+    """granian binds one IP address: `--workers 1 --host localhost` took the name as one and
+    died with a traceback (`invalid IP address syntax`), after its banner."""
+    with running(
+        [sys.executable, "-m", "campaign_mock", "serve", "--workers", "1", "--host", host,
+         "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:  # fmt: skip
+        assert process.stderr is not None
+        banner = process.stderr.readline()
+        match = re.search(r"serving on (http://(\S+):(\d+))", banner)
+        assert match, banner
+        url, bound, port = match[1], match[2], match[3]
+        assert bound == "[::1]" if host == "::1" else bound in ("127.0.0.1", "[::1]"), banner
+        named = f"{host}:{port}" if host == "localhost" else f"[::1]:{port}"
+        answer = _when_up(lambda: requests.get(f"{url}/_mock/clock", headers={"Host": named},
+                                               timeout=5))  # fmt: skip
+        assert answer.status_code == 200 and answer.json()["success"] is True
+        process.terminate()
+        _, rest = process.communicate(timeout=20)
+    assert process.returncode == 0 and "Traceback" not in rest, rest

@@ -39,6 +39,12 @@ def bind_listeners(host: str, port: int) -> list[socket.socket]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def first_address(host: str, port: int) -> str:
+    """The address a server that binds one (granian) takes for `host`: itself when it is an
+    address, else the resolver's first (`socket.gaierror` for a name that does not resolve)."""
+    return _addresses(host, port)[0][1]
+
+
 def url_host(host: str) -> str:
     """`host` as a URL writes it: an IPv6 address in brackets."""
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
