@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import itertools
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import Flask
 
+from campaign_mock.delivery.transport import TransportTimeout
 from campaign_mock.domain.backend import CampaignBackend
 from campaign_mock.domain.deliveries import Attempt
 from campaign_mock.http.context import mock_of
@@ -240,12 +243,55 @@ def raw_brackets_sent(app: Flask) -> str | None:
 
 
 #: What must show in the mock after the run for the variant's reading to have been taken.
+# -- a sender that gives up mid-request, then tries again ---------------------------------
+
+
+_ABANDONED: list[bytes] = []
+
+
+def _half_a_body_first(url: str, body: bytes, post: Post) -> int:
+    """The first try of each body sends its head and half of it, then closes (a sender whose
+    timeout ran out mid-request), as a failed attempt; later tries post it whole (C-4)."""
+    if body in _ABANDONED:
+        return post(url, body)
+    _ABANDONED.append(body)
+    parts = urlsplit(url)
+    target = url[len(f"{parts.scheme}://{parts.netloc}") :]
+    head = (f"POST {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
+    with socket.create_connection((parts.hostname or "", parts.port or 80), timeout=5) as sock:
+        sock.sendall(head + body[: len(body) // 2])
+    raise TransportTimeout("gave up mid-request (the variant's reading)")
+
+
+@conforming(
+    "gives_up_mid_request",
+    "the first try of every callback sends its head and half its body, then closes (its "
+    "timeout ran out mid-request) and is retried: an incomplete request is no callback",
+    only=CALLBACKS,
+    into=SENDING_VARIANTS,
+)
+def _gives_up_mid_request(app: Flask) -> None:
+    _ABANDONED.clear()
+    _transport(_half_a_body_first)(app)
+
+
+def abandoned_then_sent(app: Flask) -> str | None:
+    """Some bodies were abandoned half-sent, and every one of them was sent whole later."""
+    whole = [a for a in journal(app) if a.outcome != "failed"]
+    if len(_ABANDONED) >= 3 and len(whole) >= len(_ABANDONED) // 2:
+        return None
+    return f"{len(_ABANDONED)} bodies abandoned, {len(whole)} attempts answered"
+
+
 SHOWN: dict[str, Callable[[Flask], str | None]] = {
     "raw_brackets_in_callbacks": raw_brackets_sent,
     "parallel_callbacks": arrived_out_of_when_order,
     "windows_of_300_s": every_batch_at_the_limit,
     "full_jitter_retries": retries_were_jittered,
     "one_event_per_callback": one_event_each,
+    "gives_up_mid_request": abandoned_then_sent,
 }
 
 #: Real seconds the suite must see a campaign READY (slow_start) or SENDING (slow_done) for.

@@ -340,3 +340,29 @@ def test_a_callback_from_an_address_the_target_does_not_send_from_is_refused_not
         path = "/cb/" + receiver.url_for("t1").rsplit("/cb/", 1)[1]
         assert _post_from("127.0.0.2", receiver, path, b"event=delivered&when=1") == 200
         assert receiver.foreign() == (0, [])
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        b"POST /cb/cut HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nevent=deliv",
+        b"POST /cb/cut HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
+        b"POST /cb/cut HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nevent",
+        b"POST /cb/cut HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nevent",
+    ],
+    ids=["length-half", "length-none", "chunked-no-last-chunk", "chunked-short-chunk"],
+)
+def test_a_body_its_sender_cut_short_is_an_incomplete_request_never_answered(
+    receiver: Receiver, cut: bytes
+) -> None:
+    """RFC 9112 section 8: a message whose body ends before its length is incomplete. A
+    sender whose timeout ran out mid-request sends it again (C-4); the suite judged the half
+    body as the callback's (a false failure, loaded run s341)."""
+    receiver.url_for("cut")
+    assert _raw(receiver, cut) == b""  # no answer: the sender has gone
+    assert receiver.wait(lambda: receiver.count() == 1, 5)
+    (entry,) = receiver.received("cut")
+    assert entry.incomplete and entry.status is None and not entry.acknowledged
+    assert _post(receiver, "/cb/cut", b"event=delivered") == 200
+    whole = receiver.received("cut")[-1]
+    assert not whole.incomplete and whole.body == b"event=delivered"

@@ -134,6 +134,8 @@ def _wait(ctx: RunContext, receiver: Receiver, found: Observation) -> None:
             seen += 1
             if not entry.matched:
                 continue  # noise: no URL the suite handed out, so no callback to judge
+            if entry.incomplete:
+                continue  # the sender gave up mid-request: no callback; C-4's retry comes
             send = by_token.get(entry.token or "")
             form = parse_callback(entry.header("Content-Type") or "", entry.body)
             found.reports.append(Report(entry, form, send))

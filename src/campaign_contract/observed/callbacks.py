@@ -169,6 +169,8 @@ class CallbackSession:
             if audience_known:
                 known.append(send)
         for entry in received:
+            if entry.incomplete:
+                continue  # its sender gave up mid-request: no callback (C-4's retry comes)
             form = parse_callback(entry.header("Content-Type") or "", entry.body)
             found.reports.append(Report(entry, form, sends.get(token_of(entry.token))))
         found.sends = list(sends.values())

@@ -56,6 +56,8 @@ def callback_line(received: Received, campaign: int | None, secrets: frozenset[s
         return f"{moment} callback from an address --to does not send from: refused 403"
     if not received.matched:
         return f"{moment} callback to a URL the proxy never handed out: 404, not judged"
+    if received.incomplete:
+        return f"{moment} callback its sender closed before its body ended: not relayed"
     form = parse_callback(received.header("Content-Type") or "", received.body)
     told = ", ".join(f"{channel} x{len(found)}" for channel, found in form.addresses.items())
     what = f"{form.event or '(no event)'} {told or '(no address)'}"

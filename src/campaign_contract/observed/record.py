@@ -126,6 +126,7 @@ def _callback_line(received: Received, hide: Hide) -> dict[str, Any]:
         "foreign": received.foreign,
         "latency": received.latency,
         "closed_first": received.closed_first,
+        "incomplete": received.incomplete,
     }
 
 
@@ -245,6 +246,7 @@ def _received(line: dict[str, Any], where: str) -> Received:
             foreign=bool(line["foreign"]),
             latency=None if line.get("latency") is None else float(line["latency"]),
             closed_first=bool(line.get("closed_first", False)),
+            incomplete=bool(line.get("incomplete", False)),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise RecordError(f"{where}: not a callback line ({error!r})") from error

@@ -93,6 +93,10 @@ class Received:
     #: waiting (a busy receiver reads a request late, which `latency` cannot show), or it
     #: half-closed after sending, which HTTP allows. Either way the answer binds nobody.
     closed_first: bool = False
+    #: Whether its body ended before its length said (the sender closed first): no request
+    #: at all (RFC 9112 section 8, incomplete), never answered nor judged as a callback. A
+    #: sender that gave up mid-request (its own timeout) sends it again (C-4).
+    incomplete: bool = False
 
     @property
     def path(self) -> str:

@@ -139,6 +139,8 @@ class _Handler(BaseHTTPRequestHandler):
     _reads: _StampedReads | None = None
     #: When the read that brought this request's line reached the kernel (Unix seconds).
     _line_arrived: float | None = None
+    #: Set by `_read_body`: the sender closed before its body ended.
+    _incomplete: bool = False
 
     def setup(self) -> None:
         super().setup()
@@ -184,6 +186,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _take(self) -> None:
         body, truncated, close = self._read_body()
+        if self._incomplete:  # the sender closed mid-body: no request to answer, or judge
+            target = self.path.encode("latin-1", "replace")
+            headers = tuple((k, v) for k, v in self.headers.items())
+            self._record(self.command, target, headers, body, None, truncated,
+                         foreign=not self._from_the_target(), incomplete=True)  # fmt: skip
+            self.close_connection = True
+            return
         if not self._from_the_target():
             target = self.path.encode("latin-1", "replace")
             headers = tuple((k, v) for k, v in self.headers.items())
@@ -289,7 +298,9 @@ class _Handler(BaseHTTPRequestHandler):
             return acks[(self.book.answered - 1) % len(acks)]
 
     def _read_body(self) -> tuple[bytes, bool, bool]:
-        """The body (at most MAX_BODY), whether some was dropped, whether to close after."""
+        """The body (at most MAX_BODY), whether some was dropped, whether to close after;
+        `_incomplete` when the sender closed before the body's end."""
+        self._incomplete = False
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             return self._read_chunked()
         try:
@@ -303,6 +314,7 @@ class _Handler(BaseHTTPRequestHandler):
         while left > 0:
             got = self.rfile.read(min(left, 1 << 16))
             if not got:
+                self._incomplete = True
                 break
             left -= len(got)
         return body, length > MAX_BODY, False
@@ -311,7 +323,11 @@ class _Handler(BaseHTTPRequestHandler):
         kept = bytearray()
         total = 0
         while True:
-            line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            raw = self.rfile.readline(1024)
+            if not raw:  # the sender closed before the last chunk
+                self._incomplete = True
+                return bytes(kept), True, True
+            line = raw.split(b";", 1)[0].strip()
             try:
                 size = int(line, 16)
             except ValueError:
@@ -324,6 +340,9 @@ class _Handler(BaseHTTPRequestHandler):
             if total > MAX_DRAIN:
                 return bytes(kept), True, True
             chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                self._incomplete = True
+                return bytes(kept) + chunk[: MAX_BODY - len(kept)], True, True
             self.rfile.readline(8)
             if len(kept) < MAX_BODY:
                 kept += chunk[: MAX_BODY - len(kept)]
@@ -363,6 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
         truncated: bool = False,
         problem: str | None = None,
         foreign: bool = False,
+        incomplete: bool = False,
     ) -> None:
         """Keep the request. Called just before its answer (if any) is written, so its latency
         is how long the answer took. It arrived when its line reached the kernel where the
@@ -408,6 +428,7 @@ class _Handler(BaseHTTPRequestHandler):
                 foreign,
                 latency,
                 closed_first,
+                incomplete,
             )
             book.received.append(entry)
             book.lock.notify_all()
