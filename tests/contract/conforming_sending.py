@@ -246,7 +246,7 @@ def raw_brackets_sent(app: Flask) -> str | None:
 # -- a sender that gives up mid-request, then tries again ---------------------------------
 
 
-_ABANDONED: list[bytes] = []
+_ABANDONED: set[bytes] = set()
 
 
 def _half_a_body_first(url: str, body: bytes, post: Post) -> int:
@@ -254,7 +254,7 @@ def _half_a_body_first(url: str, body: bytes, post: Post) -> int:
     timeout ran out mid-request), as a failed attempt; later tries post it whole (C-4)."""
     if body in _ABANDONED:
         return post(url, body)
-    _ABANDONED.append(body)
+    _ABANDONED.add(body)
     parts = urlsplit(url)
     target = url[len(f"{parts.scheme}://{parts.netloc}") :]
     head = (f"POST {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
@@ -278,7 +278,7 @@ def _gives_up_mid_request(app: Flask) -> None:
 
 
 def abandoned_then_sent(app: Flask) -> str | None:
-    """Some bodies were abandoned half-sent, and every one of them was sent whole later."""
+    """Some bodies were abandoned half-sent, and attempts were answered after them."""
     whole = [a for a in journal(app) if a.outcome != "failed"]
     if len(_ABANDONED) >= 3 and len(whole) >= len(_ABANDONED) // 2:
         return None
