@@ -159,10 +159,11 @@ class Campaign:
             "domain": self.domain,
             "list": self.list,
             "segments": list(self.segments),
-            "state": self.state.value,
+            # str() of a StrEnum is its value, without `.value`'s two Python calls per read.
+            "state": str(self.state),
             "when": self.when,
             "event_callback": self.event_callback,
-            "payloads": [p.value for p in self.payloads],
+            "payloads": list(map(str, self.payloads)),
         }
         if self.error is not None:
             wire["error"] = self.error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import time
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, g, request
+from flask.sessions import NullSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter
 
@@ -28,7 +30,7 @@ from campaign_mock.http.auth import (
     require_user,
 )
 from campaign_mock.http.body import MAX_BODY, Params, check_control_body, read_params
-from campaign_mock.http.context import EXTENSION, mock, mock_of
+from campaign_mock.http.context import EXTENSION
 from campaign_mock.http.control import campaigns as campaign_control
 from campaign_mock.http.control import clock, deliveries, metrics, records, settings, spec
 from campaign_mock.http.dashboard import guard as dashboard_guard
@@ -68,6 +70,17 @@ class PositiveIntConverter(BaseConverter):
         return str(value)
 
 
+class _NoFlaskSessions(SecureCookieSessionInterface):
+    """The mock's sessions are its own (V-5's cookie, kept by the core); Flask's signed cookie
+    is never used, so one read-only null session stands for it on every request instead of a
+    new one made and checked per request."""
+
+    _NULL = NullSession()
+
+    def open_session(self, app: Flask, request: Request) -> NullSession:
+        return self._NULL
+
+
 class _SyncFlask(Flask):
     """Flask whose views, hooks and handlers are all plain functions (`flask_app` checks):
     `ensure_sync` need not inspect each one on every request (a sixth of a GET's calls)."""
@@ -100,6 +113,7 @@ def flask_app(core: Mock) -> Flask:
     # V-4's limit is the whole body's 1 MiB, whichever way it is encoded.
     app.config["MAX_FORM_MEMORY_SIZE"] = MAX_BODY
     app.json = StrictJSONProvider(app)
+    app.session_interface = _NoFlaskSessions()
     app.url_map.converters["positive_int"] = PositiveIntConverter
     app.extensions[EXTENSION] = core
     app.extensions[CAMPAIGN_PAGE] = dashboard.api_campaign_page
@@ -108,8 +122,9 @@ def flask_app(core: Mock) -> Flask:
     for door in (records, clock, settings, deliveries, campaign_control, metrics, spec):
         app.register_blueprint(door.blueprint)
     app.register_blueprint(dashboard.blueprint)  # `/` and `/_mock/ui/`: pages for people
-    app.before_request(_check_request)
-    app.after_request(_record_request)
+    # The hooks hold their app and core: no lookup through `current_app` per request.
+    app.before_request(functools.partial(_check_request, app, core))
+    app.after_request(functools.partial(_record_request, core))
     app.register_error_handler(CampaignError, _campaign_error)
     app.register_error_handler(WorldRequiredError, _world_required)
     app.register_error_handler(BusyError, _busy)
@@ -121,7 +136,7 @@ def flask_app(core: Mock) -> Flask:
     return app
 
 
-def _check_request() -> Response | None:
+def _check_request(app: Flask, core: Mock) -> Response | None:
     """V-4: routing, then credentials, then the body; the application comes last.
 
     Before all of them, a served mock answers only to its own `Host` names (http/hosts.py).
@@ -131,11 +146,14 @@ def _check_request() -> Response | None:
     """
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     held: dict[str, Any] = g._get_current_object().__dict__  # what `g.name` reads, unwrapped
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     held["started"] = time.perf_counter()
-    # What the answer's hook reads again, looked up once (`_record_request`).
-    held["core"] = core = mock_of(app)
-    held["dashboard"] = on_dashboard = req.blueprint == dashboard.NAME
+    held["core"] = core  # for the views (http/context.py `caller`)
+    held["environ"] = req.environ  # for the envelope (http/envelope.py `wants_html`)
+    rule = req.url_rule  # its endpoint read once: `req.endpoint` and `req.blueprint` each call
+    held["endpoint"] = endpoint = rule.endpoint if rule is not None else None
+    held["dashboard"] = on_dashboard = (
+        endpoint is not None and endpoint.rpartition(".")[0] == dashboard.NAME
+    )
     held["params"] = Params()
     check_host(app, req)
     if req.routing_exception is not None:
@@ -156,7 +174,7 @@ def _check_request() -> Response | None:
             check_control_body(req)
         check_scope()
         return None
-    if core.auth and req.endpoint not in _PUBLIC_ENDPOINTS:
+    if core.auth and endpoint not in _PUBLIC_ENDPOINTS:
         held["user"] = require_user(req, core)
         if core.isolated:
             held["account"] = held["user"]
@@ -225,14 +243,13 @@ def _http_exception(error: HTTPException) -> Response:
     return failure(status, "malformed", error.description or error.name)
 
 
-def _record_request(response: Response) -> Response:
+def _record_request(core: Mock, response: Response) -> Response:
     """Every answer is counted (`/_mock/metrics`) and logged (http/logged.py); an API
     request's is journalled too. The dashboard is neither counted nor journalled, and its
     lines are DEBUG: its pages poll every second. Every dashboard answer and every page for a
     browser gets `page_headers`: not framed, nothing foreign. (One hook: each costs.)"""
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     held: dict[str, Any] = g._get_current_object().__dict__  # what `g.name` reads, unwrapped
-    core: Mock = held["core"] if "core" in held else mock()  # `_check_request`'s, if it ran
     status = response.status_code
     now = time.perf_counter()
     duration_ms = round((now - held.get("started", now)) * 1e3, 3)
@@ -281,7 +298,8 @@ def _journal_request(
     query: str = environ.get("QUERY_STRING", "")
     content_type: str | None = environ.get("CONTENT_TYPE")
     known: tuple[str, ...] = ()
-    if req.endpoint in _SECRET_ENDPOINTS:
+    endpoint = held.get("endpoint") or req.endpoint  # `_check_request` read it
+    if endpoint in _SECRET_ENDPOINTS:
         secret = params.values.get("password")
         known = (secret,) if isinstance(secret, str) else ()
         text = redacted(content_type, body, known)[:BODY_PREVIEW]

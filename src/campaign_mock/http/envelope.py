@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from flask import Response, current_app, g, request
 
@@ -82,9 +83,10 @@ def from_http_error(error: HttpError) -> Response:
     return failure(error.status, error.code, error.message, headers=error.headers)
 
 
-def wants_html() -> bool:
-    """Only a request that prefers text/html to JSON gets a page (V-1)."""
-    header = request.environ.get("HTTP_ACCEPT", "")
+def wants_html(environ: dict[str, Any] | None = None) -> bool:
+    """Only a request that prefers text/html to JSON gets a page (V-1). `environ`: this
+    request's, when the caller holds it (a lookup through `request` costs three calls)."""
+    header = (request.environ if environ is None else environ).get("HTTP_ACCEPT", "")
     if "html" not in header:  # the common case, without parsing the header (nor its lookup)
         return False
     accept = request.accept_mimetypes
@@ -99,7 +101,8 @@ def _render(body: dict[str, object], status: int) -> Response:
         held["failure_text"] = text  # the request journal's dashboard shows it (failures.py)
         data = body["data"]
         held["failure_code"] = data.get("code") if isinstance(data, dict) else None  # the log's
-    if not wants_html():  # bytes and a full content type: werkzeug has nothing to work out
+    # No page: bytes and a full content type, so werkzeug has nothing to work out.
+    if not wants_html(held.get("environ")):
         answer = Response(text.encode(), status, content_type="application/json")
         held["json_answer"] = answer  # no page: the answer's hook need not read its type
         return answer
