@@ -327,7 +327,8 @@ def serve(
         options.settings()
     except (TimestampError, InvalidError) as exc:
         raise click.ClickException(str(exc)) from None
-    logs.configure(log_format, quiet=quiet)
+    # One thread writes the lines of waitress's threads; each granian worker writes its own.
+    logs.configure(log_format, quiet=quiet, writer=not workers)
     say = _sayer(log_format)
     if workers:
         logs.to_environment(log_format, quiet)  # each worker sets its own up the same
@@ -360,6 +361,7 @@ def serve(
     )
     if received is None:
         raise click.ClickException("the server loop ended on its own; see the log above")
+    logs.flush_writer()
     say(f"campaign-mock stopped ({received.name})")
 
 
