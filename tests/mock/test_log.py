@@ -5,7 +5,9 @@ test's report."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import queue
 import re
@@ -24,6 +26,8 @@ from pathlib import Path
 import pytest
 import requests
 from tests.serving import running
+
+from campaign_mock.serving import logs
 
 pytest_plugins = ["pytester"]
 
@@ -199,6 +203,55 @@ def test_quiet_logs_no_exchange() -> None:
     text = "\n".join(lines)
     assert "POST /campaign 200" not in text and "callback campaign" not in text
     assert lines[-1] == "campaign-mock stopped (SIGTERM)"
+
+
+def test_every_line_of_a_burst_is_written_before_the_stop_line() -> None:
+    """One thread writes serve's lines (serving/logs.py); eight request threads only queue
+    theirs. A stop right after a burst still writes every queued line, the stop's own last."""
+    with serve() as served:
+        paths = [f"/campaign/{n}" for n in range(1000, 1400)]
+
+        def get(path: str) -> None:
+            requests.get(f"{served.url}{path}", auth=("demo", "demo-password"), timeout=10).close()
+
+        workers = [
+            threading.Thread(target=lambda part=paths[i::8]: [get(p) for p in part])
+            for i in range(8)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+        lines = served.stop()
+    logged = [m[1] for line in lines if (m := re.search(r"GET (/campaign/\d+) 404", line))]
+    assert sorted(logged) == sorted(paths), "a request's line was lost"
+    assert lines[-1] == "campaign-mock stopped (SIGTERM)"
+
+
+class _SlowStream(io.StringIO):
+    """stderr on a slow terminal: each write takes 5 ms."""
+
+    def write(self, text: str) -> int:
+        time.sleep(0.005)  # the slow device this test stands for, not a wait on the mock
+        return super().write(text)
+
+
+def test_flushing_the_writer_writes_every_queued_line_first() -> None:
+    """`serve` flushes the writer before its stop line (cli.py): lines still queued then are
+    written first, however slow the stream."""
+    stream = _SlowStream()
+    root = logging.getLogger(logs.ROOT)
+    kept = (list(root.handlers), root.level, root.propagate)
+    logs.configure("text", stream=stream, writer=True)
+    try:
+        for n in range(40):
+            logging.getLogger("campaign_mock.requests").info("line %d", n)
+        logs.flush_writer()
+        written = stream.getvalue().splitlines()
+        assert [line.split(" ", 1)[1] for line in written] == [f"line {n}" for n in range(40)]
+    finally:
+        logs.stop_writer()
+        root.handlers[:], root.level, root.propagate = kept
 
 
 FAILING_TEST = """

@@ -58,8 +58,9 @@ def configure(
 
     `writer`: a thread of its own formats and writes the lines; a request's thread only
     queues its line. Eight waitress threads writing their own lines queued on the handler's
-    lock and the GIL around each write: `serve` answered 690 GETs a second against 2,990 with
-    `--quiet`, and 2,500 with the writer (bench/http_throughput.py's default row).
+    lock and the GIL around each write: `serve` answered 510-690 GETs a second against
+    2,700-2,800 with `--quiet`, and 2,350 with the writer (wrk, 32 connections). The queue
+    has no bound: formatting a line costs a small part of answering its request.
     """
     out = stream or sys.stderr
     handler = logging.StreamHandler(out)
@@ -76,6 +77,7 @@ def configure(
         global _writer
         _writer = QueueListener(lines, handler)
         _start(_writer)
+        atexit.unregister(stop_writer)  # once, however often this is called
         atexit.register(stop_writer)  # lines queued as the process ends are written too
         logger.addHandler(_Handoff(lines))
     else:
