@@ -144,3 +144,14 @@ class AnsweringReceiver:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def raw_exchange(host: str, port: int, request: bytes) -> bytes:
+    """Sends bytes no HTTP library would and returns all the server sends back until it
+    closes (a server that hangs fails on the 10 s timeout)."""
+    with socket.create_connection((host, port), timeout=10) as conn:
+        conn.sendall(request)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    return received

@@ -7,6 +7,7 @@ import socket
 
 import pytest
 import requests
+from tests.serving import raw_exchange
 
 from campaign_mock.serving.server import MockServer
 
@@ -260,12 +261,8 @@ def test_V4_no_5xx_and_no_dropped_connection_on_the_wire(live_server: MockServer
 
 
 def _raw_exchange(server: MockServer, request: bytes) -> tuple[str, dict[str, str], bytes]:
-    """Sends bytes no HTTP library would, reads until the server closes."""
-    with socket.create_connection((server.host, server.port), timeout=5) as conn:
-        conn.sendall(request)
-        received = b""
-        while chunk := conn.recv(65536):
-            received += chunk
+    """The status line, headers and body the server answers `request` with."""
+    received = raw_exchange(server.host, server.port, request)
     head, _, body = received.partition(b"\r\n\r\n")
     status, *lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines)

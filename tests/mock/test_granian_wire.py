@@ -5,12 +5,11 @@ waitress, the default, answers V-4's envelope (tests/mock/test_envelope.py). Sti
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
 import requests
-from tests.serving import served_mock
+from tests.serving import raw_exchange, served_mock
 
 HEAD = b"POST /campaign HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 FRAMING = {
@@ -30,22 +29,12 @@ def granian_url() -> Iterator[str]:
         yield url
 
 
-def _exchange(url: str, request: bytes) -> bytes:
-    """Everything the server sends back until it closes (a hang fails on the timeout)."""
-    host, port = url.removeprefix("http://").rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as conn:
-        conn.sendall(request)
-        received = b""
-        while chunk := conn.recv(65536):
-            received += chunk
-    return received
-
-
 @pytest.mark.parametrize("request_bytes", FRAMING.values(), ids=FRAMING.keys())
 def test_bad_framing_on_granian_is_its_own_400_and_a_close_never_a_5xx(
     granian_url: str, request_bytes: bytes
 ) -> None:
-    received = _exchange(granian_url, request_bytes)
+    host, port = granian_url.removeprefix("http://").rsplit(":", 1)
+    received = raw_exchange(host, int(port), request_bytes)
     head, _, body = received.partition(b"\r\n\r\n")
     status_line, *headers = head.decode("latin-1").split("\r\n")
     assert status_line.split(" ")[1] == "400", received[:200]

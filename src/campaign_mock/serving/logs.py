@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from logging.handlers import QueueHandler, QueueListener
 from typing import Any, TextIO
 
+from campaign_mock.serving.server import STOP_SIGNALS
+
 #: The loggers every line of the mock comes from.
 ROOT = "campaign_mock"
 FORMATS = ("text", "json")
@@ -62,6 +64,7 @@ def configure(
     2,700-2,800 with `--quiet`, and 2,350 with the writer (wrk, 32 connections). The queue
     has no bound: formatting a line costs a small part of answering its request.
     """
+    global _writer
     out = stream or sys.stderr
     handler = logging.StreamHandler(out)
     if log_format == "json":
@@ -74,7 +77,6 @@ def configure(
     stop_writer()
     if writer:
         lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        global _writer
         _writer = QueueListener(lines, handler)
         _start(_writer)
         atexit.unregister(stop_writer)  # once, however often this is called
@@ -98,7 +100,7 @@ def _start(writer: QueueListener) -> None:
     """Starts the writer's thread with SIGINT and SIGTERM blocked in it: a stop signal is the
     main thread's to take (serving/server.py `hold_stop_signals`), and one delivered to a
     thread that has them unblocked ends the process with no clean stop."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         writer.start()
     finally:
