@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from logging.handlers import QueueHandler, QueueListener
 from typing import Any, TextIO
 
-from campaign_mock.serving.server import STOP_SIGNALS
-
 #: The loggers every line of the mock comes from.
 ROOT = "campaign_mock"
 FORMATS = ("text", "json")
@@ -100,6 +98,10 @@ def _start(writer: QueueListener) -> None:
     """Starts the writer's thread with SIGINT and SIGTERM blocked in it: a stop signal is the
     main thread's to take (serving/server.py `hold_stop_signals`), and one delivered to a
     thread that has them unblocked ends the process with no clean stop."""
+    # Here, not at the top: only waitress's serve has a writer, and it has loaded the server;
+    # a granian worker imports this module without waitress.
+    from campaign_mock.serving.server import STOP_SIGNALS
+
     held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         writer.start()
