@@ -126,6 +126,35 @@ def test_magic_addresses_always_give_their_outcome() -> None:
     }  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("address", "events"),
+    [
+        ("BOUNCE@Simulator.Campaign-Mock.dev", {"submitted", "bounced"}),
+        ("Opened+Tag@SIMULATOR.campaign-mock.dev", {"submitted", "delivered", "opened"}),
+        ("noopen@simulator.CAMPAIGN-MOCK.DEV", {"submitted", "delivered"}),
+    ],
+)
+def test_a_magic_address_gives_its_outcome_in_any_case(address: str, events: set[str]) -> None:
+    """docs/simulation.md: case does not matter, for the outcome as for `fail`. Seeds whose
+    draws would give another outcome are among those tried."""
+    for seed in range(8):
+        _, chunks, _ = _simulate([(address, None)], SimulationSettings(seed=seed))
+        assert {c.event.value for c in chunks if address in c.addresses} == events, seed
+
+
+def test_a_magic_fail_address_stops_the_send_in_any_case() -> None:
+    simulator, chunks, _ = _simulate(
+        [
+            ("a@example.com", None),
+            ("FAIL@Simulator.campaign-mock.DEV", None),
+            ("b@example.com", None),
+        ],
+        SimulationSettings(seed=1),
+    )
+    assert simulator.sent == 1 and simulator.failed_at is not None
+    assert {a for c in chunks for a in c.addresses} == {"a@example.com"}
+
+
 def test_E1_E2_every_message_follows_its_channel_rules_and_rates_hold() -> None:
     settings = SimulationSettings(seed=5)
     people = [(f"u{n}@example.com", f"+3519{n:08d}") for n in range(20_000)]

@@ -68,12 +68,6 @@ def magic_email_fate(address: str) -> Fate | None:
     return MAGIC_LOCAL_PARTS.get(local)
 
 
-def _fails(address: str | None, telephone: str | None) -> bool:
-    """A contact with a magic `fail` address or number makes the whole send fail."""
-    email_fails = address is not None and magic_email_fate(address) is Fate.FAIL
-    return email_fails or MAGIC_TELEPHONES.get(telephone or "") is Fate.FAIL
-
-
 def campaign_rng(seed: int, campaign: int) -> random.Random:
     """One stream per campaign, so one campaign's outcomes never depend on another's."""
     return random.Random(f"campaign-mock:{seed}:{campaign}")
@@ -175,19 +169,31 @@ class MessageSimulator:
         sms_bounced = slots[Channel.SMS, Event.BOUNCED]
         index = self.sent
         last_final = self.last_final
+        magic_at = -len(_SUFFIX)  # where a magic address has its "@"
+        email_fate = sms_fate = None
         for address, telephone in recipients:
             sent_at = start + index * step
-            if magic and _fails(address, telephone):
-                self.failed_at = sent_at
-                break
+            if magic:  # each looked up once: the fail check and the outcome share it
+                email_fate = (
+                    magic_email_fate(address)
+                    if address is not None
+                    and len(address) >= -magic_at
+                    and address[magic_at] == "@"
+                    else None
+                )
+                sms_fate = None if telephone is None else MAGIC_TELEPHONES.get(telephone)
+                if email_fate is Fate.FAIL or sms_fate is Fate.FAIL:
+                    self.failed_at = sent_at
+                    break
             index += 1
             if address is not None:
-                fate = magic_email_fate(address) if magic and "@simulator." in address else None
+                fate = email_fate  # None unless magic addresses are on
                 at = sent_at + 0.001 - d.submitted * log(1.0 - rnd())
                 if report:
                     put(submitted, int((at - start) * per_window), address, at)
                 at += 0.001 - d.final * log(1.0 - rnd())
-                last_final = max(last_final, at)
+                if at > last_final:
+                    last_final = at
                 if fate is Fate.BOUNCE or (fate is None and rnd() < email.bounce):
                     if report:
                         put(bounced, int((at - start) * per_window), address, at)
@@ -207,10 +213,10 @@ class MessageSimulator:
                             at += 0.001 - d.clicked * log(1.0 - rnd())
                             put(clicked, int((at - start) * per_window), address, at)
             if telephone is not None:
-                fate = MAGIC_TELEPHONES.get(telephone) if magic else None
                 at = sent_at + 0.001 - d.final * log(1.0 - rnd())
-                last_final = max(last_final, at)
-                bounce = fate is Fate.BOUNCE or (fate is None and rnd() < sms.bounce)
+                if at > last_final:
+                    last_final = at
+                bounce = sms_fate is Fate.BOUNCE or (sms_fate is None and rnd() < sms.bounce)
                 if report:
                     put(
                         sms_bounced if bounce else sms_delivered,
