@@ -8,7 +8,8 @@ import bare_app
 from flask import Flask
 
 from campaign_mock import create_app
-from campaign_mock.serving.server import DEFAULT_THREADS, MockServer, hold_stop_signals
+from campaign_mock.serving.server import DEFAULT_THREADS, MockServer
+from campaign_mock.serving.signals import hold_stop_signals
 
 
 def start_background(served: Flask) -> None:

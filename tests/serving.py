@@ -146,6 +146,19 @@ class AnsweringReceiver:
         self._thread.join(timeout=5)
 
 
+def until_answering(url: str, path: str = "/_mock/state") -> None:
+    """Returns once the mock at `url` answers (granian's workers listen a moment after
+    `serve`'s banner; a subprocess comes up); fails after 30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{url}{path}", timeout=1).close()
+            return
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline, f"{url} did not come up"
+            time.sleep(0.1)  # a subprocess coming up
+
+
 def raw_exchange(host: str, port: int, request: bytes) -> bytes:
     """Sends bytes no HTTP library would and returns all the server sends back until it
     closes (a server that hangs fails on the 10 s timeout)."""

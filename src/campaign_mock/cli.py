@@ -28,7 +28,8 @@ from campaign_mock.serving.announce import announce, runtime_dir, token_for, wit
 from campaign_mock.serving.exposure import EXIT_EXPOSED, exposure_refusal, is_loopback_host
 from campaign_mock.serving.listeners import first_address, url_host
 from campaign_mock.serving.logs import FORMATS
-from campaign_mock.serving.server import DEFAULT_THREADS, MockServer, hold_stop_signals
+from campaign_mock.serving.server import DEFAULT_THREADS, MockServer
+from campaign_mock.serving.signals import hold_stop_signals
 from campaign_mock.serving.workers import check_listen, free_port, serve_workers
 from campaign_mock.store import MEMORY, STORE_TIMEOUT, StoreUrlError, open_store
 from campaign_mock.store.shared import StoredWorld

@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
-from tests.serving import free_port, running
+from tests.serving import free_port, running, until_answering
 
 from campaign_contract.config.model import parse_config
 from campaign_contract.engine.outcome import Status
@@ -213,7 +212,7 @@ def test_ctrl_c_exits_within_the_bound_when_the_server_stops_answering_its_clean
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(url)
+        until_answering(url)
         made = subprocess.run([*CLI, "init", "--from-mock", url, "-o", str(config)],
                               capture_output=True, text=True, timeout=60)  # fmt: skip
         assert made.returncode == 0, made.stderr
@@ -248,14 +247,3 @@ def test_ctrl_c_exits_within_the_bound_when_the_server_stops_answering_its_clean
     written = json.loads(report.read_text("utf-8"))
     assert "interrupted" in written["stopped"]
     assert "this report is partial" in stdout
-
-
-def wait_for(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{url}/_mock/state", timeout=1).close()
-            return
-        except requests.ConnectionError:
-            assert time.monotonic() < deadline, f"{url} did not come up"
-            time.sleep(0.1)  # a subprocess coming up

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from tests.serving import running
+from tests.serving import running, until_answering
 
 from campaign_mock.serving import logs
 
@@ -205,10 +205,13 @@ def test_quiet_logs_no_exchange() -> None:
     assert lines[-1] == "campaign-mock stopped (SIGTERM)"
 
 
-def test_every_line_of_a_burst_is_written_before_the_stop_line() -> None:
-    """One thread writes serve's lines (serving/logs.py); eight request threads only queue
-    theirs. A stop right after a burst still writes every queued line, the stop's own last."""
-    with serve() as served:
+@pytest.mark.parametrize("options", [(), ("--workers", "1")], ids=["waitress", "granian-worker"])
+def test_every_line_of_a_burst_is_written_before_the_stop_line(options: tuple[str, ...]) -> None:
+    """One thread writes serve's lines (serving/logs.py), and one each granian worker's; the
+    request threads only queue theirs. A stop right after a burst still writes every queued
+    line (a worker's as it ends, which runs no `atexit`), the stop's own last."""
+    with serve(*options) as served:
+        until_answering(served.url)
         paths = [f"/campaign/{n}" for n in range(1000, 1400)]
 
         def get(path: str) -> None:
@@ -225,7 +228,41 @@ def test_every_line_of_a_burst_is_written_before_the_stop_line() -> None:
         lines = served.stop()
     logged = [m[1] for line in lines if (m := re.search(r"GET (/campaign/\d+) 404", line))]
     assert sorted(logged) == sorted(paths), "a request's line was lost"
-    assert lines[-1] == "campaign-mock stopped (SIGTERM)"
+    assert lines[-1].startswith("campaign-mock stopped"), lines[-3:]  # granian's names no signal
+
+
+def _worker_logging(count: int) -> None:
+    """A granian worker's logging, in a `multiprocessing` child as granian runs it: it queues
+    `count` lines and returns at once."""
+    sys.stderr = open(2, "w", closefd=False)  # fd 2, as in a worker (not pytest's capture)  # noqa: SIM115
+    logs.configure_from_environment()
+    for n in range(count):
+        logging.getLogger("campaign_mock.requests").info("line %d", n)
+
+
+def test_a_worker_process_writes_every_queued_line_as_it_ends() -> None:
+    """A `multiprocessing` child ends with `os._exit`, no `atexit`: the worker's writer is
+    stopped by the child's finalizers, or the lines still queued then are lost."""
+    import multiprocessing
+
+    count = 20_000
+    read, write = os.pipe()
+    kept = os.dup(2)
+    os.environ[logs.LOG_VARIABLE] = "text"
+    try:
+        os.dup2(write, 2)  # the child's stderr: the pipe
+        child = multiprocessing.get_context("fork").Process(target=_worker_logging, args=(count,))
+        child.start()
+    finally:
+        os.dup2(kept, 2)
+        os.close(kept)
+        os.close(write)
+        del os.environ[logs.LOG_VARIABLE]
+    with os.fdopen(read, encoding="utf-8") as output:
+        lines = output.read().splitlines()  # until the child's end closes the pipe
+    child.join(30)
+    assert child.exitcode == 0
+    assert [line.split(" ", 1)[1] for line in lines] == [f"line {n}" for n in range(count)]
 
 
 class _SlowStream(io.StringIO):
@@ -316,14 +353,7 @@ def test_every_worker_process_logs(tmp_path: Path) -> None:
     """`--workers 2`: granian's processes each set the log up as `serve` was told."""
     state = f"sqlite:///{tmp_path / 'mock.db'}"
     with serve("--workers", "2", "--state", state, "--log-format", "json") as served:
-        deadline = time.monotonic() + 30
-        while True:  # granian's workers listen a moment after the banner
-            try:
-                requests.get(f"{served.url}/_mock/store", timeout=1).close()
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, served.lines
-                time.sleep(0.1)  # a subprocess coming up
+        until_answering(served.url)
         for n in range(40):  # granian spreads fresh connections over its workers
             with requests.Session() as fresh:
                 fresh.get(f"{served.url}/campaign/{100 + n}", auth=AUTH, timeout=10)

@@ -21,22 +21,10 @@ from campaign_mock.serving.announce import announce, withdraw
 from campaign_mock.serving.background import TICK_SECONDS, Background
 from campaign_mock.serving.connection import ConnectionLimits, use_mock_channels
 from campaign_mock.serving.listeners import bind_listeners, url_host
+from campaign_mock.serving.signals import STOP_SIGNALS
 from campaign_mock.serving.traffic import ApiTraffic
 
 DEFAULT_THREADS = 8
-STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
-
-
-def hold_stop_signals() -> None:
-    """Blocks SIGINT and SIGTERM here and in every thread started later (waitress starts its
-    workers in `create_server`), so that `MockServer.serve_until_signalled` takes them.
-
-    Taken synchronously with `sigtimedwait`, never by a Python handler: a handler that takes a
-    lock deadlocks when a second signal interrupts it, and `make serve` gets two SIGTERMs at
-    once (the process group's, then the one make forwards). They stay blocked: the process is
-    on its way out, and a repeated Ctrl-C must not cut its shutdown short.
-    """
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
 
 class MockServer:
