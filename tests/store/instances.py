@@ -104,8 +104,8 @@ def instances(state: str, tmp_path: Path, count: int, *options: str) -> Iterator
             each.stop()
 
 
-def big_fixtures(tmp_path: Path) -> Path:
-    """The built-in fixtures and list 10 of CONTACTS generated contacts (Email + SMS)."""
+def big_fixtures(tmp_path: Path, contacts: int = CONTACTS) -> Path:
+    """The built-in fixtures and list 10 of `contacts` generated contacts (Email + SMS)."""
     shown = subprocess.run(
         [*THIS_PYTHON, "fixtures", "show"], check=True, capture_output=True, text=True
     ).stdout
@@ -117,7 +117,7 @@ def big_fixtures(tmp_path: Path) -> Path:
             "id": 10,
             "name": "Many",
             "generate": {
-                "count": CONTACTS,
+                "count": contacts,
                 "first_id": 100_000,
                 "email": "user{n}@example.com",
                 "telephone": "+3519{n:08d}",

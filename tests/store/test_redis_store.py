@@ -110,6 +110,36 @@ def test_fifty_racing_puts_to_ready_over_two_instances_send_once(
     assert repeated == 0, f"{repeated} events delivered twice: the campaign sent more than once"
 
 
+def test_a_send_reads_the_store_s_version_per_tick_not_per_chunk(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Drawing messages touches nothing another instance reads (store/lease.py `_send`): a
+    100,000-contact send, drawn 100 contacts a hold of the lock, asks Redis for its version
+    (MGET) once or twice a tick (every 50 ms), not once per hold (1,000 and more, before)."""
+    contacts = 100_000
+    holds = contacts // 100
+    options = ("--fixtures", str(big_fixtures(tmp_path, contacts)), "--frozen")
+    with instances(redis_url, tmp_path, 1, *options) as (mock,):
+        now = mock.data(mock.get("/_mock/clock"))["now"]
+        assert isinstance(now, int | float)
+        made = mock.data(
+            mock.post(
+                "/campaign",
+                data={"name": "big", "domain": 1, "list": 10, "state": "READY",
+                      "when": int(now) + 1},
+            )
+        )  # fmt: skip
+        mock.data(mock.post("/_mock/clock/advance", json={"seconds": 2}))  # it starts
+        assert campaign_state(mock, made["id"]) == "SENDING"
+        with redis.Redis.from_url(redis_url) as client:
+            client.config_resetstat()
+            # 100,000 contacts at 1,000 a second, then their last events: all in one move.
+            mock.data(mock.post("/_mock/clock/advance", json={"seconds": 86_400}))
+            reads = client.info("commandstats").get("cmdstat_mget", {}).get("calls", 0)
+        assert campaign_state(mock, made["id"]) == "DONE", "every contact drawn in that move"
+        assert reads < holds / 4, f"{reads} reads of the store's version for {holds} holds"
+
+
 def test_kill_the_instance_holding_a_send_and_the_other_finishes_it(
     redis_url: str, tmp_path: Path, sink_server: SinkServer
 ) -> None:
