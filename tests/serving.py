@@ -146,13 +146,13 @@ class AnsweringReceiver:
         self._thread.join(timeout=5)
 
 
-def until_answering(url: str, path: str = "/_mock/state") -> None:
+def until_answering(url: str) -> None:
     """Returns once the mock at `url` answers (granian's workers listen a moment after
     `serve`'s banner; a subprocess comes up); fails after 30 s."""
     deadline = time.monotonic() + 30
     while True:
         try:
-            requests.get(f"{url}{path}", timeout=1).close()
+            requests.get(f"{url}/_mock/state", timeout=1).close()
             return
         except requests.ConnectionError:
             assert time.monotonic() < deadline, f"{url} did not come up"

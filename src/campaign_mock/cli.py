@@ -328,7 +328,7 @@ def serve(
         options.settings()
     except (TimestampError, InvalidError) as exc:
         raise click.ClickException(str(exc)) from None
-    # One thread writes the lines of waitress's threads; each granian worker writes its own.
+    # A writer thread for waitress's lines; each granian worker starts its own (workers.py).
     logs.configure(log_format, quiet=quiet, writer=not workers)
     say = _sayer(log_format)
     if workers:

@@ -61,7 +61,12 @@ _SUFFIX = "@" + MAGIC_EMAIL_DOMAIN
 
 
 def magic_email_fate(address: str) -> Fate | None:
-    """`bounce@simulator.campaign-mock.dev`, `clicked+promo@...`: the fate the name promises."""
+    """`bounce@simulator.campaign-mock.dev`, `clicked+promo@...`: the fate the name promises.
+
+    Called for every contact of a send: most addresses are told apart by where their `@`
+    stands, before any is lowered."""
+    if len(address) < len(_SUFFIX) or address[-len(_SUFFIX)] != "@":
+        return None
     if not address.lower().endswith(_SUFFIX):
         return None
     local = address[: -len(_SUFFIX)].split("+", 1)[0].lower()
@@ -169,18 +174,11 @@ class MessageSimulator:
         sms_bounced = slots[Channel.SMS, Event.BOUNCED]
         index = self.sent
         last_final = self.last_final
-        magic_at = -len(_SUFFIX)  # where a magic address has its "@"
         email_fate = sms_fate = None
         for address, telephone in recipients:
             sent_at = start + index * step
             if magic:  # each looked up once: the fail check and the outcome share it
-                email_fate = (
-                    magic_email_fate(address)
-                    if address is not None
-                    and len(address) >= -magic_at
-                    and address[magic_at] == "@"
-                    else None
-                )
+                email_fate = None if address is None else magic_email_fate(address)
                 sms_fate = None if telephone is None else MAGIC_TELEPHONES.get(telephone)
                 if email_fate is Fate.FAIL or sms_fate is Fate.FAIL:
                     self.failed_at = sent_at

@@ -117,8 +117,9 @@ def stop_writer() -> None:
 
 def configure_from_environment() -> None:
     """A granian worker's logging, as the CLI chose it (`LOG_VARIABLE`), with a writer thread
-    as `serve`'s own: its blocking threads writing their own lines answered a third fewer GETs
-    (`serve --workers 1`, wrk, 32 connections: 3,400-3,850 a second, 4,560-6,590 `--quiet`).
+    as `serve`'s own: with its blocking threads writing their own lines, `serve --workers 1`
+    answered 3,176-3,506 GETs a second against 4,864-4,946 with the writer (wrk, 32
+    connections).
 
     A worker is a `multiprocessing` process, which ends with `os._exit` and runs no `atexit`
     handler: its finalizers write what is queued instead."""

@@ -63,7 +63,8 @@ class SyncedLock:
     @contextmanager
     def alone(self) -> Iterator[bool]:
         """The process's lock only, for an operation that commits on its own
-        (`StateStore.commit`); yields whether this hold is the outermost (inside another
+        (`StateStore.commit`) or writes nothing another instance reads (a send's drawing,
+        store/lease.py); yields whether this hold is the outermost (inside another
         hold, the operation is part of that one's write)."""
         self._acquire()
         local = self._local
