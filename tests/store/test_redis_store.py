@@ -169,15 +169,30 @@ def test_kill_the_instance_holding_a_send_and_the_other_finishes_it(
 
 
 @contextmanager
-def private_redis() -> Iterator[subprocess.Popen[bytes]]:
-    """A redis-server of this test's own (no persistence), which it stops, pauses or kills;
-    its port is `server.args[2]`."""
+def private_redis(
+    port: int | None = None, data: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A redis-server of this test's own, which it stops, pauses or kills; its port is
+    `server.args[2]`. With `data`, a folder, it keeps its data there (`SHUTDOWN SAVE`) and
+    reads it back when started again on it; without, it keeps nothing."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip(REDIS_MISSING)
-    port = free_port()
+    port = port or free_port()
+    keeps = ["--dir", str(data)] if data is not None else []
     server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            *keeps,
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -217,6 +232,59 @@ def test_a_store_that_goes_away_is_a_503_not_a_traceback(tmp_path: Path) -> None
             assert body["success"] is False and "state store" in body["data"]["error"]
         finally:
             mock.stop()
+
+
+def test_after_redis_restarts_with_its_data_every_thread_s_next_request_is_answered(
+    tmp_path: Path,
+) -> None:
+    """Each of the server's threads keeps its own connection to Redis (store/redis_store.py
+    `_own`); a restart breaks them all. The next request on each thread must reconnect and
+    be answered, not fail with a 503: 24 GETs and 24 POSTs at once, after the restart."""
+    port = free_port()
+    fields = {"name": "before", "domain": 1, "list": 1}
+    with private_redis(port, tmp_path) as server:
+        url = _url(server)
+        mock = start(url, tmp_path, "--threads", "8")
+        try:
+            kept = mock.data(mock.post("/campaign", data=fields))
+            _on_every_thread(mock)  # every thread has its connection now
+            redis.Redis(port=port).shutdown(save=True)
+            server.wait(10)
+        except BaseException:
+            mock.stop()
+            raise
+    try:
+        with private_redis(port, tmp_path):
+            answers = _on_every_thread(mock)
+            assert [a.status_code for a in answers] == [200] * len(answers), [
+                a.text for a in answers if a.status_code != 200
+            ]
+            ids = [mock.data(a)["id"] for a in answers if a.request.method == "POST"]
+            assert len(set(ids)) == len(ids) and kept["id"] not in ids, ids
+            assert mock.data(mock.get(f"/campaign/{kept['id']}"))["name"] == "before"
+    finally:
+        mock.stop()
+
+
+def _on_every_thread(mock: Instance) -> list[requests.Response]:
+    """24 GETs and 24 POSTs sent at once, more than the server has threads."""
+    answers: list[requests.Response] = []
+    lock = threading.Lock()
+
+    def ask(post: bool) -> None:
+        if post:
+            answer = mock.post("/campaign", data={"name": "after", "domain": 1, "list": 1})
+        else:
+            answer = mock.get("/campaign/1")
+        with lock:
+            answers.append(answer)
+
+    threads = [threading.Thread(target=ask, args=(i % 2 == 0,)) for i in range(48)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return answers
 
 
 #: `--store-timeout` for the stalled store: short, so the test is; the default is 5 s.
