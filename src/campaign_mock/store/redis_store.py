@@ -193,9 +193,9 @@ class RedisStore:
     def _own(self) -> Any:
         """This thread's client, holding one connection of the pool for good (redis-py's
         `single_connection_client`): a call through it skips the pool's lending and
-        returning, about half of what a script's call costs (an EVALSHA with a commit's
-        arguments took 86 us of CPU through the pool and 46 us through its own connection,
-        on the two-core VM where bench/README's figures come from). Used for the calls each request
+        returning, about a third of what a script's call costs (an EVALSHA with a commit's
+        arguments took 86 us of CPU through the pool, 57 us through its own connection, on
+        the VM where bench/README's figures come from). Used for the calls each request
         makes: a read's version, a commit, an id, a journal entry. The connection goes back
         to the pool when its thread ends, or at `close()`."""
         own = getattr(self._threads, "client", None)
