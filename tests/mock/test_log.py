@@ -291,6 +291,58 @@ def test_flushing_the_writer_writes_every_queued_line_first() -> None:
         root.handlers[:], root.level, root.propagate = kept
 
 
+class _CountingSlowStream(io.StringIO):
+    """A slow stream (2 ms a write) that counts the lines written to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines = 0
+
+    def write(self, text: str) -> int:
+        time.sleep(0.002)  # the slow device this test stands for, not a wait on the mock
+        self.lines += text.count("\n")
+        return super().write(text)
+
+
+def test_requests_wait_for_a_writer_that_falls_behind_so_memory_stays_bounded() -> None:
+    """Four threads log 6,000 lines each as fast as they can, to a slow stream: no line may
+    be queued more than QUEUED_LINES (plus the batch being written) ahead of the stream,
+    and every line is written, each thread's in its order. An unbounded queue let a worker
+    grow 500 MiB over a million requests (`serve --workers 1`)."""
+    stream = _CountingSlowStream()
+    root = logging.getLogger(logs.ROOT)
+    kept = (list(root.handlers), root.level, root.propagate)
+    logs.configure("text", stream=stream, writer=True)
+    made = [0]
+    ahead: list[int] = []
+    lock = threading.Lock()
+
+    def produce(name: str) -> None:
+        log = logging.getLogger("campaign_mock.requests")
+        for n in range(6000):
+            log.info("%s %d", name, n)
+            with lock:
+                made[0] += 1
+                ahead.append(made[0] - stream.lines)
+
+    try:
+        threads = [threading.Thread(target=produce, args=(f"t{i}",)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        logs.flush_writer()
+        written = [line.split(" ", 1)[1] for line in stream.getvalue().splitlines()]
+    finally:
+        logs.stop_writer()
+        root.handlers[:], root.level, root.propagate = kept
+    bound = logs.QUEUED_LINES + logs.BATCH_LINES + 4
+    assert max(ahead) <= bound, f"{max(ahead)} lines queued ahead of the stream (bound {bound})"
+    assert len(written) == 24_000
+    for i in range(4):
+        assert [w for w in written if w.startswith(f"t{i} ")] == [f"t{i} {n}" for n in range(6000)]
+
+
 FAILING_TEST = """
 import requests
 

@@ -37,16 +37,80 @@ _RED = "\033[31m"
 _CYAN = "\033[36m"
 
 
+#: Lines a request's thread may be ahead of the writer: past it, the thread waits for the
+#: writer (memory stays bounded however fast requests come; about 1 KiB a line queued).
+QUEUED_LINES = 4096
+#: Lines written with one write to the stream, at most.
+BATCH_LINES = 512
+
+
 class _Handoff(QueueHandler):
     """Queues each record as it was made: the writer's thread formats it (the queue is in this
-    process, so nothing needs pickling, and a JSON line keeps its `exception` field)."""
+    process, so nothing needs pickling, and a JSON line keeps its `exception` field). A full
+    queue makes the request's thread wait: the writer's pace is the server's."""
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         return record
 
+    def enqueue(self, record: logging.LogRecord) -> None:
+        self.queue.put(record)
+
+
+class _Batches(logging.Handler):
+    """Formats each line into a batch, written to the stream with one write: a write per
+    line handed the GIL away per line, and the writer, waiting for it behind busy request
+    threads each time, fell behind (`serve --workers 1`: 33,000 lines written of 95,000
+    requests answered in 20 s; the worker grew about 1 KiB per line queued)."""
+
+    def __init__(self, stream: TextIO, formatter: logging.Formatter) -> None:
+        super().__init__()
+        self.stream = stream
+        self.setFormatter(formatter)
+        self._lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._lines.append(self.format(record))
+        except Exception:
+            self.handleError(record)
+        if len(self._lines) >= BATCH_LINES:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._lines:
+            return
+        text, self._lines = "\n".join(self._lines) + "\n", []
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # stderr closed or gone: the lines are dropped
+            pass
+
+
+class _Writer(QueueListener):
+    """The writer's thread: it writes its batch whenever the queue runs dry (so a line waits
+    only while more are coming) and before it stops."""
+
+    def __init__(self, lines: queue.Queue[Any], batches: _Batches) -> None:
+        super().__init__(lines, batches)
+        self._batches = batches
+
+    def dequeue(self, block: bool) -> Any:
+        try:
+            record = self.queue.get_nowait()
+        except queue.Empty:
+            self._batches.flush()
+            record = self.queue.get(block)
+        if record is self._sentinel:
+            self._batches.flush()
+        return record
+
+    def enqueue_sentinel(self) -> None:
+        self.queue.put(self._sentinel)  # a full queue: waits, as every other line does
+
 
 #: The thread that formats and writes the lines of `configure(..., writer=True)`.
-_writer: QueueListener | None = None
+_writer: _Writer | None = None
 
 
 def configure(
@@ -58,26 +122,26 @@ def configure(
 ) -> None:
     """Every `campaign_mock.*` line goes to `stream` (stderr), in `log_format`.
 
-    `writer`: a thread of its own formats and writes the lines; a request's thread only
-    queues its line. Eight waitress threads writing their own lines queued on the handler's
-    lock and the GIL around each write: `serve` answered 510-690 GETs a second against
-    2,700-2,800 with `--quiet`, and 2,350 with the writer (wrk, 32 connections). The queue
-    has no bound: formatting a line costs a small part of answering its request.
+    `writer`: a thread of its own formats and writes the lines, in batches; a request's
+    thread only queues its line, and waits once QUEUED_LINES are queued. Eight waitress
+    threads writing their own lines queued on the handler's lock and the GIL around each
+    write: `serve` answered 510-690 GETs a second against 2,700-2,800 with `--quiet`, and
+    2,350 with the writer (wrk, 32 connections).
     """
     global _writer
     out = stream or sys.stderr
     handler = logging.StreamHandler(out)
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(TextFormatter(colour=wants_colour(out)))
+    formatter: logging.Formatter = (
+        JsonFormatter() if log_format == "json" else TextFormatter(colour=wants_colour(out))
+    )
+    handler.setFormatter(formatter)
     logger = logging.getLogger(ROOT)
     for old in list(logger.handlers):
         logger.removeHandler(old)
     stop_writer()
     if writer:
-        lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        _writer = QueueListener(lines, handler)
+        lines: queue.Queue[Any] = queue.Queue(QUEUED_LINES)
+        _writer = _Writer(lines, _Batches(out, formatter))
         _start(_writer)
         atexit.unregister(stop_writer)  # once, however often this is called
         atexit.register(stop_writer)  # lines queued as the process ends are written too
@@ -96,7 +160,7 @@ def flush_writer() -> None:
         _start(_writer)
 
 
-def _start(writer: QueueListener) -> None:
+def _start(writer: _Writer) -> None:
     """Starts the writer's thread with SIGINT and SIGTERM blocked in it: a stop signal is the
     main thread's to take (serving/signals.py `hold_stop_signals`), and one delivered to a
     thread that has them unblocked ends the process with no clean stop."""
