@@ -49,11 +49,15 @@ class _Handoff(QueueHandler):
     process, so nothing needs pickling, and a JSON line keeps its `exception` field). A full
     queue makes the request's thread wait: the writer's pace is the server's."""
 
+    def __init__(self, lines: queue.Queue[Any]) -> None:
+        super().__init__(lines)
+        self._lines = lines
+
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         return record
 
     def enqueue(self, record: logging.LogRecord) -> None:
-        self.queue.put(record)
+        self._lines.put(record)
 
 
 class _Batches(logging.Handler):
@@ -91,22 +95,26 @@ class _Writer(QueueListener):
     """The writer's thread: it writes its batch whenever the queue runs dry (so a line waits
     only while more are coming) and before it stops."""
 
+    #: What `stop()` queues to end the thread (QueueListener's own, which its loop looks for).
+    END: Any = QueueListener._sentinel  # type: ignore[attr-defined]
+
     def __init__(self, lines: queue.Queue[Any], batches: _Batches) -> None:
         super().__init__(lines, batches)
+        self._lines = lines
         self._batches = batches
 
     def dequeue(self, block: bool) -> Any:
         try:
-            record = self.queue.get_nowait()
+            record = self._lines.get_nowait()
         except queue.Empty:
             self._batches.flush()
-            record = self.queue.get(block)
-        if record is self._sentinel:
+            record = self._lines.get(block)
+        if record is self.END:
             self._batches.flush()
         return record
 
     def enqueue_sentinel(self) -> None:
-        self.queue.put(self._sentinel)  # a full queue: waits, as every other line does
+        self._lines.put(self.END)  # a full queue: waits, as every other line does
 
 
 #: The thread that formats and writes the lines of `configure(..., writer=True)`.
