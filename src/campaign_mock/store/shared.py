@@ -192,8 +192,8 @@ class StoredWorld:
             self._last_id = 0
         if changes.meta is not None:  # read with the counter: exact
             self._last_id = changes.meta.next_id - 1
-        if changes.campaigns:  # ids handed out, deleted ones too
-            self._last_id = max(self._last_id, *changes.campaigns)
+        made = [i for i, c in changes.campaigns.items() if c is not None]
+        self._last_id = max(self._last_id, *made) if made else self._last_id
         self._reset_at = changes.reset
         self._backend.apply_changes(
             WorldChanges(changes.campaigns, changes.meta), full=changes.full
@@ -325,12 +325,12 @@ class StoredWorld:
         if landed is None:
             self._sync_in(None, touched)  # StoreLost if it was the epoch
             return False
-        made = self._made(guess, landed.created)
         version = landed.version
         if version == seen + bool(write):  # nothing but this write since `seen`
             self._caught_up(version)
         else:
-            self._known.update({made if i == guess else i: version for i in changes.campaigns})
+            self._known.update(dict.fromkeys(changes.campaigns, version))
+        self._made(guess, landed.created)
         return True
 
     def _take_id(self) -> int:
@@ -346,20 +346,16 @@ class StoredWorld:
         guess: int = getattr(self._creating, "guess", 0)
         return guess if guess in campaigns else 0
 
-    def _made(self, guess: int, made: int) -> int:
-        """After a write: the id the store gave the created campaign (returned). If it is not
-        the guess, this copy moves the campaign from the guess to it. Whatever the store
-        holds under the guess (another instance's campaign) was written after this copy's
-        last look, or the guess would have been higher: the next look brings it in, since
-        that write keeps this copy's version from moving past it (`_landed`)."""
+    def _made(self, guess: int, made: int) -> None:
+        """After a write: the id the store gave the created campaign. If it is not the guess,
+        this copy holds that campaign under the guess: both ids are read back from the store
+        (the guess may be another instance's campaign)."""
         if not guess:
-            return 0
+            return
         self._creating.made = made
         self._last_id = max(self._last_id, made)
         if made != guess:
-            moved = replace(self._backend.get_campaign(guess), id=made)
-            self._backend.apply_changes(WorldChanges({guess: None, made: moved}, None))
-        return made
+            self._sync_in(None, (guess, made))
 
     @contextmanager
     def _clock_moving(self) -> Iterator[None]:
