@@ -5,8 +5,7 @@ write bumps one version, so an instance that sees the version it last read knows
 is current, and one that does not reads just the campaigns changed since. A write to one
 campaign is a `commit`: one atomic step (a Lua script, a short `BEGIN IMMEDIATE`) that
 lands only if nothing it read was written since, so writes to different campaigns never
-wait for each other; a new campaign's id comes from the store's counter in that same step
-(`Write.created`). Writes to the whole world (a
+wait for each other; ids come from a counter (`take_id`). Writes to the whole world (a
 reset, fixtures, settings, a move of the clock) and the sends' starts and ends hold the
 store's exclusive lock (SQLite `BEGIN IMMEDIATE`, a redis-py `Lock`) instead. Sessions are
 single atomic operations. The sends (jobs, callback outbox, delivery journal) belong to the
@@ -69,11 +68,6 @@ class Write:
     meta: WorldMeta | None = None
     clock: ClockState | None = None
     reset: bool = False
-    #: The key in `campaigns` of a campaign just created, whose id is the writer's guess:
-    #: the store gives it the next id of its counter in the same atomic step (the guess
-    #: kept if it is that id, the record rewritten under the right one if not), so a create
-    #: costs one round trip. 0: none.
-    created: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.campaigns) or self.meta is not None or self.clock is not None or self.reset
@@ -89,15 +83,6 @@ class Check:
     epoch: str
     seen: int
     campaigns: dict[int, int]
-
-
-@dataclass(slots=True, frozen=True)
-class Landed:
-    """A write as the store took it: the version after it, and the id its new campaign got
-    (`Write.created`'s; 0 if it created none)."""
-
-    version: int
-    created: int = 0
 
 
 @dataclass(slots=True, frozen=True)
@@ -173,19 +158,21 @@ class StateStore(Protocol):
         operation whose commit was refused changed in its copy, put back."""
         ...
 
-    def write(self, write: Write) -> Landed:
-        """Writes the changes (a new campaign under the counter's next id); inside
-        `locked()`."""
+    def write(self, write: Write) -> int:
+        """Writes the changes and returns the new version; inside `locked()`."""
         ...
 
-    def commit(self, write: Write, check: Check) -> Landed | None:
+    def commit(self, write: Write, check: Check) -> int | None:
         """Writes the changes, with one version bump, only if nothing `check` read has been
         written since (and, on Redis, no instance holds `locked()`: it waits for it), in one
-        atomic step, without `locked()`; a new campaign (`write.created`) gets the next id
-        of the store's counter in that step (never handed out twice, from 1 after a reset).
-        Returns the store's version after it (the current one if `write` is empty), or
-        None if something read was written since or the store's epoch is not
-        `check.epoch` (the caller looks which)."""
+        atomic step, without `locked()`. Returns the store's version after it (the current
+        one if `write` is empty), or None if something read was written since or the
+        store's epoch is not `check.epoch` (the caller looks which)."""
+        ...
+
+    def take_id(self, epoch: str) -> int | None:
+        """The next campaign id, from the store's counter (never handed out twice, from 1
+        after a reset); None if the store's epoch is not `epoch`."""
         ...
 
     def seed_ids(self, last: int) -> None:

@@ -40,21 +40,6 @@ def encode(kind: str, record: object) -> bytes:
     return packed
 
 
-#: How the key "id" is packed: a campaign record's first key (campaign_to_record's order).
-_ID_KEY: bytes = msgpack.packb("id")
-
-
-def id_span(data: bytes, ident: int) -> tuple[int, int]:
-    """Where `encode` packed the id `ident` of a campaign record: (bytes before it, bytes of
-    it), so a Redis script can write another id there without unpacking the record. The
-    first "id" key of the bytes is the record's: the envelope's fields before it hold none."""
-    at = data.index(_ID_KEY) + len(_ID_KEY)
-    packed: bytes = msgpack.packb(ident)
-    if data[at : at + len(packed)] != packed:
-        raise ValueError(f"campaign {ident}'s record does not begin with its id")
-    return at, len(packed)
-
-
 def decode(kind: str, data: bytes, where: str, fresh: str) -> object:
     """The record of kind `kind` in `data`; `where` names the key or row, `fresh` says how
     to start afresh. Nothing in `data` is ever executed."""

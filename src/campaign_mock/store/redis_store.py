@@ -39,12 +39,11 @@ from campaign_mock.store.base import (
     STORE_TIMEOUT,
     Changes,
     Check,
-    Landed,
     Stamp,
     Write,
     with_ids,
 )
-from campaign_mock.store.codec import StoreFormatError, encode, id_span, read
+from campaign_mock.store.codec import StoreFormatError, encode, read
 
 #: Real seconds the world lock lasts if its holder dies mid-operation.
 LOCK_SECONDS = 10.0
@@ -69,35 +68,31 @@ return last
 #: A write, checked or not, in one atomic step. KEYS: version, log, campaigns, meta,
 #: meta_version, clock, clock_version, reset, lock, acknowledged, ids, epoch. ARGV: "check"
 #: or "write", the epoch, seen, the number of campaigns checked, then (id, bound) for each;
-#: reset ("1" or "0"), meta ("" if none), the id counter's seed, clock ("" if none), the
-#: id of the campaign created ("0" if none: the writer's guess), where its record holds
-#: that id (bytes before it, bytes of it), then (id, record: "" deletes) for each campaign
-#: written. The created campaign gets the counter's next id; if that is not the guess, its
-#: record is rewritten with it (msgpack, as codec.encode packs an int) and kept under it.
-#: Answers {status, version, created id or 0}: status 1 written (or nothing to write), 0
-#: something read was written since, -1 the lock is held, -2 another epoch.
+#: reset ("1" or "0"), meta ("" if none), the id counter's seed, clock ("" if none), then
+#: (id, record: "" deletes) for each campaign written. Answers {status, version}: status 1
+#: written (or nothing to write), 0 something read was written since, -1 the lock is held,
+#: -2 another epoch.
 _COMMIT = """
 local seen = tonumber(ARGV[3])
 local i = 5
 if ARGV[1] == 'check' then
-  if redis.call('GET', KEYS[12]) ~= ARGV[2] then return {-2, 0, 0} end
-  if redis.call('EXISTS', KEYS[9]) == 1 then return {-1, 0, 0} end
+  if redis.call('GET', KEYS[12]) ~= ARGV[2] then return {-2, 0} end
+  if redis.call('EXISTS', KEYS[9]) == 1 then return {-1, 0} end
   for _, key in ipairs({KEYS[8], KEYS[5], KEYS[7]}) do
-    if tonumber(redis.call('GET', key) or '0') > seen then return {0, 0, 0} end
+    if tonumber(redis.call('GET', key) or '0') > seen then return {0, 0} end
   end
   for _ = 1, tonumber(ARGV[4]) do
     local at = redis.call('ZSCORE', KEYS[2], ARGV[i])
-    if at and tonumber(at) > tonumber(ARGV[i + 1]) then return {0, 0, 0} end
+    if at and tonumber(at) > tonumber(ARGV[i + 1]) then return {0, 0} end
     i = i + 2
   end
 else
   i = i + 2 * tonumber(ARGV[4])
 end
 local reset, meta, seed, clock = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-local guess, at, width = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
-i = i + 7
+i = i + 4
 if reset == '0' and meta == '' and clock == '' and i > #ARGV then
-  return {1, tonumber(redis.call('GET', KEYS[1]) or '0'), 0}
+  return {1, tonumber(redis.call('GET', KEYS[1]) or '0')}
 end
 local version = redis.call('INCR', KEYS[1])
 if reset == '1' then
@@ -114,28 +109,23 @@ if clock ~= '' then
   redis.call('SET', KEYS[6], clock)
   redis.call('SET', KEYS[7], version)
 end
-local created = 0
 while i < #ARGV do
-  local ident, record = ARGV[i], ARGV[i + 1]
-  if guess > 0 and record ~= '' and tonumber(ident) == guess then
-    created = redis.call('INCR', KEYS[11])
-    if created ~= guess then
-      record = string.sub(record, 1, at) .. cmsgpack.pack(created)
-        .. string.sub(record, at + width + 1)
-      ident = tostring(created)
-    end
-  end
-  if record == '' then
-    redis.call('HDEL', KEYS[3], ident)
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[3], ARGV[i])
   else
-    redis.call('HSET', KEYS[3], ident, record)
+    redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
   end
-  redis.call('ZADD', KEYS[2], version, ident)
+  redis.call('ZADD', KEYS[2], version, ARGV[i])
   i = i + 2
 end
-return {1, version, created}
+return {1, version}
 """
 
+#: The next id, on the store this instance joined (0: another epoch).
+_TAKE_ID = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('INCR', KEYS[2])
+"""
 #: The id counter, if it has none, after `ARGV[1]` and every campaign id the log holds.
 _SEED_IDS = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -186,6 +176,7 @@ class RedisStore:
         #: One round trip per request's journal entry: number, append and trim, atomically.
         self._append = self.client.register_script(_JOURNAL_APPEND)
         self._commit = self.client.register_script(_COMMIT)
+        self._take_id = self.client.register_script(_TAKE_ID)
         self._seed_ids = self.client.register_script(_SEED_IDS)
         self._world_keys = [
             self._k(name)
@@ -312,13 +303,13 @@ class RedisStore:
             reset=int(raw_reset or 0),
         )
 
-    def write(self, write: Write) -> Landed:
+    def write(self, write: Write) -> int:
         # Inside locked(): a commit that checks nothing.
-        landed = self._run_commit("write", write, Check("", 0, {}))
-        assert landed is not None
-        return landed
+        written = self._run_commit("write", write, Check("", 0, {}))
+        assert written is not None
+        return written
 
-    def commit(self, write: Write, check: Check) -> Landed | None:
+    def commit(self, write: Write, check: Check) -> int | None:
         deadline = time.monotonic() + LOCK_WAIT
         while True:
             try:
@@ -330,25 +321,29 @@ class RedisStore:
                     ) from None
                 time.sleep(LOCK_POLL)
 
-    def _run_commit(self, mode: str, write: Write, check: Check) -> Landed | None:
+    def _run_commit(self, mode: str, write: Write, check: Check) -> int | None:
         args: list[bytes | str | int] = [mode, check.epoch, check.seen, len(check.campaigns)]
         for ident, bound in check.campaigns.items():
             args += [ident, bound]
         meta = b"" if write.meta is None else encode("meta", meta_to_record(write.meta))
         seed = 0 if write.meta is None else write.meta.next_id - 1
         clock = b"" if write.clock is None else encode("clock", clock_to_record(write.clock))
-        records: list[bytes | int] = []
-        span = (0, 0)
+        args += [int(write.reset), meta, seed, clock]
         for ident, campaign in write.campaigns.items():
-            record = b"" if campaign is None else encode("campaign", campaign_to_record(campaign))
-            if campaign is not None and ident == write.created:
-                span = id_span(record, ident)
-            records += [ident, record]
-        args += [int(write.reset), meta, seed, clock, write.created, *span, *records]
-        status, version, created = self._commit(keys=self._world_keys, args=args, client=self._own)
+            args += [
+                ident,
+                b"" if campaign is None else encode("campaign", campaign_to_record(campaign)),
+            ]
+        status, version = self._commit(keys=self._world_keys, args=args, client=self._own)
         if status == -1:
             raise _LockHeld
-        return Landed(int(version), int(created)) if status == 1 else None
+        return int(version) if status == 1 else None
+
+    def take_id(self, epoch: str) -> int | None:
+        ident = int(
+            self._take_id(keys=[self._k("epoch"), self._k("ids")], args=[epoch], client=self._own)
+        )
+        return ident or None
 
     def seed_ids(self, last: int) -> None:
         self._seed_ids(keys=[self._k("ids"), self._k("log")], args=[last])

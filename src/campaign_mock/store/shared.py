@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import TypeVar
 
 from campaign_mock.domain.backend import CampaignBackend
@@ -52,9 +51,7 @@ T = TypeVar("T")
 #: nothing the operation read (its campaign, the fixtures and settings, the clock, a reset)
 #: was written since this copy took it. If something was, the copy takes it, puts back what
 #: the operation changed, and runs it again; after COMMIT_TRIES, under the store's lock.
-#: Writes to different campaigns never wait for each other. A new campaign's id is the store
-#: counter's next, taken in the commit itself: the operation runs on a guess (the next after
-#: the last id this copy knows of), which the commit keeps or corrects (`Write.created`).
+#: Writes to different campaigns never wait for each other; a new id is the store's counter's.
 COMMITS = (
     "create_campaign",
     "update_campaign",
@@ -139,10 +136,7 @@ class StoredWorld:
         self._reset_pending = False
         #: The version of the store's last reset this copy took (None: not read yet).
         self._reset_at: int | None = None
-        #: The last id the store's counter handed out, as far as this copy knows: a create's
-        #: guess is the next (store/base.py `Write.created`).
-        self._last_id = 0
-        #: A create's guessed id (`guess`) and the id its commit gave it (`made`).
+        #: A create's id, kept across its tries (with the reset it was taken after).
         self._creating = threading.local()
         self._write_whole = False  # the first instance on an empty store writes its world
         self._lease = SendsLease(store, self._backend, self._synced, self.instance)
@@ -161,7 +155,6 @@ class StoredWorld:
             self._write_whole = self._seen == 0
             if not self._write_whole:  # a store written before the id counter existed
                 self.store.seed_ids(self._backend.next_id - 1)
-            self._last_id = self.store.last_id()
             if self._reset_at is None:  # the first on an empty store: no reset yet
                 self._reset_at = 0
 
@@ -189,11 +182,6 @@ class StoredWorld:
             # operation of this instance holds (a read of the store whole after a failed
             # write is no reset: the reset's version says which).
             self._backend.simulation.reset()
-            self._last_id = 0
-        if changes.meta is not None:  # read with the counter: exact
-            self._last_id = changes.meta.next_id - 1
-        made = [i for i, c in changes.campaigns.items() if c is not None]
-        self._last_id = max(self._last_id, *made) if made else self._last_id
         self._reset_at = changes.reset
         self._backend.apply_changes(
             WorldChanges(changes.campaigns, changes.meta), full=changes.full
@@ -238,28 +226,24 @@ class StoredWorld:
         store: its whole world and clock)."""
         whole = self._write_whole
         changes = self._backend.export_changes(everything=whole)
-        guess = self._guessed(changes.campaigns)
         write = Write(
             campaigns=changes.campaigns,
             meta=changes.meta,
             clock=self._clock.state() if self._clock_dirty or whole else None,
             reset=self._reset_pending,
-            created=guess,
         )
         self._write_whole = False
         self._clock_dirty = False
         self._reset_pending = False
         if write:
             try:
-                landed = self.store.write(write)
+                version = self.store.write(write)
             except BaseException:
                 self._forget()
                 raise
-            self._caught_up(landed.version)
+            self._caught_up(version)
             if write.reset:
                 self._reset_at = self._seen
-                self._last_id = 0
-            self._made(guess, landed.created)
 
     def _discard(self) -> None:
         """A write to the whole world that failed midway (its store call raised): what it
@@ -312,50 +296,34 @@ class StoredWorld:
         refuses, this copy takes what was written since and puts back what it changed. If
         either raises, the caller discards this copy's changes (`_discard`)."""
         changes = self._backend.export_changes()
-        guess = self._guessed(changes.campaigns)
         touched = {*read, *changes.campaigns}
         seen = self._seen
-        check = Check(  # a new campaign read nothing: its guessed id is no check
-            self._epoch or "",
-            seen,
-            {i: max(seen, self._known.get(i, 0)) for i in touched if i != guess},
+        check = Check(
+            self._epoch or "", seen, {i: max(seen, self._known.get(i, 0)) for i in touched}
         )
-        write = Write(changes.campaigns, changes.meta, created=guess)
-        landed = self.store.commit(write, check)
-        if landed is None:
+        write = Write(changes.campaigns, changes.meta)
+        version = self.store.commit(write, check)
+        if version is None:
             self._sync_in(None, touched)  # StoreLost if it was the epoch
             return False
-        version = landed.version
         if version == seen + bool(write):  # nothing but this write since `seen`
             self._caught_up(version)
         else:
             self._known.update(dict.fromkeys(changes.campaigns, version))
-        self._made(guess, landed.created)
         return True
 
     def _take_id(self) -> int:
-        """A new campaign's id: a guess, the next after the last id this copy knows of. The
-        commit gives the campaign the store counter's next id, which is the guess unless
-        another instance took it meanwhile (`_made`)."""
-        guess = self._last_id + 1
-        self._creating.guess = guess
-        return guess
-
-    def _guessed(self, campaigns: Collection[int]) -> int:
-        """The guessed id of the campaign this thread's create made, if `campaigns` holds it."""
-        guess: int = getattr(self._creating, "guess", 0)
-        return guess if guess in campaigns else 0
-
-    def _made(self, guess: int, made: int) -> None:
-        """After a write: the id the store gave the created campaign. If it is not the guess,
-        this copy holds that campaign under the guess: both ids are read back from the store
-        (the guess may be another instance's campaign)."""
-        if not guess:
-            return
-        self._creating.made = made
-        self._last_id = max(self._last_id, made)
-        if made != guess:
-            self._sync_in(None, (guess, made))
+        """A new campaign's id, from the store's counter; a create tried again keeps the id
+        it took, unless the store was reset since."""
+        held: tuple[int, int | None] | None = getattr(self._creating, "held", None)
+        if held is not None and held[1] == self._reset_at:
+            return held[0]
+        ident = self.store.take_id(self._epoch or "")
+        if ident is None:
+            self._check_epoch(self.store.stamp().epoch)
+            raise StoreLost(f"{self.store.label}: the store changed while an id was taken")
+        self._creating.held = (ident, self._reset_at)
+        return ident
 
     @contextmanager
     def _clock_moving(self) -> Iterator[None]:
@@ -405,13 +373,11 @@ class StoredWorld:
     # -- COMMITS ---------------------------------------------------------------------------
 
     def create_campaign(self, fields: CampaignFields) -> Campaign:
-        self._creating.guess = self._creating.made = 0
+        self._creating.held = None
         try:
-            created = self._commit(lambda: self._backend.create_campaign(fields))
-            made = self._creating.made
-            return created if made in (0, created.id) else replace(created, id=made)
+            return self._commit(lambda: self._backend.create_campaign(fields))
         finally:
-            self._creating.guess = self._creating.made = 0
+            self._creating.held = None
 
     def update_campaign(self, ident: int, fields: CampaignFields) -> Campaign:
         return self._commit(lambda: self._backend.update_campaign(ident, fields), ident)

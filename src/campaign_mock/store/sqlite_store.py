@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,6 @@ from campaign_mock.store.base import (
     STORE_TIMEOUT,
     Changes,
     Check,
-    Landed,
     Stamp,
     StoreUrlError,
     Write,
@@ -225,11 +223,11 @@ class SqliteStore:
             reset=reset_at,
         )
 
-    def write(self, write: Write) -> Landed:
+    def write(self, write: Write) -> int:
         with self._transaction() as conn:
             return self._write(conn, write)
 
-    def commit(self, write: Write, check: Check) -> Landed | None:
+    def commit(self, write: Write, check: Check) -> int | None:
         with self._transaction() as conn:
             if self._meta(conn, "epoch") != check.epoch:
                 return None
@@ -244,10 +242,10 @@ class SqliteStore:
                 if version > bounds[ident]:
                     return None
             if not write:
-                return Landed(int(self._meta(conn, "version") or 0))
+                return int(self._meta(conn, "version") or 0)
             return self._write(conn, write)
 
-    def _write(self, conn: sqlite3.Connection, write: Write) -> Landed:
+    def _write(self, conn: sqlite3.Connection, write: Write) -> int:
         version = int(self._meta(conn, "version") or 0) + 1
         self._put(conn, "version", version)
         if write.reset:
@@ -255,26 +253,28 @@ class SqliteStore:
             conn.execute("DELETE FROM acknowledged")
             self._put(conn, "reset", version)
             self._put(conn, "ids", 0)
-        if write.meta is not None:
-            self._put(conn, "meta", encode("meta", meta_to_record(write.meta)))
-            self._put(conn, "meta_version", version)
-            conn.execute("INSERT OR IGNORE INTO meta VALUES ('ids', ?)", (write.meta.next_id - 1,))
-        created = 0
         for ident, campaign in write.campaigns.items():
-            if campaign is not None and ident == write.created:
-                created = int(self._meta(conn, "ids") or 0) + 1
-                self._put(conn, "ids", created)
-                if created != ident:  # the writer's guess was taken: its record, renamed
-                    ident, campaign = created, replace(campaign, id=created)
             record = None if campaign is None else encode("campaign", campaign_to_record(campaign))
             conn.execute(
                 "INSERT OR REPLACE INTO campaigns (id, record, version) VALUES (?, ?, ?)",
                 (ident, record, version),
             )
+        if write.meta is not None:
+            self._put(conn, "meta", encode("meta", meta_to_record(write.meta)))
+            self._put(conn, "meta_version", version)
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('ids', ?)", (write.meta.next_id - 1,))
         if write.clock is not None:
             self._put(conn, "clock", encode("clock", clock_to_record(write.clock)))
             self._put(conn, "clock_version", version)
-        return Landed(version, created)
+        return version
+
+    def take_id(self, epoch: str) -> int | None:
+        with self._transaction() as conn:
+            if self._meta(conn, "epoch") != epoch:
+                return None
+            ident = int(self._meta(conn, "ids") or 0) + 1
+            self._put(conn, "ids", ident)
+            return ident
 
     def seed_ids(self, last: int) -> None:
         with self._transaction() as conn:
