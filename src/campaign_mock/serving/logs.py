@@ -191,7 +191,8 @@ def configure_from_environment() -> None:
     """A granian worker's logging, as the CLI chose it (`LOG_VARIABLE`), with a writer thread
     as `serve`'s own: with its blocking threads writing their own lines, `serve --workers 1`
     answered 3,176-3,506 GETs a second against 4,864-4,946 with the writer (wrk, 32
-    connections).
+    connections); that writer wrote a line at a time and fell behind (its queue grew), the
+    batched one kept every line written as it went at 4,924-5,402.
 
     A worker is a `multiprocessing` process, which ends with `os._exit` and runs no `atexit`
     handler: its finalizers write what is queued instead."""
