@@ -138,11 +138,9 @@ def configure(
     """
     global _writer
     out = stream or sys.stderr
-    handler = logging.StreamHandler(out)
     formatter: logging.Formatter = (
         JsonFormatter() if log_format == "json" else TextFormatter(colour=wants_colour(out))
     )
-    handler.setFormatter(formatter)
     logger = logging.getLogger(ROOT)
     for old in list(logger.handlers):
         logger.removeHandler(old)
@@ -155,6 +153,8 @@ def configure(
         atexit.register(stop_writer)  # lines queued as the process ends are written too
         logger.addHandler(_Handoff(lines))
     else:
+        handler = logging.StreamHandler(out)
+        handler.setFormatter(formatter)
         logger.addHandler(handler)
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
     logger.propagate = False  # one line each, whatever the root logger has

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import weakref
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -163,11 +162,8 @@ class RedisStore:
             f"{parts.scheme}://{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path}"
         )
         self.client.ping()
-        #: Each thread's own client on one connection of the pool, for the calls every
-        #: request makes (`_own`); all of them, so `close()` reaches every one.
+        #: Each thread's own client on one connection of the pool (`_own`).
         self._threads = threading.local()
-        self._owns: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._owns_lock = threading.Lock()
         self._p = prefix
         self.fresh = (
             f"delete the keys {prefix}* from that database or serve once with --state-reset "
@@ -197,15 +193,14 @@ class RedisStore:
         arguments took 86 us of CPU through the pool, 57 us through its own connection, on
         the VM where bench/README's figures come from). Used for the calls each request
         makes: a read's version, a commit, an id, a journal entry. The connection goes back
-        to the pool when its thread ends, or at `close()`."""
+        to the pool when its thread ends; `close()` closes the pool, and with it every
+        connection, held or not."""
         own = getattr(self._threads, "client", None)
         if own is None:
             own = redis.Redis(
                 connection_pool=self.client.connection_pool, single_connection_client=True
             )
             self._threads.client = own
-            with self._owns_lock:
-                self._owns.add(own)
         return own
 
     def where(self, kind: str, ident: int = 0) -> str:
@@ -523,10 +518,6 @@ class RedisStore:
         self.client.delete(self._k("journal"))
 
     def close(self) -> None:
-        with self._owns_lock:
-            owns = list(self._owns)
-        for own in owns:
-            own.close()
         self.client.close()
 
     def _read(self, kind: str, data: bytes, where: str) -> Any:
