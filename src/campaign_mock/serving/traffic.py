@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import select
 import threading
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 
 #: The longest a background thread waits for the API to go quiet (real seconds): under a
@@ -61,8 +62,22 @@ class ApiTraffic:
         finally:
             self.enter(key)
 
-    def wait_quiet(self, limit: float = MAX_YIELD) -> None:
-        """Returns once no other request is in progress, or after `limit` seconds."""
+    def wait_quiet(self, limit: float = MAX_YIELD) -> bool:
+        """Returns once no other request is in progress (True), or after `limit` seconds
+        (False: one still is)."""
         me = getattr(self._serving, "key", None)
         with self._quiet:
-            self._quiet.wait_for(lambda: not (self._busy - {me}), timeout=limit)
+            return self._quiet.wait_for(lambda: not (self._busy - {me}), timeout=limit)
+
+
+def unread(sockets: Iterable[int]) -> bool:
+    """Whether any of these file descriptors has something to read now: a connection to
+    accept, a request's bytes, a trigger pulled. Such a request is not traffic yet (its
+    first byte is not read), and the server loop that would read it waits for the
+    interpreter. True too when that cannot be told (a descriptor just closed, or one past
+    what `select` takes), so the caller errs on the side of yielding."""
+    try:
+        ready, _, _ = select.select(list(sockets), [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(ready)
