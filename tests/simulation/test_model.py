@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from campaign_mock.domain.aggregation import Chunk, Event, EventBuckets, put
 from campaign_mock.domain.audience import Recipient, recipients
@@ -17,6 +19,7 @@ from campaign_mock.domain.models import Channel, ContactList, GeneratedContacts
 from campaign_mock.domain.outcomes import Fate, MessageSimulator, campaign_rng, magic_email_fate
 from campaign_mock.domain.settings import SimulationSettings
 from campaign_mock.fixtures.document import (
+    FixturesError,
     default_fixtures,
     fixtures_from_document,
     fixtures_to_document,
@@ -192,6 +195,78 @@ def test_A1_A2_generated_lists_and_segments() -> None:
     assert every == [("u1@x.org", None), ("u2@x.org", None), ("u3@x.org", None)]
     assert list(recipients(fixtures, 9, [9], (Channel.EMAIL,))) == [("u2@x.org", None)]
     assert list(recipients(fixtures, 9, [], (Channel.SMS,))) == []
+
+
+#: Text around `{n}` in a generated list's pattern, braces (escaped) included.
+_LITERALS = st.text(alphabet="ab+@.{}-", max_size=4).map(
+    lambda text: text.replace("{", "{{").replace("}", "}}")
+)
+#: What fixtures allow after `n`: a conversion, a format spec (fixtures/document.py).
+_FIELDS = st.sampled_from(["{n}", "{n:08d}", "{n:x}", "{n!r}", "{n!s:>6}", "{n:+}"])
+_PATTERNS = st.builds(lambda a, f, b, g: a + f + b + g, _LITERALS, _FIELDS, _LITERALS,
+                      st.sampled_from(["", "{n}"]))  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    email=st.none() | _PATTERNS,
+    telephone=st.none() | _PATTERNS,
+    count=st.integers(0, 40),
+    listed=st.lists(st.tuples(st.booleans(), st.booleans()), max_size=4),
+    members=st.none() | st.sets(st.integers(0, 150), max_size=30),
+    payloads=st.sampled_from([(Channel.EMAIL,), (Channel.SMS,), (Channel.EMAIL, Channel.SMS)]),
+)
+def test_A1_A2_every_contact_of_a_list_in_order_whatever_its_patterns(
+    email: str | None,
+    telephone: str | None,
+    count: int,
+    listed: list[tuple[bool, bool]],
+    members: set[int] | None,
+    payloads: tuple[Channel, ...],
+) -> None:
+    """Listed contacts, then generated ones with `pattern.format(n=n)`, limited to the
+    segment's members, each with the channels the campaign carries (A-1, A-2): the
+    generated part is made by iterators in C, checked against the rule written plainly."""
+    document = fixtures_to_document(default_fixtures())
+    contacts = [
+        {"id": 50 + i, "email": f"c{i}@x" if has_email else None,
+         "telephone": f"+1{i}" if has_telephone else None}
+        for i, (has_email, has_telephone) in enumerate(listed)
+    ]  # fmt: skip
+    first_id = 100
+    generates = bool(count and (email or telephone))
+    if members is not None:  # a segment names contacts of its list
+        members &= {c["id"] for c in contacts} | set(range(first_id, first_id + count * generates))
+    segments = [] if members is None else [{"id": 7, "name": "S", "contacts": sorted(members)}]
+    generate = {"count": count, "first_id": first_id, "email": email, "telephone": telephone}
+    big = {"id": 9, "name": "Big", "contacts": contacts, "segments": segments}
+    if generates:
+        big["generate"] = generate
+    lists = document["lists"]
+    assert isinstance(lists, list)
+    lists.append(big)
+    try:
+        fixtures = fixtures_from_document(document)
+    except FixturesError:  # a pattern fixtures refuse (the same text for every n)
+        assume(False)
+    expected: list[Recipient] = []
+    wanted = (Channel.EMAIL in payloads, Channel.SMS in payloads)
+    people = [(c["id"], c["email"], c["telephone"]) for c in contacts]
+    if "generate" in big:
+        people += [
+            (first_id + n - 1,
+             email.format(n=n) if email else None,
+             telephone.format(n=n) if telephone else None)
+            for n in range(1, count + 1)
+        ]  # fmt: skip
+    for ident, address, number in people:
+        if members is not None and ident not in members:
+            continue
+        recipient = (address if wanted[0] else None, number if wanted[1] else None)
+        if recipient != (None, None):
+            expected.append(recipient)
+    chosen = [] if members is None else [7]
+    assert list(recipients(fixtures, 9, chosen, payloads)) == expected
 
 
 def test_generated_ids_must_not_collide() -> None:
