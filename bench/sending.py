@@ -9,6 +9,7 @@ the driver's nor the receiver's work is counted against the mock.
 
     python bench/sending.py [--contacts 1000000] [--step 240]
     python bench/sending.py --states memory,redis://127.0.0.1:6379/15   # Redis vs memory
+    python bench/sending.py --repeats 5   # the median of 5 runs of each state, alternating
 """
 
 from __future__ import annotations
@@ -113,6 +114,12 @@ def peak_rss_mib(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of process `pid` so far: steadier than wall time on a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for_file(path: Path) -> str:
     for _ in range(600):
         if path.exists() and path.read_text():
@@ -131,6 +138,13 @@ def main() -> None:
         default=["memory"],
         help="comma-separated --state values, run one after the other and compared to the "
         "first (e.g. memory,redis://127.0.0.1:6379/15,sqlite:////tmp/bench.db) [memory]",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="runs of each state, alternating (the order rotates each round), so a slow patch "
+        "of a shared machine hits every state alike; the summary gives medians [3]",
     )
     parser.add_argument("--receiver", help=argparse.SUPPRESS)
     parser.add_argument("--prober", nargs=4, help=argparse.SUPPRESS)
@@ -167,33 +181,48 @@ def main() -> None:
     port_file = work / "receiver.port"
     receiver = subprocess.Popen([sys.executable, __file__, "--receiver", str(port_file)])
     mock_port = work / "mock.port"
-    walls: dict[str, float] = {}
+    walls: dict[str, list[float]] = {state: [] for state in args.states}
+    cpus: dict[str, list[float]] = {state: [] for state in args.states}
     try:
-        for state in args.states:
-            print(f"\n== state: {state}")
-            if state.startswith("redis://"):
-                _empty_redis(state)
-            elif state.startswith("sqlite:///"):
-                Path(state.removeprefix("sqlite:///")).unlink(missing_ok=True)
-            mock_port.unlink(missing_ok=True)
-            mock = subprocess.Popen(
-                [sys.executable, "-c", _SERVE, str(fixtures), str(mock_port), str(START), state],
-            )
-            try:
-                walls[state] = run(
-                    args, wait_for_file(port_file), wait_for_file(mock_port), mock.pid
-                )
-            finally:
-                mock.terminate()
-                mock.wait(30)
+        for round_number in range(args.repeats):
+            turn = round_number % len(args.states)
+            for state in args.states[turn:] + args.states[:turn]:
+                print(f"\n== state: {state} (run {round_number + 1} of {args.repeats})")
+                wall, cpu = serve_and_run(args, state, fixtures, port_file, mock_port)
+                walls[state].append(wall)
+                cpus[state].append(cpu)
     finally:
         receiver.terminate()
         receiver.wait(10)
-    if len(walls) > 1:
-        base_state, base = next(iter(walls.items()))
-        print()
-        for state, wall in walls.items():
-            print(f"wall time {state:<36} {wall:7.1f} s   {wall / base:.2f}x {base_state}")
+    base_state = args.states[0]
+    base = statistics.median(walls[base_state])
+    print(f"\nmedians of {args.repeats} run(s) each")
+    for state in args.states:
+        wall = statistics.median(walls[state])
+        runs = ", ".join(f"{w:.1f}" for w in walls[state])
+        print(
+            f"wall time {state:<36} {wall:7.1f} s   {wall / base:.2f}x {base_state}"
+            f"   (runs {runs}; mock CPU {statistics.median(cpus[state]):.1f} s)"
+        )
+
+
+def serve_and_run(
+    args: argparse.Namespace, state: str, fixtures: Path, port_file: Path, mock_port: Path
+) -> tuple[float, float]:
+    """One send on a fresh mock on `state`: its wall time and the mock process's CPU time."""
+    if state.startswith("redis://"):
+        _empty_redis(state)
+    elif state.startswith("sqlite:///"):
+        Path(state.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    mock_port.unlink(missing_ok=True)
+    mock = subprocess.Popen(
+        [sys.executable, "-c", _SERVE, str(fixtures), str(mock_port), str(START), state],
+    )
+    try:
+        return run(args, wait_for_file(port_file), wait_for_file(mock_port), mock.pid)
+    finally:
+        mock.terminate()
+        mock.wait(30)
 
 
 #: Serves the mock like `campaign-mock serve --frozen`, writing the port it got to a file.
@@ -213,7 +242,9 @@ server.serve_forever()
 """
 
 
-def run(args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: int) -> float:
+def run(
+    args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: int
+) -> tuple[float, float]:
     base = f"http://127.0.0.1:{mock_port}"
     counted = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{receiver_port}/").read())
     hook = f"http://127.0.0.1:{receiver_port}/hook?bench=1"
@@ -263,6 +294,7 @@ def run(args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: 
     counts = {key: total[key] - counted[key] for key in total}  # this run's, not earlier ones'
     acknowledged = sum(summary["acknowledged"].get(str(huge["id"]), {}).values())
     rss = peak_rss_mib(mock_pid)
+    cpu = cpu_seconds(mock_pid)
     idle_median, busy_median = statistics.median(idle), statistics.median(busy)
     print(f"contacts                 {args.contacts:,} (Email + SMS), final state {state}")
     print(f"clock steps              {steps} x {args.step:.0f} s of mock time")
@@ -272,6 +304,7 @@ def run(args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: 
     print(f"events per second        {counts['addresses'] / wall:,.0f}")
     print(f"callback requests/s      {counts['requests'] / wall:,.0f}")
     print(f"mock peak RSS            {rss:,.0f} MiB")
+    print(f"mock CPU time            {cpu:.1f} s (user + system, since it started)")
     print(
         f"GET /campaign idle       median {idle_median * 1e3:.2f} ms ({len(idle)} samples: "
         f"{statistics.median(before) * 1e3:.2f} before the send, "
@@ -284,7 +317,7 @@ def run(args: argparse.Namespace, receiver_port: str, mock_port: str, mock_pid: 
     print(f"sending / idle ratio     {busy_median / idle_median:.2f} (median)")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine load average     {load} on {os.cpu_count()} CPUs")
-    return wall
+    return wall, cpu
 
 
 def _empty_redis(url: str) -> None:

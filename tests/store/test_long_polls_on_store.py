@@ -29,17 +29,19 @@ def test_a_wait_for_idle_returns_on_either_instance_once_every_attempt_is_made(
     fixtures = big_fixtures(tmp_path, contacts=300)
     with instances(state, tmp_path, 2, "--frozen", "--fixtures", str(fixtures)) as (a, b):
         sink = sink_server.open()
-        ident = start_send(a, sink)  # A started first: it holds the sends' lease
-        asked = a if waiter == "holder" else b
+        ident = start_send(a, sink)
+        wait_until(lambda: a.store()["sending"] or b.store()["sending"], 30, "a lease holder")
+        holder, follower = (a, b) if a.store()["sending"] else (b, a)
+        asked = holder if waiter == "holder" else follower
         for seconds in (120, 600, 3600):
-            a.data(a.post("/_mock/clock/advance", json={"seconds": seconds}))
+            follower.data(follower.post("/_mock/clock/advance", json={"seconds": seconds}))
             waited: Any = asked.data(
                 asked.post("/_mock/deliveries/wait", json={"idle": True, "timeout": 30})
             )
             assert waited["reached"] is True, (seconds, waited)
             # Not before: the sender itself has nothing due at the mock's time either.
-            summary: Any = a.data(a.get("/_mock/deliveries", params={"summary": 1}))
-            now = float(str(a.data(a.get("/_mock/clock"))["now"]))
+            summary: Any = holder.data(holder.get("/_mock/deliveries", params={"summary": 1}))
+            now = float(str(holder.data(holder.get("/_mock/clock"))["now"]))
             assert summary["next_due"] is None or summary["next_due"] > now, (seconds, summary)
         assert sink.events(), "no callback reached the receiver"
         wait_until(lambda: settled(a, ident) and settled(b, ident), 30, "both to show DONE")
