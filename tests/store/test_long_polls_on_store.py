@@ -45,3 +45,27 @@ def test_a_wait_for_idle_returns_on_either_instance_once_every_attempt_is_made(
             assert summary["next_due"] is None or summary["next_due"] > now, (seconds, summary)
         assert sink.events(), "no callback reached the receiver"
         wait_until(lambda: settled(a, ident) and settled(b, ident), 30, "both to show DONE")
+
+
+@pytest.mark.parametrize("waiter", ["holder", "follower"])
+def test_a_wait_for_idle_on_a_running_clock_returns_once_nothing_is_due(
+    state: str,  # noqa: F811
+    tmp_path: Path,
+    sink_server: SinkServer,
+    waiter: str,
+) -> None:
+    """On a clock that runs, the mock's time moves on between the wait's tick and its count:
+    the count is of the time the tick brought the world to, or the holder (whose sends
+    have reached only that) could never say how many are left."""
+    fixtures = big_fixtures(tmp_path, contacts=300)
+    with instances(state, tmp_path, 2, "--fixtures", str(fixtures)) as (a, b):
+        sink = sink_server.open()
+        start_send(a, sink)
+        wait_until(lambda: a.store()["sending"] or b.store()["sending"], 30, "a lease holder")
+        holder, follower = (a, b) if a.store()["sending"] else (b, a)
+        asked = holder if waiter == "holder" else follower
+        for _ in range(3):
+            waited: Any = asked.data(
+                asked.post("/_mock/deliveries/wait", json={"idle": True, "timeout": 20})
+            )
+            assert waited["reached"] is True, waited

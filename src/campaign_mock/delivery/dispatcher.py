@@ -279,6 +279,7 @@ class Dispatcher:
         current time and nothing is in flight, where the sends run (`callbacks_pending`)."""
         deadline = time.monotonic() + timeout
         ticked: tuple[float, float] | None = None  # (real time, the mock's) of the last tick
+        until: float | None = None  # the mock's time counted at, kept until a count is known
         with self.waiting():
             while True:
                 held = backends or self.backends()
@@ -291,13 +292,18 @@ class Dispatcher:
                     for each in held:
                         each.tick(pause=self.step_aside)
                     ticked = (real, now)
-                now = self.backend.clock.now()
                 # Counted where the sends run: a store's instance without the lease asks
-                # the holder (its own outbox is the last checkpoint, which may predate
-                # the attempts the latest move of the clock made due).
+                # the holder (its own outbox is the last checkpoint, which may predate the
+                # attempts the clock's move made due). At the time the tick brought the world
+                # to, and on a running clock the same time again while the holder says it
+                # has not reached it yet: a time read afresh each round would stay ahead.
+                until = now if until is None else until
                 left = deadline - time.monotonic()
-                if all(each.callbacks_pending(now, max(left, 0.0)) == 0 for each in held):
-                    return True
+                counts = [each.callbacks_pending(until, max(left, 0.0)) for each in held]
+                if None not in counts:
+                    if not any(counts):
+                        return True
+                    until = None
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
