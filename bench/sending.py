@@ -136,12 +136,12 @@ def main() -> None:
         "--states",
         type=lambda text: [s.strip() for s in text.split(",") if s.strip()],
         default=["memory"],
-        help="comma-separated --state values, run one after the other and compared to the "
-        "first (e.g. memory,redis://127.0.0.1:6379/15,sqlite:////tmp/bench.db) [memory]",
+        help="comma-separated --state values, each on a fresh mock, compared to the first "
+        "(e.g. memory,redis://127.0.0.1:6379/15,sqlite:////tmp/bench.db) [memory]",
     )
     parser.add_argument(
         "--repeats",
-        type=int,
+        type=_positive,
         default=3,
         help="runs of each state, alternating (the order rotates each round), so a slow patch "
         "of a shared machine hits every state alike; the summary gives medians [3]",
@@ -318,6 +318,17 @@ def run(
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine load average     {load} on {os.cpu_count()} CPUs")
     return wall, cpu
+
+
+def _positive(text: str) -> int:
+    """`--repeats`: a whole number of runs, at least one (a median of none is nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of runs, at least 1: {text!r}")
+    return value
 
 
 def _empty_redis(url: str) -> None:

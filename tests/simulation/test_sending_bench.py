@@ -39,3 +39,17 @@ def test_the_sending_bench_alternates_its_states_and_prints_their_medians(
     assert lines.count("contacts                 2,000 (Email + SMS), final state DONE") == 4
     summary = [m[1] for line in lines if (m := SUMMARY.match(line))]
     assert summary == ["memory", sqlite], done.stdout
+
+
+def test_the_sending_bench_refuses_a_count_of_runs_below_one() -> None:
+    """A median of no runs is nothing: refused before any mock starts."""
+    done = subprocess.run(
+        [sys.executable, "bench/sending.py", "--repeats", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stdout
+    assert "argument --repeats: not a whole number of runs, at least 1: '0'" in done.stderr
+    assert "== state" not in done.stdout

@@ -298,11 +298,10 @@ class Dispatcher:
                 # to, and on a running clock the same time again while the holder says it
                 # has not reached it yet: a time read afresh each round would stay ahead.
                 until = now if until is None else until
-                left = deadline - time.monotonic()
-                counts = [each.callbacks_pending(until, max(left, 0.0)) for each in held]
-                if None not in counts:
-                    if not any(counts):
-                        return True
+                pending = _pending(held, until, deadline)
+                if pending == 0:
+                    return True
+                if pending is not None:
                     until = None
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -319,14 +318,21 @@ class Dispatcher:
         deadline = time.monotonic() + timeout
         with self.waiting():
             while True:
-                left = deadline - time.monotonic()
-                counts = [each.callbacks_pending(until, max(left, 0.0)) for each in backends]
-                pending = None if None in counts else sum(c or 0 for c in counts)
+                pending = _pending(backends, until, deadline)
                 left = deadline - time.monotonic()
                 if pending == 0 or left <= 0:
                     return pending
                 with self.outbox.lock:
                     self.outbox.lock.wait(min(left, IDLE_WAIT))
+
+
+def _pending(backends: tuple[World, ...], until: float, deadline: float) -> int | None:
+    """Attempts of `backends` due at `until` not yet made, where the sends run (a store's
+    instance without the lease asks the holder, until `deadline` at most); None if one of
+    them cannot say yet (`World.callbacks_pending`)."""
+    left = max(deadline - time.monotonic(), 0.0)
+    counts = [each.callbacks_pending(until, left) for each in backends]
+    return None if None in counts else sum(c or 0 for c in counts)
 
 
 def _log_attempt(attempt: Attempt) -> None:
