@@ -57,6 +57,14 @@ _PUBLIC_ENDPOINTS = {"session.login", "spec.openapi_document"}
 _SECRET_ENDPOINTS = {"session.login", "session.logout"}
 
 
+def may_wait(path: str) -> bool:
+    """Whether answering `path` may wait: under `/_mock/` (the control API and the
+    dashboard), long-polls and clock moves that settle their callbacks wait on purpose, and
+    a reset or a move of the clock may work for long. The API's routes answer from the
+    state held."""
+    return path.startswith("/_mock/")
+
+
 class PositiveIntConverter(BaseConverter):
     """Path ids are ASCII digits worth more than 0; anything else is a routing 404 (V-4)."""
 

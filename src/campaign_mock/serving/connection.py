@@ -1,5 +1,13 @@
 """The waitress connection the mock serves with: refusals in the envelope, requests counted,
-and sockets that cheap clients cannot keep.
+quick requests answered on the loop's own thread, and sockets that cheap clients cannot keep.
+
+Waitress hands every request to a pool thread and the pool thread hands the answer back to
+the loop: two switches of the interpreter per request, which on two cores cost more than a
+GET of the mock itself. A request the app answers from what it holds (`answers_here`: the
+API and the dashboard in memory) is answered by the loop thread as soon as it is read, which
+doubled what waitress serves (docs/internals.md, *The server*); one that may wait (a
+long-poll, a clock move that settles, any request on a shared store) still goes to the pool,
+so it never holds up the others.
 
 A request counts as API traffic from the moment its bytes are read until its answer is
 written, not only while the app runs: parsing and writing need the interpreter too, and the
@@ -16,7 +24,9 @@ deadline is closed, however steadily it trickles.
 from __future__ import annotations
 
 import resource
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -26,6 +36,9 @@ from waitress.server import BaseWSGIServer
 
 from campaign_mock.serving.traffic import ApiTraffic
 from campaign_mock.serving.wire_errors import EnvelopeErrorTask
+
+#: Which thread runs the server loop: `loop.here` is True on it (`run_loop_here()`).
+_loop = threading.local()
 
 #: File descriptors kept beyond the connection limit: listeners, the trigger, callback
 #: sockets, fixtures files, the test process's own.
@@ -77,12 +90,27 @@ def affordable_connections(wanted: int) -> int:
     return max(16, min(wanted, soft - SPARE_DESCRIPTORS))
 
 
+def run_loop_here() -> None:
+    """Marks the calling thread as the server loop's: requests handed over on it may be
+    answered on it (`hand_over`)."""
+    _loop.here = True
+
+
+def on_loop() -> bool:
+    return bool(getattr(_loop, "here", False))
+
+
 class MockChannel(HTTPChannel):  # type: ignore[misc]
-    """One client connection; its listener carries the `traffic` it reports to."""
+    """One client connection; its listener carries the `traffic` it reports to and
+    `answers_here`, which says by path whether the loop may answer a request itself."""
 
     error_task_class = EnvelopeErrorTask
     #: When the first byte of the request being read arrived (monotonic), if one is.
     request_began: float | None = None
+    #: The request due next is the loop's to answer (set by `hand_over`, on the loop only).
+    answer_here = False
+    #: The loop is answering: what it writes waits in the buffer and leaves in one send.
+    answering = False
 
     def handle_read(self) -> None:
         self.server.traffic.enter(self)  # the main loop is about to read and parse
@@ -95,11 +123,38 @@ class MockChannel(HTTPChannel):  # type: ignore[misc]
             self.request_began = None  # everything read so far is whole requests
         elif self.request is not before:
             self.request_began = time.monotonic()  # a new request began in `data`
+        if self.answer_here:
+            self.answer_due()
         return result
+
+    def answer_due(self) -> None:
+        """Answers on the loop each request read until one goes to the pool, then sends the
+        answers: headers and body in one send, not one each. How much waits unsent is
+        bounded as before: the loop reads no more of a connection whose answers wait."""
+        self.answering = True
+        try:
+            while self.answer_here:
+                self.answer_here = False
+                self.service()
+        finally:
+            self.answering = False
+        self.handle_write()
+
+    def _flush_exception(self, flush: Any, do_close: bool = True) -> Any:
+        if self.answering:
+            return (False, False)  # `write_soon` while the loop answers: sent once it is whole
+        return super()._flush_exception(flush, do_close)
 
     def service(self) -> None:
         with self.server.traffic.serving(self):  # a worker answers, and writes what it can
             super().service()
+
+    def _flush_outbufs_below_high_watermark(self) -> None:
+        """A pool thread waits here for the loop to send a large answer; the loop, answering
+        itself, would wait for ever. It buffers the answer instead (waitress spills to a file
+        past 1 MiB), and sends it as the client reads."""
+        if not on_loop():
+            super()._flush_outbufs_below_high_watermark()
 
     def del_channel(self, map: Any = None) -> None:
         self.server.traffic.leave(self)  # closed, with or without a whole request
@@ -125,12 +180,36 @@ def sweep(listener: Any, limits: ConnectionLimits, now: float) -> None:
             channel.will_close = True  # the loop closes it on its next turn
 
 
+def hand_over(listener: Any, channel: MockChannel) -> None:
+    """Replaces waitress's `add_task`: the request due on `channel` is answered by the loop
+    thread when it is there and the path may be (`answers_here`), else by the pool."""
+    due = channel.requests[0]
+    if on_loop() and listener.answers_here(getattr(due, "path", "")):
+        channel.answer_here = True
+    else:
+        listener.task_dispatcher.add_task(channel)
+
+
+def pull_trigger(listener: Any) -> None:
+    """Replaces waitress's `pull_trigger`: wakes the loop from a pool thread. On the loop
+    itself there is nothing to wake: its next turn looks at every channel's buffers anyway."""
+    if not on_loop():
+        listener.trigger.pull_trigger()
+
+
 def use_mock_channels(
-    listeners: list[BaseWSGIServer], traffic: ApiTraffic, limits: ConnectionLimits
+    listeners: list[BaseWSGIServer],
+    traffic: ApiTraffic,
+    limits: ConnectionLimits,
+    answers_here: Callable[[str], bool],
 ) -> None:
-    """Makes every listening socket of a `waitress.create_server` result use `MockChannel`
-    and close connections past `limits`."""
+    """Makes every listening socket of a `waitress.create_server` result use `MockChannel`,
+    answer on the loop what `answers_here(path)` allows, and close connections past
+    `limits`."""
     for listener in listeners:
         listener.traffic = traffic
+        listener.answers_here = answers_here
         listener.channel_class = MockChannel
         listener.maintenance = partial(sweep, listener, limits)
+        listener.add_task = partial(hand_over, listener)
+        listener.pull_trigger = partial(pull_trigger, listener)

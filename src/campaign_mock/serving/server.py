@@ -10,16 +10,18 @@ from typing import Any
 
 from flask import Flask
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 
 from campaign_mock.core import Mock
 from campaign_mock.delivery import policy
 from campaign_mock.delivery.dispatcher import MAX_LONG_POLLS, step_aside
+from campaign_mock.http.app import may_wait
 from campaign_mock.http.context import EXTENSION
 from campaign_mock.http.hosts import answer_only_to
 from campaign_mock.serving.announce import announce, withdraw
 from campaign_mock.serving.background import TICK_SECONDS, Background
-from campaign_mock.serving.connection import ConnectionLimits, use_mock_channels
+from campaign_mock.serving.connection import ConnectionLimits, run_loop_here, use_mock_channels
 from campaign_mock.serving.listeners import bind_listeners, url_host
 from campaign_mock.serving.signals import STOP_SIGNALS
 from campaign_mock.serving.traffic import ApiTraffic, unread
@@ -78,7 +80,7 @@ class MockServer:
         # One server or waitress's several-socket one: the loop's map and its listeners.
         self._map: dict[int, Any] = getattr(self._server, "_map", None) or self._server.map
         self._listeners = [d for d in self._map.values() if isinstance(d, BaseWSGIServer)]
-        use_mock_channels(self._listeners, self._traffic, limits)
+        use_mock_channels(self._listeners, self._traffic, limits, self._answers_here)
         bound = tuple(str(each.effective_host) for each in self._listeners)
         answer_only_to(app, host, (*bound, *allowed_hosts))
         # No callback of any mock in this process may come back here (delivery/policy.py).
@@ -120,6 +122,7 @@ class MockServer:
     def serve_forever(self) -> None:
         """Serves until `request_stop()` is called, from another thread or a signal handler."""
         self.start_background()
+        run_loop_here()
         try:
             self._server.run()
         finally:
@@ -201,12 +204,20 @@ class MockServer:
         closes its trigger with itself, so its socket is closed here without it."""
         triggers = [listener.trigger for listener in self._listeners]
         for dispatcher in list(self._map.values()):
-            if not any(dispatcher is trigger for trigger in triggers):
+            if isinstance(dispatcher, HTTPChannel):
+                dispatcher.handle_close()  # with its buffers: a large answer's is a file
+            elif not any(dispatcher is trigger for trigger in triggers):
                 # dispatcher.close, not the listener's own close(), which takes the trigger.
                 wasyncore.dispatcher.close(dispatcher)
         self._server.task_dispatcher.shutdown(timeout=5)
         for trigger in triggers:
             trigger.close()
+
+    def _answers_here(self, path: str) -> bool:
+        """Whether the loop thread may answer a request for `path` itself: one that only
+        works on what this process holds. On a shared store every request waits for it, and
+        a control request may wait on purpose (`may_wait`): those go to the pool."""
+        return self.mock is None or not (self.mock.shared or may_wait(path))
 
     def _let_requests_pass(self) -> None:
         """Background work waits for API requests in flight, then yields the interpreter if
