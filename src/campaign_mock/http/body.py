@@ -129,6 +129,8 @@ def _keys_not_utf8(request: Request) -> set[str]:
     """
     data = request.get_data(cache=True)
     if request.mimetype == _FORM:
+        if data.isascii() and b"%" not in data:
+            return set()  # no byte to decode but ASCII: every value is UTF-8 (most bodies)
         pairs = parse_qsl(
             data.decode("utf-8", "surrogateescape"),
             keep_blank_values=True,
