@@ -121,9 +121,18 @@ def raise_fd_limit(needed: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--idle", type=int, default=500)
-    parser.add_argument("--slowloris", type=int, default=100)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="examples:\n"
+        "  .venv/bin/python bench/flood.py                          # 500 idle + 100 slowloris\n"
+        "  .venv/bin/python bench/flood.py --idle 2000 --slowloris 0\n"
+        '  .venv/bin/python bench/flood.py --serve "--workers 1"     # granian in one process',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--idle", type=int, default=500, help="idle connections [500]")
+    parser.add_argument(
+        "--slowloris", type=int, default=100, help="connections sending a byte a second [100]"
+    )
     parser.add_argument("--gets", type=int, default=5, help="GETs per median")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a GET may take")
     parser.add_argument("--later", type=float, default=15.0, help="seconds before the 3rd median")
