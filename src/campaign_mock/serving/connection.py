@@ -130,15 +130,17 @@ class MockChannel(HTTPChannel):  # type: ignore[misc]
     def answer_due(self) -> None:
         """Answers on the loop each request read until one goes to the pool, then sends the
         answers: headers and body in one send, not one each. How much waits unsent is
-        bounded as before: the loop reads no more of a connection whose answers wait."""
-        self.answering = True
-        try:
-            while self.answer_here:
-                self.answer_here = False
-                self.service()
-        finally:
-            self.answering = False
-        self.handle_write()
+        bounded as before: the loop reads no more of a connection whose answers wait. The
+        requests count as traffic until their answers are sent."""
+        with self.server.traffic.serving(self):
+            self.answering = True
+            try:
+                while self.answer_here:
+                    self.answer_here = False
+                    HTTPChannel.service(self)  # `service` would stop counting before the send
+            finally:
+                self.answering = False
+            self.handle_write()
 
     def _flush_exception(self, flush: Any, do_close: bool = True) -> Any:
         if self.answering:
