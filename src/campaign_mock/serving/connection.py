@@ -4,10 +4,10 @@ quick requests answered on the loop's own thread, and sockets that cheap clients
 Waitress hands every request to a pool thread and the pool thread hands the answer back to
 the loop: two switches of the interpreter per request, which on two cores cost more than a
 GET of the mock itself. A request the app answers from what it holds (`answers_here`: the
-API and the dashboard in memory) is answered by the loop thread as soon as it is read, which
-doubled what waitress serves (docs/internals.md, *The server*); one that may wait (a
-long-poll, a clock move that settles, any request on a shared store) still goes to the pool,
-so it never holds up the others.
+API in memory) is answered by the loop thread as soon as it is read, which nearly doubled
+what waitress serves (docs/internals.md, *The server*); one that may wait (anything under
+`/_mock/`: long-polls, clock moves that settle; any request on a shared store) still goes to
+the pool, so it never holds up the others.
 
 A request counts as API traffic from the moment its bytes are read until its answer is
 written, not only while the app runs: parsing and writing need the interpreter too, and the
@@ -109,7 +109,8 @@ class MockChannel(HTTPChannel):  # type: ignore[misc]
     request_began: float | None = None
     #: The request due next is the loop's to answer (set by `hand_over`, on the loop only).
     answer_here = False
-    #: The loop is answering: what it writes waits in the buffer and leaves in one send.
+    #: The loop is answering: what it writes waits in the buffer and leaves in one send, and
+    #: nothing waits for the loop to send (it is the loop).
     answering = False
 
     def handle_read(self) -> None:
@@ -155,7 +156,7 @@ class MockChannel(HTTPChannel):  # type: ignore[misc]
         """A pool thread waits here for the loop to send a large answer; the loop, answering
         itself, would wait for ever. It buffers the answer instead (waitress spills to a file
         past 1 MiB), and sends it as the client reads."""
-        if not on_loop():
+        if not self.answering:
             super()._flush_outbufs_below_high_watermark()
 
     def del_channel(self, map: Any = None) -> None:
